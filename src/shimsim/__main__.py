@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: MIT
+from shimsim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""One module per ``shimsim`` subcommand; see shimsim.cli."""
