@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: MIT
+"""Shared test configuration.
+
+Hypothesis: no per-example deadline (the sanitizer build is several times
+slower, and speed is measured in benchmarks/, never in tests).  Set
+HYPOTHESIS_PROFILE=thorough for a longer local run.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> Path:
+    return FIXTURES
