@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: MIT
+"""Shared plumbing for the non-strace parsers (FreeBSD truss, illumos truss,
+dtruss, kdump).
+
+Each of those formats is line-oriented with a few records that continue on
+the following lines (kdump GIO data, truss argv/envp, dtruss stacks), so every
+parser follows the same shape: classify a line, make or extend an event, and
+hand every line it cannot use to :meth:`Sink.bad`, which counts it (lenient)
+or raises :class:`InputError` naming file:line (strict).  Blank lines carry
+nothing and are counted as skipped, never as events.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from shimsim import model
+from shimsim.errors import InputError
+
+MAX_LINE = 1 << 20   # a longer "line" is not trace output (binary or corrupt input)
+SNIFF_LINES = 50
+
+
+class StatsLike(Protocol):
+    def unparsed(self, path: str, line: int, reason: str) -> None: ...
+    def skip(self, reason: str, n: int = 1) -> None: ...
+
+
+def snippet(text: str, n: int = 60) -> str:
+    """A short printable excerpt of a bad line for messages."""
+    t = text if len(text) <= n else text[:n] + "..."
+    return repr(t)
+
+
+class Sink:
+    """Where a parser reports lines it does not turn into events."""
+
+    def __init__(self, path: str, stats: StatsLike, strict: bool, what: str) -> None:
+        self.path, self.stats, self.strict, self.what = path, stats, strict, what
+
+    def bad(self, lineno: int, expected: str, text: str) -> None:
+        """A line this format does not explain: error in strict mode, counted otherwise."""
+        if self.strict:
+            raise InputError(self.path, lineno, f"expected {expected}, got {snippet(text)}")
+        self.stats.unparsed(self.path, lineno, f"not {self.what}: {snippet(text, 40)}")
+
+    def skip(self, reason: str) -> None:
+        self.stats.skip(reason)
+
+
+class Holder:
+    """Keeps the most recent event back for one line so continuation lines
+    (argv:, stack frames, siginfo:) can still be attached to it."""
+
+    def __init__(self) -> None:
+        self.ev: model.Event | None = None
+
+    def push(self, ev: model.Event) -> Iterator[model.Event]:
+        if self.ev is not None:
+            yield self.ev
+        self.ev = ev
+
+    def flush(self) -> Iterator[model.Event]:
+        if self.ev is not None:
+            yield self.ev
+        self.ev = None
+
+
+def clean(line: str) -> str:
+    """Drop the line end and surrounding whitespace, including the ideographic
+    spaces that re-published traces sometimes carry as indentation."""
+    return line.rstrip("\r\n").strip()
+
+
+def too_long(line: str) -> bool:
+    return len(line) > MAX_LINE
+
+
+def parse_int(text: str) -> int:
+    """Decimal, negative decimal or 0x hex, as the trace tools print numbers."""
+    t = text.strip()
+    neg = t.startswith("-")
+    if neg:
+        t = t[1:]
+    v = int(t, 16) if t[:2] in ("0x", "0X") else int(t, 10)
+    return -v if neg else v
+
+
+def split_args(text: str) -> list[str]:
+    """Split an argument list at top-level commas, respecting quotes and
+    (), [], {} and <> nesting.  Unbalanced input still splits (best effort):
+    this is for decoding extras, never for deciding whether a line parses."""
+    out: list[str] = []
+    depth = 0
+    quote = False
+    cur: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if quote:
+            cur.append(c)
+            if c == "\\" and i + 1 < n:
+                cur.append(text[i + 1])
+                i += 2
+                continue
+            if c == '"':
+                quote = False
+        elif c == '"':
+            quote = True
+            cur.append(c)
+        elif c in "([{<":
+            depth += 1
+            cur.append(c)
+        elif c in ")]}>":
+            depth = max(0, depth - 1)
+            cur.append(c)
+        elif c == "," and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    tail = "".join(cur).strip()
+    if tail or out:
+        out.append(tail)
+    return out
+
+
+_FLAGARG = re.compile(r"^(-?(?:0x[0-9a-fA-F]+|\d+))<([^<>]*)>$")
+
+
+def decode_flag_args(args: str) -> dict[str, Any]:
+    """FreeBSD kdump decodes flag/enum arguments as ``0x3<PROT_READ|PROT_WRITE>``:
+    return {index: {"value": int, "names": [...]}} for those arguments."""
+    out: dict[str, Any] = {}
+    if "<" not in args:
+        return out
+    for i, a in enumerate(split_args(args)):
+        m = _FLAGARG.match(a)
+        if m:
+            names = [x for x in m.group(2).split("|") if x]
+            out[str(i)] = {"value": parse_int(m.group(1)), "names": names}
+    return out
+
+
+def syscall_event(path: str, lineno: int, **kw: Any) -> model.Event:
+    return model.Event(kind=model.SYSCALL, file=path, line=lineno, **kw)
+
+
+def exit_status(args: str) -> int | None:
+    """The status argument of an exit-style call (``0x45``, ``69``)."""
+    a = split_args(args)
+    if len(a) != 1:
+        return None
+    try:
+        return parse_int(a[0])
+    except ValueError:
+        return None
+
+
+def ratio_score(strong: int, weak: int, total: int) -> float:
+    """Confidence from counts of lines that only this format prints (strong)
+    and lines that fit it but also other formats (weak)."""
+    if total == 0 or strong == 0:
+        return 0.1 if weak and total and weak * 2 >= total else 0.0
+    return min(1.0, 0.5 + 0.5 * (strong + weak) / total)
