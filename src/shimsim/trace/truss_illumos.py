@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: MIT
+"""illumos / Solaris truss(1) output.
+
+Grammar::
+
+    [PID[/LWP][@TID]:\\t | /LWP:\\t][-d SECS\\t][-D SECS\\t][-E SECS\\t]LINE
+    NAME(ARGS)<tabs>= VALUE [SECOND]          success (VALUE decimal or 0xHEX)
+    NAME(ARGS)<tabs>Err#N ENAME [priv]          error
+    execve(ARGS)  argc = N                      successful exec (then argv:/envp: lines with -a/-e)
+    NAME(ARGS)<tab>(sleeping...)                blocked; the same call is printed again on return
+    lwp_create()\\t(returning as new lwp ...)\\t= 0, fork1() (returning as child ...) = N
+    _exit(N)                                    no result: the process is gone
+        Received signal #N, SIGNAME[, in CALL()] [caught|ignored|default|held]
+          siginfo: ...                           continuation of the previous record
+        Incurred fault #N, FLTNAME  %pc = 0x...
+
+A ``(sleeping...)`` line and the later line for the same call (same pid,
+lwp, name and arguments) are merged into one event whose line is the first
+one, like strace's unfinished/resumed pairs; a sleeper never seen again is
+emitted as unfinished at the end.  ``_exit(N)`` gives the syscall event and an
+exit event with status N (truss prints nothing else when a process exits).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from shimsim import model
+from shimsim.trace import _fmtbase as fb
+
+FORMAT = "truss-illumos"
+DEFAULT_OS = "illumos"
+EXPECTED = "an illumos truss line (NAME(ARGS) = N, Err#N ENAME, Received signal #N, ...)"
+
+NO_RETURN = frozenset({"_exit", "exit", "lwp_exit", "setcontext", "context", "rexit", "exece", "execve"})
+EXIT_CALLS = frozenset({"_exit", "exit", "rexit"})
+
+_PREFIX = re.compile(r"^(?:(?P<pid>\d+)(?:/(?P<lwp>\d+))?|/(?P<lwp2>\d+))(?:@(?P<utid>\d+))?:\s+")
+_TIMES = re.compile(r"^(?:\d+\.\d{4}\s+){1,3}")
+_CALL = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\((?P<rest>.*)$")
+_NOTE = r"(?:\((?P<note>returning as (?:child|new lwp) \.\.\.)\)\s+)?"
+_RET_OK = re.compile(r"^(?P<args>.*)\)\s+" + _NOTE +
+                     r"=\s+(?P<ret>-?(?:0x[0-9A-Fa-f]+|\d+))(?:\s+\[(?P<r2>-?(?:0x[0-9A-Fa-f]+|\d+))\])?\s*$")
+_RET_ERR = re.compile(r"^(?P<args>.*)\)\s+" + _NOTE +
+                      r"Err#(?P<err>\d+)(?:\s+(?P<ename>E[A-Z0-9]+))?(?:\s+\[(?P<priv>[^\]]*)\])?\s*$")
+_ARGC = re.compile(r"^(?P<args>.*)\)\s+argc = (?P<argc>\d+)\s*$")
+_SLEEP = re.compile(r"^(?P<args>.*)\)\s+\(sleeping\.\.\.\)\s*$")
+_NO_RET = re.compile(r"^(?P<args>.*)\)\s*$")
+_SIGNAL = re.compile(r"^Received signal #(?P<num>\d+), (?P<name>SIG\w+)(?:, in (?P<call>\w+)\(\))?"
+                     r"(?:\s+\[(?P<disp>\w+)\])?\s*$")
+_FAULT = re.compile(r"^Incurred fault #(?P<num>\d+), (?P<name>FLT\w+)\s*(?P<rest>.*)$")
+_CONT = re.compile(r"^(?:siginfo:|argv:|envp:|psargs:|\*\*\*|[a-z_]+=\S*(?:\s+[a-z_]+=\S*)*\s*$)")
+_BASE = re.compile(r"^Base time stamp:")
+
+_STRONG = re.compile(r"(?:\)\s+Err#\d+(?: E[A-Z0-9]+)?\s*$|\)\s+argc = \d+$|\(sleeping\.\.\.\)$|^Received signal #\d+"
+                     r"|^Incurred fault #|\(returning as (?:new lwp|child) \.\.\.\)|^_exit\(\d+\)$|\t= -?\w+(?: \[\w+\])?$"
+                     r"|^Base time stamp:)")
+_WEAK = re.compile(r"\)\s+= -?(?:0x[0-9A-F]+|\d+)(?: \[-?\w+\])?$")
+
+
+def sniff(lines: list[str]) -> float:
+    """Err#N ENAME, ``argc = N``, tab-padded ``= N`` and the signal/sleeping
+    records are illumos truss only; a bare ``= N`` also fits strace (weak)."""
+    strong = weak = total = 0
+    for raw in lines[:fb.SNIFF_LINES]:
+        s = raw.rstrip("\r\n").strip()
+        if not s:
+            continue
+        total += 1
+        body = _PREFIX.sub("", s, count=1)
+        body = _TIMES.sub("", body, count=1)
+        if _STRONG.search(body):
+            strong += 1
+        elif _WEAK.search(body):
+            weak += 1
+    return fb.ratio_score(strong, weak, total)
+
+
+def guess_abi(lines: list[str]) -> str | None:
+    """truss traces native illumos/Solaris processes."""
+    return "illumos-amd64"
+
+
+class _Parser:
+    def __init__(self, path: str, stats: fb.StatsLike, strict: bool) -> None:
+        self.path = path
+        self.sink = fb.Sink(path, stats, strict, "illumos truss")
+        self.hold = fb.Holder()
+        self.sleeping: dict[tuple, model.Event] = {}
+
+    def run(self, lines: Iterable[str]) -> Iterator[model.Event]:
+        for lineno, raw in enumerate(lines, 1):
+            yield from self.line(lineno, raw)
+        yield from self.hold.flush()
+        for ev in sorted(self.sleeping.values(), key=lambda e: e.line):
+            yield ev
+        self.sleeping.clear()
+
+    def line(self, lineno: int, raw: str) -> Iterator[model.Event]:
+        text = raw.rstrip("\r\n")
+        s = text.strip()
+        if not s:
+            self.sink.skip("blank")
+            return
+        if fb.too_long(s):
+            self.sink.bad(lineno, EXPECTED, s[:80])
+            return
+        indented = text[:1] in (" ", "\t")
+        pid = lwp = None
+        m = _PREFIX.match(s)
+        if m:
+            pid = int(m.group("pid")) if m.group("pid") else None
+            lw = m.group("lwp") or m.group("lwp2")
+            lwp = int(lw) if lw else None
+            s = s[m.end():]
+        times: list[float] = []
+        if (t := _TIMES.match(s)) is not None:
+            times = [float(x) for x in t.group(0).split()]
+            s = s[t.end():]
+        if (cm := _CALL.match(s)) is not None:
+            ev = self.call(lineno, pid, lwp, cm.group("name"), cm.group("rest"))
+            if ev is not None:
+                self.stamp(ev, times)
+                yield from self.emit(ev)
+                return
+        if (sm := _SIGNAL.match(s)) is not None:
+            ev = model.Event(kind=model.SIGNAL, file=self.path, line=lineno, pid=pid, tid=lwp,
+                             name=sm.group("name"), err=int(sm.group("num")))
+            if sm.group("call"):
+                ev.extra["in"] = sm.group("call")
+            if sm.group("disp"):
+                ev.extra["disposition"] = sm.group("disp")
+            self.stamp(ev, times)
+            yield from self.hold.push(ev)
+            return
+        if _FAULT.match(s) and self.hold.ev is not None:
+            self.hold.ev.extra.setdefault("faults", []).append(s)
+            return
+        if _BASE.match(s):
+            self.sink.skip("truss base time stamp")
+            return
+        if self.hold.ev is not None and (indented or _CONT.match(s)):
+            self.hold.ev.extra.setdefault("more", []).append(s)
+            return
+        self.sink.bad(lineno, EXPECTED, text.strip())
+
+    @staticmethod
+    def stamp(ev: model.Event, times: list[float]) -> None:
+        """-d, -D and -E columns print in that order; the first is the time
+        stamp, a third one is the time spent in the call."""
+        if not times:
+            return
+        ev.ts, ev.flags = times[0], ev.flags | model.F_HAS_TS
+        if len(times) == 3:
+            ev.dur, ev.flags = times[2], ev.flags | model.F_HAS_DUR
+        if len(times) > 1:
+            ev.extra["times"] = times
+
+    def call(self, lineno: int, pid: int | None, lwp: int | None, name: str, rest: str) -> model.Event | None:
+        ev = fb.syscall_event(self.path, lineno, pid=pid, tid=lwp, name=name)
+        if (r := _RET_OK.match(rest)) is not None:
+            ev.args, ev.ret, ev.rec = r.group("args"), fb.parse_int(r.group("ret")), model.SUCCESS
+            if r.group("r2") is not None:
+                ev.extra["ret2"] = fb.parse_int(r.group("r2"))
+        elif (r := _RET_ERR.match(rest)) is not None:
+            ev.args, ev.err = r.group("args"), int(r.group("err"))
+            ev.errname = r.group("ename")
+            ev.rec = model.RESTARTED if ev.errname == "ERESTART" else model.ERROR
+            ev.ret = -1
+            if r.group("priv"):
+                ev.extra["priv"] = r.group("priv")
+        elif (r := _ARGC.match(rest)) is not None:
+            ev.args, ev.ret, ev.rec = r.group("args"), 0, model.SUCCESS
+            ev.extra["argc"] = int(r.group("argc"))
+        elif (r := _SLEEP.match(rest)) is not None:
+            ev.args, ev.rec = r.group("args"), model.UNFINISHED
+            ev.extra["sleeping"] = True
+        elif name in NO_RETURN and (r := _NO_RET.match(rest)) is not None:
+            ev.args, ev.rec = r.group("args"), model.UNKNOWN
+            ev.extra["no_return"] = True
+        else:
+            return None
+        if "note" in (r.groupdict()) and r.group("note"):
+            ev.extra["returning_as"] = "child" if "child" in r.group("note") else "new lwp"
+        return ev
+
+    def emit(self, ev: model.Event) -> Iterator[model.Event]:
+        key = (ev.pid, ev.tid, ev.name, ev.args)
+        if ev.rec == model.UNFINISHED:
+            old = self.sleeping.pop(key, None)
+            if old is not None:          # the earlier sleeper never came back
+                yield from self.hold.push(old)
+            self.sleeping[key] = ev
+            return
+        first = self.sleeping.pop(key, None)
+        if first is not None:
+            ev.extra["resumed_line"] = ev.line
+            ev.line = first.line
+            ev.flags |= model.F_MERGED
+        yield from self.hold.push(ev)
+        if ev.name in EXIT_CALLS and ev.rec == model.UNKNOWN:
+            status = fb.exit_status(ev.args)
+            if status is not None:
+                ex = model.Event(kind=model.EXIT, file=ev.file, line=ev.line, pid=ev.pid, tid=ev.tid,
+                                 ret=status, ts=ev.ts, flags=ev.flags & model.F_HAS_TS)
+                ex.extra["derived"] = f"{ev.name}({ev.args})"
+                yield from self.hold.push(ex)
+
+
+def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) -> Iterator[model.Event]:
+    """Yield one event per syscall (sleeping pairs merged), signal and exit."""
+    yield from _Parser(path, stats, strict).run(lines)
+
+
+def render(ev: model.Event) -> str:
+    """Print a syscall or signal event the way truss does (round-trip tests)."""
+    prefix = ""
+    if ev.pid is not None:
+        prefix = f"{ev.pid}"
+        if ev.tid is not None:
+            prefix += f"/{ev.tid}"
+        prefix += ":\t"
+    elif ev.tid is not None:
+        prefix = f"/{ev.tid}:\t"
+    if ev.ts is not None:
+        prefix += f"{ev.ts:2.4f}\t"
+    if ev.kind == model.SIGNAL:
+        where = f", in {ev.extra['in']}()" if "in" in ev.extra else ""
+        disp = f" [{ev.extra['disposition']}]" if "disposition" in ev.extra else ""
+        return f"{prefix}    Received signal #{ev.err}, {ev.name}{where}{disp}"
+    call = f"{ev.name}({ev.args})"
+    pad = "\t" * max(1, 6 - len(call) // 8) if len(call) < 48 else " "
+    if ev.rec in (model.ERROR, model.RESTARTED):
+        ename = f" {ev.errname}" if ev.errname else ""
+        return f"{prefix}{call}{pad}Err#{ev.err}{ename}"
+    if ev.rec == model.UNKNOWN:
+        return f"{prefix}{call}"
+    if "argc" in ev.extra:
+        return f"{prefix}{call}  argc = {ev.extra['argc']}"
+    r2 = f" [{ev.extra['ret2']}]" if "ret2" in ev.extra else ""
+    return f"{prefix}{call}{pad}= {ev.ret}{r2}"
