@@ -39,11 +39,11 @@ class Sink:
     def __init__(self, path: str, stats: StatsLike, strict: bool, what: str) -> None:
         self.path, self.stats, self.strict, self.what = path, stats, strict, what
 
-    def bad(self, lineno: int, expected: str, text: str) -> None:
+    def bad(self, lineno: int, expected: str, text: str, reason: str | None = None) -> None:
         """A line this format does not explain: error in strict mode, counted otherwise."""
         if self.strict:
             raise InputError(self.path, lineno, f"expected {expected}, got {snippet(text)}")
-        self.stats.unparsed(self.path, lineno, f"not {self.what}: {snippet(text, 40)}")
+        self.stats.unparsed(self.path, lineno, reason or f"not {self.what}: {snippet(text, 40)}")
 
     def skip(self, reason: str) -> None:
         self.stats.skip(reason)
