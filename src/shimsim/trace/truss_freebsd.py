@@ -45,7 +45,7 @@ _EXIT = re.compile(r"^process exit, rval = (?P<rv>-?\d+)$")
 _KILLED = re.compile(r"^process killed, signal = (?P<sig>\d+)(?P<core> \(core dumped\))?$")
 _STOPPED = re.compile(r"^Process stopped because of:\s+(?P<why>-?\d+)$")
 _THREAD = re.compile(r"^<(?:new thread (?P<new>\d+)|thread (?P<gone>\d+) exited|new process)>$")
-_UNKNOWN = re.compile(r"^-- UNKNOWN (?P<abi>\S+) SYSCALL (?P<nr>\d+) --$")
+_UNKNOWN = re.compile(r"^-- UNKNOWN (?P<abi>.+?) SYSCALL (?P<nr>\d+) --$")
 
 _STRONG = re.compile(r"(?:\)\s*=\s*-?\d+ \(0x[0-9a-f]+\)\s*$|\)\s*ERR#\d+ '[^']*'\s*$|^process exit, rval = \d+$"
                      r"|^SIGNAL \d+(?: \(SIG\w+\))?|^Process stopped because of:|^process killed, signal = )")
