@@ -83,7 +83,7 @@ RETURN_KINDS: dict[str, str] = {
     **{k: v for k, v in ARG_KINDS.items() if k in (
         "fd", "int", "uint", "long", "ulong", "size", "ssize", "off", "pid", "uid", "gid",
         "addr", "ptr", "mode", "signal", "id")},
-    "void": "returns nothing useful (0 on success)",
+    "zero": "0 on success (-1 and errno on failure), nothing else",
     "noreturn": "does not return on success",
     "bool": "0 or 1",
     "flags": "a bit set of the named family",
@@ -572,14 +572,33 @@ class Tables:
         self._checked_translatable.add(fam)
 
     # ---- signatures
+    @cached_property
+    def sig_files(self) -> list[tuple[Path, tuple[str, ...]]]:
+        """(path, OSes) of every signatures/*.sigs, broadest first (common, bsd, then one OS)."""
+        out = []
+        d = self.root / "signatures"
+        for path in sorted(d.glob("*.sigs")) if d.is_dir() else []:
+            applies: tuple[str, ...] | None = None
+            with path.open(encoding="utf-8") as f:
+                for line in f:
+                    m = re.match(r"#\s*applies-to:\s*(.*)", line)
+                    if m:
+                        applies = tuple(m.group(1).split())
+                        break
+            if not applies:
+                raise InputError(self.display(path), None,
+                                 "missing '# applies-to: OS ...' header line")
+            out.append((path, applies))
+        out.sort(key=lambda pa: (-len(pa[1]), pa[0].name))
+        return out
+
     def signatures(self, os: str) -> dict[str, Signature]:
-        """name -> Signature: signatures/common.sigs overridden by signatures/<os>.sigs."""
+        """name -> Signature for OS: later (narrower) files override broader ones by name."""
         got = self._sigs.get(os)
         if got is None:
             got = {}
-            for fname in ("common.sigs", f"{os}.sigs"):
-                path = self.root / "signatures" / fname
-                if path.exists():
+            for path, applies in self.sig_files:
+                if os in applies:
                     got.update(self._read_sigs(path, os))
             self._sigs[os] = got
         return got
@@ -588,7 +607,7 @@ class Tables:
         disp = self.display(path)
         out: dict[str, Signature] = {}
         fams = set(self.family_names(os))
-        common = path.name == "common.sigs"
+        common = False
         for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             text = raw.split("#", 1)[0].strip()
             if not text:
@@ -605,8 +624,8 @@ class Tables:
             rkind, _, rfam = ret.partition(":")
             if rkind not in RETURN_KINDS:
                 raise InputError(disp, lineno, f"unknown return kind {rkind!r}")
-            if rfam and rfam not in self.families and rfam not in fams:
-                raise InputError(disp, lineno, f"unknown family {rfam!r}")
+            if rfam and rfam not in fams:
+                raise InputError(disp, lineno, f"return family {rfam!r} does not exist on {os}")
             classes = tuple(c.strip() for c in cls.split(",") if c.strip())
             for c in classes:
                 if c not in CLASSES:
@@ -634,9 +653,10 @@ class Tables:
             raise InputError(disp, line, f"argument {aname}: kind {base} takes no ':{extra}'")
         else:
             family = IMPLIED_FAMILY.get(base)
-        if family is not None:
-            if family not in self.families and family not in {n.split(".")[0] for n in self.families}:
-                raise InputError(disp, line, f"argument {aname}: unknown family {family!r}")
+        if family is not None and family not in fams:
+            known = family in self.families or family in {n.split(".")[0] for n in self.families}
+            raise InputError(disp, line, f"argument {aname}: family {family!r} "
+                             + (f"does not exist on {os}" if known else "is unknown"))
         return Arg(aname, base, family, detail)
 
     # ---- whole-set validation (tests, `shimsim abi check`)
@@ -653,7 +673,24 @@ class Tables:
                 if f.kind != "set":
                     counts["families"] += 1
                     counts["constants"] += sum(1 for v in f.members.values() if v is not None)
+        self._check_signature_names()
         return counts
+
+    def _check_signature_names(self) -> None:
+        """A signature must name a syscall of some ABI it applies to (catches typos)."""
+        names_by_os: dict[str, set[str]] = {}
+        for name in self.list_abis():
+            abi = self.load_abi(name)
+            names_by_os.setdefault(abi.os, set()).update(abi.by_name)
+        for path, applies in self.sig_files:
+            known = set().union(*(names_by_os.get(o, set()) for o in applies))
+            disp = self.display(path)
+            for os in applies:
+                for sig in self._read_sigs(path, os).values():
+                    if sig.name not in known:
+                        raise InputError(disp, sig.line, f"no ABI of {' '.join(applies)} has a "
+                                                         f"syscall named {sig.name}")
+                break
 
 
 class ABI:
