@@ -38,10 +38,10 @@ EXIT_CALLS = frozenset({"_exit", "exit", "rexit"})
 _PREFIX = re.compile(r"^(?:(?P<pid>\d+)(?:/(?P<lwp>\d+))?|/(?P<lwp2>\d+))(?:@(?P<utid>\d+))?:\s+")
 _TIMES = re.compile(r"^(?:\d+\.\d{4}\s+){1,3}")
 _CALL = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\((?P<rest>.*)$")
-_NOTE = r"(?:\((?P<note>returning as (?:child|new lwp) \.\.\.)\)\s+)?"
-_RET_OK = re.compile(r"^(?P<args>.*)\)\s+" + _NOTE +
+_NOTE = re.compile(r"\)\s+\((?P<note>returning as (?:child|new lwp) \.\.\.)\)(?=\s+(?:=|Err#))")
+_RET_OK = re.compile(r"^(?P<args>.*)\)\s+"
                      r"=\s+(?P<ret>-?(?:0x[0-9A-Fa-f]+|\d+))(?:\s+\[(?P<r2>-?(?:0x[0-9A-Fa-f]+|\d+))\])?\s*$")
-_RET_ERR = re.compile(r"^(?P<args>.*)\)\s+" + _NOTE +
+_RET_ERR = re.compile(r"^(?P<args>.*)\)\s+"
                       r"Err#(?P<err>\d+)(?:\s+(?P<ename>E[A-Z0-9]+))?(?:\s+\[(?P<priv>[^\]]*)\])?\s*$")
 _ARGC = re.compile(r"^(?P<args>.*)\)\s+argc = (?P<argc>\d+)\s*$")
 _SLEEP = re.compile(r"^(?P<args>.*)\)\s+\(sleeping\.\.\.\)\s*$")
@@ -158,6 +158,10 @@ class _Parser:
 
     def call(self, lineno: int, pid: int | None, lwp: int | None, name: str, rest: str) -> model.Event | None:
         ev = fb.syscall_event(self.path, lineno, pid=pid, tid=lwp, name=name)
+        note = None
+        if "(returning as " in rest and (n := _NOTE.search(rest)) is not None:
+            note = n.group("note")
+            rest = rest[:n.start()] + ")" + rest[n.end():]
         if (r := _RET_OK.match(rest)) is not None:
             ev.args, ev.ret, ev.rec = r.group("args"), fb.parse_int(r.group("ret")), model.SUCCESS
             if r.group("r2") is not None:
@@ -180,8 +184,8 @@ class _Parser:
             ev.extra["no_return"] = True
         else:
             return None
-        if "note" in (r.groupdict()) and r.group("note"):
-            ev.extra["returning_as"] = "child" if "child" in r.group("note") else "new lwp"
+        if note is not None:
+            ev.extra["returning_as"] = "child" if "child" in note else "new lwp"
         return ev
 
     def emit(self, ev: model.Event) -> Iterator[model.Event]:
