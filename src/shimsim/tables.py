@@ -652,7 +652,8 @@ class Tables:
         elif extra:
             raise InputError(disp, line, f"argument {aname}: kind {base} takes no ':{extra}'")
         else:
-            family = IMPLIED_FAMILY.get(base)
+            implied = IMPLIED_FAMILY.get(base)
+            family = implied if implied in fams else None
         if family is not None and family not in fams:
             known = family in self.families or family in {n.split(".")[0] for n in self.families}
             raise InputError(disp, line, f"argument {aname}: family {family!r} "
