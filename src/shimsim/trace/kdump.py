@@ -26,6 +26,7 @@ event keeps both.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -163,6 +164,7 @@ class _Parser:
         self.pending: dict[tuple[int, int | None], model.Event] = {}
         self.orphans: dict[tuple[int, int | None], dict[str, Any]] = {}
         self.emul: dict[tuple[int, int | None], str] = {}
+        self.call_ts: dict[tuple[int, int | None], str | None] = {}   # exact CALL time text, for durations
         self.block: list[str] | None = None      # where indented data lines go
         self.block_kind = ""
 
@@ -197,9 +199,10 @@ class _Parser:
         typ, data, comm = m.group("type"), m.group("data") or "", m.group("comm")
         ts = float(m.group("ts")) if m.group("ts") else None
         if typ == "CALL":
+            self.call_ts[key] = m.group("ts")
             yield from self.call(lineno, key, comm, ts, data)
         elif typ == "RET":
-            yield from self.ret(lineno, key, comm, ts, data)
+            yield from self.ret(lineno, key, comm, m.group("ts"), data)
         elif typ == "PSIG":
             yield from self.psig(lineno, key, comm, ts, data)
         else:
@@ -255,13 +258,14 @@ class _Parser:
         ev.extra["no_ret"] = True
         return ev
 
-    def ret(self, lineno: int, key: tuple[int, int | None], comm: str, ts: float | None,
+    def ret(self, lineno: int, key: tuple[int, int | None], comm: str, ts_text: str | None,
             data: str) -> Iterator[model.Event]:
         r = _RET.match(data)
         if r is None:
             self.sink.bad(lineno, "a RET record 'name value'", data)
             return
         name, val = r.group("name"), r.group("val").strip()
+        ts = float(ts_text) if ts_text else None
         ev = self.pending.pop(key, None)
         if ev is not None and ev.name != _base(name):
             yield self.unreturned(ev)
@@ -274,8 +278,10 @@ class _Parser:
             ev.extra["ret_line"] = lineno
             if comm != ev.extra.get("comm"):
                 ev.extra["new_comm"] = comm
-            if ts is not None and ev.ts is not None:
-                ev.dur, ev.flags = max(0.0, ts - ev.ts), ev.flags | model.F_HAS_DUR
+            start = self.call_ts.get(key)
+            if ts_text and start:
+                ev.dur = float(max(Decimal(0), Decimal(ts_text) - Decimal(start)))
+                ev.flags |= model.F_HAS_DUR
         if not self.result(ev, val):
             self.sink.bad(lineno, "a RET value (N, N/0xN, -1 errno N, JUSTRETURN, RESTART)", val)
             ev.rec = model.UNKNOWN
