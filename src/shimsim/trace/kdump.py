@@ -40,7 +40,7 @@ EXPECTED = "a kdump record (PID [LWP] COMM TYPE DATA, e.g. '  755 uul  CALL  chd
 _TYPES = ("CALL|RET|NAMI|GIO|PSIG|CSW|USER|STRU|SCTL|CAP|PFLT|PRET|ARGS|ENV|EMUL|MIB|PLDG|PINS|XPND|SAUP"
           "|EXEC_ARG|EXEC_ENV|EXEC_FD|ARG|FD|SIGN")
 _REC = re.compile(r"^\s*(?P<pid>\d+)(?:(?P<sep>[:/])(?P<lwp>\d+)|\s+(?P<lwp2>\d+)(?=\s+\S))?\s+"
-                  r"(?P<comm>\S(?:.*?\S)?)\s+(?:(?P<ts>\d+\.\d+)\s+)?(?P<type>" + _TYPES + r")(?:\s+(?P<data>.*?))?\s*$")
+                  r"(?P<comm>\S(?:.*?\S)??)\s+(?:(?P<ts>\d+\.\d+)\s+)?(?P<type>" + _TYPES + r")(?:\s+(?P<data>.*?))?\s*$")
 _CALL = re.compile(r"^(?P<name>[A-Za-z_#\[][\w#\[\].]*)(?:\((?P<args>.*)\))?$")
 _RET = re.compile(r"^(?P<name>\S+)\s+(?P<val>.*)$")
 _RET_ERR = re.compile(r"^-1 errno (?P<err>-?\d+)(?:\s+(?P<msg>.*))?$")
