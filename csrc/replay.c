@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/* Replay core: classify, translate flags and errno, count.  The rules are
+ * the ones of src/shimsim/replay.py (the reference), line for line. */
+#include <string.h>
+#include "replay.h"
+
+/* ------------------------------------------------------------ arguments */
+
+int ss_arg_span(const char *s, size_t len, unsigned idx, size_t *start, size_t *end)
+{
+    size_t i = 0, st = 0;
+    unsigned cur = 0;
+    int depth = 0;
+    while (i < len) {
+        char c = s[i];
+        if (c == '"') {
+            i++;
+            while (i < len && s[i] != '"') {
+                if (s[i] == '\\')
+                    i++;
+                i++;
+            }
+        } else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+            i += 2;
+            while (i + 1 < len && !(s[i] == '*' && s[i + 1] == '/'))
+                i++;
+            i++;
+        } else if (c == '(' || c == '[' || c == '{') {
+            depth++;
+        } else if (c == ')' || c == ']' || c == '}') {
+            if (depth > 0)
+                depth--;
+        } else if (c == '<' && i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') {
+            while (i < len && s[i] != '>')   /* -y decoration: 3</path> */
+                i++;
+        } else if (c == ',' && depth == 0) {
+            if (cur == idx) {
+                *start = st;
+                *end = i;
+                return 1;
+            }
+            cur++;
+            st = i + 1;
+        }
+        i++;
+    }
+    if (cur == idx) {
+        *start = st;
+        *end = len;
+        return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ flags */
+
+static uint32_t fnv1a(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint8_t)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static int32_t lookup(const ss_fmap *fm, const char *s, size_t n)
+{
+    uint32_t h = fnv1a(s, n) & fm->hash_mask;
+    for (;;) {
+        int32_t m = fm->hash[h];
+        if (m < 0)
+            return -1;
+        const ss_fmember *mb = &fm->members[m];
+        if (mb->name_len == n && memcmp(fm->names + mb->name_off, s, n) == 0)
+            return m;
+        h = (h + 1) & fm->hash_mask;
+    }
+}
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Whole token as an unsigned number: 0x.. hex, 0.. octal, decimal. */
+static int parse_num(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    unsigned base = 10;
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        i = 2;
+        if (n == 2)
+            return 0;
+    } else if (n >= 2 && s[0] == '0') {
+        base = 8;
+        i = 1;
+    }
+    for (; i < n; i++) {
+        char c = s[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return 0;
+        if (d >= base)
+            return 0;
+        if (v > (UINT64_MAX - d) / base)
+            return 0;
+        v = v * base + d;
+    }
+    *out = v;
+    return 1;
+}
+
+static void apply(const ss_fmap *fm, uint32_t m, uint64_t *hval, uint64_t *unsup, int *dropped)
+{
+    const ss_fmember *mb = &fm->members[m];
+    if (mb->supported) {
+        *hval |= mb->hval;
+    } else {
+        *unsup |= mb->gval;
+        *dropped = 1;
+    }
+}
+
+static int decode_token(const ss_fmap *fm, const char *t, size_t n,
+                        uint64_t *hval, uint64_t *unsup, int *dropped)
+{
+    while (n > 0 && is_space(t[0])) { t++; n--; }
+    while (n > 0 && is_space(t[n - 1])) n--;
+    if (n == 0)
+        return 0;
+    if (t[0] >= '0' && t[0] <= '9') {
+        uint64_t v;
+        if (!parse_num(t, n, &v))
+            return 0;
+        if (fm->is_enum) {
+            for (uint32_t k = 0; k < fm->nsteps; k++) {
+                if (fm->steps[k].val == v) {
+                    apply(fm, fm->steps[k].member, hval, unsup, dropped);
+                    return 1;
+                }
+            }
+            return 0;
+        }
+        uint64_t consumed = 0;
+        for (uint32_t k = 0; k < fm->nsteps; k++) {
+            const ss_fstep *sp = &fm->steps[k];
+            if ((consumed & sp->mask) == 0 && (v & sp->mask) == sp->val) {
+                consumed |= sp->mask;
+                apply(fm, sp->member, hval, unsup, dropped);
+            }
+        }
+        return (v & ~consumed) == 0;
+    }
+    int32_t m = lookup(fm, t, n);
+    if (m < 0)
+        return 0;
+    apply(fm, (uint32_t)m, hval, unsup, dropped);
+    return 1;
+}
+
+int ss_flag_decode(const ss_fmap *fm, const char *s, size_t len,
+                   uint64_t *hval, uint64_t *unsup, int *dropped)
+{
+    char tok[128];
+    size_t tn = 0, i = 0;
+    int ok = 1;
+    *hval = 0;
+    *unsup = 0;
+    *dropped = 0;
+    while (len > 0 && is_space(s[0])) { s++; len--; }
+    if (len == 0 || s[0] == '[' || s[0] == '"' || s[0] == '{' || s[0] == '\'')
+        return 0;
+    for (;;) {
+        if (i >= len || s[i] == '|') {
+            if (tn >= sizeof tok || !decode_token(fm, tok, tn, hval, unsup, dropped))
+                ok = 0;
+            tn = 0;
+            if (i >= len)
+                break;
+            i++;
+            continue;
+        }
+        if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+            i += 2;
+            while (i + 1 < len && !(s[i] == '*' && s[i + 1] == '/'))
+                i++;
+            i += 2;
+            continue;
+        }
+        if (tn < sizeof tok)
+            tok[tn] = s[i];
+        tn++;
+        i++;
+    }
+    return ok;
+}
+
+/* ------------------------------------------------------------ replay */
+
+static void record_div(ss_rp_stats *st, uint32_t idx, uint8_t code, int32_t nr, int32_t err,
+                       int16_t fb, uint8_t arg, uint16_t fmap, uint64_t unsup)
+{
+    st->div[code]++;
+    if (st->ndivs < st->divs_cap) {
+        ss_rp_div *d = &st->divs[st->ndivs];
+        d->index = idx;
+        d->code = code;
+        d->arg = arg;
+        d->fallback = fb;
+        d->nr = nr;
+        d->err = err;
+        d->fmap = fmap;
+        d->pad = 0;
+        d->unsup = unsup;
+    }
+    st->ndivs++;
+    if (code == SS_DIV_FAILS && st->first_fatal < 0)
+        st->first_fatal = idx;
+}
+
+uint32_t ss_replay_batch(const ss_shim *sh, const ss_event *ev, size_t n,
+                         ss_rp_stats *st, ss_rp_result *out)
+{
+    st->first_fatal = -1;
+    st->ndivs = 0;
+    st->nunk = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ss_event *e = &ev[i];
+        uint8_t outc = SS_OUT_NONE, div = SS_DIV_NONE, dropped = 0, undecoded = 0, nflags = 0;
+        uint8_t div_arg = 0;
+        uint16_t div_fmap = 0;
+        uint64_t div_unsup = 0;
+        int16_t fb = -1;
+        int32_t hnr = -1, err = e->err;
+        int64_t ret = e->ret;
+        uint64_t hflags[SS_RP_MAXF] = {0}, unsup[SS_RP_MAXF] = {0};
+        st->events++;
+        if (e->kind == SS_EV_SYSCALL) {
+            int32_t nr = e->nr;
+            st->syscalls++;
+            if (nr < 0 || nr >= sh->nsys || sh->outcome[nr] == SS_OUT_UNKNOWN) {
+                outc = SS_OUT_UNKNOWN;
+                if (st->nunk < st->unk_cap)
+                    st->unk[st->nunk] = (uint32_t)i;
+                st->nunk++;
+            } else {
+                uint8_t cls = sh->outcome[nr];
+                int32_t rec_err = 0;
+                if (e->rec == SS_REC_ERROR || (e->rec == SS_REC_INJECTED && e->err > 0))
+                    rec_err = e->err > 0 ? e->err : -1;
+                int rec_ok = rec_err == 0;
+                outc = cls;
+                if (cls == SS_OUT_TRANSLATED || cls == SS_OUT_PARTIAL || cls == SS_OUT_EMULATED) {
+                    hnr = sh->host_nr[nr];
+                    if (hnr >= 0) {
+                        uint32_t off = sh->prog_off[nr];
+                        for (uint32_t k = 0; k < sh->prog_len[nr]; k++) {
+                            const ss_fprog *p = &sh->progs[off + k];
+                            size_t a, b;
+                            int d = 0;
+                            nflags++;
+                            if (!ss_arg_span(e->args, e->args_len, p->arg, &a, &b) ||
+                                !ss_flag_decode(&sh->fmaps[p->fmap], e->args + a, b - a,
+                                                &hflags[k], &unsup[k], &d))
+                                undecoded = 1;
+                            if (d && !dropped) {
+                                div_arg = p->arg;
+                                div_fmap = p->fmap;
+                                div_unsup = unsup[k];
+                            }
+                            if (d)
+                                dropped = 1;
+                        }
+                    }
+                    if (rec_err > 0 && hnr >= 0) {
+                        err = rec_err < sh->nerr ? sh->errno_rt[rec_err] : rec_err;
+                        if (err != rec_err)
+                            div = SS_DIV_ERRNO;
+                    } else {
+                        err = rec_err;
+                    }
+                    if (dropped) {
+                        if (outc == SS_OUT_TRANSLATED)
+                            outc = SS_OUT_PARTIAL;
+                        if (rec_ok)
+                            div = SS_DIV_FLAG;
+                    }
+                } else if (cls == SS_OUT_FAILED) {
+                    err = sh->fail_err[nr];
+                    ret = -1;
+                    if (rec_ok) {
+                        fb = sh->fallback[nr];
+                        div = fb >= 0 ? SS_DIV_FALLBACK : SS_DIV_FAILS;
+                    } else if (rec_err != err) {
+                        div = SS_DIV_ERRNO;
+                    }
+                } else if (cls == SS_OUT_STUBBED) {
+                    err = 0;
+                    ret = 0;
+                    if (!rec_ok || (e->rec == SS_REC_SUCCESS && e->ret != 0))
+                        div = SS_DIV_RESULT;
+                } else { /* SS_OUT_FAKED */
+                    err = 0;
+                    ret = rec_ok ? e->ret : 0;
+                    if (!rec_ok)
+                        div = SS_DIV_RESULT;
+                }
+                st->per_nr[(size_t)nr * SS_NOUT + outc]++;
+            }
+            st->outcome[outc]++;
+            if (undecoded)
+                st->undecoded++;
+        } else if (e->kind == SS_EV_SIGNAL || e->kind == SS_EV_KILLED || e->kind == SS_EV_STOPPED) {
+            int32_t s = e->err;
+            if (s > 0 && s < sh->nsig && sh->sig_rt[s] != s)
+                div = SS_DIV_SIGNAL;
+        }
+        if (div != SS_DIV_NONE)
+            record_div(st, (uint32_t)i, div, e->nr, div == SS_DIV_SIGNAL ? e->err : err, fb,
+                       div_arg, div_fmap, div_unsup);
+        if (out) {
+            ss_rp_result *r = &out[i];
+            r->outcome = outc;
+            r->div = div;
+            r->nflags = nflags;
+            r->dropped = dropped;
+            r->undecoded = undecoded;
+            r->pad = 0;
+            r->fallback = fb;
+            r->host_nr = hnr;
+            r->err = err;
+            r->ret = ret;
+            memcpy(r->hflags, hflags, sizeof hflags);
+            memcpy(r->unsup, unsup, sizeof unsup);
+        }
+    }
+    return st->ndivs;
+}

@@ -1,0 +1,648 @@
+# SPDX-License-Identifier: MIT
+"""Replay a trace through a compiled shim: per event, the outcome, the host
+call and translated flags, the guest-visible result, and whether it diverges
+from the recording.
+
+Two engines with one semantics:
+
+* ``replay_event`` is the pure-Python reference, written to be read next to
+  csrc/replay.c (same order of checks, same argument and flag scanning);
+* the C core (``ss_replay_batch``) runs over ``ss_event`` arrays, one call per
+  batch, on the very same compiled arrays (``pack_shim``).
+
+``Replayer`` drives either engine, accumulates the counters and turns the
+divergence records into the report (``Report``) both engines share.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from shimsim import model
+from shimsim.engine import core
+from shimsim.shim import (EMULATED, FAILED, FAKED, NONE, OUTCOME_NAMES, PARTIAL, STUBBED,
+                          TRANSLATED, UNKNOWN, CompiledShim)
+
+NOUT = 8
+DIV_NONE, DIV_FAILS, DIV_FALLBACK, DIV_FLAG, DIV_ERRNO, DIV_RESULT, DIV_SIGNAL = range(7)
+DIV_NAMES = ("none", "fails", "survivable", "flag dropped", "errno changed", "result changed",
+             "signal changed")
+MAXF = 4
+TOKEN_MAX = 128          # flag tokens this long or longer are not decoded (C buffer size)
+DIVS_CAP = 4096          # divergence records kept per batch (all are counted)
+LIST_CAP = 1000          # divergences listed in a report (all are counted)
+SIGNAL_KINDS = (model.SIGNAL, model.KILLED, model.STOPPED)
+
+
+# --------------------------------------------------------------------------- reference scanning
+
+def arg_span(s: str, idx: int) -> tuple[int, int] | None:
+    """Span of argument IDX in an strace argument list (mirrors ss_arg_span)."""
+    n = len(s)
+    i = st = cur = depth = 0
+    while i < n:
+        c = s[i]
+        if c == '"':
+            i += 1
+            while i < n and s[i] != '"':
+                if s[i] == "\\":
+                    i += 1
+                i += 1
+        elif c == "/" and i + 1 < n and s[i + 1] == "*":
+            i += 2
+            while i + 1 < n and not (s[i] == "*" and s[i + 1] == "/"):
+                i += 1
+            i += 1
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth > 0:
+                depth -= 1
+        elif c == "<" and i > 0 and "0" <= s[i - 1] <= "9":
+            while i < n and s[i] != ">":
+                i += 1
+        elif c == "," and depth == 0:
+            if cur == idx:
+                return st, i
+            cur += 1
+            st = i + 1
+        i += 1
+    return (st, n) if cur == idx else None
+
+
+_HEX = "0123456789abcdefABCDEF"
+
+
+def parse_num(t: str) -> int | None:
+    """0x.. hex, 0.. octal, decimal; the whole token; < 2**64 (mirrors parse_num in C)."""
+    base, i = 10, 0
+    if len(t) >= 2 and t[0] == "0" and t[1] in "xX":
+        if len(t) == 2:
+            return None
+        base, i = 16, 2
+    elif len(t) >= 2 and t[0] == "0":
+        base, i = 8, 1
+    v = 0
+    for c in t[i:]:
+        d = _HEX.find(c)
+        if d < 0:
+            return None
+        if d >= 16:
+            d -= 6            # upper-case hex digits
+        if d >= base:
+            return None
+        v = v * base + d
+        if v >= 1 << 64:
+            return None
+    return v
+
+
+_SPACE = " \t\n\r"
+
+
+def _decode_token(fm, t: str, acc: list) -> bool:
+    t = t.strip(_SPACE)
+    if not t:
+        return False
+    if "0" <= t[0] <= "9":
+        v = parse_num(t)
+        if v is None:
+            return False
+        if fm.is_enum:
+            for _mask, val, m in fm.steps:
+                if val == v:
+                    _apply(fm, m, acc)
+                    return True
+            return False
+        consumed = 0
+        for mask, val, m in fm.steps:
+            if consumed & mask == 0 and v & mask == val:
+                consumed |= mask
+                _apply(fm, m, acc)
+        return v & ~consumed == 0
+    m = fm.by_name.get(t)
+    if m is None:
+        return False
+    _apply(fm, m, acc)
+    return True
+
+
+def _apply(fm, m: int, acc: list) -> None:
+    _name, g, h, ok = fm.members[m]
+    if ok:
+        acc[0] |= h
+    else:
+        acc[1] |= g
+        acc[2] = True
+
+
+def flag_decode(fm, s: str) -> tuple[bool, int, int, bool]:
+    """(decoded, host value, unsupported guest bits, dropped) for one flag argument
+    text (mirrors ss_flag_decode)."""
+    acc = [0, 0, False]
+    s = s.lstrip(_SPACE)
+    if not s or s[0] in "[\"{'":
+        return False, 0, 0, False
+    ok = True
+    tok: list[str] = []
+    i, n = 0, len(s)
+    while True:
+        if i >= n or s[i] == "|":
+            t = "".join(tok)
+            if len(t.encode()) >= TOKEN_MAX or not _decode_token(fm, t, acc):
+                ok = False
+            tok = []
+            if i >= n:
+                break
+            i += 1
+            continue
+        if s[i] == "/" and i + 1 < n and s[i + 1] == "*":
+            i += 2
+            while i + 1 < n and not (s[i] == "*" and s[i + 1] == "/"):
+                i += 1
+            i += 2
+            continue
+        tok.append(s[i])
+        i += 1
+    return ok, acc[0], acc[1], acc[2]
+
+
+# --------------------------------------------------------------------------- reference engine
+
+@dataclass(slots=True)
+class Result:
+    """What one event becomes under the shim (mirrors ss_rp_result)."""
+
+    outcome: int
+    div: int
+    nflags: int
+    dropped: bool
+    undecoded: bool
+    fallback: int
+    host_nr: int
+    err: int
+    ret: int
+    hflags: list[int]
+    unsup: list[int]
+    div_arg: int = 0
+    div_fmap: int = 0
+    div_unsup: int = 0
+
+
+def replay_event(cs: CompiledShim, ev: model.Event) -> Result:
+    """The reference: one event through the shim (same rules as ss_replay_batch)."""
+    outc, div, dropped, undecoded, nflags = NONE, DIV_NONE, False, False, 0
+    div_arg = div_fmap = div_unsup = 0
+    fb, hnr = -1, -1
+    e_err = ev.err or 0
+    e_ret = ev.ret or 0
+    err, ret = e_err, e_ret
+    hflags, unsup = [0] * MAXF, [0] * MAXF
+    if ev.kind == model.SYSCALL:
+        nr = -1 if ev.nr is None else ev.nr
+        if nr < 0 or nr >= cs.nsys or cs.outcome[nr] == UNKNOWN:
+            outc = UNKNOWN
+        else:
+            cls = cs.outcome[nr]
+            rec_err = 0
+            if ev.rec == model.ERROR or (ev.rec == model.INJECTED and e_err > 0):
+                rec_err = e_err if e_err > 0 else -1
+            rec_ok = rec_err == 0
+            outc = cls
+            if cls in (TRANSLATED, PARTIAL, EMULATED):
+                hnr = cs.host_nr[nr]
+                if hnr >= 0:
+                    for k, (arg, fmi) in enumerate(cs.progs.get(nr, ())):
+                        nflags += 1
+                        span = arg_span(ev.args, arg)
+                        d = False
+                        if span is None:
+                            undecoded = True
+                        else:
+                            ok, hflags[k], unsup[k], d = flag_decode(cs.fmaps[fmi], ev.args[span[0]:span[1]])
+                            if not ok:
+                                undecoded = True
+                        if d and not dropped:
+                            div_arg, div_fmap, div_unsup = arg, fmi, unsup[k]
+                        if d:
+                            dropped = True
+                if rec_err > 0 and hnr >= 0:
+                    err = cs.errno_rt[rec_err] if rec_err < len(cs.errno_rt) else rec_err
+                    if err != rec_err:
+                        div = DIV_ERRNO
+                else:
+                    err = rec_err
+                if dropped:
+                    if outc == TRANSLATED:
+                        outc = PARTIAL
+                    if rec_ok:
+                        div = DIV_FLAG
+            elif cls == FAILED:
+                err, ret = cs.fail_err[nr], -1
+                if rec_ok:
+                    fb = cs.fallback[nr]
+                    div = DIV_FALLBACK if fb >= 0 else DIV_FAILS
+                elif rec_err != err:
+                    div = DIV_ERRNO
+            elif cls == STUBBED:
+                err, ret = 0, 0
+                if not rec_ok or (ev.rec == model.SUCCESS and e_ret != 0):
+                    div = DIV_RESULT
+            else:  # FAKED
+                err, ret = 0, (e_ret if rec_ok else 0)
+                if not rec_ok:
+                    div = DIV_RESULT
+    elif ev.kind in SIGNAL_KINDS:
+        s = e_err
+        if 0 < s < len(cs.sig_rt) and cs.sig_rt[s] != s:
+            div = DIV_SIGNAL
+    return Result(outc, div, nflags, dropped, undecoded, fb, hnr, err, ret, hflags, unsup,
+                  div_arg, div_fmap, div_unsup)
+
+
+# --------------------------------------------------------------------------- C packing
+
+def pack_shim(cs: CompiledShim):
+    """The ss_shim struct over cffi-owned arrays; the returned object keeps them alive."""
+    mod = core()
+    ffi = mod.ffi
+    keep: list[Any] = []
+
+    def arr(ctype: str, values: list[int]):
+        a = ffi.new(f"{ctype}[]", values if values else [0])
+        keep.append(a)
+        return a
+
+    fmaps = ffi.new("ss_fmap[]", max(1, len(cs.fmaps)))
+    keep.append(fmaps)
+    for j, fm in enumerate(cs.fmaps):
+        names = b""
+        members = ffi.new("ss_fmember[]", max(1, len(fm.members)))
+        for i, (name, g, h, ok) in enumerate(fm.members):
+            nb = name.encode()
+            members[i].gval = g & 0xFFFFFFFFFFFFFFFF
+            members[i].hval = h & 0xFFFFFFFFFFFFFFFF
+            members[i].name_off = len(names)
+            members[i].name_len = len(nb)
+            members[i].supported = 1 if ok else 0
+            names += nb
+        steps = ffi.new("ss_fstep[]", max(1, len(fm.steps)))
+        for i, (mask, val, m) in enumerate(fm.steps):
+            steps[i].mask = mask & 0xFFFFFFFFFFFFFFFF
+            steps[i].val = val & 0xFFFFFFFFFFFFFFFF
+            steps[i].member = m
+        size = 8
+        while size < 2 * len(fm.members):
+            size *= 2
+        table = [-1] * size
+        for i, (name, *_rest) in enumerate(fm.members):
+            h = fnv1a(name.encode()) & (size - 1)
+            while table[h] >= 0:
+                h = (h + 1) & (size - 1)
+            table[h] = i
+        names_c = ffi.new("char[]", names or b"\0")
+        hash_c = arr("int32_t", table)
+        keep += [members, steps, names_c]
+        fmaps[j].members = members
+        fmaps[j].nmembers = len(fm.members)
+        fmaps[j].steps = steps
+        fmaps[j].nsteps = len(fm.steps)
+        fmaps[j].hash = hash_c
+        fmaps[j].hash_mask = size - 1
+        fmaps[j].is_enum = 1 if fm.is_enum else 0
+        fmaps[j].names = names_c
+    prog_off, prog_len, progs = [], [], []
+    for nr in range(cs.nsys):
+        p = cs.progs.get(nr, [])
+        prog_off.append(len(progs))
+        prog_len.append(len(p))
+        progs += p
+    progs_c = ffi.new("ss_fprog[]", max(1, len(progs)))
+    keep.append(progs_c)
+    for i, (a, f) in enumerate(progs):
+        progs_c[i].arg = a
+        progs_c[i].fmap = f
+    sh = ffi.new("ss_shim *")
+    sh.nsys = cs.nsys
+    sh.nerr = len(cs.errno_rt)
+    sh.nsig = len(cs.sig_rt)
+    sh.nfmaps = len(cs.fmaps)
+    sh.outcome = arr("uint8_t", cs.outcome)
+    sh.host_nr = arr("int32_t", cs.host_nr)
+    sh.fail_err = arr("int32_t", cs.fail_err)
+    sh.fallback = arr("int16_t", cs.fallback)
+    sh.prog_off = arr("uint32_t", prog_off)
+    sh.prog_len = arr("uint8_t", prog_len)
+    sh.progs = progs_c
+    sh.fmaps = fmaps
+    sh.errno_rt = arr("int32_t", cs.errno_rt)
+    sh.sig_rt = arr("int32_t", cs.sig_rt)
+    return _Packed(sh, keep)
+
+
+@dataclass
+class _Packed:
+    ptr: Any
+    keep: list[Any]
+
+
+def fnv1a(b: bytes) -> int:
+    h = 2166136261
+    for c in b:
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+class EventPacker:
+    """Python Events -> ss_event arrays (for tests, benchmarks and non-strace formats).
+
+    File names become file_id indexes into ``files``; text fields point into
+    buffers this packer keeps alive until the next ``pack`` call."""
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+        self._file_ids: dict[str, int] = {}
+        self._keep: list[Any] = []
+
+    def file_id(self, path: str) -> int:
+        fid = self._file_ids.get(path)
+        if fid is None:
+            fid = self._file_ids[path] = len(self.files)
+            self.files.append(path)
+        return fid
+
+    def pack(self, events: list[model.Event]):
+        ffi = core().ffi
+        n = len(events)
+        arr = ffi.new("ss_event[]", max(1, n))
+        keep: list[Any] = [arr]
+        for i, ev in enumerate(events):
+            c = arr[i]
+            c.line = ev.line
+            c.file_id = self.file_id(ev.file)
+            c.kind = ev.kind
+            c.rec = ev.rec or 0
+            c.flags = ev.flags
+            c.pid = -1 if ev.pid is None else ev.pid
+            c.tid = -1 if ev.tid is None else ev.tid
+            c.nr = -1 if ev.nr is None else ev.nr
+            c.err = ev.err or 0
+            c.ret = ev.ret or 0
+            c.ts = ev.ts or 0.0
+            c.dur = ev.dur or 0.0
+            for attr, lattr, text in (("name", "name_len", ev.name), ("args", "args_len", ev.args),
+                                      ("errname", "errname_len", ev.errname)):
+                if text:
+                    b = ffi.new("char[]", text.encode())
+                    keep.append(b)
+                    setattr(c, attr, b)
+                    setattr(c, lattr, len(b) - 1)
+        self._keep = keep
+        return arr, n
+
+
+# --------------------------------------------------------------------------- driver + report
+
+@dataclass
+class Divergence:
+    file: str
+    line: int
+    syscall: str
+    code: int
+    reason: str
+    fatal: bool
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "syscall": self.syscall,
+                "kind": DIV_NAMES[self.code], "fatal": self.fatal, "reason": self.reason}
+
+
+@dataclass
+class Report:
+    shim: str
+    guest: str
+    host: str
+    engine: str
+    events: int = 0
+    syscalls: int = 0
+    undecoded: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    per_syscall: dict[str, Counter] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    div_counts: Counter = field(default_factory=Counter)
+    divergences: list[Divergence] = field(default_factory=list)
+    first_fatal: Divergence | None = None
+
+    @property
+    def ndivergences(self) -> int:
+        return sum(self.div_counts.values())
+
+    def worst(self, name: str) -> str:
+        c = self.per_syscall[name]
+        return OUTCOME_NAMES[min(o for o, k in c.items() if k)]
+
+    def syscall_rows(self) -> list[dict]:
+        rows = []
+        for name, c in self.per_syscall.items():
+            rows.append({"name": name, "calls": sum(c.values()), "outcome": self.worst(name),
+                         "note": self.notes.get(name, "")})
+        rows.sort(key=lambda r: (OUTCOME_NAMES.index(r["outcome"]), -r["calls"], r["name"]))
+        return rows
+
+    def to_json(self) -> dict:
+        return {
+            "shim": self.shim, "guest": self.guest, "host": self.host, "engine": self.engine,
+            "events": self.events, "syscall_events": self.syscalls,
+            "outcomes": {OUTCOME_NAMES[o]: self.outcomes.get(o, 0) for o in range(7)},
+            "syscalls": [{k: r[k] for k in ("name", "calls", "outcome", "note")} for r in self.syscall_rows()],
+            "divergences": self.ndivergences,
+            "divergence_kinds": {DIV_NAMES[k]: v for k, v in sorted(self.div_counts.items())},
+            "survivable": self.div_counts.get(DIV_FALLBACK, 0),
+            "undecoded_flag_events": self.undecoded,
+            "first_divergence": self.first_fatal.to_json() if self.first_fatal else None,
+            "divergence_list": [d.to_json() for d in self.divergences],
+            "divergences_listed": len(self.divergences),
+        }
+
+
+class Replayer:
+    """Feeds events (Python) or ss_event batches (C) through one compiled shim."""
+
+    def __init__(self, cs: CompiledShim, engine: str = "c") -> None:
+        self.cs = cs
+        self.engine = engine
+        self.report = Report(cs.name, cs.guest.name, cs.host_name, engine)
+        self._per_nr = [Counter() for _ in range(cs.nsys)] if engine == "python" else None
+        self._unknown: Counter = Counter()
+        if engine == "c":
+            mod = core()
+            self.ffi, self.lib = mod.ffi, mod.lib
+            self._sh = cs.c()
+            self._st = self.ffi.new("ss_rp_stats *")
+            self._per = self.ffi.new("uint64_t[]", cs.nsys * NOUT)
+            self._st.per_nr = self._per
+            self._divs = self.ffi.new("ss_rp_div[]", DIVS_CAP)
+            self._st.divs = self._divs
+            self._st.divs_cap = DIVS_CAP
+            self._unk = self.ffi.new("uint32_t[]", DIVS_CAP)
+            self._st.unk = self._unk
+            self._st.unk_cap = DIVS_CAP
+
+    # ---- Python engine
+    def feed_events(self, events: Iterable[model.Event]) -> None:
+        rep, cs = self.report, self.cs
+        for ev in events:
+            r = replay_event(cs, ev)
+            rep.events += 1
+            if ev.kind == model.SYSCALL:
+                rep.syscalls += 1
+                rep.outcomes[r.outcome] += 1
+                if r.undecoded:
+                    rep.undecoded += 1
+                if r.outcome == UNKNOWN:
+                    self._unknown[ev.name or f"#{ev.nr}"] += 1
+                else:
+                    self._per_nr[ev.nr][r.outcome] += 1
+            if r.div:
+                self._divergence(ev.file, ev.line, ev.nr if ev.nr is not None else -1, ev.name,
+                                 r.div, r.err, r.fallback, r.div_arg, r.div_fmap, r.div_unsup,
+                                 ev.err or 0, ev.ret or 0)
+
+    # ---- C engine
+    def feed_batch(self, arr, n: int, files: list[str]) -> None:
+        st = self._st
+        self.lib.ss_replay_batch(self._sh.ptr, arr, n, st, self.ffi.NULL)
+        for k in range(min(st.nunk, DIVS_CAP)):
+            e = arr[self._unk[k]]
+            self._unknown[self.ffi.string(e.name, e.name_len).decode(errors="replace") if e.name else f"#{e.nr}"] += 1
+        if st.nunk > DIVS_CAP:
+            self._unknown["(unnamed beyond the record limit)"] += st.nunk - DIVS_CAP
+        shown = min(st.ndivs, DIVS_CAP)
+        for k in range(shown):
+            d = self._divs[k]
+            e = arr[d.index]
+            name = self.ffi.string(e.name, e.name_len).decode(errors="replace") if e.name else None
+            self._divergence(files[e.file_id] if e.file_id < len(files) else "?", e.line, d.nr, name,
+                             d.code, d.err, d.fallback, d.arg, d.fmap, d.unsup, e.err, e.ret)
+        if self.report.first_fatal is None and st.first_fatal >= 0:
+            # beyond the listed records: the first fatal divergence is still exact
+            e = arr[st.first_fatal]
+            name = self.ffi.string(e.name, e.name_len).decode(errors="replace") if e.name else None
+            self._divergence(files[e.file_id] if e.file_id < len(files) else "?", e.line, e.nr, name,
+                             DIV_FAILS, self.cs.fail_err[e.nr], -1, 0, 0, 0, e.err, e.ret)
+
+    def _divergence(self, file: str, line: int, nr: int, name: str | None, code: int, err: int,
+                    fb: int, arg: int, fmap: int, unsup: int, rec_err: int, rec_ret: int) -> None:
+        rep = self.report
+        sc = name or self.cs.syscall_name(nr)
+        fatal = code == DIV_FAILS
+        need_reason = len(rep.divergences) < LIST_CAP or (fatal and rep.first_fatal is None)
+        if code != DIV_NONE and self.engine == "python":
+            rep.div_counts[code] += 1
+        if not need_reason:
+            return
+        d = Divergence(file, line, sc, code, self._reason(code, nr, sc, err, fb, arg, fmap, unsup, rec_err, rec_ret), fatal)
+        if len(rep.divergences) < LIST_CAP:
+            rep.divergences.append(d)
+        if fatal and rep.first_fatal is None:
+            rep.first_fatal = d
+
+    def _reason(self, code, nr, name, err, fb, arg, fmap, unsup, rec_err, rec_ret) -> str:
+        cs = self.cs
+        gerr = _names_by_value(cs.guest.errno)
+        note = cs.notes.get(nr, "") if 0 <= nr < cs.nsys else ""
+        en = gerr.get(err, str(err))
+        if code == DIV_FAILS:
+            return f"{name} fails with {en} under {cs.name} where the recording succeeded" + (f" ({note})" if note else "")
+        if code == DIV_FALLBACK:
+            return f"{name} fails with {en}; survivable ({cs.fallback_text(fb)})"
+        if code == DIV_FLAG:
+            fm = cs.fmaps[fmap]
+            names = [n for n, g, _h, ok in fm.members if not ok and g and (unsup & g) == g] or [hex(unsup)]
+            why = "; ".join(sorted({fm.reasons.get(n, "no host equivalent") for n in names}))
+            return f"{name}: {'|'.join(names)} (argument {arg}, {fm.family}) silently dropped on {cs.host_name}: {why}"
+        if code == DIV_ERRNO:
+            rn = gerr.get(rec_err, str(rec_err))
+            if cs.outcome[nr] == FAILED:
+                return f"{name} fails with {en} under {cs.name}; the recording failed with {rn}"
+            return f"{name}: recorded {rn} comes back as {en} through the {cs.host_name} errno map"
+        if code == DIV_RESULT:
+            if cs.outcome[nr] == STUBBED:
+                return f"{name} is a stub returning 0 (recorded {'error ' + gerr.get(rec_err, str(rec_err)) if rec_err else rec_ret})"
+            return f"{name} is faked: succeeds where the recording failed with {gerr.get(rec_err, str(rec_err))}"
+        if code == DIV_SIGNAL:
+            sig = _names_by_value(cs.guest.signals).get(err, str(err))
+            back = cs.sig_rt[err] if 0 < err < len(cs.sig_rt) else err
+            if back < 0:
+                return f"signal {sig} cannot be delivered on {cs.host_name}"
+            return f"signal {sig} arrives as {_names_by_value(cs.guest.signals).get(back, back)}"
+        return DIV_NAMES[code]
+
+    def finish(self) -> Report:
+        rep, cs = self.report, self.cs
+        if self.engine == "c":
+            st = self._st
+            rep.events, rep.syscalls, rep.undecoded = st.events, st.syscalls, st.undecoded
+            rep.outcomes = Counter({o: st.outcome[o] for o in range(NOUT) if st.outcome[o]})
+            rep.div_counts = Counter({k: st.div[k] for k in range(1, 7) if st.div[k]})
+            per = self._per
+            for nr in range(cs.nsys):
+                base = nr * NOUT
+                c = Counter({o: per[base + o] for o in range(NOUT) if per[base + o]})
+                if c:
+                    self._add_syscall(nr, c)
+        else:
+            for nr, c in enumerate(self._per_nr):
+                if c:
+                    self._add_syscall(nr, c)
+        for name, k in self._unknown.items():
+            rep.per_syscall.setdefault(name, Counter())[UNKNOWN] += k
+            rep.notes[name] = f"not a syscall of {cs.guest.name}"
+        rep.outcomes.pop(NONE, None)
+        return rep
+
+    def _add_syscall(self, nr: int, c: Counter) -> None:
+        name = self.cs.syscall_name(nr)
+        self.report.per_syscall[name] = c
+        self.report.notes[name] = self.cs.notes.get(nr, "")
+
+
+_NAMES_CACHE: dict[int, dict[int, str]] = {}
+
+
+def _names_by_value(fam) -> dict[int, str]:
+    d = _NAMES_CACHE.get(id(fam))
+    if d is None:
+        d = {}
+        for n, v in fam.members.items():
+            if v is not None and v not in d:
+                d[v] = n
+        _NAMES_CACHE[id(fam)] = d
+    return d
+
+
+def replay_events(cs: CompiledShim, events: Iterable[model.Event], engine: str = "python",
+                  batch: int = 65536) -> Report:
+    """Replay Python events with either engine (C through the packer)."""
+    rp = Replayer(cs, engine)
+    if engine == "python":
+        rp.feed_events(events)
+    else:
+        packer = EventPacker()
+        for chunk in _chunks(events, batch):
+            arr, n = packer.pack(chunk)
+            rp.feed_batch(arr, n, packer.files)
+    return rp.finish()
+
+
+def _chunks(it: Iterable[model.Event], n: int) -> Iterator[list[model.Event]]:
+    buf: list[model.Event] = []
+    for ev in it:
+        buf.append(ev)
+        if len(buf) >= n:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
