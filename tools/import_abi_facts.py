@@ -36,6 +36,25 @@ SYSCALL_SOURCES = {
 
 OSES = ["linux", "freebsd", "netbsd", "openbsd", "illumos", "darwin"]
 
+# The i386 syscall_32.tbl in abi-facts is from about Linux 5.3 (ends at 435 clone3).  Slots 436-462
+# bring it to the kernel level of the x86_64 and generic tables (462 mseal); numbers from
+# hrw/syscalls-table's i386 list, which that project generates from the kernel's own headers.
+SUPPLEMENTS = {
+    "linux-i386": (
+        "# supplement-source: hrw/syscalls-table@85413c1cfd658fb822fcfe48e2ee787f23c05a3e:"
+        "data/tables/syscalls-i386 (generated from Linux headers; slots 436-462)",
+        [(436, "close_range"), (437, "openat2"), (438, "pidfd_getfd"), (439, "faccessat2"),
+         (440, "process_madvise"), (441, "epoll_pwait2"), (442, "mount_setattr"),
+         (443, "quotactl_fd"), (444, "landlock_create_ruleset"), (445, "landlock_add_rule"),
+         (446, "landlock_restrict_self"), (447, "memfd_secret"), (448, "process_mrelease"),
+         (449, "futex_waitv"), (450, "set_mempolicy_home_node"), (451, "cachestat"),
+         (452, "fchmodat2"), (453, "map_shadow_stack"), (454, "futex_wake"), (455, "futex_wait"),
+         (456, "futex_requeue"), (457, "statmount"), (458, "listmount"),
+         (459, "lsm_get_self_attr"), (460, "lsm_set_self_attr"), (461, "lsm_list_modules"),
+         (462, "mseal")],
+    ),
+}
+
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="") as f:
@@ -159,6 +178,11 @@ def import_syscalls(abi: str, srcs: dict[str, dict[str, str]]) -> None:
         if name == "" and r["name"] == "lkmnosys":
             note = "lkmnosys: free slot for a loadable kernel module"
         out.append([r["number"], name, status, kind, entry, note])
+    supp_head, supp = SUPPLEMENTS.get(abi, ("", []))
+    have = {int(o[0]) for o in out}
+    for num, name in supp:
+        assert num not in have, (abi, num)
+        out.append([str(num), name, "implemented", "i386", f"sys_{name}", "supplement: newer than the upstream table read"])
     path = TABLES / "syscalls" / f"{abi}.csv"
     with path.open("w", newline="") as f:
         f.write(GEN.format(src=f"abi-facts/syscalls/{fact}.csv") + "\n")
@@ -166,6 +190,9 @@ def import_syscalls(abi: str, srcs: dict[str, dict[str, str]]) -> None:
         if src.get("notes"):
             f.write(f"# upstream-note: {src['notes']}\n")
         f.write(f"# upstream-rows: {upstream}\n")
+        if supp:
+            f.write(supp_head + "\n")
+            f.write(f"# supplement-rows: {len(supp)}\n")
         if excluded:
             f.write(f"# excluded-rows: {len(excluded)} (x32 ABI slots: not reachable from this ABI)\n")
         if folded:

@@ -338,10 +338,18 @@ def _table_row_count(comments: dict[str, str], display: str, rows: int) -> None:
     for key in ("excluded-rows", "folded-rows"):
         if key in comments:
             extra += parse_int(comments[key].split()[0], display, int(comments[f"{key}@line"]), key)
-    if rows + extra != up:
+    supp = 0
+    if "supplement-rows" in comments:
+        supp = parse_int(comments["supplement-rows"].split()[0], display,
+                         int(comments["supplement-rows@line"]), "supplement-rows")
+        if "supplement-source" not in comments:
+            raise InputError(display, int(comments["supplement-rows@line"]),
+                             "supplement-rows needs a '# supplement-source: repo@commit:path' line")
+    if rows + extra != up + supp:
         raise InputError(display, line,
                          f"upstream-rows says {up} but the file has {rows} rows"
-                         + (f" + {extra} excluded/folded" if extra else ""))
+                         + (f" + {extra} excluded/folded" if extra else "")
+                         + (f" - {supp} supplemented" if supp else ""))
     if "source" not in comments:
         raise InputError(display, None, "missing '# source: repo@commit:path' provenance line")
 
