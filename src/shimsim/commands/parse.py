@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: MIT
+"""``shimsim parse``: read traces (strace, truss, dtruss, kdump) and summarise them.
+
+Lenient by default: a line that is not understood is counted and the first
+few are shown as file:line: reason.  --strict makes the first one an error
+(exit 2).  --events writes every event as one JSON object per line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from shimsim import trace
+from shimsim.commands._common import add_engine, add_json, formatter, print_json
+from shimsim.errors import ShimsimError
+from shimsim.trace import formats
+
+EPILOG = """examples:
+  shimsim parse run.strace
+  shimsim parse trace.gz --json
+  shimsim parse out.1234 out.1235 out.1236        (strace -ff -o out: one trace)
+  shimsim parse ktrace.txt --format kdump --abi openbsd-amd64
+  shimsim parse run.strace --strict --events events.jsonl
+  strace -f -o /dev/stdout ls | shimsim parse -
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("parse", help="read traces and summarise them (format, ABI, events, syscalls)",
+                       description=__doc__, epilog=EPILOG, formatter_class=formatter())
+    p.add_argument("traces", metavar="TRACE", nargs="+", help="trace file(s), .gz/.xz/.zst, or - for stdin")
+    p.add_argument("--format", choices=formats.names(), help="trace format (default: sniffed)")
+    p.add_argument("--abi", metavar="ABI", help="guest ABI (default: from the format and content)")
+    p.add_argument("--strict", action="store_true", help="the first line not understood is an error (exit 2)")
+    p.add_argument("--events", metavar="OUT.jsonl", help="write every event as one JSON object per line")
+    add_json(p)
+    add_engine(p)
+    p.set_defaults(func=run)
+
+
+def summarise(t: trace.Trace) -> dict[str, Any]:
+    st = t.stats
+    d: dict[str, Any] = {"format": t.format, "abi": t.abi, "files": t.paths, "engine": t.engine}
+    d.update(st.to_json())
+    if st.summary is not None:
+        d["summary_table"] = {"syscalls": len(st.summary), "mismatches": st.summary_mismatches}
+    return d
+
+
+def run(args: argparse.Namespace) -> int:
+    t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
+    if args.events:
+        try:
+            out = open(args.events, "w", encoding="utf-8", errors="surrogateescape")
+        except OSError as exc:
+            raise ShimsimError(f"cannot write {args.events}: {exc.strerror or exc}") from None
+        with out:
+            for ev in t.events():
+                out.write(json.dumps(ev.to_json(), ensure_ascii=False))
+                out.write("\n")
+    elif t.engine == "c" and t.format.startswith("strace"):
+        for _b in t.batches():  # no Python object per event
+            pass
+    else:
+        for _ev in t.events():
+            pass
+    d = summarise(t)
+    if args.json:
+        print_json(d)
+    else:
+        _print_text(d)
+    return 0
+
+
+def _print_text(d: dict[str, Any]) -> None:
+    w = sys.stdout.write
+    w(f"format     {d['format']}\n")
+    w(f"abi        {d['abi']}\n")
+    w(f"lines      {d['lines']}\n")
+    ev = d["events"]
+    w(f"events     {sum(ev.values())}" + (f"  ({', '.join(f'{k} {v}' for k, v in ev.items())})" if ev else "") + "\n")
+    w(f"processes  {d['processes']}\n")
+    if d["skipped"]:
+        w("skipped    " + ", ".join(f"{k} {v}" for k, v in d["skipped"].items()) + "\n")
+    w(f"unparsed   {d['unparsed']}\n")
+    for line in d["unparsed_first"]:
+        w(f"  {line}\n")
+    if d["unparsed"] > len(d["unparsed_first"]):
+        w(f"  ... and {d['unparsed'] - len(d['unparsed_first'])} more\n")
+    if "summary_table" in d:
+        mm = d["summary_table"]["mismatches"]
+        w(f"summary    strace's table: {d['summary_table']['syscalls']} syscalls, "
+          f"{'matches the events' if not mm else f'{len(mm)} mismatches'}\n")
+        for m in mm[:10]:
+            w(f"  {m}\n")
+    sc = d["syscalls"]
+    if sc:
+        width = max(len(n) for n in sc)
+        w(f"\n{'syscall'.ljust(width)}  {'calls':>9}  {'errors':>9}\n")
+        for name, row in sorted(sc.items(), key=lambda kv: (-kv[1]["calls"], kv[0])):
+            w(f"{name.ljust(width)}  {row['calls']:>9}  {row['errors']:>9}\n")

@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: MIT
+"""Streaming input for traces: plain, .gz, .xz, .zst files and stdin ('-').
+
+Everything is read in blocks of about 1 MiB that end at a newline, so memory
+stays flat whatever the file size and both engines (the C tokeniser and the
+Python reference) see the same bytes.  Binary input (NUL bytes), corrupt or
+truncated compressed streams and lines longer than a cap are reported as
+InputError or counted as unparsed, never as a traceback.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from shimsim.errors import InputError
+
+BLOCK = 1 << 20          # bytes read per block
+MAX_LINE = 1 << 20       # longer lines are replaced by an empty line and counted as unparsed
+LONG_LINE_REASON = f"line longer than {MAX_LINE} bytes (cut off; corrupt or not a trace?)"
+
+_GZ, _XZ, _ZST, _BZ2 = b"\x1f\x8b", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd", b"BZh"
+
+
+class _Chain(io.RawIOBase):
+    """The already-read head of stdin followed by the rest of stdin, so that
+    sniffing can look at stdin before parsing reads it."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head, self._pos, self._rest = head, 0, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
+        if self._pos < len(self._head):
+            n = min(len(b), len(self._head) - self._pos)
+            b[:n] = self._head[self._pos:self._pos + n]
+            self._pos += n
+            return n
+        data = self._rest.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
+_stdin_head: bytes | None = None
+
+
+def stdin_head() -> bytes:
+    """The first block of stdin, read once and replayed to the parser."""
+    global _stdin_head
+    if _stdin_head is None:
+        _stdin_head = sys.stdin.buffer.read(BLOCK)
+    return _stdin_head
+
+
+def _open_raw(path: str) -> BinaryIO:
+    if path == "-":
+        return io.BufferedReader(_Chain(stdin_head(), sys.stdin.buffer))  # type: ignore[return-value]
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(path, None, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, None, "is a directory, expected a trace file") from None
+    except OSError as exc:
+        raise InputError(path, None, f"cannot open: {exc.strerror or exc}") from None
+
+
+def open_binary(path: str) -> BinaryIO:
+    """A binary stream of the decompressed content; the compression is
+    recognised by its magic bytes, not by the file name."""
+    raw = _open_raw(path)
+    head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
+    if not head:
+        return raw
+    if head.startswith(_GZ):
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    if head.startswith(_XZ):
+        return lzma.LZMAFile(raw)  # type: ignore[return-value]
+    if head.startswith(_BZ2) and path.endswith(".bz2"):
+        return bz2.BZ2File(raw)  # type: ignore[return-value]
+    if head.startswith(_ZST):
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[return-value]
+    return raw
+
+
+def _read(stream: BinaryIO, path: str, n: int) -> bytes:
+    try:
+        return stream.read(n)
+    except (EOFError, OSError, lzma.LZMAError, ValueError) as exc:
+        raise InputError(path, None, f"corrupt or truncated compressed input: {exc}") from None
+    except Exception as exc:  # zstandard.ZstdError has no common base with OSError
+        if type(exc).__name__ == "ZstdError":
+            raise InputError(path, None, f"corrupt or truncated zstd input: {exc}") from None
+        raise
+
+
+def _check_text(block: bytes, path: str, first_line: int) -> None:
+    nul = block.find(b"\0")
+    if nul >= 0:
+        line = first_line + block.count(b"\n", 0, nul)
+        raise InputError(path, line, "binary data (NUL byte): expected a text trace")
+
+
+def blocks(path: str, on_long_line: Callable[[int], None] | None = None,
+           block_size: int = BLOCK, max_line: int = MAX_LINE) -> Iterator[tuple[bytes, int]]:
+    """Yield (block, first_line_number) pairs.  Each block holds whole lines
+    (the last one may lack its newline at end of input).  A line longer than
+    max_line is replaced by an empty line and reported through on_long_line
+    (or raised as InputError when no callback is given)."""
+    stream = open_binary(path)
+    try:
+        yield from _blocks(stream, path, on_long_line, block_size, max_line)
+    finally:
+        stream.close()
+
+
+def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | None,
+            block_size: int, max_line: int) -> Iterator[tuple[bytes, int]]:
+    line = 1
+    carry = b""
+    skipping = False  # inside an over-long line: drop bytes up to the next newline
+    while True:
+        data = _read(stream, path, block_size)
+        if not data:
+            break
+        if skipping:
+            nl = data.find(b"\n")
+            if nl < 0:
+                continue
+            data = data[nl + 1:]
+            skipping = False
+            line += 1
+            if not data:
+                continue
+        buf = carry + data if carry else data
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            if len(buf) > max_line:
+                _long(path, line, on_long_line)
+                yield b"\n", line
+                carry, skipping = b"", True
+            else:
+                carry = buf
+            continue
+        block, carry = buf[: cut + 1], buf[cut + 1:]
+        _check_text(block, path, line)
+        block = _cap_lines(block, line, path, on_long_line, max_line)
+        yield block, line
+        line += block.count(b"\n")
+        if len(carry) > max_line:
+            _long(path, line, on_long_line)
+            yield b"\n", line
+            line += 1
+            carry, skipping = b"", True
+    if carry:
+        _check_text(carry, path, line)
+        yield _cap_lines(carry, line, path, on_long_line, max_line), line
+
+
+def _cap_lines(block: bytes, first: int, path: str, on_long: Callable[[int], None] | None,
+               max_line: int) -> bytes:
+    """Replace lines longer than max_line inside a block by empty lines."""
+    if len(block) <= max_line:
+        return block
+    parts = block.split(b"\n")
+    changed = False
+    for i, part in enumerate(parts):
+        if len(part) > max_line:
+            _long(path, first + i, on_long)
+            parts[i] = b""
+            changed = True
+    return b"\n".join(parts) if changed else block
+
+
+def _long(path: str, line: int, on_long: Callable[[int], None] | None) -> None:
+    if on_long is None:
+        raise InputError(path, line, LONG_LINE_REASON)
+    on_long(line)
+
+
+def decode(raw: bytes) -> str:
+    """Bytes of one line to str; undecodable bytes survive as surrogates so
+    that the C and Python engines agree byte for byte."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def lines(path: str, on_long_line: Callable[[int], None] | None = None) -> Iterator[str]:
+    """Every line of a trace, without its newline (and without a trailing CR)."""
+    for block, _first in blocks(path, on_long_line):
+        text = decode(block)
+        parts = text.split("\n")
+        if parts and parts[-1] == "":
+            parts.pop()
+        for p in parts:
+            yield p[:-1] if p.endswith("\r") else p
+
+
+def head_lines(path: str, n: int = 200) -> list[str]:
+    """The first n lines, for format sniffing (reads at most one block)."""
+    if path == "-":
+        head = stdin_head()
+        if head.startswith((_GZ, _XZ, _ZST)):
+            return []  # compressed stdin: no sniffing, the format must be given or defaults
+        return [ln.rstrip("\r") for ln in decode(head).split("\n")[:n]]
+    out: list[str] = []
+    for ln in lines(path, on_long_line=lambda _l: None):
+        out.append(ln)
+        if len(out) >= n:
+            break
+    return out
+
+
+def is_stdin(path: str) -> bool:
+    return path == "-"
+
+
+def exists(path: str) -> bool:
+    return path == "-" or os.path.exists(path)
+
+
+__all__ = ["blocks", "lines", "head_lines", "decode", "open_binary", "MAX_LINE", "BLOCK", "io"]

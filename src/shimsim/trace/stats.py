@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: MIT
+"""ParseStats: what a parse saw, shared by every format's parser.
+
+Lenient parsing must never drop a line silently: every line is either part of
+an event, skipped for a stated reason (blank, strace's own messages, -k stack
+frames, summary tables) or counted as unparsed with the first few kept as
+``file:line: reason`` for the report.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from shimsim import model
+
+FIRST_UNPARSED = 10  # how many unparsed lines are kept verbatim for the report
+
+
+@dataclass
+class ParseStats:
+    lines: int = 0
+    events: Counter[str] = field(default_factory=Counter)        # kind name -> count
+    unparsed_count: int = 0
+    unparsed_first: list[tuple[str, int, str]] = field(default_factory=list)
+    syscalls: dict[str, list[int]] = field(default_factory=dict)  # name -> [calls, errors]
+    pids: set[int] = field(default_factory=set)
+    skipped: Counter[str] = field(default_factory=Counter)      # reason -> lines
+    summary: dict[str, list[int]] | None = None                 # strace -c/-C table: name -> [calls, errors]
+    summary_mismatches: list[str] = field(default_factory=list)
+
+    def unparsed(self, path: str, line: int, reason: str) -> None:
+        """Count a line that was not understood (lenient mode)."""
+        self.unparsed_count += 1
+        if len(self.unparsed_first) < FIRST_UNPARSED:
+            self.unparsed_first.append((path, line, reason))
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        """Count lines understood but carrying no event (blank, messages, stack frames)."""
+        self.skipped[reason] += n
+
+    def add_event(self, ev: model.Event) -> None:
+        self.events[model.KIND_NAMES[ev.kind]] += 1
+        if ev.pid is not None and ev.pid >= 0:
+            self.pids.add(ev.pid)
+        if ev.kind == model.SYSCALL and ev.name is not None:
+            self.count_call(ev.name, ev.rec, ev.errname)
+
+    def count_call(self, name: str, rec: int | None, errname: str | None) -> None:
+        """Per-syscall calls and errors, counted the way strace -c counts them:
+        a call counts once it has returned (so not ``= ?`` without an errno, and
+        not calls left unfinished), an error when it returned an errno
+        (ERESTART* included, as strace does)."""
+        if rec in (model.UNKNOWN, model.UNFINISHED, None) and not errname:
+            return
+        row = self.syscalls.get(name)
+        if row is None:
+            row = self.syscalls[name] = [0, 0]
+        row[0] += 1
+        if errname:
+            row[1] += 1
+
+    @property
+    def unparsed_lines(self) -> list[str]:
+        return [f"{p}:{ln}: {r}" for p, ln, r in self.unparsed_first]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "events": dict(sorted(self.events.items())),
+            "processes": len(self.pids),
+            "unparsed": self.unparsed_count,
+            "unparsed_first": self.unparsed_lines,
+            "skipped": dict(sorted(self.skipped.items())),
+            "syscalls": {n: {"calls": c, "errors": e} for n, (c, e) in sorted(self.syscalls.items())},
+        }

@@ -1,0 +1,799 @@
+# SPDX-License-Identifier: MIT
+"""The pure-Python reference parser for strace output (strace 4.x to 6.x).
+
+It implements exactly the grammar of the C tokeniser (csrc/tokenise.c), line
+for line, so that the differential tests can compare the two event by event.
+Readability wins over speed here: the C core is the fast path.
+
+Line grammar (see tests/fixtures/strace and /work/shared/traces/README.md):
+
+    [PREFIX] [TIMESTAMP] [IP] [NR] BODY
+    PREFIX     "[pid N] " (stderr form) | "N " (-f -o form)
+    TIMESTAMP  HH:MM:SS[.frac] (-t/-tt) | S.frac (-ttt, -r, --absolute-timestamps)
+    IP, NR     "[hex] " (-i) and "[  nr] " (-n)
+    BODY       NAME(ARGS) = RESULT [ERRNAME (text)] [(extra)...] [(INJECTED)] [<dur>]
+               NAME(ARGS <unfinished ...>      <... NAME resumed>ARGS) = RESULT ...
+               NAME(ARGS <detached ...>
+               --- SIGNAME {...} ---           --- stopped by SIGNAME ---
+               +++ exited with N +++           +++ killed by SIGNAME [(core dumped)] +++
+               +++ superseded by execve in pid N +++
+               [ Process PID=N runs in 32 bit|64 bit|x32 mode. ]
+               strace: ... (strace's own messages), " > frame" (-k), summary tables
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from shimsim import model
+from shimsim.errors import InputError
+from shimsim.model import Event
+from shimsim.trace.stats import ParseStats
+from shimsim.trace.summary import SummaryTable
+
+FORMAT = "strace"
+DEFAULT_OS = "linux"
+
+# Extra ss_event flag: the result was "?" (no return value printed).
+F_NO_RET = 32
+MAX_PARTIAL = 1 << 20   # a call line split by spliced output may grow to this many bytes
+
+# Scan results
+CLOSE, UNFINISHED, DETACHED, EOL = 0, 1, 2, 3
+
+# Unparsed reasons, shared with the C tokeniser (SS_R_* in csrc/tokenise.h); index = code.
+REASONS = (
+    "",
+    "expected a syscall line: NAME(ARGS) = RESULT, --- SIGNAL ---, +++ exit +++ or a strace message",
+    "malformed '[pid N]' prefix",
+    "expected ' = ' and a return value after the arguments",
+    "expected a return value (number or ?) after '='",
+    "unexpected text after the return value",
+    "expected '<... NAME resumed>'",
+    "malformed signal line: expected '--- SIGNAME ... ---'",
+    "malformed exit line: expected '+++ exited with N +++', '+++ killed by SIG +++' or '+++ superseded by execve in pid N +++'",
+    "malformed personality line: expected '[ Process PID=N runs in 32 bit|64 bit|x32 mode. ]'",
+    "call line never completed (expected ')' and a return value)",
+    "call line too long while joining continuation lines",
+)
+R_SYNTAX, R_PREFIX, R_EQ, R_RETVAL, R_TRAIL, R_RESUMED, R_SIGNAL, R_EXIT, R_PERS, R_PARTIAL, R_TOOLONG = range(1, 12)
+
+PERSONALITY_MODES = {"64 bit": 0, "32 bit": 1, "x32": 2}
+
+_SPLICE_PROC = re.compile(r"(?:strace: )?Process [0-9]+ (attached|detached)$")
+_SPLICE_WAIT = re.compile(r" ?\[wait\(0x[0-9a-f]+\) = [0-9]+\] ")
+_MSG = re.compile(r"Process [0-9]+ (?:attached|detached|suspended)")
+_SUMMARY_WORDS = {"%", "time", "seconds", "usecs/call", "calls", "errors", "syscall", "shortest", "longest"}
+
+
+def _digit(c: str) -> bool:
+    return "0" <= c <= "9"
+
+
+def _name_char(c: str) -> bool:
+    return ("a" <= c <= "z") or ("A" <= c <= "Z") or ("0" <= c <= "9") or c == "_"
+
+
+def _skip_spaces(s: str, i: int) -> int:
+    n = len(s)
+    while i < n and s[i] == " ":
+        i += 1
+    return i
+
+
+def _parse_uint(s: str, i: int) -> tuple[int, int]:
+    """Decimal digits at i -> (value, end)."""
+    j = i
+    n = len(s)
+    while j < n and _digit(s[j]):
+        j += 1
+    return (int(s[i:j]) if j > i else -1), j
+
+
+def _frac(s: str, i: int) -> tuple[float, int]:
+    """Digits after a dot -> (fraction, end); exactly the C computation."""
+    j = i
+    while j < len(s) and _digit(s[j]):
+        j += 1
+    digits = s[i:j][:15]
+    return (int(digits) / 10 ** len(digits) if digits else 0.0), j
+
+
+def _wrap64(v: int) -> int:
+    v %= 1 << 64
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def is_summary_header(s: str) -> bool:
+    """The column header of a strace -c/-C/-U summary table."""
+    toks = [t for t in s.split(" ") if t]
+    return len(toks) >= 2 and all(t in _SUMMARY_WORDS for t in toks) and ("calls" in toks or "syscall" in toks)
+
+
+def splice_start(s: str) -> int:
+    """Where strace's own message spliced into a call line starts ("strace:
+    Process N attached", old "Process N detached", -d "[wait(0x..) = N] ...");
+    -1 if there is none."""
+    best = -1
+    m = _SPLICE_PROC.search(s)
+    if m is not None:
+        best = m.start()
+    m = _SPLICE_WAIT.search(s)
+    if m is not None and (best < 0 or m.start() < best):
+        best = m.start()
+    return best
+
+
+def scan_args(s: str, i: int) -> tuple[int, int, bool]:
+    """Scan argument text from i.  Returns (end, kind, truncated): kind CLOSE
+    (s[end] is the closing ')'), UNFINISHED / DETACHED (s[end] is the '<' of
+    the marker) or EOL (the arguments run past the end of the line)."""
+    depth = 0
+    n = len(s)
+    trunc = False
+    while i < n:
+        c = s[i]
+        if c == '"':
+            i += 1
+            while i < n and s[i] != '"':
+                i += 2 if s[i] == "\\" else 1
+            if i >= n:
+                return n, EOL, trunc
+            i += 1
+            if s.startswith("...", i):
+                trunc = True
+                i += 3
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth == 0:
+                if c == ")":
+                    return i, CLOSE, trunc
+            else:
+                depth -= 1
+        elif c == "<":
+            if s.startswith("<unfinished ...>", i):
+                return i, UNFINISHED, trunc
+            if s.startswith("<detached ...>", i):
+                return i, DETACHED, trunc
+            if i > 0 and _digit(s[i - 1]) and i + 1 < n and s[i + 1] != "<":
+                j = _skip_decoration(s, i)
+                if j < 0:
+                    return n, EOL, trunc
+                i = j
+                continue
+        elif c == "/" and s.startswith("/*", i):
+            j = s.find("*/", i + 2)
+            if j < 0:
+                return n, EOL, trunc
+            i = j + 2
+            continue
+        i += 1
+    return n, EOL, trunc
+
+
+def _skip_decoration(s: str, i: int) -> int:
+    """Skip an fd decoration '<...>' starting at s[i] == '<' (brackets inside,
+    as in '<TCP:[1.2.3.4:5->6.7.8.9:10]>', may hold '>').  -1 if unclosed."""
+    j = i + 1
+    n = len(s)
+    bd = 0
+    while j < n:
+        ch = s[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "[":
+            bd += 1
+        elif ch == "]":
+            if bd > 0:
+                bd -= 1
+        elif ch == ">" and bd == 0:
+            return j + 1
+        j += 1
+    return -1
+
+
+def _balanced_paren(s: str, i: int) -> int:
+    """Index just past the ')' matching s[i] == '(' (quotes respected); -1 if none."""
+    depth = 0
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == '"':
+            i += 1
+            while i < n and s[i] != '"':
+                i += 2 if s[i] == "\\" else 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
+
+
+@dataclass(slots=True)
+class Result:
+    ret: int | None = None
+    errname: str | None = None
+    injected: bool = False
+    dur: float | None = None
+
+
+def parse_result(s: str, i: int) -> Result | int:
+    """Parse ' = RESULT ...' after the closing parenthesis; an R_* code on error."""
+    i = _skip_spaces(s, i)
+    n = len(s)
+    if i >= n or s[i] != "=":
+        return R_EQ
+    i = _skip_spaces(s, i + 1)
+    r = Result()
+    if i < n and s[i] == "?":
+        i += 1
+    else:
+        neg = False
+        if i < n and s[i] == "-":
+            neg = True
+            i += 1
+        if i + 1 < n and s[i] == "0" and s[i + 1] in "xX":
+            j = i + 2
+            while j < n and s[j] in "0123456789abcdefABCDEF":
+                j += 1
+            if j == i + 2:
+                return R_RETVAL
+            v = int(s[i + 2:j], 16)
+        elif i + 1 < n and s[i] == "0" and _digit(s[i + 1]):
+            j = i + 1
+            while j < n and "0" <= s[j] <= "7":
+                j += 1
+            v = int(s[i + 1:j] or "0", 8)
+        else:
+            v, j = _parse_uint(s, i)
+            if j == i:
+                return R_RETVAL
+        r.ret = _wrap64(-v if neg else v)
+        i = j
+        if i < n and s[i] == "<":  # -y decoration on a returned fd
+            j = _skip_decoration(s, i)
+            if j < 0:
+                return R_TRAIL
+            i = j
+    while True:
+        i = _skip_spaces(s, i)
+        if i >= n:
+            return r
+        c = s[i]
+        if c == "E" and r.errname is None and i + 1 < n and ("A" <= s[i + 1] <= "Z"):
+            j = i + 1
+            while j < n and _name_char(s[j]):
+                j += 1
+            r.errname = s[i:j]
+            i = j
+        elif c == "(":
+            j = _balanced_paren(s, i)
+            if j < 0:
+                return R_TRAIL
+            if s[i + 1:j - 1] == "INJECTED":
+                r.injected = True
+            i = j
+        elif c == "<":
+            j = s.find(">", i)
+            if j < 0:
+                return R_TRAIL
+            inner = s[i + 1:j]
+            k = 0
+            while k < len(inner) and _digit(inner[k]):
+                k += 1
+            if 0 < k <= 15 and k < len(inner) and inner[k] == ".":
+                ip = int(inner[:k])
+                fr, e = _frac(inner, k + 1)
+                if e != len(inner):
+                    return R_TRAIL
+                r.dur = ip + fr
+            elif inner != "unavailable":
+                return R_TRAIL
+            i = j + 1
+        elif c == "/" and s.startswith("/*", i):
+            j = s.find("*/", i + 2)
+            if j < 0:
+                return R_TRAIL
+            i = j + 2
+        else:
+            return R_TRAIL
+
+
+def _rec(r: Result) -> int:
+    if r.injected:
+        return model.INJECTED
+    if r.errname is not None:
+        return model.RESTARTED if r.errname.startswith("ERESTART") else model.ERROR
+    if r.ret is None:
+        return model.UNKNOWN
+    return model.SUCCESS
+
+
+@dataclass(slots=True)
+class _Pending:
+    name: str
+    args: str
+    path: str
+    line: int
+    ts: float | None
+    flags: int
+    abi: int
+    pid: int
+
+
+class Resolver:
+    """Name -> number lookups through the guest ABI tables (indices into abis).
+    A table of None (e.g. x32, which has no table) resolves nothing."""
+
+    def __init__(self, abis: list[str], syscalls: list[dict[str, int] | None],
+                 errnos: list[dict[str, int] | None], signals: list[dict[str, int] | None],
+                 modes: tuple[int, int, int]) -> None:
+        self.abis = abis
+        self.syscalls = syscalls
+        self.errnos = errnos
+        self.signals = signals
+        self.modes = modes  # abi index for personality 0 (64 bit), 1 (32 bit), 2 (x32); -1 = none
+
+    def nr(self, abi: int, name: str) -> int | None:
+        t = self.syscalls[abi]
+        return t.get(name) if t is not None else None
+
+    def err(self, abi: int, name: str | None) -> int | None:
+        if name is None:
+            return None
+        t = self.errnos[abi]
+        v = t.get(name) if t is not None else None
+        return -1 if v is None else v
+
+    def sig(self, abi: int, name: str | None) -> int | None:
+        if name is None:
+            return None
+        t = self.signals[abi]
+        v = t.get(name) if t is not None else None
+        return -1 if v is None else v
+
+
+class StraceParser:
+    """State across lines and files of one trace: unfinished calls per pid,
+    the pid's ABI (personality), a call line waiting for its continuation,
+    and the summary table being read."""
+
+    def __init__(self, stats: ParseStats, resolver: Resolver, strict: bool = False) -> None:
+        self.stats = stats
+        self.res = resolver
+        self.strict = strict
+        self.pending: dict[int, _Pending] = {}
+        self.pid_abi: dict[int, int] = {}
+        self.partial: tuple[str, int, str, int] | None = None  # (path, line, text, default_pid)
+        self.summary = SummaryTable()
+        self.in_summary = False
+        self._file_order: dict[str, int] = {}
+
+    # -- driving ---------------------------------------------------------
+    def parse(self, lines: Iterable[str], path: str, default_pid: int = -1,
+              first_line: int = 1) -> Iterator[Event]:
+        """Events of one file's lines (already without newline)."""
+        self._file_order.setdefault(path, len(self._file_order))
+        ln = first_line - 1
+        for ln, line in enumerate(lines, first_line):
+            yield from self.feed(line, path, ln, default_pid)
+        self.stats.lines += ln - first_line + 1
+
+    def feed(self, line: str, path: str, lineno: int, default_pid: int = -1) -> list[Event]:
+        out: list[Event] = []
+        if line.endswith("\r"):
+            line = line[:-1]
+        if self.partial is not None:
+            ppath, pline, ptext, ppid = self.partial
+            if not (line.startswith("[pid ") or line.startswith("strace: ")):
+                self.partial = None
+                if len(ptext) + len(line) > MAX_PARTIAL:
+                    self._unparsed(ppath, pline, R_TOOLONG)
+                    return out
+                self.stats.skip("continuation line")
+                self._line(ptext + line, ppath, pline, ppid, out)
+                return out
+        self._line(line, path, lineno, default_pid, out)
+        return out
+
+    def finish(self) -> list[Event]:
+        """End of the trace: an incomplete call line is unparsed, calls still
+        unfinished become events with outcome 'unfinished' (in line order)."""
+        out: list[Event] = []
+        if self.partial is not None:
+            ppath, pline, _t, _p = self.partial
+            self.partial = None
+            self._unparsed(ppath, pline, R_PARTIAL)
+        order = self._file_order
+        for p in sorted(self.pending.values(), key=lambda p: (order.get(p.path, 0), p.line)):
+            out.append(self._unfinished_event(p))
+        self.pending.clear()
+        self.summary_done()
+        return out
+
+    def summary_done(self) -> None:
+        if self.summary.rows:
+            self.stats.summary = self.summary.totals()
+
+    # -- one line ----------------------------------------------------------
+    def _unparsed(self, path: str, line: int, code: int) -> None:
+        if self.strict:
+            raise InputError(path, line, REASONS[code])
+        self.stats.unparsed(path, line, REASONS[code])
+
+    def _line(self, s: str, path: str, lineno: int, default_pid: int, out: list[Event]) -> None:
+        if self.in_summary or (s[:1] in ("%", "s") and is_summary_header(s)):
+            if self._summary_line(s):
+                return
+        if s == "" or s.strip(" ") == "":
+            self.stats.skip("blank")
+            return
+        if s.startswith(" > "):
+            self.stats.skip("stack frame (-k)")
+            return
+        if s.startswith("System call usage summary for"):
+            self.stats.skip("summary table")
+            return
+        pid = default_pid
+        i = 0
+        n = len(s)
+        if s.startswith("[pid"):
+            j = _skip_spaces(s, 4)
+            v, k = _parse_uint(s, j)
+            if k == j or k - j > 9 or k >= n or s[k] != "]":
+                self._unparsed(path, lineno, R_PREFIX)
+                return
+            pid = v
+            i = _skip_spaces(s, k + 1)
+        elif _digit(s[0]):
+            v, k = _parse_uint(s, 0)
+            if k < n and s[k] == " " and k <= 9:
+                pid = v
+                i = _skip_spaces(s, k)
+        ts, i = self._timestamp(s, i)
+        i = self._skip_ip_nr(s, i)
+        self._body(s, i, path, lineno, pid, ts, out)
+
+    def _timestamp(self, s: str, i: int) -> tuple[float | None, int]:
+        j = _skip_spaces(s, i)
+        n = len(s)
+        if j >= n or not _digit(s[j]):
+            return None, i
+        a, k = _parse_uint(s, j)
+        if k < n and s[k] == ":":
+            if k - j > 9:
+                return None, i
+            b, k2 = _parse_uint(s, k + 1)
+            if k2 == k + 1 or k2 - (k + 1) > 9 or k2 >= n or s[k2] != ":":
+                return None, i
+            c, k3 = _parse_uint(s, k2 + 1)
+            if k3 == k2 + 1 or k3 - (k2 + 1) > 9:
+                return None, i
+            t = float(a * 3600 + b * 60 + c)
+            if k3 < n and s[k3] == ".":
+                fr, k3 = _frac(s, k3 + 1)
+                t += fr
+            if k3 < n and s[k3] == " ":
+                return t, _skip_spaces(s, k3)
+            return None, i
+        if k < n and s[k] == "." and k - j <= 15:
+            fr, k2 = _frac(s, k + 1)
+            if k2 > k + 1 and k2 < n and s[k2] == " ":
+                return a + fr, _skip_spaces(s, k2)
+        return None, i
+
+    @staticmethod
+    def _skip_ip_nr(s: str, i: int) -> int:
+        for _ in range(2):
+            if i < len(s) and s[i] == "[":
+                j = i + 1
+                while j < len(s) and s[j] in "0123456789abcdefABCDEF? ":
+                    j += 1
+                if j > i + 1 and j < len(s) and s[j] == "]" and j + 1 < len(s) and s[j + 1] == " ":
+                    i = _skip_spaces(s, j + 1)
+                    continue
+            break
+        return i
+
+    def _summary_line(self, s: str) -> bool:
+        """A line of a -c/-C summary table; False ends the table without consuming the line."""
+        if not self.in_summary:
+            self.in_summary = True
+            self.summary.header(s)
+            self.stats.skip("summary table")
+            return True
+        t = s.strip(" ")
+        if t == "":
+            self.in_summary = False
+            return False
+        self.summary.row(s)
+        self.stats.skip("summary table")
+        if t.startswith("total ") or t.endswith(" total") or t == "total":
+            self.in_summary = False
+        return True
+
+    def _abi(self, pid: int) -> int:
+        return self.pid_abi.get(pid, 0)
+
+    def _body(self, s: str, i: int, path: str, lineno: int, pid: int, ts: float | None,
+              out: list[Event]) -> None:
+        n = len(s)
+        if i >= n:
+            self.stats.skip("blank")
+            return
+        c = s[i]
+        if c == "-" and s.startswith("--- ", i):
+            self._signal(s, i, path, lineno, pid, ts, out)
+        elif c == "+" and s.startswith("+++ ", i):
+            self._exit(s, i, path, lineno, pid, ts, out)
+        elif c == "<" and s.startswith("<... ", i):
+            self._resumed(s, i, path, lineno, pid, ts, out)
+        elif c == "[" and s.startswith("[ Process PID=", i):
+            self._personality(s, i, path, lineno, pid, ts, out)
+        elif c == "s" and s.startswith("strace: ", i):
+            if s.startswith("[ Process PID=", i + 8):
+                self._personality(s, i + 8, path, lineno, pid, ts, out)
+            else:
+                self.stats.skip("strace message")
+        elif c == "P" and _MSG.match(s, i):
+            self.stats.skip("strace message")
+        elif c == " " and s.startswith(" [wait(", i):
+            self.stats.skip("strace message")
+        else:
+            j = i
+            while j < n and _name_char(s[j]):
+                j += 1
+            if j > i and j < n and s[j] == "(" and not _digit(s[i]):
+                self._call(s, i, j, path, lineno, pid, ts, out)
+            else:
+                self._unparsed(path, lineno, R_SYNTAX)
+
+    # -- record kinds -----------------------------------------------------
+    def _event(self, kind: int, path: str, lineno: int, pid: int, ts: float | None, **kw) -> Event:
+        flags = kw.pop("flags", 0)
+        if ts is not None:
+            flags |= model.F_HAS_TS
+        ev = Event(kind=kind, file=path, line=lineno, pid=pid if pid >= 0 else None, ts=ts, flags=flags, **kw)
+        self.stats.add_event(ev)
+        return ev
+
+    def _signal(self, s: str, i: int, path: str, lineno: int, pid: int, ts: float | None,
+                out: list[Event]) -> None:
+        body = s[i + 4:].rstrip(" ")
+        if not body.endswith(" ---"):
+            self._unparsed(path, lineno, R_SIGNAL)
+            return
+        body = body[:-4]
+        if body.startswith("stopped by "):
+            name = body[11:].strip(" ")
+            if not name:
+                self._unparsed(path, lineno, R_SIGNAL)
+                return
+            out.append(self._event(model.STOPPED, path, lineno, pid, ts, name=name,
+                                   err=self.res.sig(self._abi(pid), name), abi=self._abi_name(pid)))
+            return
+        sp = body.find(" ")
+        name = body if sp < 0 else body[:sp]
+        args = "" if sp < 0 else body[sp + 1:].strip(" ")
+        if not name.startswith("SIG"):
+            self._unparsed(path, lineno, R_SIGNAL)
+            return
+        out.append(self._event(model.SIGNAL, path, lineno, pid, ts, name=name, args=args,
+                               err=self.res.sig(self._abi(pid), name), abi=self._abi_name(pid)))
+
+    def _exit(self, s: str, i: int, path: str, lineno: int, pid: int, ts: float | None,
+              out: list[Event]) -> None:
+        body = s[i + 4:].rstrip(" ")
+        if not body.endswith(" +++"):
+            self._unparsed(path, lineno, R_EXIT)
+            return
+        body = body[:-4]
+        if body.startswith("exited with "):
+            v, k = _parse_uint(body, 12)
+            if k != len(body) or k == 12 or k - 12 > 18:
+                self._unparsed(path, lineno, R_EXIT)
+                return
+            self._flush_pid(pid, out)
+            out.append(self._event(model.EXIT, path, lineno, pid, ts, ret=v, abi=self._abi_name(pid)))
+        elif body.startswith("killed by "):
+            rest = body[10:]
+            flags = 0
+            if rest.endswith(" (core dumped)"):
+                rest = rest[:-14]
+                flags = model.F_CORE
+            if not rest.startswith("SIG") or " " in rest:
+                self._unparsed(path, lineno, R_EXIT)
+                return
+            self._flush_pid(pid, out)
+            out.append(self._event(model.KILLED, path, lineno, pid, ts, name=rest, flags=flags,
+                                   err=self.res.sig(self._abi(pid), rest), abi=self._abi_name(pid)))
+        elif body.startswith("superseded by execve in pid "):
+            v, k = _parse_uint(body, 28)
+            if k != len(body) or k == 28 or k - 28 > 18:
+                self._unparsed(path, lineno, R_EXIT)
+                return
+            self._flush_pid(pid, out)
+            out.append(self._event(model.SUPERSEDED, path, lineno, pid, ts, ret=v, abi=self._abi_name(pid)))
+        else:
+            self._unparsed(path, lineno, R_EXIT)
+
+    def _personality(self, s: str, i: int, path: str, lineno: int, pid: int, ts: float | None,
+                     out: list[Event]) -> None:
+        j = i + 14
+        v, k = _parse_uint(s, j)
+        rest = s[k:].rstrip(" ")
+        mode = None
+        if 0 < k - j <= 9 and len(rest) >= 17 and rest.startswith(" runs in ") and rest.endswith(" mode. ]"):
+            mode = rest[9:-8]
+        if mode not in PERSONALITY_MODES:
+            self._unparsed(path, lineno, R_PERS)
+            return
+        pers = PERSONALITY_MODES[mode]  # type: ignore[index]
+        new = self.res.modes[pers]
+        if new < 0:
+            new = 0
+        self.pid_abi[pid] = new
+        out.append(self._event(model.PERSONALITY, path, lineno, pid if pid >= 0 else v, ts, name=mode,
+                               ret=pers, abi=self.res.abis[new]))
+
+    def _abi_name(self, pid: int) -> str:
+        return self.res.abis[self._abi(pid)]
+
+    def _flush_pid(self, pid: int, out: list[Event]) -> None:
+        p = self.pending.pop(pid, None)
+        if p is not None:
+            out.append(self._unfinished_event(p))
+
+    def _unfinished_event(self, p: _Pending) -> Event:
+        return self._event(model.SYSCALL, p.path, p.line, p.pid, p.ts, name=p.name, args=p.args,
+                           nr=self.res.nr(p.abi, p.name), rec=model.UNFINISHED,
+                           flags=p.flags | F_NO_RET, abi=self.res.abis[p.abi])
+
+    def _incomplete(self, s: str, path: str, lineno: int, pid: int, name: str, astart: int,
+                    out: list[Event]) -> None:
+        """A call line whose arguments run past the end of the line: strip a
+        spliced strace message and wait for the continuation line."""
+        cut = splice_start(s)
+        if cut >= 0:
+            if s.endswith(" detached") and _SPLICE_PROC.search(s, cut):
+                # "call(args^CProcess N detached": the tracer let go mid-call
+                p = self.pending.pop(pid, None)
+                out.append(self._event(model.DETACHED, path, lineno, pid, None, name=name,
+                                       args=s[astart:cut] if astart <= cut else "",
+                                       abi=self._abi_name(pid)))
+                if p is not None:
+                    out.append(self._unfinished_event(p))
+                return
+            s = s[:cut]
+        if self.partial is not None:
+            self._unparsed(self.partial[0], self.partial[1], R_PARTIAL)
+        # the whole line (prefix included) is parsed again once joined; the
+        # pid doubles as default pid, which keeps -ff files' pid
+        self.partial = (path, lineno, s, pid)
+
+    def _call(self, s: str, i: int, j: int, path: str, lineno: int, pid: int, ts: float | None,
+              out: list[Event]) -> None:
+        name = s[i:j]
+        start = j + 1
+        end, kind, trunc = scan_args(s, start)
+        flags = model.F_TRUNCATED if trunc else 0
+        abi = self._abi(pid)
+        if kind == EOL:
+            self._incomplete(s, path, lineno, pid, name, start, out)
+            return
+        if kind == UNFINISHED or kind == DETACHED:
+            args = s[start:end]
+            if args.endswith(" "):
+                args = args[:-1]
+            if kind == DETACHED:
+                out.append(self._event(model.DETACHED, path, lineno, pid, ts, name=name, args=args,
+                                       flags=flags, abi=self.res.abis[abi]))
+                return
+            self._flush_pid(pid, out)
+            self.pending[pid] = _Pending(name, args, path, lineno, ts,
+                                         flags | (model.F_HAS_TS if ts is not None else 0), abi, pid)
+            return
+        r = parse_result(s, end + 1)
+        if isinstance(r, int):
+            self._unparsed(path, lineno, r)
+            return
+        out.append(self._syscall(path, lineno, pid, ts, name, s[start:end], r, flags, abi))
+
+    def _syscall(self, path: str, lineno: int, pid: int, ts: float | None, name: str, args: str,
+                 r: Result, flags: int, abi: int) -> Event:
+        if r.dur is not None:
+            flags |= model.F_HAS_DUR
+        if r.ret is None:
+            flags |= F_NO_RET
+        return self._event(model.SYSCALL, path, lineno, pid, ts, name=name, args=args,
+                           nr=self.res.nr(abi, name), ret=r.ret, rec=_rec(r), errname=r.errname,
+                           err=self.res.err(abi, r.errname), dur=r.dur, flags=flags,
+                           abi=self.res.abis[abi])
+
+    def _resumed(self, s: str, i: int, path: str, lineno: int, pid: int, ts: float | None,
+                 out: list[Event]) -> None:
+        j = i + 5
+        k = s.find(" resumed>", j)
+        if k <= j or not all(_name_char(c) for c in s[j:k]):
+            self._unparsed(path, lineno, R_RESUMED)
+            return
+        name = s[j:k]
+        r0 = k + 9
+        if s.startswith(" <unfinished ...>", r0):
+            r0 += 17
+        end, kind, trunc = scan_args(s, r0)
+        if kind == EOL:
+            self._incomplete(s, path, lineno, pid, name, r0, out)
+            return
+        if kind == UNFINISHED:
+            # resumed and interrupted again: keep waiting with the joined text
+            part = s[r0:end]
+            if part.endswith(" "):
+                part = part[:-1]
+            p = self.pending.get(pid)
+            if p is not None and p.name == name:
+                p.args += part
+                if trunc:
+                    p.flags |= model.F_TRUNCATED
+            else:
+                self._flush_pid(pid, out)
+                self.pending[pid] = _Pending(name, part, path, lineno, ts,
+                                             (model.F_TRUNCATED if trunc else 0)
+                                             | (model.F_HAS_TS if ts is not None else 0), self._abi(pid), pid)
+            return
+        part = s[r0:end]
+        p = self.pending.pop(pid, None)
+        if p is not None and p.name != name:
+            out.append(self._unfinished_event(p))
+            p = None
+        if kind == DETACHED:
+            if p is not None:
+                args = (p.args + part).rstrip(" ")
+                out.append(self._event(model.DETACHED, p.path, p.line, pid, p.ts, name=name, args=args,
+                                       flags=(p.flags & ~model.F_HAS_TS) | model.F_MERGED,
+                                       abi=self.res.abis[p.abi]))
+            else:
+                out.append(self._event(model.DETACHED, path, lineno, pid, ts, name=name,
+                                       args=part.rstrip(" "), abi=self._abi_name(pid)))
+            return
+        r = parse_result(s, end + 1)
+        if isinstance(r, int):
+            self._unparsed(path, lineno, r)
+            if p is not None:
+                out.append(self._unfinished_event(p))
+            return
+        tflag = model.F_TRUNCATED if trunc else 0
+        if p is not None:
+            args = (p.args + part).rstrip(" ")
+            out.append(self._syscall(p.path, p.line, pid, p.ts, name, args, r,
+                                     (p.flags & ~model.F_HAS_TS) | tflag | model.F_MERGED, p.abi))
+        else:
+            out.append(self._syscall(path, lineno, pid, ts, name, part.rstrip(" "), r, tflag,
+                                     self._abi(pid)))
+
+
+def parse(lines: Iterable[str], path: str, stats: ParseStats, strict: bool,
+          resolver: Resolver | None = None) -> Iterator[Event]:
+    """The module-level parser entry point of the format contract."""
+    if resolver is None:
+        resolver = Resolver(["linux-x86_64"], [None], [None], [None], (0, -1, -1))
+    p = StraceParser(stats, resolver, strict)
+    yield from p.parse(lines, path)
+    yield from p.finish()
+
+
+def sniff(lines: list[str]) -> float:
+    """Confidence that these first lines are strace output."""
+    from shimsim.trace.sniff import strace_score
+
+    return strace_score(lines)
+
+
+ResolverFactory = Callable[[str], Resolver]
