@@ -110,6 +110,7 @@ SYNTHETIC = [
     "1234/1:\t    Received signal #18, SIGCLD [caught]",
     "1234/1:\t      siginfo: SIGCLD CLD_EXITED pid=1235 status=0x0000",
     "1234/1:\t    Incurred fault #6, FLTBOUNDS  %pc = 0x08050A1C",
+    "1234/1:\t    at = Jan 12 10:00:00 PST 2005  [ 1105552800.000000000 ]",
     "lwp_exit()",
     "open(\"/x\", O_RDONLY)",                 # no result on a call that returns: damaged
 ]
@@ -125,11 +126,12 @@ def test_synthetic_records_from_truss_source_formats() -> None:
     assert (mnt.errname, mnt.err, mnt.extra["priv"], mnt.tid) == ("EPERM", 1, "sys_mount", 2)
     assert (fk.pid, fk.ret, fk.extra["returning_as"]) == (1235, 1234, "child")
     assert (sig.name, sig.err, sig.extra["disposition"]) == ("SIGCLD", 18, "caught")
-    assert sig.extra["more"] == ["siginfo: SIGCLD CLD_EXITED pid=1235 status=0x0000"]
+    assert sig.extra["more"][0] == "siginfo: SIGCLD CLD_EXITED pid=1235 status=0x0000"
     assert sig.extra["faults"] == ["Incurred fault #6, FLTBOUNDS  %pc = 0x08050A1C"]
+    assert sig.extra["more"][1] == "at = Jan 12 10:00:00 PST 2005  [ 1105552800.000000000 ]"
     assert (le.name, le.rec) == ("lwp_exit", model.UNKNOWN)
     assert stats.skipped["truss base time stamp"] == 1
-    assert stats.unparsed_count == 1 and stats.unparsed_first[0][1] == 12
+    assert stats.unparsed_count == 1 and stats.unparsed_first[0][1] == 13
 
 
 # -- round trip -------------------------------------------------------------

@@ -113,6 +113,9 @@ class _Parser:
             lw = m.group("lwp") or m.group("lwp2")
             lwp = int(lw) if lw else None
             s = s[m.end():]
+            # truss prints continuation records as the prefix, its tab(s), then spaces
+            after_tab = m.group(0).rsplit("\t", 1)
+            indented = indented or (len(after_tab) == 2 and len(after_tab[1]) >= 2)
         times: list[float] = []
         if (t := _TIMES.match(s)) is not None:
             times = [float(x) for x in t.group(0).split()]
