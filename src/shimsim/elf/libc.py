@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: MIT
+"""libc symbol -> system call tables (tables/libc/*.csv).
+
+A program's imports from libc say which kernel services it can ask for
+without running it.  The table format is documented in the header of each
+file; rows are facts with the glibc source file that makes the call.
+"""
+from __future__ import annotations
+
+import csv
+import importlib.resources
+import io
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from shimsim.errors import InputError
+
+HEADER = ["symbol", "syscalls", "kind", "source", "notes"]
+KINDS = {"direct", "composite", "vdso", "none", "loader", "startup"}
+# ABI -> table for the C library that ABI's dynamic programs are linked with.
+TABLE_FOR_ABI = {"linux-x86_64": "glibc-x86_64"}
+
+
+@dataclass(frozen=True)
+class Row:
+    symbol: str
+    syscalls: tuple[str, ...]
+    kind: str
+    source: str
+    notes: str
+    line: int
+
+
+@dataclass
+class LibcTable:
+    name: str
+    display: str
+    rows: dict[str, Row]
+
+    def lookup(self, symbol: str) -> tuple[Row, str] | None:
+        """The row for ``symbol`` and the name it was found under.
+
+        Fortified (``__printf_chk``), ISO C99 (``__isoc99_sscanf``),
+        large-file (``open64``) and unlocked variants share the plain
+        function's calls, so they fall back to it when not listed.
+        """
+        for cand in _candidates(symbol):
+            row = self.rows.get(cand)
+            if row is not None:
+                return row, cand
+        return None
+
+
+_FORTIFY = re.compile(r"^__(\w+?)_chk$")
+
+
+def _candidates(symbol: str) -> list[str]:
+    name = symbol.split("@", 1)[0]
+    out = [name]
+    m = _FORTIFY.match(name)
+    if m:
+        out.append(m.group(1))
+    for pre in ("__isoc99_", "__isoc23_", "__libc_", "__"):
+        if name.startswith(pre):
+            out.append(name[len(pre):])
+    for base in list(out):
+        for suf in ("_unlocked", "64", "_2", "64_2"):
+            if base.endswith(suf) and len(base) > len(suf):
+                out.append(base[: -len(suf)])
+    seen: list[str] = []
+    for c in out:
+        if c not in seen:
+            seen.append(c)
+    return seen
+
+
+def table_dir() -> Path:
+    return Path(str(importlib.resources.files("shimsim._tables"))) / "libc"
+
+
+def parse_table(text: str, display: str, name: str, known: set[str] | None = None) -> LibcTable:
+    """Parse and check a table; every problem is an InputError at file:line.
+
+    ``known`` (syscall names of the ABI) rejects misspelt syscalls.
+    """
+    rows: dict[str, Row] = {}
+    header_seen = False
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = next(csv.reader(io.StringIO(line)))
+        if not header_seen:
+            if cells != HEADER:
+                raise InputError(display, lineno, f"header must be {','.join(HEADER)}")
+            header_seen = True
+            continue
+        if len(cells) != len(HEADER):
+            raise InputError(display, lineno, f"expected {len(HEADER)} columns ({','.join(HEADER)}), got {len(cells)}")
+        sym, calls, kind, source, notes = (c.strip() for c in cells)
+        if not sym:
+            raise InputError(display, lineno, "empty symbol")
+        if kind not in KINDS:
+            raise InputError(display, lineno, f"kind {kind!r} is not one of {', '.join(sorted(KINDS))}")
+        if not source:
+            raise InputError(display, lineno, f"{sym}: every row needs its source file")
+        names = tuple(calls.split())
+        if kind == "none" and names:
+            raise InputError(display, lineno, f"{sym}: kind none but syscalls listed")
+        if kind != "none" and not names:
+            raise InputError(display, lineno, f"{sym}: kind {kind} needs at least one syscall")
+        if known is not None:
+            for n in names:
+                if n not in known:
+                    raise InputError(display, lineno, f"{sym}: unknown syscall {n!r}")
+        if sym in rows:
+            raise InputError(display, lineno, f"duplicate symbol {sym} (first at line {rows[sym].line})")
+        rows[sym] = Row(sym, names, kind, source, notes, lineno)
+    if not header_seen:
+        raise InputError(display, None, "no header row")
+    return LibcTable(name, display, rows)
+
+
+@lru_cache(maxsize=None)
+def load_table(name: str) -> LibcTable:
+    path = table_dir() / f"{name}.csv"
+    display = f"tables/libc/{name}.csv"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(display, None, f"cannot read: {exc.strerror or exc}") from None
+    return parse_table(text, display, name)
+
+
+def table_for_abi(abi: str) -> LibcTable | None:
+    name = TABLE_FOR_ABI.get(abi)
+    return load_table(name) if name else None

@@ -1,0 +1,243 @@
+# SPDX-License-Identifier: MIT
+"""The set of system calls a binary can make, each with where it came from.
+
+Sources, in the order a process meets them:
+
+* loader and start-up: what ld.so and libc's start-up do in every dynamic
+  (or every static) glibc program, from the table's ``@`` rows;
+* imports: every undefined dynamic symbol of the program *and of each
+  library it needs, transitively* (their imports are the program's too),
+  resolved to the object that defines it; those defined by glibc's own
+  objects are mapped through the libc table;
+* raw sites: ``syscall``/``int 0x80``/``svc #0`` instructions and calls to
+  syscall(2) with a constant number, in the program and in every non-glibc
+  library (glibc's own sites are what the table summarises).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from shimsim.elf import libpath
+from shimsim.elf.ident import Identity
+from shimsim.elf.libc import LibcTable, table_for_abi
+from shimsim.elf.reader import Budget, ElfReadError, RawElf, read_elf
+from shimsim.elf.sites import Site, scan
+
+MAX_LIBRARIES = 512
+MAX_ORIGINS = 8          # origins kept per syscall (the count is kept in full)
+GLIBC_SONAMES = {
+    "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libresolv.so.2",
+    "libutil.so.1", "libanl.so.1", "libmvec.so.1", "libBrokenLocale.so.1", "libc_malloc_debug.so.0",
+    "libnss_files.so.2", "libnss_dns.so.2", "libmemusage.so", "libpcprofile.so", "libthread_db.so.1",
+}
+
+
+def is_glibc_object(soname: str) -> bool:
+    return soname in GLIBC_SONAMES or soname.startswith("ld-linux")
+
+
+@dataclass
+class Origin:
+    kind: str            # "loader", "startup", "import", "site", "syscall()"
+    text: str
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "from": self.text}
+
+
+@dataclass
+class Library:
+    soname: str
+    path: str | None
+    error: str | None = None
+    glibc: bool = False
+
+
+@dataclass
+class Prediction:
+    abi: str
+    table: str | None
+    syscalls: dict[str, list[Origin]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    vdso_only: set[str] = field(default_factory=set)
+    libraries: list[Library] = field(default_factory=list)
+    unmapped_imports: list[str] = field(default_factory=list)
+    sites: int = 0
+    unknown_sites: int = 0
+    unnamed_numbers: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, name: str, origin: Origin, vdso: bool = False) -> None:
+        n = self.counts.get(name, 0)
+        self.counts[name] = n + 1
+        origins = self.syscalls.setdefault(name, [])
+        if len(origins) < MAX_ORIGINS:
+            origins.append(origin)
+        if vdso and n == 0:
+            self.vdso_only.add(name)
+        elif not vdso:
+            self.vdso_only.discard(name)
+
+    def names(self) -> list[str]:
+        return sorted(self.syscalls)
+
+    def to_json(self) -> dict:
+        return {
+            "abi": self.abi, "libc_table": self.table,
+            "syscalls": {n: {"origins": [o.to_json() for o in self.syscalls[n]],
+                             "count": self.counts[n], "vdso_only": n in self.vdso_only}
+                         for n in self.names()},
+            "libraries": [{"soname": lib.soname, "path": lib.path, "error": lib.error, "glibc": lib.glibc}
+                          for lib in self.libraries],
+            "unmapped_imports": self.unmapped_imports,
+            "sites": self.sites, "sites_without_number": self.unknown_sites,
+            "unnamed_numbers": self.unnamed_numbers, "notes": self.notes,
+        }
+
+
+class _Objects:
+    """The program and its DT_NEEDED closure as the loader would find it here."""
+
+    def __init__(self, main: RawElf, budget: Budget, follow: bool) -> None:
+        self.objects: list[tuple[str, RawElf]] = [(os.path.basename(main.path), main)]
+        self.libraries: list[Library] = []
+        if follow:
+            self._closure(main, budget)
+
+    def _closure(self, main: RawElf, budget: Budget) -> None:
+        seen: set[str] = set()
+        queue: list[RawElf] = [main]
+        while queue:
+            cur = queue.pop(0)
+            for soname in cur.needed:
+                if soname in seen:
+                    continue
+                seen.add(soname)
+                if len(self.libraries) >= MAX_LIBRARIES:
+                    self.libraries.append(Library(soname, None, f"more than {MAX_LIBRARIES} libraries; not followed"))
+                    return
+                lib = self._find(soname, cur, budget)
+                self.libraries.append(lib[0])
+                if lib[1] is not None:
+                    self.objects.append((soname, lib[1]))
+                    queue.append(lib[1])
+
+    def _find(self, soname: str, req: RawElf, budget: Budget) -> tuple[Library, RawElf | None]:
+        last_err = "not found on this machine"
+        for path in libpath.candidates(soname, req.e_machine, req.path, req.runpath, req.runpath):
+            if not os.path.isfile(path):
+                continue
+            try:
+                raw = read_elf(path, budget)
+            except ElfReadError as exc:
+                last_err = f"{path}: {exc}"
+                continue
+            if raw.e_machine != req.e_machine or raw.elfclass != req.elfclass:
+                last_err = f"{path}: wrong class or machine"
+                continue
+            return Library(soname, path, None, is_glibc_object(soname)), raw
+        return Library(soname, None, last_err, is_glibc_object(soname)), None
+
+
+def _definers(objs: list[tuple[str, RawElf]]) -> dict[str, str]:
+    """Symbol -> first object in load order that defines it (global lookup scope)."""
+    out: dict[str, str] = {}
+    for soname, raw in objs:
+        for sym in raw.exports:
+            out.setdefault(sym.split("@", 1)[0], soname)
+    return out
+
+
+def predict(main: RawElf, ident: Identity, budget: Budget, follow_libraries: bool = True) -> Prediction:
+    """Predict the syscall set of ``main`` (already read) for its guest ABI."""
+    table = table_for_abi(ident.abi) if ident.libc in ("glibc", None) else None
+    pred = Prediction(ident.abi, table.name if table else None)
+    objs = _Objects(main, budget, follow_libraries and ident.linkage == "dynamic")
+    pred.libraries = objs.libraries
+    numbers = _numbers(ident.abi)
+    _startup(pred, ident, table)
+    if table is not None:
+        _imports(pred, objs.objects, table, budget)
+    elif ident.linkage == "dynamic":
+        pred.notes.append(f"no libc table for {ident.abi}"
+                          f"{' with ' + ident.libc if ident.libc else ''}: imported functions not mapped to syscalls")
+    for soname, raw in objs.objects:
+        if is_glibc_object(soname) and raw is not main:
+            continue
+        _sites(pred, soname, raw, numbers, budget)
+    pred.unnamed_numbers.sort()
+    return pred
+
+
+def _startup(pred: Prediction, ident: Identity, table: LibcTable | None) -> None:
+    if table is None or ident.libc not in ("glibc", None) or ident.file_type in ("relocatable", "shared object"):
+        return
+    keys = ["@ld.so", "@start-dynamic"] if ident.linkage == "dynamic" else ["@start-static"]
+    for key in keys + ["@exit"]:
+        row = table.rows.get(key)
+        if row is None:
+            continue
+        kind = "loader" if row.kind == "loader" else "startup"
+        for name in row.syscalls:
+            pred.add(name, Origin(kind, f"{key[1:]} ({row.source.split()[0]})"))
+
+
+def _imports(pred: Prediction, objs: list[tuple[str, RawElf]], table: LibcTable, budget: Budget) -> None:
+    definer = _definers(objs)
+    unmapped: set[str] = set()
+    for soname, raw in objs:
+        if is_glibc_object(soname) and soname != objs[0][0]:
+            continue                    # glibc's internal imports are summarised by the table
+        budget.check()
+        for sym in sorted(set(raw.imports)):
+            base = sym.split("@", 1)[0]
+            where = definer.get(base)
+            if where is not None and not is_glibc_object(where):
+                continue                # provided by another library: its own imports count instead
+            hit = table.lookup(base)
+            if hit is None:
+                if where is not None:       # defined by glibc but not in the table
+                    unmapped.add(base)
+                continue
+            row, via = hit
+            label = f"import of {base}" + (f" (as {via})" if via != base else "") + f" by {soname}"
+            for name in row.syscalls:
+                pred.add(name, Origin("import", label), vdso=row.kind == "vdso")
+    pred.unmapped_imports = sorted(unmapped)
+
+
+def _numbers(abi: str) -> dict[int, str]:
+    try:
+        from shimsim import tables
+        return {n: s.name for n, s in tables.load_abi(abi).by_number.items()}
+    except Exception:  # noqa: BLE001 - an ABI without a table just leaves numbers unnamed
+        return {}
+
+
+def _sites(pred: Prediction, soname: str, raw: RawElf, numbers: dict[int, str], budget: Budget) -> None:
+    with open(raw.path, "rb") as fh:
+        def read(off: int, n: int) -> bytes:
+            fh.seek(off)
+            return fh.read(n)
+        sites, warns = scan(raw, read, budget)
+    pred.notes.extend(f"{soname}: {w}" for w in warns)
+    for s in sites:
+        pred.sites += 1
+        if s.number is None:
+            pred.unknown_sites += 1
+            continue
+        name = numbers.get(s.number)
+        if name is None:
+            if s.number not in pred.unnamed_numbers:
+                pred.unnamed_numbers.append(s.number)
+            name = f"#{s.number}"
+        pred.add(name, Origin("syscall()" if s.kind == "syscall()" else "site", _site_text(soname, s)))
+
+
+def _site_text(soname: str, s: Site) -> str:
+    fn = f" in {s.function}" if s.function else ""
+    what = {"syscall": "syscall", "int80": "int 0x80", "vsyscall": "call *%gs:0x10", "svc": "svc #0",
+            "syscall()": "call to syscall(2)"}[s.kind]
+    near = "" if s.how == "adjacent" else " (number loaded a few instructions before)"
+    return f"{what} at {s.address:#x}{fn} in {soname}{near}"

@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: MIT
+"""Per-shim verdict for a predicted syscall set.
+
+Uses H-replay's compiled shims (``shimsim.shim.load``): per guest syscall
+number an outcome (translated, emulated, partial, failed, stubbed, faked),
+the errno of a failure, its note, and a known fallback chain that rescues
+it.  A binary whose ABI is not the shim's guest ABI cannot run at all: no
+layer exists for it (a FreeBSD binary under the Linuxulator, or on the
+``native`` Linux host).
+"""
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+
+from shimsim.elf.ident import Identity, abi_name
+from shimsim.elf.predict import Prediction
+from shimsim.errors import ShimsimError
+
+RUNS, DEGRADED, FAILS, CANNOT = "runs", "degraded", "fails", "cannot run"
+IDENTITY_SHIMS = {"native"}     # '*' shims that are the host's own kernel: guest must equal host
+
+
+def machine_abi() -> str:
+    """This machine's ABI, the host of the ``native`` shim unless --host says otherwise."""
+    os_name = platform.system().lower()
+    mach = platform.machine().lower()
+    em = {"x86_64": 62, "amd64": 62, "i386": 3, "i686": 3, "aarch64": 183, "arm64": 183}.get(mach, 0)
+    os_name = {"sunos": "illumos"}.get(os_name, os_name)
+    return abi_name(os_name, em)
+
+
+@dataclass
+class Call:
+    syscall: str
+    outcome: str
+    note: str = ""
+    errno: str | None = None
+    fallback: str | None = None
+    vdso_only: bool = False
+    origins: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"syscall": self.syscall, "outcome": self.outcome, "note": self.note, "errno": self.errno,
+                "fallback": self.fallback, "vdso_only": self.vdso_only, "from": self.origins}
+
+
+@dataclass
+class Verdict:
+    shim: str
+    guest: str
+    host: str
+    status: str                  # runs / degraded / fails / cannot run
+    reason: str
+    counts: dict[str, int] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)       # every call that is not a clean translate/emulate
+
+    def fatal(self) -> list[Call]:
+        return [c for c in self.calls if c.outcome == "failed" and not c.fallback and not c.vdso_only]
+
+    def to_json(self) -> dict:
+        return {"shim": self.shim, "guest": self.guest, "host": self.host, "status": self.status,
+                "reason": self.reason, "counts": self.counts, "calls": [c.to_json() for c in self.calls]}
+
+
+def verdicts(ident: Identity, pred: Prediction, shims: list[str], host: str | None = None) -> list[Verdict]:
+    return [verdict(ident, pred, name, host) for name in shims]
+
+
+def verdict(ident: Identity, pred: Prediction, name: str, host: str | None = None) -> Verdict:
+    from shimsim import shim as shimmod     # H-replay's module: loaded only when verdicts are asked for
+    spec = shimmod.load_spec(name)
+    abi = ident.abi
+    host = host or machine_abi()
+    if spec.guest == shimmod.ANY:
+        if spec.name in IDENTITY_SHIMS and abi != host:
+            return Verdict(spec.name, abi, host, CANNOT,
+                           f"cannot run: no layer for this ABI ({abi} binary, {spec.name} host is {host})")
+        try:
+            compiled = shimmod.compile_shim(spec, abi)
+        except ShimsimError as exc:
+            return Verdict(spec.name, abi, host, CANNOT, f"cannot evaluate: {exc}")
+        host_name = host if spec.name in IDENTITY_SHIMS else abi
+    else:
+        if abi != spec.guest:
+            return Verdict(spec.name, spec.guest, spec.host, CANNOT,
+                           f"cannot run: no layer for this ABI ({abi} binary; {spec.name} runs {spec.guest} guests)")
+        compiled = shimmod.compile_shim(spec, None)
+        host_name = compiled.host_name
+    return _judge(spec.name, compiled, pred, abi, host_name, spec.default_note)
+
+
+def _judge(name: str, compiled, pred: Prediction, guest: str, host: str, default_note: str) -> Verdict:
+    from shimsim import shim as shimmod
+    names = shimmod.OUTCOME_NAMES
+    errnames = {v: k for k, v in compiled.guest.errno.members.items() if v is not None}
+    counts: dict[str, int] = {}
+    calls: list[Call] = []
+    for sc_name in pred.names():
+        if sc_name.startswith("#"):
+            sc = compiled.guest.by_number.get(int(sc_name[1:]))
+        else:
+            sc = compiled.guest.by_name.get(sc_name)
+        origins = [o.text for o in pred.syscalls[sc_name][:3]]
+        if sc is None:
+            counts["unknown"] = counts.get("unknown", 0) + 1
+            calls.append(Call(sc_name, "unknown", f"not a {guest} syscall", origins=origins))
+            continue
+        nr = sc.number
+        code = compiled.outcome[nr] if nr < len(compiled.outcome) else shimmod.UNKNOWN
+        outcome = names[code]
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if code in (shimmod.TRANSLATED, shimmod.EMULATED):
+            continue
+        call = Call(sc_name, outcome, compiled.notes.get(nr, ""), vdso_only=sc_name in pred.vdso_only,
+                    origins=origins)
+        if code == shimmod.FAILED:
+            call.errno = errnames.get(compiled.fail_err[nr], str(compiled.fail_err[nr]))
+            fid = compiled.fallback[nr] if nr < len(compiled.fallback) else -1
+            if fid >= 0:
+                call.fallback = compiled.fallback_text(fid)
+        calls.append(call)
+    failed = [c for c in calls if c.outcome == "failed"]
+    fatal = [c for c in failed if not c.fallback and not c.vdso_only]
+    total = len(pred.names())
+    if total and len(failed) == total:
+        status, reason = CANNOT, f"cannot run: every predicted call fails ({default_note})"
+    elif fatal:
+        status = FAILS
+        reason = f"{len(fatal)} predicted call(s) fail: " + ", ".join(f"{c.syscall} ({c.errno})" for c in fatal[:8]) \
+            + (" ..." if len(fatal) > 8 else "")
+    elif calls:
+        status = DEGRADED
+        reason = f"{len(calls)} call(s) not fully supported (partial, stubbed, faked, or failing with a fallback)"
+    else:
+        status, reason = RUNS, f"all {total} predicted calls are translated or emulated"
+    return Verdict(name, guest, host, status, reason, counts, calls)
