@@ -226,6 +226,18 @@ HELPER = re.compile(
 )
 
 
+# Rows of the extracted facts that are not members of the family they were filed under.
+DROP = [
+    # an E-prefix scan of golang/sys zerrors picked up termios/ethernet constants as "errno"
+    ("errno", re.compile(r"^(ECHO\w*|EXTA|EXTB|EXTPROC|ETHER\w+|ENDRUNDISC)$"),
+     "termios/ethernet constant, not an errno"),
+    # commented out in arch/x86/include/uapi/asm/signal.h
+    ("signals", re.compile(r"^SIGLOST$"), "commented out upstream"),
+]
+# Roles the facts did not record: (os, name) -> role.
+ROLES = {("linux", "SIGUNUSED"): "alias:SIGSYS", ("linux", "EDEADLOCK"): "alias:EDEADLK"}
+
+
 def load_families() -> dict[str, dict]:
     with (TABLES / "families.toml").open("rb") as f:
         return tomllib.load(f)["family"]
@@ -300,6 +312,10 @@ def import_consts(fams: dict[str, dict], csrcs: dict[str, dict[str, str]]) -> No
                         else:
                             skipped.append(f"{os_}/{fact}:{name}")
                         continue
+                    why = next((w for f, rx, w in DROP if f == file and rx.match(name)), None)
+                    if why is not None:
+                        skipped.append(f"{os_}/{fact}:{name} ({why})")
+                        continue
                     seen.add(name)
                     v = parse_int(r["value"])
                     text, src = split_note(r["notes"])
@@ -307,7 +323,7 @@ def import_consts(fams: dict[str, dict], csrcs: dict[str, dict[str, str]]) -> No
                         used_src[os_][file].add(src.rsplit(":", 1)[0])
                     elif "golang/sys" in text:
                         used_src[os_][file].add("golang/sys")
-                    role = role_of(name, text, v)
+                    role = ROLES.get((os_, name)) or role_of(name, text, v)
                     rows[os_][file].append([fam, name, v, role, text])
     add_linux_extras(rows)
     fix_aliases(rows)
