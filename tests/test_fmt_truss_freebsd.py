@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from shimsim import model
 from shimsim.errors import InputError
+from shimsim.trace import _fmtbase as fb
 from shimsim.trace import truss_freebsd as tf
 from test_fmt_common import fixture_lines, kinds, run
 
@@ -161,7 +162,7 @@ def test_guess_abi_linuxulator() -> None:
 
 
 # -- round trip -------------------------------------------------------------
-_name = st.from_regex(r"\A[a-z_][a-z0-9_]{0,14}\Z")
+_name = st.from_regex(r"\A[a-z_][a-z0-9_]{0,14}\Z").filter(lambda n: fb.guest_name(n) == n)
 _args = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF, exclude_characters="\x7f"), max_size=60)
 _tail = re.compile(r"\)\s*(?:=|ERR#|ERESTART|EJUSTRETURN)|\s$")
 
@@ -219,3 +220,14 @@ def test_round_trip_process_records(kind: int, num: int, sig: str | None, core: 
     (back,), _ = run(tf, [tf.render(ev)], strict=True)
     assert (back.kind, back.pid, back.name, back.err, back.ret, back.flags & model.F_CORE) == \
         (ev.kind, ev.pid, ev.name, ev.err, ev.ret, ev.flags & model.F_CORE)
+
+
+def test_linuxulator_and_compat32_names_are_guest_names() -> None:
+    events, _ = run(tf, ['  501: linux_open("/etc/passwd",0x0,0x0) = 3 (0x3)',
+                         "  501: freebsd32_mmap(0x0,4096,0x3,0x1002,-1,0x0) = 671088640 (0x28000000)",
+                         "  501: linux_exit_group(0x0)"])
+    op, mm, ex = events
+    assert (op.name, op.extra["raw_name"], op.ret) == ("open", "linux_open", 3)
+    assert (mm.name, mm.extra["raw_name"]) == ("mmap", "freebsd32_mmap")
+    assert (ex.name, ex.rec) == ("exit_group", model.UNKNOWN)
+    assert tf.render(op).lstrip().startswith("501: linux_open(")

@@ -145,6 +145,18 @@ def decode_flag_args(args: str) -> dict[str, Any]:
     return out
 
 
+ABI_PREFIXES = ("linux_", "freebsd32_")
+
+
+def guest_name(name: str) -> str:
+    """FreeBSD's truss and kdump name Linux-ABI calls ``linux_open`` and 32-bit
+    compat calls ``freebsd32_mmap``; events carry the guest's own name."""
+    for p in ABI_PREFIXES:
+        if name.startswith(p) and len(name) > len(p):
+            return name[len(p):]
+    return name
+
+
 def syscall_event(path: str, lineno: int, **kw: Any) -> model.Event:
     return model.Event(kind=model.SYSCALL, file=path, line=lineno, **kw)
 

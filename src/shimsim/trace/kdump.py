@@ -87,9 +87,7 @@ def sniff(lines: list[str]) -> float:
     return fb.ratio_score(strong, 0, total)
 
 
-def _base(name: str) -> str:
-    """FreeBSD kdump names Linux-ABI calls ``linux_open``; the event uses the guest name."""
-    return name[6:] if name.startswith("linux_") else name
+_base = fb.guest_name
 
 
 def guess_os(lines: Iterable[str]) -> str:

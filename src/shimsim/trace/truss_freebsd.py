@@ -31,8 +31,7 @@ DEFAULT_OS = "freebsd"
 EXPECTED = "a FreeBSD truss line (NAME(ARGS) = N (0xN), ERR#N 'text', SIGNAL N, process exit, rval = N)"
 
 # Calls after which the thread no longer exists, so truss prints no result.
-NO_RETURN = frozenset({"exit", "_exit", "thr_exit", "sys_exit", "linux_exit", "linux_exit_group",
-                       "exit_group", "freebsd32_exit"})
+NO_RETURN = frozenset({"exit", "_exit", "thr_exit", "sys_exit", "exit_group"})   # after fb.guest_name
 
 _PREFIX = re.compile(r"^(?:(?P<pid>\d+)(?:\s+(?P<tid>\d+))?:\s+)?(?P<t1>\d+\.\d+\s+)?(?P<t2>\d+\.\d+\s+)?")
 _CALL = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.]*|#\d+)\((?P<rest>.*)$")
@@ -89,7 +88,9 @@ def _syscall(path: str, lineno: int, pid: int | None, tid: int | None, body: str
     if not m:
         return None
     name, rest = m.group("name"), m.group("rest")
-    ev = fb.syscall_event(path, lineno, pid=pid, tid=tid, name=name)
+    ev = fb.syscall_event(path, lineno, pid=pid, tid=tid, name=fb.guest_name(name))
+    if ev.name != name:
+        ev.extra["raw_name"] = name
     if name.startswith("#"):
         ev.nr = int(name[1:])
     if (r := _RET_OK.match(rest)) is not None:
@@ -107,7 +108,7 @@ def _syscall(path: str, lineno: int, pid: int | None, tid: int | None, body: str
         else:
             ev.rec = model.SUCCESS
             ev.extra["justreturn"] = True
-    elif name in NO_RETURN and (r := _NO_RET.match(rest)) is not None:
+    elif ev.name in NO_RETURN and (r := _NO_RET.match(rest)) is not None:
         ev.args, ev.rec = r.group("args"), model.UNKNOWN
         ev.extra["no_return"] = True
     else:
@@ -189,7 +190,7 @@ def render(ev: model.Event) -> str:
     if ev.kind == model.KILLED:
         core = " (core dumped)" if ev.flags & model.F_CORE else ""
         return f"{prefix}process killed, signal = {ev.err}{core}"
-    call = f"{prefix}{ev.name}({ev.args})"
+    call = f"{prefix}{ev.extra.get('raw_name', ev.name)}({ev.args})"
     pad = "\t" * max(1, 6 - len(call) // 8)
     if ev.rec == model.ERROR:
         return f"{call}{pad} ERR#{ev.err} '{ev.extra.get('errmsg', 'Unknown error')}'"

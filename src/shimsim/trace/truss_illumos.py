@@ -136,8 +136,11 @@ class _Parser:
             self.stamp(ev, times)
             yield from self.hold.push(ev)
             return
-        if _FAULT.match(s) and self.hold.ev is not None:
-            self.hold.ev.extra.setdefault("faults", []).append(s)
+        if _FAULT.match(s):
+            if self.hold.ev is not None:
+                self.hold.ev.extra.setdefault("faults", []).append(s)
+            else:
+                self.sink.skip("truss fault notice")
             return
         if _BASE.match(s):
             self.sink.skip("truss base time stamp")
