@@ -231,3 +231,24 @@ def test_linuxulator_and_compat32_names_are_guest_names() -> None:
     assert (mm.name, mm.extra["raw_name"]) == ("mmap", "freebsd32_mmap")
     assert (ex.name, ex.rec) == ("exit_group", model.UNKNOWN)
     assert tf.render(op).lstrip().startswith("501: linux_open(")
+
+
+# truss -c (FreeBSD print_summary layout: %-20s%15s%8s%8s header, seconds with 9 decimals)
+SUMMARY = [
+    "syscall                     seconds   calls  errors",
+    "fstat                   0.000005000       3       0",
+    "open                    0.000031000       6       2",
+    "mmap                    0.000020000      10       0",
+    "                      ------------- ------- -------",
+    "                        0.000056000      19       2",
+]
+
+
+def test_count_only_summary_table_becomes_stats_summary() -> None:
+    events, stats = run(tf, SUMMARY, strict=True)
+    assert events == []
+    assert stats.summary == {"fstat": [3, 0], "open": [6, 2], "mmap": [10, 0]}
+    assert stats.skipped["summary table"] == 6
+    from test_fmt_common import MODULES
+    scores = {f: m.sniff(SUMMARY) for f, m in MODULES.items()}
+    assert max(scores, key=lambda k: scores[k]) == "truss_freebsd" and scores["truss_freebsd"] >= 0.5

@@ -188,3 +188,33 @@ def test_round_trip(ev: model.Event) -> None:
         assert back.ts == pytest.approx(ev.ts, abs=1e-4)
     if ev.name == "_exit":
         assert out[1].kind == model.EXIT and out[1].ret == int(ev.args)
+
+
+# truss -c (illumos report(): faults and signals first, then the syscall table and totals)
+SUMMARY = """\
+faults -------------
+FLTBOUNDS\t   1
+total:\t\t   1
+
+signals ------------
+SIGSEGV\t\t   1
+total:\t\t   1
+
+syscall               seconds   calls  errors
+_exit                    .000       1
+read                     .000       2
+open                     .001      10      4
+                     --------  ------   ----
+sys totals:              .001      13      4
+usr time:                .002
+elapsed:                 .060""".splitlines()
+
+
+def test_count_only_summary_table_becomes_stats_summary() -> None:
+    events, stats = run(ti, SUMMARY, strict=True)
+    assert events == []
+    assert stats.summary == {"_exit": [1, 0], "read": [2, 0], "open": [10, 4]}
+    assert stats.skipped["summary table"] == 14 and stats.skipped["blank"] == 2
+    from test_fmt_common import MODULES
+    scores = {f: m.sniff(SUMMARY) for f, m in MODULES.items()}
+    assert max(scores, key=lambda k: scores[k]) == "truss_illumos" and scores["truss_illumos"] >= 0.5

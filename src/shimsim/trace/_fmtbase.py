@@ -178,3 +178,41 @@ def ratio_score(strong: int, weak: int, total: int) -> float:
     if total == 0 or strong == 0:
         return 0.1 if weak and total and weak * 2 >= total else 0.0
     return min(1.0, 0.5 + 0.5 * (strong + weak) / total)
+
+
+_SUM_HEADER = re.compile(r"^syscall\s+seconds\s+calls\s+errors$")
+_SUM_ROW = re.compile(r"^(?P<name>[A-Za-z_#][\w#.]*)\s+(?P<secs>\d*\.\d+)\s+(?P<calls>\d+)(?:\s+(?P<errors>\d+))?$")
+_SUM_OTHER = re.compile(r"^(?:-[-\s]*|\d*\.\d+\s+\d+\s+\d+|sys totals:.*|usr time:.*|elapsed:.*|total:\s+\d+"
+                        r"|(?:faults|signals) -+|(?:FLT|SIG)\w+\s+\d+)$")
+_SUM_START = re.compile(r"^(?:faults|signals) -+$")
+
+
+class TrussSummary:
+    """The ``truss -c`` table (FreeBSD and illumos): per-syscall seconds,
+    calls and errors, plus illumos' fault/signal counts and totals.  Its rows
+    become ``stats.summary`` (name -> [calls, errors]), like strace -c."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.rows: dict[str, list[int]] = {}
+
+    def feed(self, s: str) -> bool:
+        """True if the (stripped) line belongs to a summary table."""
+        if _SUM_HEADER.match(s) or _SUM_START.match(s):
+            self.active = True
+            return True
+        if not self.active:
+            return False
+        if (m := _SUM_ROW.match(s)) is not None:
+            row = self.rows.setdefault(m.group("name"), [0, 0])
+            row[0] += int(m.group("calls"))
+            row[1] += int(m.group("errors") or 0)
+            return True
+        if _SUM_OTHER.match(s):
+            return True
+        self.active = False
+        return False
+
+    def finish(self, stats: StatsLike) -> None:
+        if self.rows and hasattr(stats, "summary"):
+            stats.summary = dict(self.rows)  # type: ignore[attr-defined]

@@ -47,7 +47,8 @@ _THREAD = re.compile(r"^<(?:new thread (?P<new>\d+)|thread (?P<gone>\d+) exited|
 _UNKNOWN = re.compile(r"^-- UNKNOWN (?P<abi>.+?) SYSCALL (?P<nr>\d+) --$")
 
 _STRONG = re.compile(r"(?:\)\s*=\s*-?\d+ \(0x[0-9a-f]+\)\s*$|\)\s*ERR#\d+ '[^']*'\s*$|^process exit, rval = \d+$"
-                     r"|^SIGNAL \d+(?: \(SIG\w+\))?|^Process stopped because of:|^process killed, signal = )")
+                     r"|^SIGNAL \d+(?: \(SIG\w+\))?|^Process stopped because of:|^process killed, signal = "
+                     r"|^[A-Za-z_#][\w#.]*\s+\d+\.\d{9}\s+\d+\s+\d+$)")      # a truss -c row
 
 
 def sniff(lines: list[str]) -> float:
@@ -145,10 +146,14 @@ def _other(path: str, lineno: int, pid: int | None, tid: int | None, body: str) 
 def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) -> Iterator[model.Event]:
     """Yield one event per syscall, signal, stop and exit line."""
     sink = fb.Sink(path, stats, strict, "FreeBSD truss")
+    summary = fb.TrussSummary()
     for lineno, raw in enumerate(lines, 1):
         s = fb.clean(raw)
         if not s:
             sink.skip("blank")
+            continue
+        if summary.feed(s):
+            sink.skip("summary table")
             continue
         if fb.too_long(s):
             sink.bad(lineno, EXPECTED, s[:80])
@@ -169,6 +174,7 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
         if t2 is not None:
             ev.dur, ev.flags = t2, ev.flags | model.F_HAS_DUR
         yield ev
+    summary.finish(stats)
 
 
 def render(ev: model.Event) -> str:

@@ -54,7 +54,8 @@ _BASE = re.compile(r"^Base time stamp:")
 
 _STRONG = re.compile(r"(?:\)\s+Err#\d+(?: E[A-Z0-9]+)?\s*$|\)\s+argc = \d+$|\(sleeping\.\.\.\)$|^Received signal #\d+"
                      r"|^Incurred fault #|\(returning as (?:new lwp|child) \.\.\.\)|^_exit\(\d+\)$|\t= -?\w+(?: \[\w+\])?$"
-                     r"|^Base time stamp:)")
+                     r"|^Base time stamp:|^sys totals:|^(?:faults|signals) -{5,}$"
+                     r"|^[A-Za-z_][\w]*\s+\d*\.\d{3}\s+\d+(?:\s+\d+)?$)")      # a truss -c row
 _WEAK = re.compile(r"\)\s+= -?(?:0x[0-9A-F]+|\d+)(?: \[-?\w+\])?$")
 
 
@@ -87,6 +88,7 @@ class _Parser:
         self.sink = fb.Sink(path, stats, strict, "illumos truss")
         self.hold = fb.Holder()
         self.sleeping: dict[tuple, model.Event] = {}
+        self.summary = fb.TrussSummary()
 
     def run(self, lines: Iterable[str]) -> Iterator[model.Event]:
         for lineno, raw in enumerate(lines, 1):
@@ -95,6 +97,7 @@ class _Parser:
         for ev in sorted(self.sleeping.values(), key=lambda e: e.line):
             yield ev
         self.sleeping.clear()
+        self.summary.finish(self.sink.stats)
 
     def line(self, lineno: int, raw: str) -> Iterator[model.Event]:
         text = raw.rstrip("\r\n")
@@ -104,6 +107,9 @@ class _Parser:
             return
         if fb.too_long(s):
             self.sink.bad(lineno, EXPECTED, s[:80])
+            return
+        if self.summary.feed(s):
+            self.sink.skip("summary table")
             return
         indented = text[:1] in (" ", "\t")
         pid = lwp = None
