@@ -475,3 +475,30 @@ def test_reject_bad_toml(tmp_path: Path) -> None:
                  "tables/families.toml:1:", "kind must be flags or enum")
     with pytest.raises(InputError, match="tables/abis.toml"):
         Tables(make_root(tmp_path / "b", **{"abis.toml": "[abi.x\n"})).list_abis()
+
+
+@pytest.mark.parametrize("abi", ABIS)
+def test_value_collisions_are_settled_by_preference(abi: str) -> None:
+    """Two printable members with one value must have a declared winner, so decode is stable."""
+    a = tables.load_abi(abi)
+    for fam in a.family_names():
+        f = a.family(fam)
+        if f.kind == "set":
+            continue
+        groups: dict[int, list[str]] = {}
+        for name, v in f.members.items():
+            if v is not None and f.member(name).role == "":
+                groups.setdefault(v, []).append(name)
+        for v, names in groups.items():
+            if len(names) > 1:
+                assert any(n in f.prefer for n in names), (abi, fam, v, names)
+                assert f.decode(v) == [f._by_value[v]] or f.kind == "flags"
+
+
+def test_preferred_names_in_decode() -> None:
+    lx, nb = tables.load_abi("linux-x86_64"), tables.load_abi("netbsd-amd64")
+    assert lx.family("mmap.flags").decode(0x22) == ["MAP_PRIVATE", "MAP_ANONYMOUS"]
+    assert lx.family("socket.domain").decode(1) == ["AF_UNIX"]
+    assert nb.family("mmap.flags").decode(0x1002) == ["MAP_PRIVATE", "MAP_ANON"]
+    assert nb.family("open_flags").decode(4) == ["O_RDONLY", "O_NONBLOCK"]
+    assert tables.load_abi("darwin-x86_64").family("open_flags").decode(1) == ["O_WRONLY"]

@@ -186,8 +186,10 @@ class Family:
 
     def __init__(self, name: str, kind: str, os: str, doc: str, translatable: bool,
                  members: dict[str, Member], fields: list[Field] | None = None,
-                 zero: str | None = None, groups: tuple[str, ...] = ()) -> None:
+                 zero: str | None = None, groups: tuple[str, ...] = (),
+                 prefer: tuple[str, ...] = ()) -> None:
         self.name = name
+        self.prefer = prefer
         self.kind = kind
         self.os = os
         self.doc = doc
@@ -215,21 +217,25 @@ class Family:
     def supported(self) -> dict[str, int]:
         return {n: v for n, v in self.members.items() if v is not None}
 
+    def _printable(self) -> list[Member]:
+        """Members decode may print: preferred names first, then in declaration order."""
+        rank = {n: i for i, n in enumerate(self.prefer)}
+        ms = [m for m in self._members.values() if m.value is not None and m.role == ""]
+        return sorted(ms, key=lambda m: rank.get(m.name, len(rank)))
+
     @cached_property
     def _by_value(self) -> dict[int, str]:
         out: dict[int, str] = {}
-        for m in self._members.values():
-            if m.value is not None and m.role == "":
-                out.setdefault(m.value, m.name)
+        for m in self._printable():
+            out.setdefault(m.value, m.name)  # type: ignore[arg-type]
         return out
 
     @cached_property
     def _bits(self) -> list[tuple[int, str]]:
         in_field = {n for f in self.fields for n in f.members.values()}
-        out = [(m.value, m.name) for m in self._members.values()
-               if m.value is not None and m.role == "" and m.value > 0 and m.name not in in_field]
-        # widest first so O_SYNC (two bits) wins over O_DSYNC; stable by declaration order
-        out.sort(key=lambda vn: -bin(vn[0]).count("1"))
+        out = [(v, n) for v, n in self._by_value.items() if v > 0 and n not in in_field]
+        # widest first so O_SYNC (two bits) wins over O_DSYNC; then by value
+        out.sort(key=lambda vn: (-bin(vn[0]).count("1"), vn[0]))
         return out
 
     def decode_parts(self, value: int) -> tuple[list[str], int]:
@@ -368,6 +374,11 @@ class FamilySpec:
     zero: str | None
     fields: list[dict]
     doc: str
+    prefer: tuple[str, ...] = ()
+    prefer_os: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def preferred(self, os: str) -> tuple[str, ...]:
+        return self.prefer_os.get(os, ()) + self.prefer
 
 
 class Tables:
@@ -435,6 +446,8 @@ class Tables:
                 translatable=bool(spec.get("translatable", False)),
                 prefixes=tuple(spec.get("prefixes", ())), names=tuple(spec.get("names", ())),
                 zero=spec.get("zero"), fields=list(spec.get("fields", [])), doc=spec["doc"],
+                prefer=tuple(spec.get("prefer", ())),
+                prefer_os={o: tuple(v) for o, v in spec.get("prefer_os", {}).items()},
             )
         for name, spec in out.items():
             for f in spec.fields:
@@ -804,7 +817,7 @@ class ABI:
                 t.check_translatable(name)
             members = t.const_file(self.os, spec.file, self._arch_dir()).get(name, {})
             fam = Family(name, spec.kind, self.os, spec.doc, spec.translatable, members,
-                         self._fields(spec, members), spec.zero)
+                         self._fields(spec, members), spec.zero, prefer=spec.preferred(self.os))
         else:
             children = [n for n in known if n.startswith(name + ".")]
             members: dict[str, Member] = {}
@@ -837,13 +850,11 @@ class ABI:
                 raise InputError(disp, None, f"family {spec.name}: field mask must be a name or int")
             if "family" in f:
                 src = self.family(f["family"])
-                vals = {}
-                for n, mem in src._members.items():
-                    if mem.value is not None and mem.role == "" and mem.value & ~maskv == 0:
-                        vals.setdefault(mem.value, n)
+                vals = {v: n for v, n in src._by_value.items() if v & ~maskv == 0}
             else:
                 vals = {}
-                for n in f.get("members", []):
+                for n in sorted(f.get("members", []),
+                                key=lambda n: 0 if n in spec.preferred(self.os) else 1):
                     mem = members.get(n)
                     if mem is not None and mem.value is not None:
                         vals.setdefault(mem.value, n)
