@@ -252,3 +252,21 @@ def test_count_only_summary_table_becomes_stats_summary() -> None:
     from test_fmt_common import MODULES
     scores = {f: m.sniff(SUMMARY) for f, m in MODULES.items()}
     assert max(scores, key=lambda k: scores[k]) == "truss_freebsd" and scores["truss_freebsd"] >= 0.5
+
+
+# -D alone (time spent per call) and -d alone (time since start) print the same
+# shape; the first values tell them apart (lines from a published -f -D trace).
+DASH_D_UPPER = [
+    "735: 0.000021511 socket(0x2,0x1,0x0) = 4 (0x4)",
+    "735: 0.000014248 setsockopt(0x4,0x6,0x1,0xbfbfe3c8,0x4) = 0 (0x0)",
+    "735: 0.000013688 setsockopt(0x4,0xffff,0x8,0xbfbfe3c8,0x4) = 0 (0x0)",
+]
+
+
+def test_single_time_column_per_call_versus_since_start() -> None:
+    events, _ = run(tf, DASH_D_UPPER)
+    assert [(e.ts, e.dur) for e in events] == [(None, 0.000021511), (None, 0.000014248), (None, 0.000013688)]
+    assert all(e.flags & model.F_HAS_DUR and not e.flags & model.F_HAS_TS for e in events)
+    rising = [f"  9: {i}.000000100 getpid() = 9 (0x9)" for i in range(40)]
+    events, _ = run(tf, rising)
+    assert [e.ts for e in events] == [i + 1e-7 for i in range(40)] and all(e.dur is None for e in events)

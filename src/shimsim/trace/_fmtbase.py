@@ -140,7 +140,7 @@ def decode_flag_args(args: str) -> dict[str, Any]:
     for i, a in enumerate(split_args(args)):
         m = _FLAGARG.match(a)
         if m:
-            names = [x for x in m.group(2).split("|") if x]
+            names = [x for x in re.split(r"[|,]", m.group(2)) if x]   # NetBSD separates with commas
             out[str(i)] = {"value": parse_int(m.group(1)), "names": names}
     return out
 

@@ -143,8 +143,9 @@ def _other(path: str, lineno: int, pid: int | None, tid: int | None, body: str) 
     return None
 
 
-def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) -> Iterator[model.Event]:
-    """Yield one event per syscall, signal, stop and exit line."""
+def _records(lines: Iterable[str], path: str, stats: fb.StatsLike,
+             strict: bool) -> Iterator[tuple[model.Event, float | None, float | None]]:
+    """Events with the one or two time columns of their line (not yet assigned)."""
     sink = fb.Sink(path, stats, strict, "FreeBSD truss")
     summary = fb.TrussSummary()
     for lineno, raw in enumerate(lines, 1):
@@ -169,12 +170,53 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
                 sink.bad(lineno, EXPECTED, s)
                 continue
             ev = other
-        if t1 is not None:
-            ev.ts, ev.flags = t1, ev.flags | model.F_HAS_TS
-        if t2 is not None:
-            ev.dur, ev.flags = t2, ev.flags | model.F_HAS_DUR
-        yield ev
+        yield ev, t1, t2
     summary.finish(stats)
+
+
+SNIFF_TIMES = 16   # single time columns looked at before deciding what they are
+
+
+def _assign(ev: model.Event, t1: float | None, t2: float | None, single: str) -> model.Event:
+    """-d (time since start) prints first, -D (time the call took) second;
+    a lone column is whichever ``single`` says."""
+    if t1 is not None and t2 is not None:
+        ev.ts, ev.dur, ev.flags = t1, t2, ev.flags | model.F_HAS_TS | model.F_HAS_DUR
+    elif t1 is not None and single == "dur":
+        ev.dur, ev.flags = t1, ev.flags | model.F_HAS_DUR
+    elif t1 is not None:
+        ev.ts, ev.flags = t1, ev.flags | model.F_HAS_TS
+    return ev
+
+
+def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) -> Iterator[model.Event]:
+    """Yield one event per syscall, signal, stop and exit line.
+
+    A single time column is -d (since start: never decreases) or -D (per
+    call: goes up and down); the first few values decide, buffering at most
+    SNIFF_TIMES events."""
+    single: str | None = None
+    held: list[tuple[model.Event, float | None, float | None]] = []
+    seen: list[float] = []
+    for ev, t1, t2 in _records(lines, path, stats, strict):
+        if single is not None:
+            yield _assign(ev, t1, t2, single)
+            continue
+        held.append((ev, t1, t2))
+        if t1 is not None and t2 is None:
+            seen.append(t1)
+        if len(seen) >= SNIFF_TIMES or (seen and len(held) >= 4 * SNIFF_TIMES):
+            single = _decide(seen)
+            for h in held:
+                yield _assign(*h, single)
+            held.clear()
+    single = single or _decide(seen)
+    for h in held:
+        yield _assign(*h, single)
+
+
+def _decide(values: list[float]) -> str:
+    return "dur" if any(b < a for a, b in zip(values, values[1:])) else "ts"
 
 
 def render(ev: model.Event) -> str:
