@@ -244,7 +244,7 @@ uint32_t ss_replay_batch(const ss_shim *sh, const ss_event *ev, size_t n,
         if (e->kind == SS_EV_SYSCALL) {
             int32_t nr = e->nr;
             st->syscalls++;
-            if (nr < 0 || nr >= sh->nsys || sh->outcome[nr] == SS_OUT_UNKNOWN) {
+            if (nr < 0 || nr >= sh->nsys || e->abi != sh->abi || sh->outcome[nr] == SS_OUT_UNKNOWN) {
                 outc = SS_OUT_UNKNOWN;
                 if (st->nunk < st->unk_cap)
                     st->unk[st->nunk] = (uint32_t)i;

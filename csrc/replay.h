@@ -75,6 +75,8 @@ typedef struct {
     int32_t nerr;                 /* errno_rt entries */
     int32_t nsig;                 /* sig_rt entries */
     uint32_t nfmaps;
+    uint32_t abi;                 /* ss_event.abi of the guest; syscalls of other ABIs are unknown */
+    uint32_t pad;
     const uint8_t  *outcome;      /* SS_OUT_* per guest number */
     const int32_t  *host_nr;      /* -1: no host call */
     const int32_t  *fail_err;     /* guest errno when the shim fails */

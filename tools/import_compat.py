@@ -266,6 +266,20 @@ def wsl1(facts: Path) -> list[Rule]:
 
 
 # ---------------------------------------------------------------- maps
+LINUX_IGNORED_MMAP = [
+    ("MAP_DENYWRITE", {"ignore": "Linux itself ignores MAP_DENYWRITE (mm/mmap.c: ignored since 2.6)"}),
+    ("MAP_EXECUTABLE", {"ignore": "Linux itself ignores MAP_EXECUTABLE (mm/mmap.c)"}),
+]
+
+
+LINUX_LEVELS = [
+    (name, {"keep": f"socket levels are IP protocol numbers on the host too ({proto} = {num})"})
+    for name, proto, num in (("SOL_IP", "IPPROTO_IP", 0), ("SOL_TCP", "IPPROTO_TCP", 6),
+                             ("SOL_UDP", "IPPROTO_UDP", 17), ("SOL_IPV6", "IPPROTO_IPV6", 41),
+                             ("SOL_ICMPV6", "IPPROTO_ICMPV6", 58), ("SOL_RAW", "IPPROTO_RAW", 255))
+]
+
+
 def linuxulator_maps(facts: Path) -> dict[str, list[tuple[str, dict[str, str]]]]:
     """Errno, signal and open-flag maps where they differ from identity by name."""
     lin_err = const_names(facts, "linux", "errno")
@@ -322,6 +336,8 @@ def linuxulator_maps(facts: Path) -> dict[str, list[tuple[str, dict[str, str]]]]
         elif h and h != g:
             rows.append((g, {"to": h, "note": note}))
     out["flags.open_flags"] = rows
+    out["flags.mmap.flags"] = LINUX_IGNORED_MMAP
+    out["flags.socket.level"] = LINUX_LEVELS
     return out
 
 
@@ -372,7 +388,8 @@ def write_spec(path: Path, head: dict, rules: list[Rule], sources: list[str],
     for section, rows in (maps or {}).items():
         if not rows:
             continue
-        lines += ["", f"[{section}]"]
+        head_, _, fam = section.partition(".")
+        lines += ["", f"[{head_}.{q(fam) if '.' in fam else fam}]"]
         for key, val in rows:
             body = ", ".join(f"{k} = {q(v)}" for k, v in val.items())
             lines.append(f"{key if re.fullmatch(r'[A-Za-z0-9_]+', key) else q(key)} = {{ {body} }}")
@@ -412,13 +429,17 @@ def main() -> None:
         "description": "NetBSD compat_linux, amd64",
         "provenance": provenance(facts, ["netbsd/sys/compat/linux/arch/amd64/syscalls.master", "netbsd/sys/kern/syscalls.master"]),
         "default_note": "beyond the compat_linux table: ENOSYS"},
-        netbsd(facts), ["compat/netbsd-compat_linux-amd64.csv"])
+        netbsd(facts), ["compat/netbsd-compat_linux-amd64.csv"],
+        {"flags.mmap.flags": LINUX_IGNORED_MMAP + [
+            ("MAP_ANONYMOUS", {"to": "MAP_ANON", "note": "NetBSD spells it MAP_ANON; linux_sys_mmap translates it"})],
+         "flags.socket.level": LINUX_LEVELS})
     write_spec(out / "illumos-lx.toml", {
         "name": "illumos-lx", "guest": "linux-x86_64", "host": "illumos-amd64",
         "description": "illumos lx brand (64-bit table lx_sysent64)",
         "provenance": provenance(facts, ["illumos/usr/src/uts/common/brand/lx/os/lx_syscall.c", "illumos/usr/src/uts/common/sys/syscall.h"]),
         "default_note": "numbers beyond lx_sysent64 (0..322) are rejected with ENOSYS"},
-        illumos(facts), ["compat/illumos-lx-amd64.csv"])
+        illumos(facts), ["compat/illumos-lx-amd64.csv"], {"flags.mmap.flags": LINUX_IGNORED_MMAP,
+                                                           "flags.socket.level": LINUX_LEVELS})
     gv_prov = provenance(facts, ["gvisor/pkg/sentry/syscalls/linux/linux64.go", "gvisor/pkg/sentry/syscalls/syscalls.go",
                                  "gvisor/pkg/sentry/syscalls/linux/error.go"])
     write_spec(out / "gvisor.toml", {

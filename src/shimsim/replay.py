@@ -202,7 +202,8 @@ def replay_event(cs: CompiledShim, ev: model.Event) -> Result:
     hflags, unsup = [0] * MAXF, [0] * MAXF
     if ev.kind == model.SYSCALL:
         nr = -1 if ev.nr is None else ev.nr
-        if nr < 0 or nr >= cs.nsys or cs.outcome[nr] == UNKNOWN:
+        if nr < 0 or nr >= cs.nsys or (ev.abi is not None and ev.abi != cs.guest.name) \
+                or cs.outcome[nr] == UNKNOWN:
             outc = UNKNOWN
         else:
             cls = cs.outcome[nr]
@@ -361,7 +362,8 @@ class EventPacker:
     File names become file_id indexes into ``files``; text fields point into
     buffers this packer keeps alive until the next ``pack`` call."""
 
-    def __init__(self) -> None:
+    def __init__(self, abis: list[str] | None = None) -> None:
+        self.abis = list(abis or [])
         self.files: list[str] = []
         self._file_ids: dict[str, int] = {}
         self._keep: list[Any] = []
@@ -372,6 +374,13 @@ class EventPacker:
             fid = self._file_ids[path] = len(self.files)
             self.files.append(path)
         return fid
+
+    def _abi_index(self, name: str | None) -> int:
+        if name is None:
+            return 0
+        if name not in self.abis:
+            self.abis.append(name)
+        return self.abis.index(name)
 
     def pack(self, events: list[model.Event]):
         ffi = core().ffi
@@ -390,6 +399,7 @@ class EventPacker:
             c.nr = -1 if ev.nr is None else ev.nr
             c.err = ev.err or 0
             c.ret = ev.ret or 0
+            c.abi = self._abi_index(ev.abi)
             c.ts = ev.ts or 0.0
             c.dur = ev.dur or 0.0
             for attr, lattr, text in (("name", "name_len", ev.name), ("args", "args_len", ev.args),
@@ -504,15 +514,17 @@ class Replayer:
                 if r.outcome == UNKNOWN:
                     self._unknown[ev.name or f"#{ev.nr}"] += 1
                 else:
-                    self._per_nr[ev.nr][r.outcome] += 1
+                    self._per_nr[ev.nr][r.outcome] += 1  # type: ignore[index]
             if r.div:
                 self._divergence(ev.file, ev.line, ev.nr if ev.nr is not None else -1, ev.name,
                                  r.div, r.err, r.fallback, r.div_arg, r.div_fmap, r.div_unsup,
                                  ev.err or 0, ev.ret or 0)
 
     # ---- C engine
-    def feed_batch(self, arr, n: int, files: list[str]) -> None:
+    def feed_batch(self, arr, n: int, files: list[str], abis: list[str] | None = None) -> None:
+        """One ss_event array (``abis``: ABI name per ss_event.abi index)."""
         st = self._st
+        self._sh.ptr.abi = abis.index(self.cs.guest.name) if abis and self.cs.guest.name in abis else 0
         self.lib.ss_replay_batch(self._sh.ptr, arr, n, st, self.ffi.NULL)
         for k in range(min(st.nunk, DIVS_CAP)):
             e = arr[self._unk[k]]
@@ -630,10 +642,10 @@ def replay_events(cs: CompiledShim, events: Iterable[model.Event], engine: str =
     if engine == "python":
         rp.feed_events(events)
     else:
-        packer = EventPacker()
+        packer = EventPacker([cs.guest.name])
         for chunk in _chunks(events, batch):
             arr, n = packer.pack(chunk)
-            rp.feed_batch(arr, n, packer.files)
+            rp.feed_batch(arr, n, packer.files, packer.abis)
     return rp.finish()
 
 

@@ -32,7 +32,7 @@ RULE_OUTCOME = {"translate": TRANSLATED, "emulate": EMULATED, "partial": PARTIAL
 RULE_KEYS = {"do", "to", "by", "errno", "note", "flags"}
 SHIM_KEYS = {"name", "description", "guest", "host", "host_kind", "provenance", "default",
              "default_errno", "default_note", "generated"}
-MAP_KEYS = {"to", "drop", "lossy", "emulated", "note"}
+MAP_KEYS = {"to", "drop", "ignore", "keep", "lossy", "emulated", "note"}
 ANY = "*"
 
 
@@ -56,6 +56,8 @@ class MapEntry:
     emulated: str | None
     note: str
     line: int | None
+    ignore: str | None = None   # flags only: the guest kernel itself ignores the bit
+    keep: str | None = None     # flags only: the value passes unchanged (same number on the host)
 
 
 @dataclass
@@ -257,15 +259,17 @@ def _parse_map(section: str, body: Any, err) -> dict[str, MapEntry]:
             val = {"to": val}
         if not isinstance(val, dict) or set(val) - MAP_KEYS:
             raise err(section, key, f"[{section}] {key}: expected {{ to = NAME [, lossy = REASON] }}, "
-                                    "{ drop = REASON } or { emulated = REASON }")
-        kinds = [k for k in ("to", "drop", "emulated") if k in val]
+                                    "{ drop = REASON }, { ignore = REASON }, { keep = REASON } or { emulated = REASON }")
+        kinds = [k for k in ("to", "drop", "emulated", "ignore", "keep") if k in val]
         if len(kinds) != 1:
-            raise err(section, key, f"[{section}] {key}: exactly one of to, drop, emulated")
-        for k in ("drop", "lossy", "emulated"):
+            raise err(section, key, f"[{section}] {key}: exactly one of to, drop, ignore, keep, emulated")
+        if ("ignore" in val or "keep" in val) and not section.startswith("flags."):
+            raise err(section, key, f"[{section}] {key}: ignore and keep only fit flag maps")
+        for k in ("drop", "ignore", "keep", "lossy", "emulated"):
             if k in val and (not isinstance(val[k], str) or not val[k].strip()):
                 raise err(section, key, f"[{section}] {key}: {k} needs the reason as text")
         out[key] = MapEntry(key, val.get("to"), val.get("drop"), val.get("lossy"), val.get("emulated"),
-                            val.get("note", ""), None)
+                            val.get("note", ""), None, val.get("ignore"), val.get("keep"))
     return out
 
 
@@ -391,6 +395,10 @@ def build_flagmap(spec: Spec, fam_name: str, guest, host) -> FlagMap | None:
         hval, ok = 0, False
         if ov is not None and ov.drop is not None:
             reasons[name] = ov.drop
+        elif ov is not None and ov.ignore is not None:
+            ok = True           # nothing to pass on: the guest kernel ignores it too
+        elif ov is not None and ov.keep is not None:
+            hval, ok = gval, True
         elif hfam is not None:
             hname = ov.to if ov is not None and ov.to else name
             hv = hfam.members.get(hname)

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: MIT
+"""``shimsim shims``: the shipped shim models with their guest and host ABIs,
+provenance, and how many guest syscalls each translates, emulates, partially
+supports and fails."""
+from __future__ import annotations
+
+import argparse
+
+from shimsim import shim as _shim
+from shimsim.commands._common import add_json, formatter, print_json
+
+EPILOG = """examples:
+  shimsim shims
+  shimsim shims --json
+  shimsim shims --check my-layer.toml     (validate a spec of your own)
+
+Counts are over the guest syscalls the spec lists (its upstream table);
+'unlisted' guest syscalls get the spec's default.  Shims for any ABI ('*':
+native, vm, none) are counted against linux-x86_64.
+"""
+KINDS = ("translated", "emulated", "partial", "failed", "stubbed", "faked")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("shims", help="list the shipped shims with provenance and counts",
+                       description=__doc__, epilog=EPILOG, formatter_class=formatter())
+    p.add_argument("--check", metavar="FILE", action="append", default=[],
+                   help="validate a spec file against its ABIs and list it too")
+    add_json(p)
+    p.set_defaults(func=run)
+
+
+def describe(name: str) -> dict:
+    spec = _shim.load_spec(name)
+    any_abi = spec.guest == _shim.ANY
+    cs = _shim.compile_shim(spec, "linux-x86_64" if any_abi else None)
+    counts = {k: cs.listed[k] for k in KINDS}
+    if any_abi:
+        counts = {k: 0 for k in KINDS}
+        counts[_shim.OUTCOME_NAMES[_shim.RULE_OUTCOME[spec.default]]] = cs.unlisted
+    return {
+        "name": spec.name, "file": spec.path, "description": spec.description,
+        "guest": spec.guest, "host": spec.host, "host_kind": spec.host_kind,
+        "provenance": spec.provenance, "counts": counts,
+        "listed": sum(cs.listed.values()),
+        "unlisted": 0 if any_abi else cs.unlisted,
+        "default": spec.default + (f" {spec.default_errno}" if spec.default == "fail" else ""),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = [describe(n) for n in _shim.list_shims()] + [describe(f) for f in args.check]
+    if args.json:
+        print_json({"shims": rows})
+        return 0
+    w = max(len(r["name"]) for r in rows)
+    head = "  ".join(f"{k[:6]:>6}" for k in KINDS)
+    print(f"{'shim':<{w}}  {'guest':<14} {'host':<18} {head}  {'unlisted':>8}  default")
+    for r in rows:
+        c = "  ".join(f"{r['counts'][k]:>6}" for k in KINDS)
+        print(f"{r['name']:<{w}}  {r['guest']:<14} {r['host']:<18} {c}  {r['unlisted']:>8}  {r['default']}")
+    print()
+    for r in rows:
+        print(f"{r['name']}: {r['description']}")
+        for p in r["provenance"]:
+            print(f"    {p}")
+    return 0
