@@ -207,3 +207,19 @@ def test_round_trip(ev: model.Event) -> None:
         assert back.extra["info"] == ev.extra["info"]
     if ev.ts is not None:
         assert back.ts == pytest.approx(ev.ts, abs=1e-6)
+
+
+def test_emul_record_switches_the_event_abi() -> None:
+    lines = [
+        '   50      1 sh       EMUL  "netbsd"',
+        "   50      1 sh       CALL  execve(0x7f7fff000000,0x7f7fff000100,0x7f7fff000200)",
+        '   50      1 sh       NAMI  "/emul/linux/bin/ls"',
+        '   50      1 ls       EMUL  "linux"',
+        "   50      1 ls       RET   execve JUSTRETURN",
+        "   50      1 ls       CALL  brk(0)",
+        "   50      1 ls       RET   brk 134512640/0x8048000",
+    ]
+    events, _ = run(kd, lines, strict=True)
+    ex, brk = events
+    assert (ex.extra["emul_records"], ex.abi) == (["netbsd", "linux"], None)
+    assert (brk.extra["emul"], brk.abi) == ("linux", "linux-x86_64")

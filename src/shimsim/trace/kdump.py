@@ -49,6 +49,9 @@ _GIO = re.compile(r"^fd (?P<fd>-?\d+) (?P<dir>read|wrote) (?P<n>\d+) bytes?$")
 _PSIG = re.compile(r"^(?P<sig>SIG[A-Z0-9]+|\d+)\s*(?P<rest>.*)$")
 _ARGITEM = re.compile(r'^\[(?P<i>\d+)\]\s*=\s*(?P<v>.*)$')
 
+# EMUL records name the ABI a process runs under after an exec; native ones leave the file's ABI.
+EMUL_ABI = {"linux": "linux-x86_64", "linux32": "linux-i386", "linux_i386": "linux-i386"}
+
 EXIT_CALLS = frozenset({"exit", "_exit", "sys_exit", "exit_group", "extexit"})
 THREAD_END = frozenset({"thr_exit", "__threxit", "_lwp_exit", "lwp_exit", "exit_thread"})
 _LIST_TYPES = {"NAMI": "nami", "STRU": "stru", "SCTL": "sysctl", "CSW": "csw", "USER": "user", "CAP": "cap",
@@ -218,6 +221,7 @@ class _Parser:
             ev.ts, ev.flags = ts, model.F_HAS_TS
         if key in self.emul:
             ev.extra["emul"] = self.emul[key]
+            ev.abi = EMUL_ABI.get(self.emul[key])
         for k, v in self.orphans.pop(key, {}).items():
             ev.extra[k] = v
         return ev
