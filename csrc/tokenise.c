@@ -183,6 +183,7 @@ typedef struct {
     uint16_t file_id;
     uint32_t flags;
     uint8_t pabi;
+    int32_t owner;        /* pid of the pending call (differs from pid after adoption) */
     double ts;
 } pidrec;
 
@@ -295,6 +296,9 @@ struct ss_tok {
     uint32_t partial_line;
     uint16_t partial_file;
     int32_t partial_pid;
+    /* pending key of the latest <unfinished ...> (for bare ") = R" lines) */
+    int has_last;
+    int32_t last_pid;
 };
 
 ss_tok *ss_tok_new(void)
@@ -525,7 +529,7 @@ enum { SC_CLOSE, SC_UNFINISHED, SC_DETACHED, SC_EOL };
 static size_t skip_decoration(const char *s, size_t n, size_t i)
 {
     size_t j = i + 1;
-    int bd = 0;
+    int bd = 0, ad = 1; /* -yy nests: </dev/null<char 1:3>> */
     while (j < n) {
         char ch = s[j];
         if (ch == '\\') {
@@ -537,8 +541,12 @@ static size_t skip_decoration(const char *s, size_t n, size_t i)
         else if (ch == ']') {
             if (bd > 0)
                 bd--;
-        } else if (ch == '>' && bd == 0)
-            return j + 1;
+        } else if (bd == 0 && ch == '<')
+            ad++;
+        else if (bd == 0 && ch == '>') {
+            if (--ad == 0)
+                return j + 1;
+        }
         j++;
     }
     return n + 1;
@@ -825,7 +833,7 @@ static void emit_unfinished(ss_tok *t, pidrec *p)
     }
     memcpy(name, p->name, p->name_len);
     memcpy(name + p->name_len, p->args, p->args_len);
-    ss_event *e = new_event(t, SS_EV_SYSCALL, p->file_id, p->line, p->pid);
+    ss_event *e = new_event(t, SS_EV_SYSCALL, p->file_id, p->line, p->owner);
     p->has_pending = 0;
     if (!e)
         return;
@@ -992,11 +1000,14 @@ static void do_call(ss_tok *t, const char *s, size_t n, size_t i, size_t j, ctx 
             return;
         }
         p->has_pending = 1;
+        p->owner = c->pid;
         p->line = c->line;
         p->file_id = c->file_id;
         p->ts = c->has_ts ? c->ts : 0.0;
         p->flags = flags | (c->has_ts ? SS_EVF_HAS_TS : 0);
         p->pabi = p->abi;
+        t->has_last = 1;
+        t->last_pid = c->pid;
         return;
     }
     result r;
@@ -1034,6 +1045,117 @@ static const char *join_args(ss_tok *t, const pidrec *p, const char *part, size_
     return buf;
 }
 
+/* In stderr captures the first process has no [pid N] prefix until a second
+ * one exists: a call it left unfinished is resumed under its pid. */
+static int pending_is(const pidrec *q, const char *name, size_t name_len)
+{
+    return q && q->has_pending && q->name_len == name_len && memcmp(q->name, name, name_len) == 0;
+}
+
+static void move_pending(pidrec *p, pidrec *q);
+
+static void adopt(ss_tok *t, int32_t pid, const char *name, size_t name_len)
+{
+    pidrec *p = pt_get(&t->pids, pid, 0);
+    if (p && p->has_pending)
+        return;
+    if (pid >= 0) {
+        if (!pending_is(pt_get(&t->pids, -1, 0), name, name_len))
+            return;
+        p = pt_get(&t->pids, pid, 1);   /* may move the records: look q up again */
+        if (!p) {
+            t->oom = 1;
+            return;
+        }
+        pidrec *q = pt_get(&t->pids, -1, 0);
+        move_pending(p, q);
+        p->owner = pid;
+        return;
+    }
+    int32_t from = 0;
+    uint32_t count = 0;
+    for (uint32_t k = 0; k < t->pids.nslot; k++) {
+        pidrec *q = &t->pids.rec[k];
+        if (q->used && pending_is(q, name, name_len)) {
+            count++;
+            from = q->pid;
+        }
+    }
+    if (count != 1)
+        return;
+    p = pt_get(&t->pids, -1, 1);
+    if (!p) {
+        t->oom = 1;
+        return;
+    }
+    move_pending(p, pt_get(&t->pids, from, 0));
+}
+
+/* the pending call of q becomes p's (buffers swapped, owner kept) */
+static void move_pending(pidrec *p, pidrec *q)
+{
+    char *tn = p->name, *ta = p->args;
+    uint32_t tnc = p->name_cap, tac = p->args_cap;
+    p->name = q->name;
+    p->name_len = q->name_len;
+    p->name_cap = q->name_cap;
+    p->args = q->args;
+    p->args_len = q->args_len;
+    p->args_cap = q->args_cap;
+    q->name = tn;
+    q->name_cap = tnc;
+    q->name_len = 0;
+    q->args = ta;
+    q->args_cap = tac;
+    q->args_len = 0;
+    p->line = q->line;
+    p->file_id = q->file_id;
+    p->ts = q->ts;
+    p->flags = q->flags;
+    p->pabi = q->pabi;
+    p->owner = q->owner;
+    p->has_pending = 1;
+    q->has_pending = 0;
+}
+
+/* strace -Z/-z print the end of an unfinished call as a bare ") = RESULT"
+ * line: it resumes the latest unfinished call. */
+static void do_anon_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
+{
+    pidrec *p = t->has_last ? pt_get(&t->pids, t->last_pid, 0) : NULL;
+    if (!p || !p->has_pending) {
+        unparsed(t, c, SS_R_SYNTAX, s, n);
+        return;
+    }
+    result r;
+    int rc = parse_result(s, n, i + 1, &r);
+    if (rc) {
+        unparsed(t, c, rc, s, n);
+        return;
+    }
+    uint32_t alen;
+    const char *args = join_args(t, p, "", 0, &alen);
+    ss_event *e = new_event(t, SS_EV_SYSCALL, p->file_id, p->line, p->owner);
+    p->has_pending = 0;
+    if (!e)
+        return;
+    e->ts = p->ts;
+    e->flags = p->flags | SS_EVF_MERGED;
+    e->abi = p->pabi;
+    e->args = args;
+    e->args_len = alen;
+    /* the name must outlive the record's buffer */
+    char *nm = arena_alloc(&t->arena, p->name_len + 1);
+    if (!nm) {
+        t->oom = 1;
+        return;
+    }
+    memcpy(nm, p->name, p->name_len);
+    e->name = nm;
+    e->name_len = p->name_len;
+    finish_syscall(t, e, &r);
+}
+
 static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
 {
     size_t j = i + 5, k = j;
@@ -1066,6 +1188,7 @@ static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         incomplete(t, s, n, c, name, name_len, r0);
         return;
     }
+    adopt(t, c->pid, name, name_len);
     pidrec *p = pt_get(&t->pids, c->pid, 0);
     int have = p && p->has_pending;
     if (kind == SC_UNFINISHED) {
@@ -1087,11 +1210,14 @@ static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
                 return;
             }
             p->has_pending = 1;
+            p->owner = c->pid;
             p->line = c->line;
             p->file_id = c->file_id;
             p->ts = c->has_ts ? c->ts : 0.0;
             p->flags = (trunc ? SS_EVF_TRUNCATED : 0) | (c->has_ts ? SS_EVF_HAS_TS : 0);
             p->pabi = p->abi;
+            t->has_last = 1;
+            t->last_pid = c->pid;
         }
         return;
     }
@@ -1106,7 +1232,7 @@ static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         if (have) {
             uint32_t alen;
             const char *args = join_args(t, p, part, plen, &alen);
-            e = new_event(t, SS_EV_DETACHED, p->file_id, p->line, c->pid);
+            e = new_event(t, SS_EV_DETACHED, p->file_id, p->line, p->owner);
             p->has_pending = 0;
             if (!e)
                 return;
@@ -1141,7 +1267,7 @@ static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
     if (have) {
         uint32_t alen;
         const char *args = join_args(t, p, part, plen, &alen);
-        e = new_event(t, SS_EV_SYSCALL, p->file_id, p->line, c->pid);
+        e = new_event(t, SS_EV_SYSCALL, p->file_id, p->line, p->owner);
         p->has_pending = 0;
         if (!e)
             return;
@@ -1490,6 +1616,8 @@ static void line_body(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         t->counts.messages++;
     else if (ch == ' ' && STARTS(s, n, i, " [wait("))
         t->counts.messages++;
+    else if (ch == ')')
+        do_anon_resumed(t, s, n, i, c);
     else {
         size_t j = i;
         while (j < n && IS_NAME(s[j]))

@@ -72,24 +72,24 @@ def _open_raw(path: str) -> BinaryIO:
         raise InputError(path, None, f"cannot open: {exc.strerror or exc}") from None
 
 
-def open_binary(path: str) -> BinaryIO:
-    """A binary stream of the decompressed content; the compression is
-    recognised by its magic bytes, not by the file name."""
+def open_binary(path: str) -> tuple[BinaryIO, BinaryIO]:
+    """(decompressed stream, raw file): the compression is recognised by its
+    magic bytes, not by the file name.  Close both when done."""
     raw = _open_raw(path)
     head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
     if not head:
-        return raw
+        return raw, raw
     if head.startswith(_GZ):
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=raw), raw  # type: ignore[return-value]
     if head.startswith(_XZ):
-        return lzma.LZMAFile(raw)  # type: ignore[return-value]
+        return lzma.LZMAFile(raw), raw  # type: ignore[return-value]
     if head.startswith(_BZ2) and path.endswith(".bz2"):
-        return bz2.BZ2File(raw)  # type: ignore[return-value]
+        return bz2.BZ2File(raw), raw  # type: ignore[return-value]
     if head.startswith(_ZST):
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[return-value]
-    return raw
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True), raw  # type: ignore[return-value]
+    return raw, raw
 
 
 def _read(stream: BinaryIO, path: str, n: int) -> bytes:
@@ -111,16 +111,17 @@ def _check_text(block: bytes, path: str, first_line: int) -> None:
 
 
 def blocks(path: str, on_long_line: Callable[[int], None] | None = None,
-           block_size: int = BLOCK, max_line: int = MAX_LINE) -> Iterator[tuple[bytes, int]]:
+           block_size: int | None = None, max_line: int | None = None) -> Iterator[tuple[bytes, int]]:
     """Yield (block, first_line_number) pairs.  Each block holds whole lines
     (the last one may lack its newline at end of input).  A line longer than
     max_line is replaced by an empty line and reported through on_long_line
     (or raised as InputError when no callback is given)."""
-    stream = open_binary(path)
+    stream, raw = open_binary(path)
     try:
-        yield from _blocks(stream, path, on_long_line, block_size, max_line)
+        yield from _blocks(stream, path, on_long_line, block_size or BLOCK, max_line or MAX_LINE)
     finally:
         stream.close()
+        raw.close()
 
 
 def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | None,
@@ -212,10 +213,14 @@ def head_lines(path: str, n: int = 200) -> list[str]:
             return []  # compressed stdin: no sniffing, the format must be given or defaults
         return [ln.rstrip("\r") for ln in decode(head).split("\n")[:n]]
     out: list[str] = []
-    for ln in lines(path, on_long_line=lambda _l: None):
-        out.append(ln)
-        if len(out) >= n:
-            break
+    gen = lines(path, on_long_line=lambda _l: None)
+    try:
+        for ln in gen:
+            out.append(ln)
+            if len(out) >= n:
+                break
+    finally:
+        gen.close()
     return out
 
 
@@ -227,4 +232,4 @@ def exists(path: str) -> bool:
     return path == "-" or os.path.exists(path)
 
 
-__all__ = ["blocks", "lines", "head_lines", "decode", "open_binary", "MAX_LINE", "BLOCK", "io"]
+__all__ = ["blocks", "lines", "head_lines", "decode", "open_binary", "MAX_LINE", "BLOCK"]

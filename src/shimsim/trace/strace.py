@@ -176,10 +176,12 @@ def scan_args(s: str, i: int) -> tuple[int, int, bool]:
 
 def _skip_decoration(s: str, i: int) -> int:
     """Skip an fd decoration '<...>' starting at s[i] == '<' (brackets inside,
-    as in '<TCP:[1.2.3.4:5->6.7.8.9:10]>', may hold '>').  -1 if unclosed."""
+    as in '<TCP:[1.2.3.4:5->6.7.8.9:10]>', may hold '>'; -yy nests '<...>').
+    -1 if unclosed."""
     j = i + 1
     n = len(s)
     bd = 0
+    ad = 1  # -yy nests: </dev/null<char 1:3>>
     while j < n:
         ch = s[j]
         if ch == "\\":
@@ -190,8 +192,12 @@ def _skip_decoration(s: str, i: int) -> int:
         elif ch == "]":
             if bd > 0:
                 bd -= 1
-        elif ch == ">" and bd == 0:
-            return j + 1
+        elif bd == 0 and ch == "<":
+            ad += 1
+        elif bd == 0 and ch == ">":
+            ad -= 1
+            if ad == 0:
+                return j + 1
         j += 1
     return -1
 
@@ -375,6 +381,7 @@ class StraceParser:
         self.summary = SummaryTable()
         self.in_summary = False
         self._file_order: dict[str, int] = {}
+        self.last_unfinished: int | None = None  # pending key of the latest <unfinished ...>
 
     # -- driving ---------------------------------------------------------
     def parse(self, lines: Iterable[str], path: str, default_pid: int = -1,
@@ -546,6 +553,8 @@ class StraceParser:
             self.stats.skip("strace message")
         elif c == " " and s.startswith(" [wait(", i):
             self.stats.skip("strace message")
+        elif c == ")":
+            self._anon_resumed(s, i, path, lineno, out)
         else:
             j = i
             while j < n and _name_char(s[j]):
@@ -697,6 +706,7 @@ class StraceParser:
                                        flags=flags, abi=self.res.abis[abi]))
                 return
             self._flush_pid(pid, out)
+            self.last_unfinished = pid
             self.pending[pid] = _Pending(name, args, path, lineno, ts,
                                          flags | (model.F_HAS_TS if ts is not None else 0), abi, pid)
             return
@@ -716,6 +726,40 @@ class StraceParser:
                            nr=self.res.nr(abi, name), ret=r.ret, rec=_rec(r), errname=r.errname,
                            err=self.res.err(abi, r.errname), dur=r.dur, flags=flags,
                            abi=self.res.abis[abi])
+
+    def _anon_resumed(self, s: str, i: int, path: str, lineno: int, out: list[Event]) -> None:
+        """strace -Z/-z print the end of an unfinished call as a bare
+        ') = RESULT' line: it resumes the latest unfinished call."""
+        key = self.last_unfinished
+        p = self.pending.get(key) if key is not None else None
+        if p is None:
+            self._unparsed(path, lineno, R_SYNTAX)
+            return
+        r = parse_result(s, i + 1)
+        if isinstance(r, int):
+            self._unparsed(path, lineno, r)
+            return
+        del self.pending[key]  # type: ignore[arg-type]
+        out.append(self._syscall(p.path, p.line, p.pid, p.ts, p.name, p.args.rstrip(" "), r,
+                                 (p.flags & ~model.F_HAS_TS) | model.F_MERGED, p.abi))
+
+    def _adopt(self, pid: int, name: str) -> None:
+        """In stderr captures a process has no [pid N] prefix while it is the
+        only one traced: a call left unfinished without prefix is resumed with
+        one, and the other way round.  Unprefixed (-1) takes the one pending
+        call of that name, if there is exactly one."""
+        if pid in self.pending:
+            return
+        if pid >= 0:
+            q = self.pending.get(-1)
+            if q is not None and q.name == name:
+                del self.pending[-1]
+                q.pid = pid
+                self.pending[pid] = q
+            return
+        keys = [k for k, q in self.pending.items() if q.name == name]
+        if len(keys) == 1:
+            self.pending[-1] = self.pending.pop(keys[0])
 
     def _resumed(self, s: str, i: int, path: str, lineno: int, pid: int, ts: float | None,
                  out: list[Event]) -> None:
@@ -737,6 +781,7 @@ class StraceParser:
             part = s[r0:end]
             if part.endswith(" "):
                 part = part[:-1]
+            self._adopt(pid, name)
             p = self.pending.get(pid)
             if p is not None and p.name == name:
                 p.args += part
@@ -744,11 +789,13 @@ class StraceParser:
                     p.flags |= model.F_TRUNCATED
             else:
                 self._flush_pid(pid, out)
+                self.last_unfinished = pid
                 self.pending[pid] = _Pending(name, part, path, lineno, ts,
                                              (model.F_TRUNCATED if trunc else 0)
                                              | (model.F_HAS_TS if ts is not None else 0), self._abi(pid), pid)
             return
         part = s[r0:end]
+        self._adopt(pid, name)
         p = self.pending.pop(pid, None)
         if p is not None and p.name != name:
             out.append(self._unfinished_event(p))
@@ -756,7 +803,7 @@ class StraceParser:
         if kind == DETACHED:
             if p is not None:
                 args = (p.args + part).rstrip(" ")
-                out.append(self._event(model.DETACHED, p.path, p.line, pid, p.ts, name=name, args=args,
+                out.append(self._event(model.DETACHED, p.path, p.line, p.pid, p.ts, name=name, args=args,
                                        flags=(p.flags & ~model.F_HAS_TS) | model.F_MERGED,
                                        abi=self.res.abis[p.abi]))
             else:
@@ -772,7 +819,7 @@ class StraceParser:
         tflag = model.F_TRUNCATED if trunc else 0
         if p is not None:
             args = (p.args + part).rstrip(" ")
-            out.append(self._syscall(p.path, p.line, pid, p.ts, name, args, r,
+            out.append(self._syscall(p.path, p.line, p.pid, p.ts, name, args, r,
                                      (p.flags & ~model.F_HAS_TS) | tflag | model.F_MERGED, p.abi))
         else:
             out.append(self._syscall(path, lineno, pid, ts, name, part.rstrip(" "), r, tflag,

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: MIT
+"""Differential tests: the C tokeniser against the Python reference parser,
+event by event and statistic by statistic, on every strace fixture and on
+hypothesis-generated lines built from the strace grammar."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from shimsim import trace
+
+FIX = Path(__file__).parent / "fixtures" / "strace"
+FILES = sorted(p for p in FIX.rglob("*") if p.is_file() and p.name != "SOURCES.csv")
+
+
+def run(paths: list[str], engine: str, fmt: str | None = "strace"):
+    t = trace.open(paths, format=fmt, engine=engine)
+    evs = [e.to_json() for e in t.events()]
+    return evs, t.stats.to_json(), t.stats.summary, t.stats.summary_mismatches
+
+
+def assert_same(paths: list[str], fmt: str | None = "strace") -> list[dict]:
+    py = run(paths, "python", fmt)
+    c = run(paths, "c", fmt)
+    assert len(py[0]) == len(c[0])
+    for a, b in zip(py[0], c[0]):
+        assert a == b
+    assert py[1:] == c[1:]
+    return py[0]
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(FIX)))
+def test_fixture_c_equals_python(path: Path) -> None:
+    evs = assert_same([str(path)], fmt=None)
+    if "summary" not in path.name or "_C_" in path.name:
+        assert evs, "a strace fixture with no events"
+
+
+def test_ff_set_c_equals_python() -> None:
+    files = sorted(str(p) for p in (FIX / "gen" / "pipeline_ff").iterdir())
+    evs = assert_same(files)
+    assert {e["pid"] for e in evs} == {int(f.rsplit(".", 1)[1]) for f in files}
+
+
+def test_batches_cross_block_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small blocks: unfinished/resumed pairs and continuation lines span batches."""
+    from shimsim.trace import io
+
+    monkeypatch.setattr(io, "BLOCK", 257)
+    for name in ("pipeline_f_stderr.strace", "i386_mixed_personality.strace", "python_signals_f_tt.strace"):
+        assert_same([str(FIX / "gen" / name)])
+
+
+# ---------------------------------------------------------------- generated
+
+names = st.sampled_from(["read", "write", "openat", "futex", "clone", "execve", "wait4", "mmap2",
+                         "restart_syscall", "epoll_wait", "x", "_llseek", "nosuch_call"])
+pids = st.sampled_from(["", "[pid 12] ", "[pid  7] ", "12 ", "12345  ", "[pid 1234567890] ", "[pid x] "])
+stamps = st.sampled_from(["", "19:44:06 ", "19:44:06.887341 ", "1795808646.929765 ", "     0.000131 ",
+                          "1795808663.491445297 ", "1:2 ", "12.", "99999999999999999.1 "])
+ipnr = st.sampled_from(["", "[00007f4c2efdac47] ", "[  12] ", "[????????????????] ", "[zz] "])
+atoms = st.sampled_from([
+    "3", "-1", "NULL", "0x7ffd1234", '"abc"', '"a\\"b"', '"x"...', '"\\x63\\x61"', "[3, 4]",
+    "{st_mode=S_IFREG|0644, st_size=3, ...}", "3</etc/ld.so.cache>", "5<TCP:[1.2.3.4:5->6.7.8.9:10]>",
+    "O_RDONLY|O_CLOEXEC", "0x80000 /* O_RDONLY|O_CLOEXEC */", "[/* 22 vars */]", "<... resuming interrupted read ...>",
+    "{WIFEXITED(s) && WEXITSTATUS(s) == 0}", "1<<20", "(", ")", "[", "}", '"', "<", "/*", "~[RTMIN RT_1]",
+])
+args = st.lists(atoms, max_size=5).map(", ".join)
+results = st.sampled_from([
+    " = 0", "                 = 3", " = -1 ENOENT (No such file or directory)", " = ?",
+    " = ? ERESTARTSYS (To be restarted if SA_RESTART is set)", " = 0x5613ad374000", " = 022", " = 08",
+    " = 0 (Timeout)", " = 1 ([{fd=3, revents=POLLIN}])", " = -1 ENOENT (No such file or directory) (INJECTED)",
+    " = 0 (INJECTED)", " = 3</etc/hostname>", " = 0 <0.000034>", " = 18446744073709551615",
+    " = -1 EAGAIN (Resource temporarily unavailable) <0.000010>", " = ? <unavailable>", " =", " = x",
+    " = 0 trailing", " = 0 <1.2x>", "", " <unfinished ...>", " <detached ...>",
+])
+bodies = st.one_of(
+    st.builds(lambda n, a, r: f"{n}({a}){r}" if not r.startswith(" <") else f"{n}({a}{r}", names, args, results),
+    st.builds(lambda n, a, r: f"<... {n} resumed>{a}){r}", names, args, results),
+    st.builds(lambda n, r: f"<... {n} resumed> <unfinished ...>){r}", names, results),
+    st.builds(lambda n, a: f"{n}({a}strace: Process 99 attached", names, args),
+    st.sampled_from([
+        "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=14999} ---", "--- stopped by SIGSTOP ---",
+        "--- SIGINT (Interrupt) @ 0 (0) ---", "--- x ---", "+++ exited with 0 +++", "+++ exited with 1x +++",
+        "+++ killed by SIGSEGV (core dumped) +++", "+++ killed by SIGKILL +++", "+++ superseded by execve in pid 5 +++",
+        "[ Process PID=12 runs in 32 bit mode. ]", "[ Process PID=12 runs in x32 mode. ]",
+        "[ Process PID=12 runs in 64 bit mode. ]", "strace: [ Process PID=3 runs in 32 bit mode. ]",
+        "[ Process PID=1 runs in 16 bit mode. ]", "strace: Process 5 attached", "Process 5 detached",
+        " > /usr/lib/libc.so.6(realloc+0x146) [0xae2e6]", "", "   ", " [wait(0x057f) = 23] WIFSTOPPED,sig=SIGTRAP",
+        "% time     seconds  usecs/call     calls    errors syscall",
+        "------ ----------- ----------- --------- --------- ----------------",
+        " 17.39    0.000800          18        44        19 openat", "100.00    0.004602 18  244  71 total",
+        "System call usage summary for 32 bit mode:", ", child_tidptr=0x7f1cddf02a10) = 14992", ") = 6",
+        "garbage line", "café(1) = 0", "\x00", "write(1, \"\xff\xfe\", 2) = 2",
+    ]),
+)
+lines = st.builds(lambda p, t, i, b: p + t + i + b, pids, stamps, ipnr, bodies)
+
+
+@given(st.lists(lines, min_size=1, max_size=25), st.booleans())
+@example(["12 clone(child_stack=NULL <unfinished ...>", "12 <... clone resumed>, flags=X) = 5"], True)
+@example(["vfork(strace: Process 7 attached", " <unfinished ...>", "[pid 7] <... vfork resumed>) = 7"], False)
+def test_generated_lines_c_equals_python(tmp_path_factory: pytest.TempPathFactory, ls: list[str],
+                                         final_newline: bool) -> None:
+    ls = [ln.replace("\x00", "") for ln in ls]
+    d = tmp_path_factory.mktemp("gen")
+    p = d / "t.strace"
+    p.write_bytes(("\n".join(ls) + ("\n" if final_newline else "")).encode("utf-8", "surrogateescape"))
+    assert_same([str(p)])
