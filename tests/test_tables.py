@@ -130,6 +130,22 @@ def test_os_differences() -> None:
         lx.family("open_flags").value("O_NOSUCH")
 
 
+def test_values_read_from_upstream_headers() -> None:
+    """waitid idtypes differ between Linux and the Solaris-derived order; SCM/SHUT everywhere."""
+    lx, fb = tables.load_abi("linux-x86_64"), tables.load_abi("freebsd-amd64")
+    assert lx.family("wait.idtype").value("P_PID") == 1 and fb.family("wait.idtype").value("P_PID") == 0
+    assert fb.family("wait.idtype").value("P_ALL") == 7
+    assert fb.family("wait.idtype").member("P_ZONEID").alias_of == "P_JAILID"
+    assert tables.load_abi("netbsd-amd64").family("wait.idtype").value("P_PGID") == 4
+    assert tables.load_abi("darwin-x86_64").family("wait.idtype").value("P_PGID") == 2
+    assert tables.load_abi("openbsd-amd64").family("wait.idtype").value("P_PID") is None
+    for abi in ABIS:
+        a = tables.load_abi(abi)
+        assert a.family("socket.shut").supported() == {"SHUT_RD": 0, "SHUT_WR": 1, "SHUT_RDWR": 2}
+        assert a.family("socket.scm").value("SCM_RIGHTS") == (0x1010 if a.os == "illumos" else 1)
+    assert tables.load_abi("netbsd-amd64").family("socket.scm").value("SCM_TIMESTAMP") == 8
+
+
 def test_arch_overrides() -> None:
     x86, arm = tables.load_abi("linux-x86_64"), tables.load_abi("linux-aarch64")
     expect = {"O_DIRECTORY": (0x10000, 0x4000), "O_NOFOLLOW": (0x20000, 0x8000),

@@ -238,6 +238,89 @@ DROP = [
 ROLES = {("linux", "SIGUNUSED"): "alias:SIGSYS", ("linux", "EDEADLOCK"): "alias:EDEADLK"}
 
 
+# Facts read directly from upstream files where abi-facts had none (family members the loader
+# would otherwise list as unsupported everywhere).  (os, file, family) -> (source, [(name, value)]).
+_P = [f"P_{n}" for n in ("PID", "PPID", "PGID", "SID", "CID", "UID", "GID", "ALL", "LWPID",
+                         "TASKID", "PROJID", "POOLID")]
+UPSTREAM_EXTRA: dict[tuple[str, str, str], tuple[str, list[tuple]]] = {
+    ("linux", "socket", "socket.shut"): (
+        "torvalds/linux@018a31660d1e87a711de4f9f030d7d706a25a786:include/linux/net.h (enum sock_shutdown_cmd)",
+        [("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)]),
+    ("freebsd", "socket", "socket.shut"): (
+        "freebsd/freebsd-src@e87a6b5d6805bf9f3f9faf53db0ba96345ef0f77:sys/sys/socket.h",
+        [("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)]),
+    ("freebsd", "socket", "socket.scm"): (
+        "freebsd/freebsd-src@e87a6b5d6805bf9f3f9faf53db0ba96345ef0f77:sys/sys/socket.h",
+        [("SCM_RIGHTS", 1), ("SCM_TIMESTAMP", 2), ("SCM_CREDS", 3), ("SCM_BINTIME", 4)]),
+    ("darwin", "socket", "socket.shut"): (
+        "apple-oss-distributions/xnu@e3723e1f17661b24996789d8afc084c0c3303b26:bsd/sys/socket.h",
+        [("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)]),
+    ("darwin", "socket", "socket.scm"): (
+        "apple-oss-distributions/xnu@e3723e1f17661b24996789d8afc084c0c3303b26:bsd/sys/socket.h",
+        [("SCM_RIGHTS", 1), ("SCM_TIMESTAMP", 2), ("SCM_CREDS", 3), ("SCM_TIMESTAMP_MONOTONIC", 4)]),
+    ("netbsd", "socket", "socket.shut"): (
+        "NetBSD/src@00285d2d6f9ba6ca6d1c1fac120a381daca0d032:sys/sys/socket.h",
+        [("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)]),
+    ("netbsd", "socket", "socket.scm"): (
+        "NetBSD/src@00285d2d6f9ba6ca6d1c1fac120a381daca0d032:sys/sys/socket.h",
+        [("SCM_RIGHTS", 1), ("SCM_TIMESTAMP", 8), ("SCM_CREDS", 0x10)]),
+    ("openbsd", "socket", "socket.shut"): (
+        "openbsd/src@8a1f5a5836e324050b8d65cf637566d24928f8bc:sys/sys/socket.h",
+        [("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)]),
+    ("openbsd", "socket", "socket.scm"): (
+        "openbsd/src@8a1f5a5836e324050b8d65cf637566d24928f8bc:sys/sys/socket.h",
+        [("SCM_RIGHTS", 1), ("SCM_TIMESTAMP", 4)]),
+    ("illumos", "socket", "socket.shut"): (
+        "illumos/illumos-gate@dba9c90b36ee08b9a5f72df1895292aa3e61d2e0:usr/src/uts/common/sys/socket.h",
+        [("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)]),
+    ("illumos", "socket", "socket.scm"): (
+        "illumos/illumos-gate@dba9c90b36ee08b9a5f72df1895292aa3e61d2e0:usr/src/uts/common/sys/socket.h",
+        [("SCM_RIGHTS", 0x1010), ("SCM_UCRED", 0x1012), ("SCM_TIMESTAMP", 0x1013)]),
+    ("freebsd", "wait", "wait.idtype"): (
+        "freebsd/freebsd-src@d28066d8954abdb40fd85d92c65b3780b41b7dd8:sys/sys/wait.h (enum idtype, Solaris order)",
+        list(zip(_P + ["P_JAILID", "P_CTID", "P_CPUID", "P_PSETID"], range(16)))
+        + [("P_ZONEID", 12, "alias:P_JAILID")]),
+    ("illumos", "wait", "wait.idtype"): (
+        "illumos/illumos-gate@7082e811fdedd165abf44baf5541a279e4645026:usr/src/uts/common/sys/procset.h",
+        list(zip(_P + ["P_ZONEID", "P_CTID", "P_CPUID", "P_PSETID"], range(16)))),
+    ("netbsd", "wait", "wait.idtype"): (
+        "NetBSD/src@1da4ccbdf581abbf3ef3e06f7535832c78d26517:sys/sys/idtype.h",
+        [("P_MYID", -1)] + list(zip(["P_ALL", "P_PID", "P_LWPID", "P_PPID", "P_PGID", "P_SID", "P_CID",
+                                     "P_UID", "P_GID", "P_TASKID", "P_PROJID", "P_POOLID", "P_ZONEID",
+                                     "P_CTID", "P_CPUID", "P_PSETID"], range(16)))),
+    ("darwin", "wait", "wait.idtype"): (
+        "apple-oss-distributions/xnu@e3723e1f17661b24996789d8afc084c0c3303b26:bsd/sys/wait.h",
+        [("P_ALL", 0), ("P_PID", 1), ("P_PGID", 2)]),
+    ("openbsd", "wait", "wait.pid"): (
+        "openbsd/src@26a45e40c64199e50627b576f136ec38eef723cd:sys/sys/wait.h",
+        [("WAIT_ANY", -1), ("WAIT_MYPGRP", 0)]),
+}
+
+
+# Excerpt-sourced files whose values were re-read and confirmed against an upstream file.
+VERIFIED = {
+    ("freebsd", "wait"): "freebsd/freebsd-src@d28066d8954abdb40fd85d92c65b3780b41b7dd8:sys/sys/wait.h "
+                         "(all W* option values match)",
+    ("linux", "signals"): "torvalds/linux@1260ed77798502de9c98020040d2995008de10cc:"
+                          "arch/x86/include/uapi/asm/signal.h (SIGLOST is commented out there)",
+    ("linux", "open_flags"): "torvalds/linux@30c0923370175a01a806b23d797f1d9f2f3e4f40:"
+                             "arch/arm64/include/uapi/asm/fcntl.h (arm64 differences in aarch64/)",
+}
+
+
+def add_upstream_extra(rows, extra_src) -> None:
+    for (os_, file, fam), (src, members) in UPSTREAM_EXTRA.items():
+        have = {r[1] for r in rows[os_][file]}
+        added = False
+        for name, value, *role in members:
+            if name not in have:
+                rows[os_][file].append([fam, name, value, role[0] if role else "",
+                                        "read from upstream (see source)"])
+                added = True
+        if added:
+            extra_src[os_][file].add(src)
+
+
 def load_families() -> dict[str, dict]:
     with (TABLES / "families.toml").open("rb") as f:
         return tomllib.load(f)["family"]
@@ -326,10 +409,12 @@ def import_consts(fams: dict[str, dict], csrcs: dict[str, dict[str, str]]) -> No
                     role = ROLES.get((os_, name)) or role_of(name, text, v)
                     rows[os_][file].append([fam, name, v, role, text])
     add_linux_extras(rows)
+    extra_src: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    add_upstream_extra(rows, extra_src)
     fix_aliases(rows)
     add_arch_base_rows(rows)
     fill_unsupported(rows, fams)
-    write_consts(rows, fams, csrcs, used_src)
+    write_consts(rows, fams, csrcs, used_src, extra_src)
     write_arch_overrides(fams)
     if skipped:
         print(f"skipped {len(skipped)} rows outside any family:", ", ".join(skipped))
@@ -430,7 +515,7 @@ def fill_unsupported(rows, fams) -> None:
                     rows[os_][file].append([fam, name, None, "", "not on this OS"])
 
 
-def write_consts(rows, fams, csrcs, used_src) -> None:
+def write_consts(rows, fams, csrcs, used_src, extra_src) -> None:
     bysrc = {k: v for k, v in csrcs.items()}
     for os_ in OSES:
         d = TABLES / "consts" / os_
@@ -453,6 +538,10 @@ def write_consts(rows, fams, csrcs, used_src) -> None:
                                 " (generated from the system headers; fills gaps)\n")
                     else:
                         f.write(f"# source: {key} (excerpt; commit not recorded)\n")
+                for s in sorted(extra_src[os_][file]):
+                    f.write(f"# source: {s}\n")
+                if (os_, file) in VERIFIED:
+                    f.write(f"# verified: {VERIFIED[(os_, file)]}\n")
                 f.write(f"# upstream-rows: {len(real)}\n")
                 f.write("# columns: family,name,value,role,note"
                         "  (value: integer or 'unsupported'; role: '', alias:X, helper, internal)\n")
