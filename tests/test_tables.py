@@ -518,3 +518,34 @@ def test_preferred_names_in_decode() -> None:
     assert nb.family("mmap.flags").decode(0x1002) == ["MAP_PRIVATE", "MAP_ANON"]
     assert nb.family("open_flags").decode(4) == ["O_RDONLY", "O_NONBLOCK"]
     assert tables.load_abi("darwin-x86_64").family("open_flags").decode(1) == ["O_WRONLY"]
+
+
+FLAG_FAMILIES = sorted({(abi, fam) for abi in ABIS for fam in tables.load_abi(abi).family_names()
+                        if tables.load_abi(abi).family(fam).kind == "flags"})
+
+
+@given(pair=st.sampled_from(FLAG_FAMILIES), value=st.integers(min_value=0, max_value=2**32 - 1))
+def test_flag_decode_accounts_for_every_bit(pair: tuple[str, str], value: int) -> None:
+    """decode_parts splits any value into names and leftover bits that recombine exactly."""
+    fam = tables.load_abi(pair[0]).family(pair[1])
+    names, rest = fam.decode_parts(value)
+    assert len(set(names)) == len(names)
+    if fam.kind == "flags" and fam.fields and pair[1] == "clone":
+        # the clone exit-signal byte decodes through the signals family
+        sig = tables.load_abi(pair[0]).signals
+        known = sum(fam.members[n] or 0 for n in names if n in fam.members)
+        known |= sum(sig.members[n] or 0 for n in names if n not in fam.members)
+    else:
+        known = fam.encode(names)
+    assert known | rest == value and known & rest == 0
+
+
+@given(abi=st.sampled_from(ABIS), value=st.integers(min_value=-200, max_value=200))
+def test_enum_decode_round_trip(abi: str, value: int) -> None:
+    errno = tables.load_abi(abi).errno
+    names, rest = errno.decode_parts(value)
+    if names:
+        assert errno.value(names[0]) == value and rest == 0
+    else:
+        assert rest == value and value not in errno.supported().values()
+    assert tables.load_abi("linux-x86_64").errno.decode(512) == ["ERESTARTSYS"]

@@ -246,6 +246,23 @@ UPSTREAM_EXTRA: dict[tuple[str, str, str], tuple[str, list[tuple]]] = {
     ("linux", "socket", "socket.shut"): (
         "torvalds/linux@018a31660d1e87a711de4f9f030d7d706a25a786:include/linux/net.h (enum sock_shutdown_cmd)",
         [("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)]),
+    # kernel-internal: never returned to the program, but ptrace (strace) sees them at syscall exit
+    ("linux", "errno", "errno"): (
+        "torvalds/linux@a3b82f2a1bccc114f9d42de816085f5f5e09f8de:include/linux/errno.h",
+        [(n, v, "internal", f"kernel-internal; seen by ptrace at syscall exit{'; ' + c if c else ''}")
+         for n, v, c in [
+            ("ERESTARTSYS", 512, ""), ("ERESTARTNOINTR", 513, ""),
+            ("ERESTARTNOHAND", 514, "restart if no handler"), ("ENOIOCTLCMD", 515, "no ioctl command"),
+            ("ERESTART_RESTARTBLOCK", 516, "restart by calling restart_syscall"),
+            ("EPROBE_DEFER", 517, "driver requests probe retry"),
+            ("EOPENSTALE", 518, "open found a stale dentry"), ("EBADHANDLE", 521, "NFS: bad file handle"),
+            ("ENOTSYNC", 522, "NFS: update synchronization mismatch"),
+            ("EBADCOOKIE", 523, "NFS: cookie is stale"), ("ENOTSUPP", 524, "operation is not supported"),
+            ("ETOOSMALL", 525, "buffer or request is too small"),
+            ("ESERVERFAULT", 526, "NFS: untranslatable error"),
+            ("EBADTYPE", 527, "NFS: type not supported by server"),
+            ("EJUKEBOX", 528, "NFS: request will not complete before timeout"),
+            ("EIOCBQUEUED", 529, "iocb queued"), ("ERECALLCONFLICT", 530, "conflict with recalled state")]]),
     ("freebsd", "socket", "socket.shut"): (
         "freebsd/freebsd-src@e87a6b5d6805bf9f3f9faf53db0ba96345ef0f77:sys/sys/socket.h",
         [("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)]),
@@ -312,10 +329,11 @@ def add_upstream_extra(rows, extra_src) -> None:
     for (os_, file, fam), (src, members) in UPSTREAM_EXTRA.items():
         have = {r[1] for r in rows[os_][file]}
         added = False
-        for name, value, *role in members:
+        for name, value, *more in members:
             if name not in have:
-                rows[os_][file].append([fam, name, value, role[0] if role else "",
-                                        "read from upstream (see source)"])
+                role = more[0] if more else ""
+                note = more[1] if len(more) > 1 else "read from upstream (see source)"
+                rows[os_][file].append([fam, name, value, role, note])
                 added = True
         if added:
             extra_src[os_][file].add(src)

@@ -220,7 +220,8 @@ class Family:
     def _printable(self) -> list[Member]:
         """Members decode may print: preferred names first, then in declaration order."""
         rank = {n: i for i, n in enumerate(self.prefer)}
-        ms = [m for m in self._members.values() if m.value is not None and m.role == ""]
+        # kernel-internal values (ERESTARTSYS) are printable too: tracers do see them
+        ms = [m for m in self._members.values() if m.value is not None and m.role in ("", "internal")]
         return sorted(ms, key=lambda m: rank.get(m.name, len(rank)))
 
     @cached_property
