@@ -223,3 +223,30 @@ def test_emul_record_switches_the_event_abi() -> None:
     ex, brk = events
     assert (ex.extra["emul_records"], ex.abi) == (["netbsd", "linux"], None)
     assert (brk.extra["emul"], brk.abi) == ("linux", "linux-x86_64")
+
+
+NETBSD_MORE = [
+    "   77     77 prog     1700000000.000000100 0.000000000 CALL  [412](0x1,0x2)",
+    "   77     77 prog     1700000000.000000300 0.000000200 RET   [412] -1 unknown errno 999",
+    "   77     77 prog     CALL  pipe2(0x7f7fffffe000,0)",
+    "   77     77 prog     RET   pipe2 3, 4",
+    "   77     77 prog     CALL  fork",
+    '   77     77 prog     MISC  mmap: 4096, 8192',
+    "   77     77 prog     UNKNOWN(99)",
+    "       0000 0102 0304                              |....|",
+    "   77     77 prog     RET   fork 1234/0x4d2, 1",
+    '   77     77 prog     NAMI  "/left/over"',          # a record no later event takes
+]
+
+
+def test_netbsd_two_timestamps_numeric_names_second_value_misc_unknown() -> None:
+    events, stats = run(kd, NETBSD_MORE, strict=True)
+    num, pipe, fork = events
+    assert (num.name, num.nr, num.ts, num.rec, num.err) == ("[412]", 412, 1700000000.0000001, model.ERROR, 999)
+    assert num.dur == pytest.approx(2e-7)
+    assert (pipe.ret, pipe.extra["ret2"]) == (3, 4)
+    assert (fork.ret, fork.extra["ret2"]) == (1234, 1)
+    assert fork.extra["user"] == ["mmap: 4096, 8192"]
+    assert fork.extra["unknown_records"] == \
+        [{"type": "UNKNOWN(99)", "data": ["0000 0102 0304                              |....|"]}]
+    assert stats.skipped["kdump records after the last call of a process"] == 1

@@ -37,14 +37,15 @@ FORMAT = "kdump"
 DEFAULT_OS = "freebsd"
 EXPECTED = "a kdump record (PID [LWP] COMM TYPE DATA, e.g. '  755 uul  CALL  chdir(0x600234)')"
 
-_TYPES = ("CALL|RET|NAMI|GIO|PSIG|CSW|USER|STRU|SCTL|CAP|PFLT|PRET|ARGS|ENV|EMUL|MIB|PLDG|PINS|XPND|SAUP"
-          "|EXEC_ARG|EXEC_ENV|EXEC_FD|ARG|FD|SIGN")
+_TYPES = (r"CALL|RET|NAMI|GIO|PSIG|CSW|USER|STRU|SCTL|CAP|PFLT|PRET|ARGS|ENV|EMUL|MIB|PLDG|PINS|XPND|SAUP"
+          r"|EXEC_ARG|EXEC_ENV|EXEC_FD|ARG|FD|SIGN|MISC|SAU|MMSG|MOOL|UNKNOWN\(\d+\)")
 _REC = re.compile(r"^\s*(?P<pid>\d+)(?:(?P<sep>[:/])(?P<lwp>\d+)|\s+(?P<lwp2>\d+)(?=\s+\S))?\s+"
-                  r"(?P<comm>\S(?:.*?\S)??)\s+(?:(?P<ts>\d+\.\d+)\s+)?(?P<type>" + _TYPES + r")(?:\s+(?P<data>.*?))?\s*$")
+                  r"(?P<comm>\S(?:.*?\S)??)\s+(?:(?P<ts>-?\d+\.\d+)\s+(?:-?\d+\.\d+\s+){0,2})?(?P<type>" + _TYPES + r")(?:\s+(?P<data>.*?))?\s*$")
 _CALL = re.compile(r"^(?P<name>[A-Za-z_#\[][\w#\[\].]*)(?:\((?P<args>.*)\))?$")
 _RET = re.compile(r"^(?P<name>\S+)\s+(?P<val>.*)$")
-_RET_ERR = re.compile(r"^-1 errno (?P<err>-?\d+)(?:\s+(?P<msg>.*))?$")
-_RET_OK = re.compile(r"^(?P<ret>-?(?:0x[0-9a-fA-F]+|\d+))(?:/(?P<hex>0x[0-9a-fA-F]+))?(?:,\s*(?P<r2>-?(?:0x[0-9a-fA-F]+|\d+)))?$")
+_RET_ERR = re.compile(r"^-1 (?:unknown )?errno (?P<err>-?\d+)(?:\s+(?P<msg>.*))?$")
+_RET_OK = re.compile(r"^(?P<ret>-?(?:0x[0-9a-fA-F]+|\d+))(?:/(?P<hex>0x[0-9a-fA-F]+))?(?:,\s*(?P<r2>-?(?:0x[0-9a-fA-F]+|\d+))(?:/0x[0-9a-fA-F]+)?)?$")
+_NUMNAME = re.compile(r"^\[(\d+)\]$")
 _GIO = re.compile(r"^fd (?P<fd>-?\d+) (?P<dir>read|wrote) (?P<n>\d+) bytes?$")
 _PSIG = re.compile(r"^(?P<sig>SIG[A-Z0-9]+|\d+)\s*(?P<rest>.*)$")
 _ARGITEM = re.compile(r'^\[(?P<i>\d+)\]\s*=\s*(?P<v>.*)$')
@@ -55,6 +56,7 @@ EMUL_ABI = {"linux": "linux-x86_64", "linux32": "linux-i386", "linux_i386": "lin
 EXIT_CALLS = frozenset({"exit", "_exit", "sys_exit", "exit_group", "extexit"})
 THREAD_END = frozenset({"thr_exit", "__threxit", "_lwp_exit", "lwp_exit", "exit_thread"})
 _LIST_TYPES = {"NAMI": "nami", "STRU": "stru", "SCTL": "sysctl", "CSW": "csw", "USER": "user", "CAP": "cap",
+               "MISC": "user", "SAU": "saupcall", "MMSG": "mmsg", "MOOL": "mool",
                "PFLT": "pflt", "PRET": "pret", "MIB": "mib", "PLDG": "pledge", "PINS": "pins", "XPND": "xpnd",
                "SAUP": "saupcall", "EMUL": "emul_records", "EXEC_FD": "exec_fd", "FD": "exec_fd", "SIGN": "sign"}
 _ARG_TYPES = {"ARGS": "argv", "ARG": "argv", "EXEC_ARG": "argv", "ENV": "envv", "EXEC_ENV": "envv"}
@@ -175,6 +177,10 @@ class _Parser:
         for ev in sorted(self.pending.values(), key=lambda e: e.line):
             yield self.unreturned(ev)
         self.pending.clear()
+        for recs in self.orphans.values():      # NAMI/STRU/... that no later event of the process took
+            self.sink.stats.skip("kdump records after the last call of a process",
+                                 sum(len(v) for v in recs.values() if isinstance(v, list)))
+        self.orphans.clear()
 
     def line(self, lineno: int, text: str) -> Iterator[model.Event]:
         if fb.too_long(text):
@@ -214,6 +220,8 @@ class _Parser:
     def new_event(self, lineno: int, key: tuple[int, int | None], comm: str, ts: float | None,
                   name: str) -> model.Event:
         ev = fb.syscall_event(self.path, lineno, pid=key[0], tid=key[1], name=_base(name))
+        if (num := _NUMNAME.match(name)) is not None:      # kdump -n, or a number it has no name for
+            ev.nr = int(num.group(1))
         if name != ev.name:
             ev.extra["raw_name"] = name
         ev.extra["comm"] = comm
@@ -349,6 +357,11 @@ class _Parser:
             if data:
                 lst.append(_unquote(data))
             self.block, self.block_kind = lst, "args"
+            return True
+        if typ.startswith("UNKNOWN("):
+            entry = {"type": typ, "data": [data] if data else []}
+            extra.setdefault("unknown_records", []).append(entry)
+            self.block, self.block_kind = entry["data"], "gio"
             return True
         if typ in _LIST_TYPES:
             value = _unquote(data) if typ in ("NAMI", "SCTL", "EMUL") else data
