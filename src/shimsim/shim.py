@@ -481,15 +481,15 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
     default_rule = Rule("", spec.default, None, [], spec.default_errno if spec.default == "fail" else None,
                         spec.default_note, {}, None)
     unlisted = 0
+    counted: set[str] = set()
     for sc in guest.syscalls:
         nr = sc.number
         rule = spec.rules.get(sc.name)
         if rule is None:
-            if sc.name in spec.rules or outcome[nr] != UNKNOWN:
-                continue
             rule = default_rule
             unlisted += 1
-        else:
+        elif sc.name not in counted:
+            counted.add(sc.name)
             listed[OUTCOME_NAMES[RULE_OUTCOME[rule.do]]] += 1
         section_key = ("syscalls", sc.name) if rule is not default_rule else ("shim", "default")
         outcome[nr] = RULE_OUTCOME[rule.do]
@@ -498,7 +498,7 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
         if to is not None:
             if host is None:
                 raise spec.err(*section_key, f"{sc.name}: opaque host {host_name} has no syscall {to!r}")
-            hs = host.by_name.get(to)
+            hs = sc if host is guest and to == sc.name else host.by_name.get(to)
             if hs is None:
                 if rule is default_rule:
                     # default translate on a concrete pair: no same-named host call -> fails

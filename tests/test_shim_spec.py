@@ -1,0 +1,324 @@
+# SPDX-License-Identifier: MIT
+"""Shim specs: every shipped spec compiles, counts match the upstream tables
+they came from, and bad specs are rejected with file:line."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from shimsim import derive, shim, tables
+from shimsim.errors import InputError, ShimsimError, UnknownName
+
+COMPAT = Path(__file__).parent / "fixtures" / "replay" / "compat"
+PROV_RE = re.compile(r"^[^@]+@[^:]+:.+$")
+
+# shipped shim -> (upstream compat table copied from abi-facts, upstream status -> shim outcome class)
+UPSTREAM = {
+    "linuxulator": ("freebsd-linuxulator-amd64.csv", {"native": "handled", "compat": "handled", "unimplemented": "failed"}),
+    "linuxulator-arm64": ("freebsd-linuxulator-arm64.csv", {"native": "handled", "compat": "handled", "unimplemented": "failed"}),
+    "netbsd-compat-linux": ("netbsd-compat_linux-amd64.csv", {"native": "handled", "compat": "handled", "unimplemented": "failed"}),
+    "illumos-lx": ("illumos-lx-amd64.csv", {"compat": "handled", "other": "emulated", "unimplemented": "failed"}),
+    "gvisor": ("gvisor-amd64.csv", {"compat": "emulated", "partial": "partial", "unimplemented": "failed"}),
+    "gvisor-arm64": ("gvisor-arm64.csv", {"compat": "emulated", "partial": "partial", "unimplemented": "failed"}),
+    "wsl1": ("wsl1-15014.csv", {"implemented": "emulated", "stubbed": "stubbed", "unimplemented": "failed"}),
+}
+
+
+def upstream_counts(shim_name: str) -> Counter:
+    """Per outcome class, the upstream rows whose name the guest ABI has (one per name)."""
+    fname, classes = UPSTREAM[shim_name]
+    spec = shim.load_spec(shim_name)
+    guest = tables.load_abi(spec.guest)
+    seen: dict[str, str] = {}
+    with (COMPAT / fname).open(newline="") as f:
+        for r in csv.DictReader(f):
+            name = r["guest_name"]
+            if not name or not r["guest_number"] or name not in guest.by_name:
+                continue
+            cls = classes[r["status"]]
+            # WSL1 lists a few names twice; the best-supported status wins (as in the importer)
+            order = ["emulated", "handled", "partial", "stubbed", "failed"]
+            if name not in seen or order.index(cls) < order.index(seen[name]):
+                seen[name] = cls
+    return Counter(seen.values())
+
+
+@pytest.mark.parametrize("name", shim.list_shims())
+def test_shipped_shims_compile(name: str) -> None:
+    spec = shim.load_spec(name)
+    cs = shim.compile_shim(spec, "linux-x86_64" if spec.guest == "*" else None)
+    assert cs.nsys > 0 and len(cs.outcome) == cs.nsys
+    assert spec.provenance
+    if spec.guest != "*":
+        for p in spec.provenance:
+            assert PROV_RE.match(p), p
+
+
+@pytest.mark.parametrize("name", sorted(UPSTREAM))
+def test_counts_match_upstream_table(name: str) -> None:
+    cs = shim.load(name)
+    want = upstream_counts(name)
+    got = cs.listed
+    assert got["failed"] == want["failed"]
+    assert got["partial"] == want["partial"]
+    assert got["stubbed"] == want["stubbed"]
+    # the upstream tables do not say translate or emulate for a handled call: together they match
+    assert got["translated"] + got["emulated"] == want["handled"] + want["emulated"]
+    if want["handled"] == 0:
+        assert got["translated"] == 0 and got["emulated"] == want["emulated"]
+
+
+def test_linuxulator_reading() -> None:
+    cs = shim.load("linuxulator")
+    g = cs.guest
+
+    def out(n: str) -> str:
+        return shim.OUTCOME_NAMES[cs.outcome[g.by_name[n].number]]
+
+    assert out("read") == "translated"              # NOPROTO: FreeBSD's own handler
+    assert out("epoll_wait") == "emulated"          # built on kevent
+    assert out("futex") == "emulated"
+    assert out("clone") == "emulated"
+    assert out("inotify_add_watch") == "failed"     # DUMMY
+    assert out("io_uring_setup") == "failed"
+    assert cs.fail_err[g.by_name["io_uring_setup"].number] == g.errno.value("ENOSYS")
+    assert cs.host_nr[g.by_name["read"].number] == cs.host.by_name["read"].number
+    assert cs.host_nr[g.by_name["newfstatat"].number] == cs.host.by_name["fstatat"].number
+
+
+def test_illumos_lx_fails_with_enotsup_not_enosys() -> None:
+    cs = shim.load("illumos-lx")
+    g = cs.guest
+    nr = g.by_name["uselib"].number
+    assert cs.outcome[nr] == shim.FAILED
+    assert cs.fail_err[nr] == g.errno.value("EOPNOTSUPP")
+
+
+def test_gvisor_error_rows_keep_their_errno() -> None:
+    cs = shim.load("gvisor")
+    g = cs.guest
+    assert cs.fail_err[g.by_name["perf_event_open"].number] == g.errno.value("ENODEV")
+    assert cs.fail_err[g.by_name["add_key"].number] == g.errno.value("EACCES")
+    assert cs.fail_err[g.by_name["iopl"].number] == g.errno.value("EPERM")     # CapError
+
+
+def test_linuxulator_errno_and_signal_maps() -> None:
+    cs = shim.load("linuxulator")
+    e = cs.guest.errno
+    assert cs.errno_rt[e.value("ENOENT")] == e.value("ENOENT")
+    assert cs.errno_rt[e.value("EAGAIN")] == e.value("EAGAIN")          # 11 -> 35 -> 11
+    assert cs.errno_rt[e.value("ECHRNG")] == e.value("EINVAL")          # lossy upstream
+    s = cs.guest.signals
+    assert cs.sig_rt[s.value("SIGSTKFLT")] == s.value("SIGBUS")         # renamed upstream
+    assert cs.sig_rt[s.value("SIGPWR")] == s.value("SIGPWR")            # emulated
+    assert cs.sig_rt[s.value("SIGINT")] == s.value("SIGINT")
+
+
+def test_identity_shims_bind_to_the_trace_abi() -> None:
+    for abi in ("linux-x86_64", "freebsd-amd64", "linux-aarch64"):
+        cs = shim.load("native", abi)
+        assert cs.guest.name == abi and cs.host is cs.guest
+        assert all(o in (shim.TRANSLATED, shim.UNKNOWN) for o in cs.outcome)
+        nonzero = [i for i, v in enumerate(cs.errno_rt) if i != v]
+        assert nonzero == []
+        cs = shim.load("none", abi)
+        assert all(o in (shim.FAILED, shim.UNKNOWN) for o in cs.outcome)
+    with pytest.raises(ShimsimError, match="any ABI"):
+        shim.load("vm")
+
+
+def test_unknown_shim_name_suggests() -> None:
+    with pytest.raises(UnknownName, match="linuxulator"):
+        shim.load_spec("linuxulatr")
+
+
+# --------------------------------------------------------------------------- rejections
+
+GOOD_HEAD = '''[shim]
+name = "t"
+guest = "linux-x86_64"
+host = "freebsd-amd64"
+provenance = ["me@0:here"]
+default = "fail"
+'''
+
+
+def _compile(tmp_path: Path, body: str, head: str = GOOD_HEAD):
+    p = tmp_path / "t.toml"
+    p.write_text(head + body)
+    return shim.load(str(p))
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.mark.parametrize("body, needle, message", [
+    ('[syscalls]\nread = { do = "translate" }\nnosuchcall = { do = "fail" }\n', "nosuchcall", "unknown syscall 'nosuchcall'"),
+    ('[syscalls]\nread = { do = "translate", to = "reed" }\n', "reed", "unknown syscall 'reed'"),
+    ('[syscalls]\nread = { do = "fail", errno = "ENOPE" }\n', "ENOPE", "unknown errno 'ENOPE'"),
+    ('[syscalls]\nread = { do = "explode" }\n', "explode", "not one of"),
+    ('[syscalls]\nread = { do = "partial" }\n', "partial", "needs a note"),
+    ('[syscalls]\nread = { do = "emulate", errno = "EPERM" }\n', "EPERM", "only fits"),
+    ('[syscalls]\nread = { do = "emulate", by = ["kqueue", "nope"] }\n', "nope", "unknown syscall 'nope'"),
+    ('[syscalls]\nread = { do = "translate", colour = 1 }\n', "colour", "unknown key"),
+    ('[flags.open_flags]\nO_CLOEXEC = { to = "O_NOPE" }\n', "O_NOPE", "O_NOPE"),
+    ('[flags.open_flags]\nO_CLOEXC = { drop = "x" }\n', "O_CLOEXC", "O_CLOEXEC"),
+    ('[flags.open_flags]\nO_PATH = { drop = "" }\n', "O_PATH", "needs the reason"),
+    ('[flags.nofamily]\nX = { drop = "x" }\n', "nofamily", "no constant family"),
+    ('[errno.to_host]\nENOENT = { to = "ENOTHING" }\n', "ENOTHING", "ENOTHING"),
+    ('[signals.to_guest]\nSIGINFO = { to = "SIGNOPE" }\n', "SIGNOPE", "SIGNOPE"),
+    ('[errno.to_host]\nENOENT = { to = "EIO", drop = "x" }\n', "EIO", "exactly one"),
+    ('[colours]\nred = 1\n', "colours", "unknown section"),
+    ('[syscalls]\nread = { do = "translate" \n', "read", "bad TOML"),
+])
+def test_rejections_name_file_and_line(tmp_path: Path, body: str, needle: str, message: str) -> None:
+    with pytest.raises(InputError) as ei:
+        _compile(tmp_path, body)
+    text = GOOD_HEAD + body
+    assert ei.value.path.endswith("t.toml")
+    assert message in str(ei.value)
+    if "bad TOML" not in message:
+        assert ei.value.line == _line_of(text, needle)
+    else:
+        assert ei.value.line is not None
+
+
+@pytest.mark.parametrize("head, message", [
+    (GOOD_HEAD.replace('guest = "linux-x86_64"', 'guest = "linux-pdp11"'), "unknown ABI"),
+    (GOOD_HEAD.replace('provenance = ["me@0:here"]\n', ""), "provenance"),
+    (GOOD_HEAD.replace('default = "fail"', 'default = "maybe"'), "default"),
+    (GOOD_HEAD.replace('host = "freebsd-amd64"', 'host = "*"'), "both"),
+    (GOOD_HEAD + 'host_kind = "opaque"\n', ""),
+])
+def test_header_rejections(tmp_path: Path, head: str, message: str) -> None:
+    if not message:   # opaque host with a translate rule
+        with pytest.raises(InputError, match="opaque host cannot translate"):
+            _compile(tmp_path, '[syscalls]\nread = { do = "translate" }\n', head)
+        return
+    with pytest.raises(InputError, match=message) as ei:
+        _compile(tmp_path, "", head)
+    assert ei.value.path.endswith("t.toml")
+
+
+def test_good_spec_with_maps(tmp_path: Path) -> None:
+    cs = _compile(tmp_path, '''[syscalls]
+read = { do = "translate" }
+openat = { do = "translate", note = "with flags" , flags = { 2 = "open_flags" } }
+getpid = { do = "stub", note = "pretend" }
+uname = { do = "fake", note = "made up" }
+io_uring_setup = { do = "fail", errno = "EPERM" }
+
+[flags.open_flags]
+O_PATH = { drop = "not in this version" }
+O_NOATIME = { ignore = "harmless" }
+
+[errno.to_host]
+ENODATA = { to = "ENOATTR", lossy = "closest" }
+''')
+    g = cs.guest
+    assert cs.outcome[g.by_name["getpid"].number] == shim.STUBBED
+    assert cs.outcome[g.by_name["uname"].number] == shim.FAKED
+    assert cs.fail_err[g.by_name["io_uring_setup"].number] == g.errno.value("EPERM")
+    assert cs.outcome[g.by_name["write"].number] == shim.FAILED          # default
+    fm = cs.fmaps[cs.progs[g.by_name["openat"].number][0][1]]
+    by = {m[0]: m for m in fm.members}
+    assert by["O_PATH"][3] is False and by["O_NOATIME"][3] is True
+    assert by["O_CLOEXEC"][2] == cs.host.family("open_flags").value("O_CLOEXEC")
+
+
+def test_derived_spec_is_valid_and_declares_equivalences(tmp_path: Path) -> None:
+    out = tmp_path / "d.toml"
+    derive.write("freebsd-amd64", "linux-x86_64", out)
+    spec = shim.load_spec(str(out))
+    assert spec.rules["kqueue"].do == "emulate" and "epoll" in spec.rules["kqueue"].note
+    assert spec.rules["rfork"].do == "emulate" and spec.rules["rfork"].by == ["clone"]
+    assert spec.rules["read"].do == "translate"
+    assert spec.rules["cap_enter"].do == "emulate"
+    assert spec.rules["jail"].do == "fail"
+    cs = shim.compile_shim(spec)
+    assert cs.listed["failed"] > 0 and cs.listed["translated"] > 0
+    back = derive.derive_rules("linux-x86_64", "freebsd-amd64")
+    d = dict(back)
+    assert d["epoll_wait"]["do"] == "emulate" and d["clone"]["do"] == "emulate"
+
+
+def test_equivalence_table_names_real_syscalls() -> None:
+    """Every declared equivalence names syscalls of the two OSes (no typos)."""
+    abi_of = {"linux": "linux-x86_64", "freebsd": "freebsd-amd64", "netbsd": "netbsd-amd64",
+              "illumos": "illumos-amd64", "darwin": "darwin-x86_64", "openbsd": "openbsd-amd64"}
+    with (shim.shim_dir() / "_equivalences.csv").open(newline="") as f:
+        for r in csv.DictReader(f):
+            g, h = tables.load_abi(abi_of[r["guest_os"]]), tables.load_abi(abi_of[r["host_os"]])
+            assert r["guest"] in g.by_name, r
+            assert r["relation"] in ("translate", "emulate"), r
+            assert r["reason"], r
+            for name in r["host"].split():
+                assert name in h.by_name, r
+
+
+def test_fallbacks_table() -> None:
+    fbs = shim.load_fallbacks()
+    linux = tables.load_abi("linux-x86_64")
+    assert {"clone3", "statx", "faccessat2", "close_range", "openat2", "rseq", "epoll_pwait2",
+            "pidfd_open", "copy_file_range", "getrandom", "membarrier", "io_uring_setup"} <= {f.syscall for f in fbs}
+    for fb in fbs:
+        assert fb.syscall in linux.by_name, fb
+        assert fb.source
+        for e in fb.errnos:
+            assert linux.errno.value(e) is not None, fb
+        for t in fb.targets:
+            assert t in linux.by_name, fb
+
+
+def test_bad_fallbacks_file(tmp_path: Path) -> None:
+    p = tmp_path / "fb.csv"
+    p.write_text("syscall,errnos,fallback,source,note\nclone3,ENOSYS,clone,,no source\n")
+    with pytest.raises(InputError, match="source") as ei:
+        shim.load_fallbacks(p)
+    assert ei.value.line == 2
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "shimsim", *args], capture_output=True, text=True)
+
+
+def test_cli_shims_json_counts() -> None:
+    r = _cli("shims", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = {s["name"]: s for s in json.loads(r.stdout)["shims"]}
+    assert set(UPSTREAM) | {"native", "vm", "none"} <= set(rows)
+    for name in UPSTREAM:
+        want = upstream_counts(name)
+        c = rows[name]["counts"]
+        assert c["failed"] == want["failed"]
+        assert c["translated"] + c["emulated"] == want["handled"] + want["emulated"]
+        assert rows[name]["provenance"]
+    assert rows["none"]["counts"]["failed"] > 300
+    assert rows["native"]["counts"]["translated"] == rows["none"]["counts"]["failed"]
+
+
+def test_cli_shims_check_reports_bad_spec(tmp_path: Path) -> None:
+    p = tmp_path / "bad.toml"
+    p.write_text(GOOD_HEAD + '[syscalls]\nfrobnicate = { do = "fail" }\n')
+    r = _cli("shims", "--check", str(p))
+    assert r.returncode == 2
+    assert f"{p}:8:" in r.stderr and "frobnicate" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_derive(tmp_path: Path) -> None:
+    out = tmp_path / "fb.toml"
+    r = _cli("derive", "freebsd-amd64", "linux-x86_64", "-o", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["counts"]["emulated"] > 0 and out.exists()
+    r = _cli("derive", "freebsd-amd64", "linux-x68_64")
+    assert r.returncode == 2 and "linux-x86_64" in r.stderr
