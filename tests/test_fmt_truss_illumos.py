@@ -218,3 +218,14 @@ def test_count_only_summary_table_becomes_stats_summary() -> None:
     from test_fmt_common import MODULES
     scores = {f: m.sniff(SUMMARY) for f, m in MODULES.items()}
     assert max(scores, key=lambda k: scores[k]) == "truss_illumos" and scores["truss_illumos"] >= 0.5
+
+
+def test_sleeping_pair_with_timestamps_keeps_the_start_time() -> None:
+    lines = ["/2:\t 1.0000\tread(0, 0x08047A80, 1024)\t(sleeping...)",
+             "/1:\t 1.5000\tgetpid()\t\t\t\t= 7 [6]",
+             "/2:\t 3.2500\tread(0, 0x08047A80, 1024)\t\t= 5"]
+    events, _ = run(ti, lines, strict=True)
+    gp, rd = events
+    assert (gp.tid, gp.ret) == (1, 7)
+    assert (rd.tid, rd.line, rd.ts, rd.extra["resumed_ts"], rd.extra["resumed_line"], rd.ret) == \
+        (2, 1, 1.0, 3.25, 3, 5)

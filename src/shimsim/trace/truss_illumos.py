@@ -213,6 +213,10 @@ class _Parser:
             ev.extra["resumed_line"] = ev.line
             ev.line = first.line
             ev.flags |= model.F_MERGED
+            if first.ts is not None:             # the call began when it was seen sleeping
+                if ev.ts is not None:
+                    ev.extra["resumed_ts"] = ev.ts
+                ev.ts = first.ts
         yield from self.hold.push(ev)
         if ev.name in EXIT_CALLS and ev.rec == model.UNKNOWN:
             status = fb.exit_status(ev.args)
