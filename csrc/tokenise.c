@@ -566,17 +566,33 @@ static const char *find2(const char *s, size_t n, size_t i, char a, char b)
     return NULL;
 }
 
+/* characters scan_args must look at; everything else is skipped in a tight loop */
+static const unsigned char SCAN_SPECIAL[256] = {
+    ['"'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1, ['<'] = 1, ['/'] = 1,
+};
+static const unsigned char STR_SPECIAL[256] = {['"'] = 1, ['\\'] = 1};
+
 static int scan_args(const char *s, size_t n, size_t i, size_t *end, int *trunc)
 {
     int depth = 0;
     *trunc = 0;
+    const unsigned char *u = (const unsigned char *)s;
     while (i < n) {
+        while (i < n && !SCAN_SPECIAL[u[i]])
+            i++;
+        if (i >= n)
+            break;
         char c = s[i];
         switch (c) {
         case '"':
             i++;
-            while (i < n && s[i] != '"')
-                i += s[i] == '\\' ? 2 : 1;
+            for (;;) {
+                while (i < n && !STR_SPECIAL[u[i]])
+                    i++;
+                if (i >= n || s[i] == '"')
+                    break;
+                i += 2; /* backslash escape */
+            }
             if (i >= n) {
                 *end = n;
                 return SC_EOL;

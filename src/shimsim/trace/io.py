@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from shimsim.errors import InputError
 
-BLOCK = 1 << 20          # bytes read per block
+BLOCK = 1 << 19          # bytes read per block (below MAX_LINE, so blocks rarely need a long-line scan)
 MAX_LINE = 1 << 20       # longer lines are replaced by an empty line and counted as unparsed
 LONG_LINE_REASON = f"line longer than {MAX_LINE} bytes (cut off; corrupt or not a trace?)"
 
@@ -142,9 +142,9 @@ def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | N
             line += 1
             if not data:
                 continue
-        buf = carry + data if carry else data
-        cut = buf.rfind(b"\n")
+        cut = data.rfind(b"\n")
         if cut < 0:
+            buf = carry + data
             if len(buf) > max_line:
                 _long(path, line, on_long_line)
                 yield b"\n", line
@@ -152,7 +152,14 @@ def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | N
             else:
                 carry = buf
             continue
-        block, carry = buf[: cut + 1], buf[cut + 1:]
+        # one copy at most: the carried tail joined with this read up to its last newline
+        if cut == len(data) - 1:
+            block = carry + data if carry else data
+            rest = b""
+        else:
+            block = b"".join((carry, memoryview(data)[: cut + 1]))
+            rest = data[cut + 1:]
+        carry = rest
         _check_text(block, path, line)
         block = _cap_lines(block, line, path, on_long_line, max_line)
         yield block, line
