@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: MIT
 """``shimsim abi``: inspect the ABI tables (syscalls, constants, signatures) and compare ABIs."""
+
+DESCRIPTION = ("Inspect the ABI tables: syscall numbers and statuses, argument signatures, constant "
+               "families (errno, signals, open flags, ...), and what differs between two ABIs.")
 from __future__ import annotations
 
 import argparse
@@ -24,7 +27,7 @@ EPILOG = """examples:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("abi", help="inspect ABI tables: syscalls, constants, signatures",
-                       description=__doc__, epilog=EPILOG, formatter_class=formatter())
+                       description=DESCRIPTION, epilog=EPILOG, formatter_class=formatter())
     s = p.add_subparsers(dest="abi_cmd", metavar="SUBCOMMAND", parser_class=type(p))
     s.required = True
 
