@@ -1,8 +1,5 @@
 # SPDX-License-Identifier: MIT
 """``shimsim abi``: inspect the ABI tables (syscalls, constants, signatures) and compare ABIs."""
-
-DESCRIPTION = ("Inspect the ABI tables: syscall numbers and statuses, argument signatures, constant "
-               "families (errno, signals, open flags, ...), and what differs between two ABIs.")
 from __future__ import annotations
 
 import argparse
@@ -12,6 +9,9 @@ from collections.abc import Sequence
 from shimsim import tables
 from shimsim.commands._common import add_json, formatter, print_json
 from shimsim.errors import ShimsimError, UnknownName
+
+DESCRIPTION = ("Inspect the ABI tables: syscall numbers and statuses, argument signatures, constant "
+               "families (errno, signals, open flags, ...), and what differs between two ABIs.")
 
 EPILOG = """examples:
   shimsim abi list
