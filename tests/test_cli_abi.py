@@ -51,7 +51,8 @@ def test_list_classes(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("abi,key,number", [
     ("linux-x86_64", "openat", 257), ("linux-aarch64", "56", 56), ("linux-i386", "openat", 295),
-    ("freebsd-amd64", "openat", 499), ("darwin-x86_64", "openat", 463),
+    ("freebsd-amd64", "openat", 499), ("freebsd-arm64", "499", 499), ("netbsd-amd64", "openat", 468),
+    ("openbsd-amd64", "openat", 321), ("illumos-amd64", "openat", 68), ("darwin-x86_64", "openat", 463),
 ])
 def test_show_json(capsys: pytest.CaptureFixture[str], abi: str, key: str, number: int) -> None:
     obj = run_json(capsys, "abi", "show", abi, key)
