@@ -3,7 +3,9 @@
 
 Grammar::
 
-    PID[ LWP | :LWP | /TID] COMM [TIMESTAMP] TYPE  DATA
+    PID[ LWP | :LWP | /TID] COMM [TIMESTAMP...] TYPE  DATA
+      (NetBSD and FreeBSD -H: "pid lwp"; DragonFly "pid:lwp"; OpenBSD -H "pid/tid";
+       -T/-E/-R timestamps, NetBSD may print up to three; MISC/SAU/MIB/UNKNOWN(n) records too)
       CALL  name(args)            FreeBSD decodes flags as 0x3<PROT_READ|PROT_WRITE>; no args: "CALL  kqueue"
       RET   name 4 | 34365181952/0x800531000 | 0x1f (-n) | -1 errno 2 No such file or directory
             | JUSTRETURN | RESTART
@@ -21,13 +23,14 @@ without its CALL (the trace began inside the call) still makes an event;
 a CALL whose RET never comes is emitted as unknown.  ``exit(N)`` never
 returns: it gives the syscall event and an exit event with status N.  PSIG
 records are signal events.  The command name (COMM) changes at execve; the
-event keeps both.
+event keeps both.  After an ``EMUL "linux"`` record a process's events carry
+the Linux ABI.
 """
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 from shimsim import model
