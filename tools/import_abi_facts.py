@@ -38,6 +38,14 @@ SYSCALL_SOURCES = {
 
 OSES = ["linux", "freebsd", "netbsd", "openbsd", "illumos", "darwin"]
 
+# Upstream table names that differ from the name user space (uapi headers, strace, libc) uses:
+# (abi, upstream name) -> (name, note).  The upstream name stays reachable as an alias.
+RENAMES = {
+    ("linux-aarch64", "newfstat"): (
+        "fstat", "scripts/syscall.tbl names the 64-bit slot newfstat (entry sys_newfstat); "
+                 "asm-generic/unistd.h, strace and x86_64 call it fstat"),
+}
+
 # The i386 syscall_32.tbl in abi-facts is from about Linux 5.3 (ends at 435 clone3).  Slots 436-462
 # bring it to the kernel level of the x86_64 and generic tables (462 mseal); numbers from
 # hrw/syscalls-table's i386 list, which that project generates from the kernel's own headers.
@@ -175,6 +183,9 @@ def import_syscalls(abi: str, srcs: dict[str, dict[str, str]]) -> None:
             name, status = r["name"], "implemented"
         if status == "unimplemented" and name == "" and not note:
             note = ""
+        if (abi, name) in RENAMES:
+            aliases[RENAMES[(abi, name)][0]].append(name)
+            name, note = RENAMES[(abi, name)]
         if " " in name:  # upstream comment in the name column ("4.2 sigreturn")
             name, note = "", name
         if name == "" and r["name"] == "lkmnosys":
