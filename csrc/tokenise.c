@@ -296,6 +296,7 @@ struct ss_tok {
     uint32_t partial_line;
     uint16_t partial_file;
     int32_t partial_pid;
+    uint32_t next_line;
     /* pending key of the latest <unfinished ...> (for bare ") = R" lines) */
     int has_last;
     int32_t last_pid;
@@ -308,6 +309,7 @@ ss_tok *ss_tok_new(void)
         return NULL;
     t->modes[0] = 0;
     t->modes[1] = t->modes[2] = -1;
+    t->next_line = 1;
     return t;
 }
 
@@ -348,6 +350,7 @@ void ss_tok_set_modes(ss_tok *t, int m64, int m32, int mx32)
 }
 
 const ss_event *ss_tok_events(const ss_tok *t) { return t->ev; }
+uint32_t ss_tok_next_line(const ss_tok *t) { return t->next_line; }
 uint32_t ss_tok_nnotes(const ss_tok *t) { return t->nnotes; }
 const ss_note *ss_tok_notes(const ss_tok *t) { return t->notes; }
 void ss_tok_get_counts(const ss_tok *t, ss_tok_counts *out) { *out = t->counts; }
@@ -1683,7 +1686,7 @@ int64_t ss_tok_feed(ss_tok *t, const char *buf, size_t len, uint16_t file_id,
                     uint32_t first_line, int32_t default_pid)
 {
     begin_batch(t);
-    uint32_t line = first_line;
+    uint32_t line = first_line ? first_line : t->next_line;
     size_t i = 0;
     while (i < len) {
         const char *nl = memchr(buf + i, '\n', len - i);
@@ -1695,6 +1698,7 @@ int64_t ss_tok_feed(ss_tok *t, const char *buf, size_t len, uint16_t file_id,
         if (t->oom)
             return -1;
     }
+    t->next_line = line;
     return t->oom ? -1 : (int64_t)t->nev;
 }
 

@@ -68,11 +68,14 @@ int ss_tok_add_name(ss_tok *t, int table, int abi, const char *name, uint32_t le
 /* ABI index for personality 0 (64 bit), 1 (32 bit), 2 (x32); -1 = no table (stay on 0). */
 void ss_tok_set_modes(ss_tok *t, int m64, int m32, int mx32);
 /* Tokenise the lines in buf[0..len) (whole lines; the last may lack its newline).
+ * first_line 0 continues the line numbering of the previous batch.
  * Returns the number of events of this batch (ss_tok_events), -1 on out of memory. */
 int64_t ss_tok_feed(ss_tok *t, const char *buf, size_t len, uint16_t file_id,
                     uint32_t first_line, int32_t default_pid);
 /* End of the trace: pending call lines and unfinished calls become events/notes. */
 int64_t ss_tok_finish(ss_tok *t);
+/* The line number the next batch starts at (when fed with first_line 0). */
+uint32_t ss_tok_next_line(const ss_tok *t);
 const ss_event *ss_tok_events(const ss_tok *t);
 uint32_t ss_tok_nnotes(const ss_tok *t);
 const ss_note *ss_tok_notes(const ss_tok *t);

@@ -168,8 +168,12 @@ class Trace:
         table = SummaryTable()
         ptr = tok.events_ptr
         for fid, (path, pid) in enumerate(self.files):
-            for block, first in io.blocks(path, self._long_line(path)):
-                n = tok.feed(block, fid, first, pid)
+            first_block = True
+            done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
+            for block, _ in io.blocks(path, self._long_line(path), lines_done=done):
+                # line numbers: 1 for a file's first block, then the tokeniser counts on
+                n = tok.feed(block, fid, 1 if first_block else 0, pid)
+                first_block = False
                 self._c_notes(tok, table)
                 if n:
                     yield Batch(ptr(), n, self.paths, self.abis)

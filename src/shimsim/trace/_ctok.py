@@ -64,6 +64,9 @@ class Tokeniser:
             raise MemoryError("the C tokeniser ran out of memory")
         return int(n)
 
+    def next_line(self) -> int:
+        return int(self.lib.ss_tok_next_line(self._t))
+
     def finish(self) -> int:
         n = self.lib.ss_tok_finish(self._t)
         if n < 0:

@@ -111,22 +111,33 @@ def _check_text(block: bytes, path: str, first_line: int) -> None:
 
 
 def blocks(path: str, on_long_line: Callable[[int], None] | None = None,
-           block_size: int | None = None, max_line: int | None = None) -> Iterator[tuple[bytes, int]]:
+           block_size: int | None = None, max_line: int | None = None,
+           lines_done: Callable[[], int] | None = None) -> Iterator[tuple[bytes, int]]:
     """Yield (block, first_line_number) pairs.  Each block holds whole lines
     (the last one may lack its newline at end of input).  A line longer than
     max_line is replaced by an empty line and reported through on_long_line
-    (or raised as InputError when no callback is given)."""
+    (or raised as InputError when no callback is given).
+
+    With lines_done (how many lines of this file the consumer has taken so
+    far; the C tokeniser counts them anyway) the blocks are not counted here
+    and first_line_number is 0: counting newlines in Python costs a third of
+    the C path's time."""
     stream, raw = open_binary(path)
     try:
-        yield from _blocks(stream, path, on_long_line, block_size or BLOCK, max_line or MAX_LINE)
+        yield from _blocks(stream, path, on_long_line, block_size or BLOCK, max_line or MAX_LINE, lines_done)
     finally:
         stream.close()
         raw.close()
 
 
 def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | None,
-            block_size: int, max_line: int) -> Iterator[tuple[bytes, int]]:
-    line = 1
+            block_size: int, max_line: int, lines_done: Callable[[], int] | None) -> Iterator[tuple[bytes, int]]:
+    counted = lines_done is None
+    line = 1  # first line of the next block (counted mode)
+
+    def cur() -> int:
+        return line if lines_done is None else lines_done() + 1
+
     carry = b""
     skipping = False  # inside an over-long line: drop bytes up to the next newline
     while True:
@@ -139,15 +150,15 @@ def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | N
                 continue
             data = data[nl + 1:]
             skipping = False
-            line += 1
             if not data:
                 continue
         cut = data.rfind(b"\n")
         if cut < 0:
             buf = carry + data
             if len(buf) > max_line:
-                _long(path, line, on_long_line)
-                yield b"\n", line
+                _long(path, cur(), on_long_line)
+                yield b"\n", (line if counted else 0)
+                line += 1
                 carry, skipping = b"", True
             else:
                 carry = buf
@@ -160,18 +171,21 @@ def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | N
             block = b"".join((carry, memoryview(data)[: cut + 1]))
             rest = data[cut + 1:]
         carry = rest
-        _check_text(block, path, line)
-        block = _cap_lines(block, line, path, on_long_line, max_line)
-        yield block, line
-        line += block.count(b"\n")
+        first = cur()
+        _check_text(block, path, first)
+        block = _cap_lines(block, first, path, on_long_line, max_line)
+        yield block, (first if counted else 0)
+        if counted:
+            line += block.count(b"\n")
         if len(carry) > max_line:
-            _long(path, line, on_long_line)
-            yield b"\n", line
+            _long(path, cur(), on_long_line)
+            yield b"\n", (line if counted else 0)
             line += 1
             carry, skipping = b"", True
     if carry:
-        _check_text(carry, path, line)
-        yield _cap_lines(carry, line, path, on_long_line, max_line), line
+        first = cur()
+        _check_text(carry, path, first)
+        yield _cap_lines(carry, first, path, on_long_line, max_line), (first if counted else 0)
 
 
 def _cap_lines(block: bytes, first: int, path: str, on_long: Callable[[int], None] | None,
@@ -219,16 +233,16 @@ def head_lines(path: str, n: int = 200) -> list[str]:
         if head.startswith((_GZ, _XZ, _ZST)):
             return []  # compressed stdin: no sniffing, the format must be given or defaults
         return [ln.rstrip("\r") for ln in decode(head).split("\n")[:n]]
-    out: list[str] = []
-    gen = lines(path, on_long_line=lambda _l: None)
+    stream, raw = open_binary(path)
     try:
-        for ln in gen:
-            out.append(ln)
-            if len(out) >= n:
-                break
+        head = _read(stream, path, 1 << 16)
     finally:
-        gen.close()
-    return out
+        stream.close()
+        raw.close()
+    got = decode(head).split("\n")
+    if len(head) == 1 << 16 and len(got) > 1:
+        got.pop()  # cut mid-line
+    return [ln.rstrip("\r") for ln in got[:n]]
 
 
 def is_stdin(path: str) -> bool:

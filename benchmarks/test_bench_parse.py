@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: MIT
+"""Parse throughput on a large real strace trace.
+
+The trace is made at setup by tracing a real job with the strace of this
+machine: ``strace -f -tt -T -y -s 256 python3 -m compileall -q -f -j 2`` over a
+copy of the Python standard library (about 20 MB and 40+ processes), cached in
+$SHIMSIM_BENCH_CACHE (default ~/.cache/shimsim-bench).  All benchmarks share
+the group "parse" so the ratios are read off one run:
+
+    PYTHONPATH=src python -m pytest benchmarks/test_bench_parse.py --benchmark-only
+
+Each benchmark records MB/s in extra_info.  Targets (issue 3): the C path at
+least 200 MB/s on one core and at least 10x the fastest PyPI strace parser
+(strace-process-tree, measured in the same session when installed).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from shimsim import trace
+
+CACHE = Path(os.environ.get("SHIMSIM_BENCH_CACHE", Path.home() / ".cache" / "shimsim-bench"))
+
+
+def _make_trace() -> Path:
+    out = CACHE / "compileall_f_tt_T_y.strace"
+    if out.exists() and out.stat().st_size > 10_000_000:
+        return out
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed: cannot make the benchmark trace")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    src = CACHE / "stdlib-copy"
+    if not src.exists():
+        stdlib = Path(sysconfig.get_paths()["stdlib"])
+        shutil.copytree(stdlib, src, ignore=shutil.ignore_patterns(
+            "site-packages", "__pycache__", "*.so", "config-*"))
+    tmp = out.with_suffix(".tmp")
+    r = subprocess.run(["strace", "-f", "-tt", "-T", "-y", "-s", "256", "-o", str(tmp), sys.executable,
+                        "-m", "compileall", "-q", "-f", "-j", "2", str(src)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+    if not tmp.exists() or tmp.stat().st_size < 1_000_000:
+        pytest.skip(f"strace could not trace the job here: {r.stderr.decode(errors='replace')[:200]}")
+    tmp.rename(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def big() -> Path:
+    path = _make_trace()
+    # page cache warm: every engine reads the same bytes from memory
+    with open(path, "rb") as f:
+        while f.read(1 << 22):
+            pass
+    return path
+
+
+def _mbps(benchmark, path: Path) -> None:
+    mb = path.stat().st_size / 1e6
+    benchmark.extra_info["MB"] = round(mb, 1)
+    benchmark.extra_info["MB/s"] = round(mb / benchmark.stats.stats.mean, 1)
+
+
+@pytest.mark.benchmark(group="parse")
+def test_parse_c_batches(benchmark, big: Path) -> None:
+    """The C path as the replay uses it: ss_event batches, no Python object per event."""
+    trace.open(str(big), engine="c").tables()  # load the ABI tables once, outside the timing
+
+    def run() -> int:
+        t = trace.open(str(big), engine="c")
+        n = 0
+        for b in t.batches():
+            n += b.count
+        assert t.stats.unparsed_count == 0
+        return n
+
+    n = benchmark.pedantic(run, rounds=5, warmup_rounds=1, iterations=1)
+    assert n > 50_000
+    _mbps(benchmark, big)
+
+
+@pytest.mark.benchmark(group="parse")
+def test_parse_python_reference(benchmark, big: Path) -> None:
+    """The pure-Python reference (events as Python objects)."""
+    def run() -> int:
+        t = trace.open(str(big), engine="python")
+        return sum(1 for _ in t.events())
+
+    n = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert n > 50_000
+    _mbps(benchmark, big)
+
+
+@pytest.mark.benchmark(group="parse")
+def test_parse_strace_process_tree(benchmark, big: Path) -> None:
+    """strace-process-tree (fastest strace parser on PyPI), events only."""
+    spt = pytest.importorskip("strace_process_tree",
+                              reason="strace-process-tree is not installed (pip install strace-process-tree)")
+
+    def run() -> int:
+        with open(big, encoding="utf-8", errors="replace") as f:
+            return sum(1 for _ in spt.events(f))
+
+    n = benchmark.pedantic(run, rounds=3, iterations=1)
+    assert n > 50_000
+    _mbps(benchmark, big)
