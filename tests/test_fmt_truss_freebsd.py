@@ -270,3 +270,14 @@ def test_single_time_column_per_call_versus_since_start() -> None:
     rising = [f"  9: {i}.000000100 getpid() = 9 (0x9)" for i in range(40)]
     events, _ = run(tf, rising)
     assert [e.ts for e in events] == [i + 1e-7 for i in range(40)] and all(e.dur is None for e in events)
+
+
+def test_aliases_name_real_freebsd_syscalls() -> None:
+    from shimsim import tables
+
+    abi = tables.load_abi("freebsd-amd64")
+    assert all(t in abi.by_name and n not in abi.by_name for n, t in tf.ALIASES.items())
+    events, _ = run(tf, fixture_lines(FMT, "lab4_uk_truss_malloc0_stdout_interleaved.log"))
+    unresolved = {e.name for e in events if e.kind == model.SYSCALL
+                  and e.name not in abi.by_name and tf.ALIASES.get(e.name) not in abi.by_name}
+    assert unresolved == set()

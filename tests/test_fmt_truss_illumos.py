@@ -229,3 +229,20 @@ def test_sleeping_pair_with_timestamps_keeps_the_start_time() -> None:
     assert (gp.tid, gp.ret) == (1, 7)
     assert (rd.tid, rd.line, rd.ts, rd.extra["resumed_ts"], rd.extra["resumed_line"], rd.ret) == \
         (2, 1, 1.0, 3.25, 3, 5)
+
+
+def test_aliases_name_real_illumos_syscalls() -> None:
+    """Every alias target is a system call of the shipped illumos table (aliases
+    are for names the table lacks; old names it still has resolve directly)."""
+    from shimsim import tables
+
+    abi = tables.load_abi("illumos-amd64")
+    assert not sorted(t for t in set(ti.ALIASES.values()) if t not in abi.by_name)
+    assert ti.ALIASES["door_call"] == "door" and ti.ALIASES["_exit"] == "exit"
+    assert ti.ALIASES["stat64"] == "fstatat64" and ti.ALIASES["lwp_sema_wait"] == "lwp_sema_timedwait"
+    # every syscall the Solaris 8 fixture shows resolves directly or through an alias,
+    # except calls Solaris 8 had and illumos removed
+    events, _ = run(ti, fixture_lines(FMT, "sol8_sparc_testsleep_full_signals_lwp.log"))
+    missing = {e.name for e in events if e.kind == model.SYSCALL
+               and e.name not in abi.by_name and ti.ALIASES.get(e.name) not in abi.by_name}
+    assert missing == {"lwp_schedctl", "signotifywait", "lwp_sigredirect", "dup"}

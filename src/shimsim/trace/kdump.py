@@ -53,6 +53,9 @@ _GIO = re.compile(r"^fd (?P<fd>-?\d+) (?P<dir>read|wrote) (?P<n>\d+) bytes?$")
 _PSIG = re.compile(r"^(?P<sig>SIG[A-Z0-9]+|\d+)\s*(?P<rest>.*)$")
 _ARGITEM = re.compile(r'^\[(?P<i>\d+)\]\s*=\s*(?P<v>.*)$')
 
+# Printed name -> table name for the systems whose ABI tables renamed a call (see truss_freebsd).
+ALIASES: dict[str, str] = {"exit": "_exit"}
+
 # EMUL records name the ABI a process runs under after an exec; native ones leave the file's ABI.
 EMUL_ABI = {"linux": "linux-x86_64", "linux32": "linux-i386", "linux_i386": "linux-i386"}
 

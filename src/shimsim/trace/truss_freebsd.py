@@ -33,6 +33,12 @@ EXPECTED = "a FreeBSD truss line (NAME(ARGS) = N (0xN), ERR#N 'text', SIGNAL N, 
 # Calls after which the thread no longer exists, so truss prints no result.
 NO_RETURN = frozenset({"exit", "_exit", "thr_exit", "sys_exit", "exit_group"})   # after fb.guest_name
 
+# Printed name -> the name in current syscalls.master, for resolving numbers when the
+# printed name is not in the ABI table: syscall 1 is "_exit" in
+# kostikbel/freebsd-src@7fbdafd437f758b9bdd7a3b2fd7bbcb521b51907:sys/kern/syscalls.master
+# while truss and kdump of earlier releases print "exit".
+ALIASES: dict[str, str] = {"exit": "_exit"}
+
 _PREFIX = re.compile(r"^(?:(?P<pid>\d+)(?:\s+(?P<tid>\d+))?:\s+)?(?P<t1>\d+\.\d+\s+)?(?P<t2>\d+\.\d+\s+)?")
 _CALL = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.]*|#\d+)\((?P<rest>.*)$")
 _RET_OK = re.compile(r"^(?P<args>.*)\)\s*=\s*(?P<ret>-?\d+)(?:\s+\((?P<hex>0x[0-9a-fA-F]+)\))?\s*$")

@@ -32,6 +32,56 @@ FORMAT = "truss-illumos"
 DEFAULT_OS = "illumos"
 EXPECTED = "an illumos truss line (NAME(ARGS) = N, Err#N ENAME, Received signal #N, ...)"
 
+# truss prints sub-code and library names for several system calls (door_call is
+# door(2) sub-code 3, stat64 is fstatat64 with AT_FDCWD, ...).  Printed name ->
+# the system call it is made with, for resolving numbers when the printed name is
+# not itself in the ABI table.  Facts from the sub-code tables, sysalias[] and
+# systable[] of illumos/illumos-gate@28d7ea5f86886a8ea9a5244c6981c2417b9d5384:
+# usr/src/cmd/truss/systable.c (systable names "_exit", "sysinfo", "portfs" and
+# "sigpendsys" are SYS_exit, SYS_systeminfo, SYS_port and SYS_sigpending).
+_SUBCODES = {
+    "exit": "_exit", "systeminfo": "sysinfo", "port": "portfs", "sigpending": "sigpendsys sigfillset",
+    "faccessat": "access", "fchmodat": "chmod fchmod", "fchownat": "chown lchown fchown",
+    "mkdirat": "mkdir", "mknodat": "mknod", "renameat": "rename", "linkat": "link",
+    "unlinkat": "unlink rmdir", "symlinkat": "symlink", "readlinkat": "readlink",
+    "fstatat": "stat lstat fstat", "fstatat64": "stat64 lstat64 fstat64", "openat": "openattrdirat",
+    "msgsys": "msgget msgctl msgctl64 msgrcv msgsnd msgids msgsnap msgop",
+    "semsys": "semctl semctl64 semget semids semop semtimedop",
+    "shmsys": "shmat shmctl shmctl64 shmdt shmget shmids shmop",
+    "pgrpsys": "getpgrp setpgrp getsid setsid getpgid setpgid",
+    "context": "getcontext setcontext getustack setustack",
+    "hrtsys": "hrtcntl hrtalarm hrtsleep hrtcancel",
+    "kaio": "aioread aiowrite aiowait aiocancel aionotify",
+    "door": "door_create door_revoke door_info door_call door_return door_cred door_bind door_unbind "
+            "door_unref door_ucred door_getparam door_setparam",
+    "pset": "pset_create pset_destroy pset_assign pset_info pset_bind pset_getloadavg pset_list "
+            "pset_setattr pset_getattr pset_assign_forced",
+    "tasksys": "settaskid gettaskid getprojid",
+    "privsys": "setppriv getppriv getprivimplinfo setpflags getpflags issetugid",
+    "exacctsys": "getacct putacct wracct",
+    "lwp_park": "lwp_unpark lwp_unpark_all lwp_unpark_cancel lwp_set_park",
+    "lwp_rwlock_sys": "lwp_rwlock_rdlock lwp_rwlock_wrlock lwp_rwlock_tryrdlock lwp_rwlock_trywrlock "
+                      "lwp_rwlock_unlock",
+    "sendfilev": "sendfilev64",
+    "lgrpsys": "meminfo _lgrpsys lgrp_version lgrp_affinity_get lgrp_affinity_set lgrp_latency",
+    "rusagesys": "getrusage getrusage_chld getrusage_lwp getvmusage",
+    "ucredsys": "ucred_get getpeerucred",
+    "zone": "zone_create zone_destroy zone_getattr zone_setattr zone_enter getzoneid zone_list "
+            "zone_shutdown zone_lookup zone_boot zone_version zone_add_datalink zone_remove_datalink "
+            "zone_check_datalink zone_list_datalink",
+    "labelsys": "is_system_labeled tnrh tnrhtp tnmlp getlabel fgetlabel",
+    "rctlsys": "getrctl setrctl rctlsys_lst rctlsys_ctl setprojrctl",
+    "forksys": "fork fork1 forkall forkx forkallx vforkx",
+    "sidsys": "allocids idmap_reg idmap_unreg",
+    "utimesys": "futimens utimensat",
+    "brk": "sbrk", "getpid": "getppid", "getuid": "geteuid", "getgid": "getegid",
+    "utssys": "ustat fusers", "execve": "exec execl execv execle execlp execvp",
+    "lwp_cond_wait": "lwp_cond_timedwait", "lwp_sema_timedwait": "lwp_sema_wait",
+    "lwp_mutex_timedlock": "lwp_mutex_lock", "open": "creat", "open64": "creat64",
+    "auditsys": "audit", "pollsys": "poll", "umount2": "umount", "waitid": "wait",
+}
+ALIASES: dict[str, str] = {name: call for call, names in _SUBCODES.items() for name in names.split()}
+
 NO_RETURN = frozenset({"_exit", "exit", "lwp_exit", "setcontext", "context", "rexit", "exece", "execve"})
 EXIT_CALLS = frozenset({"_exit", "exit", "rexit"})
 
