@@ -35,6 +35,7 @@ from typing import Any
 
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
+from shimsim.trace.truss_freebsd import ALIASES as fb_aliases
 
 FORMAT = "kdump"
 DEFAULT_OS = "freebsd"
@@ -53,8 +54,9 @@ _GIO = re.compile(r"^fd (?P<fd>-?\d+) (?P<dir>read|wrote) (?P<n>\d+) bytes?$")
 _PSIG = re.compile(r"^(?P<sig>SIG[A-Z0-9]+|\d+)\s*(?P<rest>.*)$")
 _ARGITEM = re.compile(r'^\[(?P<i>\d+)\]\s*=\s*(?P<v>.*)$')
 
-# Printed name -> table name for the systems whose ABI tables renamed a call (see truss_freebsd).
-ALIASES: dict[str, str] = {"exit": "_exit"}
+# Printed name -> table name where FreeBSD's table renamed a call (see truss_freebsd);
+# consulted only for names the guest table lacks, so OpenBSD/NetBSD "exit" is unaffected.
+ALIASES: dict[str, str] = dict(fb_aliases)
 
 # EMUL records name the ABI a process runs under after an exec; native ones leave the file's ABI.
 EMUL_ABI = {"linux": "linux-x86_64", "linux32": "linux-i386", "linux_i386": "linux-i386"}

@@ -34,10 +34,16 @@ EXPECTED = "a FreeBSD truss line (NAME(ARGS) = N (0xN), ERR#N 'text', SIGNAL N, 
 NO_RETURN = frozenset({"exit", "_exit", "thr_exit", "sys_exit", "exit_group"})   # after fb.guest_name
 
 # Printed name -> the name in current syscalls.master, for resolving numbers when the
-# printed name is not in the ABI table: syscall 1 is "_exit" in
+# printed name is not in the ABI table.  In
 # kostikbel/freebsd-src@7fbdafd437f758b9bdd7a3b2fd7bbcb521b51907:sys/kern/syscalls.master
-# while truss and kdump of earlier releases print "exit".
-ALIASES: dict[str, str] = {"exit": "_exit"}
+# syscall 1 is "_exit" (earlier truss and kdump print "exit"), and the calls FreeBSD 12
+# replaced are COMPAT11 entries (a pre-12 "stat" is syscall 188, compat11.stat); only
+# names with no current call of the same name are listed.
+ALIASES: dict[str, str] = {
+    "exit": "_exit", "stat": "compat11.stat", "lstat": "compat11.lstat", "mknod": "compat11.mknod",
+    "getdents": "compat11.getdents", "vadvise": "compat11.vadvise", "nstat": "compat11.nstat",
+    "nfstat": "compat11.nfstat", "nlstat": "compat11.nlstat",
+}
 
 _PREFIX = re.compile(r"^(?:(?P<pid>\d+)(?:\s+(?P<tid>\d+))?:\s+)?(?P<t1>\d+\.\d+\s+)?(?P<t2>\d+\.\d+\s+)?")
 _CALL = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.]*|#\d+)\((?P<rest>.*)$")
