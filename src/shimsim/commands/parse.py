@@ -16,6 +16,7 @@ from shimsim import trace
 from shimsim.commands._common import add_engine, add_json, formatter, print_json
 from shimsim.errors import ShimsimError
 from shimsim.trace import formats
+from shimsim.trace.decode import decode
 
 EPILOG = """examples:
   shimsim parse run.strace
@@ -23,6 +24,7 @@ EPILOG = """examples:
   shimsim parse out.1234 out.1235 out.1236        (strace -ff -o out: one trace)
   shimsim parse ktrace.txt --format kdump --abi openbsd-amd64
   shimsim parse run.strace --strict --events events.jsonl
+  shimsim parse run.strace --events events.jsonl --decode
   strace -f -o /dev/stdout ls | shimsim parse -
 """
 
@@ -35,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--abi", metavar="ABI", help="guest ABI (default: from the format and content)")
     p.add_argument("--strict", action="store_true", help="the first line not understood is an error (exit 2)")
     p.add_argument("--events", metavar="OUT.jsonl", help="write every event as one JSON object per line")
+    p.add_argument("--decode", action="store_true",
+                   help="with --events: add each syscall's decoded arguments (fds, paths, flags, enums, integers)")
     add_json(p)
     add_engine(p)
     p.set_defaults(func=run)
@@ -58,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
             raise ShimsimError(f"cannot write {args.events}: {exc.strerror or exc}") from None
         with out:
             for ev in t.events():
-                out.write(json.dumps(ev.to_json(), ensure_ascii=False))
+                row = ev.to_json()
+                if args.decode:
+                    row["decoded"] = decode(ev)
+                out.write(json.dumps(row, ensure_ascii=False))
                 out.write("\n")
     elif t.engine == "c" and t.format.startswith("strace"):
         for _b in t.batches():  # no Python object per event
