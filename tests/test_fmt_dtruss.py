@@ -139,3 +139,20 @@ def test_round_trip(ev: model.Event, hexthread: bool) -> None:
     assert back.extra.get("cpu_us") == ev.extra.get("cpu_us")
     for a, b in ((back.ts, ev.ts), (back.dur, ev.dur)):
         assert (a is None) == (b is None) and (a is None or a == pytest.approx(b, abs=1e-6))
+
+
+def test_count_table_at_the_end() -> None:
+    lines = [
+        "SYSCALL(args) \t\t = return",
+        "close(0x3)\t\t = 0 0",
+        "",
+        "CALL                                        COUNT",
+        "close                                           1",
+        "open                                            2",
+        "some output after",
+    ]
+    events, stats = run(dt, lines)
+    assert len(events) == 1
+    assert stats.summary is None          # no error counts: not a strace-style summary
+    assert stats.skipped["dtruss count table"] == 3
+    assert stats.unparsed_count == 1 and stats.unparsed_first[0][1] == 7

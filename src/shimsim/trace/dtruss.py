@@ -31,6 +31,8 @@ _HEADER = re.compile(r"^(?P<pid>PID/(?:THRD|LWP)\s+)?(?P<cols>(?:(?:RELATIVE|ELA
 _LINE = re.compile(r"^(?:(?P<pid>\d+)/(?P<tid>0x[0-9a-fA-F]+|\d+):\s+)?(?P<nums>(?:-?\d+\s+){0,3})"
                    r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\((?P<args>.*)\)\s*=\s*(?P<ret>-?(?:0x[0-9a-fA-F]+|\d+))"
                    r"\s+(?P<errno>Err#-?\d+|-?\d+)$")
+_COUNT_HEADER = re.compile(r"^CALL\s+COUNT$")            # dtruss -c, printed at the end
+_COUNT_ROW = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\s+\d+$")
 _STACK = re.compile(r"^(?:\S+`\S+|0x[0-9a-fA-F]+)$")
 _DTRACE = re.compile(r"^dtrace: ")
 _SIP = re.compile(r"^dtrace: system integrity protection is on")
@@ -97,6 +99,7 @@ class _Parser:
         self.sink = fb.Sink(path, stats, strict, "dtruss")
         self.hold = fb.Holder()
         self.cols: list[str] | None = None
+        self.in_counts = False                         # inside the -c table
 
     def run(self, lines: Iterable[str]) -> Iterator[model.Event]:
         for lineno, raw in enumerate(lines, 1):
@@ -108,6 +111,12 @@ class _Parser:
             if fb.too_long(s):
                 self.sink.bad(lineno, EXPECTED, s[:80])
                 continue
+            if _COUNT_HEADER.match(s) or (self.in_counts and _COUNT_ROW.match(s)):
+                # dtruss -c: call counts without error counts, so not a strace-style summary
+                self.in_counts = True
+                self.sink.skip("dtruss count table")
+                continue
+            self.in_counts = False
             if (h := _HEADER.match(s)) is not None:
                 self.cols = h.group("cols").split()
                 self.sink.skip("dtruss header")
