@@ -39,8 +39,9 @@ SYSCALL_SOURCES = {
 OSES = ["linux", "freebsd", "netbsd", "openbsd", "illumos", "darwin"]
 
 # Upstream table names that differ from the name user space (uapi headers, strace, libc) uses:
-# (abi, upstream name) -> (name, note).  The upstream name stays reachable as an alias.
-RENAMES = {
+# (abi, upstream name) -> (user-space name, note).  The row keeps upstream's name (compat tables
+# such as gVisor's and the Linuxulator's use it) and gains the user-space name as an alias.
+USERSPACE_ALIASES = {
     ("linux-aarch64", "newfstat"): (
         "fstat", "scripts/syscall.tbl names the 64-bit slot newfstat (entry sys_newfstat); "
                  "asm-generic/unistd.h, strace and x86_64 call it fstat"),
@@ -82,8 +83,9 @@ def prov(src: dict[str, str]) -> str:
 
 # --------------------------------------------------------------------------- syscalls
 
-def linux_status(kind: str) -> str:
-    return "unimplemented" if "no-entry" in kind else "implemented"
+def linux_status(kind: str, entry: str) -> str:
+    """A Linux .tbl row without an entry point is a reserved number that returns ENOSYS."""
+    return "unimplemented" if "no-entry" in kind or not entry else "implemented"
 
 
 def freebsd_row(r: dict[str, str]) -> tuple[str, str]:
@@ -159,7 +161,7 @@ def import_syscalls(abi: str, srcs: dict[str, dict[str, str]]) -> None:
             if kind == "x32":
                 excluded.append(r["name"])
                 continue
-            name, status = r["name"], linux_status(kind)
+            name, status = r["name"], linux_status(kind, entry)
             kind = kind.split(";")[0]
         elif abi.startswith("freebsd"):
             name, status = freebsd_row(r)
@@ -183,9 +185,9 @@ def import_syscalls(abi: str, srcs: dict[str, dict[str, str]]) -> None:
             name, status = r["name"], "implemented"
         if status == "unimplemented" and name == "" and not note:
             note = ""
-        if (abi, name) in RENAMES:
-            aliases[RENAMES[(abi, name)][0]].append(name)
-            name, note = RENAMES[(abi, name)]
+        if (abi, name) in USERSPACE_ALIASES:
+            alias, note = USERSPACE_ALIASES[(abi, name)]
+            aliases[name].append(alias)
         if " " in name:  # upstream comment in the name column ("4.2 sigreturn")
             name, note = "", name
         if name == "" and r["name"] == "lkmnosys":

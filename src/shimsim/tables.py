@@ -774,7 +774,8 @@ class ABI:
                 if n in names:
                     raise InputError(disp, line, f"duplicate name {n} (first at line {names[n]})")
                 names[n] = line
-            sig = sigs.get(name) if name else None
+            # a signature is keyed by name; an alias (fstat for arm64's newfstat) may carry it
+            sig = next((sigs[n] for n in ((name,) if name else ()) + aliases if n in sigs), None)
             out.append(Syscall(
                 number=number, name=name, status=status, kind=kind, entry=entry,
                 aliases=aliases, note=note,
