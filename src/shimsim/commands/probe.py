@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: MIT
+"""``shimsim probe``: run a real command normally and under a seccomp filter
+that gives it exactly the shim's failures, and set the replay's prediction
+beside what really happened."""
+from __future__ import annotations
+
+import argparse
+
+from shimsim.commands._common import add_engine, add_json, formatter, print_json
+from shimsim.errors import ShimsimError
+
+EPILOG = """examples:
+  shimsim probe --shim gvisor -- cat /etc/hostname
+  shimsim probe --shim wsl1 --json -- python3 -c 'import subprocess; subprocess.run(["true"])'
+  shimsim probe --shim my-layer.toml --compare-output --timeout 20 -- git --version
+  shimsim probe --minimize --shim linuxulator --compare-output -- cat /etc/hostname
+
+How it works: both runs go through a small exec wrapper under 'strace -f';
+the filtered run's wrapper loads a libseccomp filter (NO_NEW_PRIVS) in which
+every guest syscall the shim fails returns the shim's errno and every call it
+stubs or fakes returns 0 without running, then execs the command.  exit and
+exit_group are never filtered (the run must be able to end).  The normal
+recording is replayed through the shim: a fatal divergence predicts 'breaks'.
+The filtered run 'breaks' when its exit status differs from the normal run's
+(a signal, another exit code, the timeout) or, with --compare-output, when its
+stdout differs.  Only shims whose guest is this host's ABI can be probed.
+
+--minimize (Loupe): each syscall the command makes is tried failing with
+ENOSYS and, separately, returning 0; 'required' calls change the result both
+ways.  Calls the shim fails where failing changes the result are blockers.
+
+exit status: 0 done, 1 --fail-on condition met, 2 bad input (missing command,
+no strace, no seccomp, shim for another ABI).
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("probe", help="check a shim's prediction against a real run under seccomp",
+                       description=__doc__, epilog=EPILOG, formatter_class=formatter())
+    p.add_argument("--shim", required=True, metavar="NAME_OR_FILE",
+                   help="a shipped shim (see 'shimsim shims') or a spec file")
+    p.add_argument("--minimize", action="store_true",
+                   help="the Loupe experiment: which calls can be failed or stubbed, which are required")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                   help="seconds per run before its process group is killed (default 60)")
+    p.add_argument("--compare-output", action="store_true",
+                   help="a run whose stdout differs from the normal run's counts as broken")
+    p.add_argument("--out", metavar="DIR",
+                   help="keep the recordings here (default: a new temporary directory, kept)")
+    p.add_argument("--jobs", type=int, default=2, metavar="N",
+                   help="--minimize: trials run at once (default 2)")
+    p.add_argument("--fail-on", choices=("never", "disagree", "breaks", "blockers"), default="never",
+                   help="exit 1 if prediction and reality disagree, if the program breaks under the "
+                        "filter, or (--minimize) if the shim blocks a call the command needs")
+    add_engine(p)
+    add_json(p)
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...",
+                   help="the command to run, after --")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cmd = list(args.command)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    if not cmd:
+        raise ShimsimError("no command given: shimsim probe --shim NAME -- COMMAND [ARG...]")
+    if args.timeout <= 0:
+        raise ShimsimError("--timeout must be a positive number of seconds")
+    if args.jobs < 1:
+        raise ShimsimError("--jobs must be at least 1")
+    if args.minimize:
+        return _minimize(args, cmd)
+    from shimsim.probe import check
+
+    r = check.probe(args.shim, cmd, args.timeout, args.compare_output, args.out, args.engine)
+    out = r.to_json()
+    if args.json:
+        print_json(out)
+    else:
+        print_probe(out)
+    if args.fail_on == "disagree" and not r.agree:
+        return 1
+    if args.fail_on == "breaks" and r.observed == "breaks":
+        return 1
+    return 0
+
+
+def _minimize(args: argparse.Namespace, cmd: list[str]) -> int:
+    from shimsim.probe import minimize
+
+    m = minimize.minimize(args.shim, cmd, args.timeout, args.compare_output, args.out, args.jobs, args.engine)
+    out = m.to_json()
+    if args.json:
+        print_json(out)
+    else:
+        print_minimize(out)
+    if args.fail_on == "blockers" and out["blockers"]:
+        return 1
+    return 0
+
+
+def print_probe(o: dict) -> None:
+    print(f"probe: {' '.join(o['command'])} under {o['shim']} ({o['guest']} -> {o['host']})")
+    f = o["filter"]
+    kept = ", ".join(sorted(f["kept"])) or "none"
+    print(f"filter: {f['failed']} calls fail with the shim's errno, {f['returning_0']} return 0 unrun "
+          f"(libseccomp {f['libseccomp']}); shim failures left unfiltered: {kept}")
+    p, real = o["prediction"], o["reality"]
+    ff = p["first_divergence"]
+    why_p = (f"first fatal divergence {ff['file']}:{ff['line']}: {ff['reason']}" if ff else
+             f"no fatal divergence ({p['divergences']} divergences, {p['survivable']} survivable by fallback)")
+    print(f"predicted: {o['predicted']:<7} {why_p}")
+    why_o = "; ".join(real["why"]) or f"status {real['filtered']['status']} as in the normal run" + \
+        (", same stdout" if real["stdout_compared"] else "")
+    print(f"observed:  {o['observed']:<7} {why_o}")
+    print(f"agree:     {'yes' if o['agree'] else 'NO'}")
+    pa = o["parted_at"]
+    if pa is None:
+        print("parted at: nowhere (the two recordings match step by step)")
+    else:
+        n, fl = pa["normal"], pa["filtered"]
+        print(f"parted at: {pa['syscall']}  normal {n['file']}:{n['line'] if n else '-'}"
+              if n else f"parted at: {pa['syscall']}  normal: -")
+        if fl:
+            print(f"           filtered {fl['file']}:{fl['line']}")
+        print(f"           {pa['reason']}")
+    print(f"recordings in {o['workdir']}")
+
+
+def print_minimize(o: dict) -> None:
+    print(f"minimize: {' '.join(o['command'])} against {o['shim']} ({o['guest']} -> {o['host']}); "
+          f"baseline {o['baseline']}; {o['trials']} runs")
+    w = max([7] + [len(r["name"]) for r in o["syscalls"]])
+    print(f"{'syscall':<{w}}  {'calls':>5}  {'class':<9}  {'fail ENOSYS':<11}  {'return 0':<9}  shim")
+    for r in o["syscalls"]:
+        def cell(t):
+            return "-" if t is None else ("same" if t["unchanged"] else "CHANGED")
+        shim = r["shim"]["outcome"] + (f" {r['shim']['errno']}" if r["shim"]["errno"] else "")
+        tag = "  BLOCKER" if r["blocker"] else ""
+        print(f"{r['name']:<{w}}  {r['calls']:>5}  {r['class']:<9}  {cell(r['fail']):<11}  "
+              f"{cell(r['stub']):<9}  {shim}{tag}")
+    print()
+    print(f"required ({len(o['required'])}): {' '.join(o['required']) or '-'}")
+    print(f"can fail ({len(o['failable'])}): {' '.join(o['failable']) or '-'}")
+    print(f"can return 0 ({len(o['stubbable'])}): {' '.join(o['stubbable']) or '-'}")
+    if o["kept"]:
+        print(f"not tried: {', '.join(f'{k} ({v})' for k, v in o['kept'].items())}")
+    c = o["combined"]
+    if c is not None:
+        print(f"all non-required calls failed/stubbed at once: {'result unchanged' if c['unchanged'] else 'result CHANGED: ' + c['result']}")
+    print(f"blockers under {o['shim']}: {' '.join(o['blockers']) or 'none'}"
+          + (f" (required: {' '.join(o['required_blockers'])})" if o["required_blockers"] else ""))

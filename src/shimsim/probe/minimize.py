@@ -1,0 +1,222 @@
+# SPDX-License-Identifier: MIT
+"""``probe --minimize``: the Loupe experiment (Lefeuvre et al., ASPLOS 2024).
+
+For each distinct syscall the command makes (from a normal recording), run
+the command with that one call failing with ENOSYS, and again with it
+returning 0 without running (a stub), and see whether the result (exit
+status, and stdout with compare_output) stays that of a normal run.  A call
+whose failure and stub both change the result is *required*; the others can
+be failed, or at least stubbed.  Compared with the shim: a call the shim
+fails (or stubs) where that treatment changes the result is a blocker.
+
+Trials are plain runs through the exec wrapper (no strace: only the result
+matters), bounded by the timeout, at most ``jobs`` at a time.  The baseline
+is run twice first: a command whose normal result is not reproducible cannot
+be minimised, and the probe says so instead of reporting noise.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shimsim import shim as _shim
+from shimsim.errors import ShimsimError
+from shimsim.probe import check
+from shimsim.probe import plan as _plan
+from shimsim.probe import recording as _rec
+from shimsim.probe import runner
+
+ENOSYS = "ENOSYS"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a run came to, as far as the comparison goes."""
+    status: str
+    stdout: str | None        # sha256 of stdout when outputs are compared
+
+    def describe(self) -> str:
+        return self.status + ("" if self.stdout is None else f", stdout {self.stdout[:12]}")
+
+
+@dataclass
+class Trial:
+    syscall: str
+    mode: str                  # "fail" (ENOSYS), "stub" (returns 0), "shim" (the shim's own errno), "combined"
+    errno: int
+    result: Result | None = None
+    pairs: list[list[int]] = field(default_factory=list)
+
+    def changed(self, baseline: Result) -> bool:
+        return self.result != baseline
+
+
+@dataclass
+class SyscallVerdict:
+    name: str
+    calls: int
+    fail: Trial | None
+    stub: Trial | None
+    shim_trial: Trial | None
+    shim_outcome: str
+    shim_errno: str | None
+    kept: str | None = None    # why it was not tried
+
+    @property
+    def klass(self) -> str:
+        if self.kept is not None:
+            return "kept"
+        assert self.fail is not None and self.stub is not None
+        return _classify(self.fail.result, self.stub.result, self._baseline)
+
+    _baseline: Result | None = None
+
+    def blocker(self) -> bool:
+        """The shim's own treatment of this call changes the result."""
+        if self.kept is not None:
+            return False
+        if self.shim_outcome == "failed":
+            t = self.shim_trial or self.fail
+            return t is not None and t.result != self._baseline
+        if self.shim_outcome in ("stubbed", "faked"):
+            return self.stub is not None and self.stub.result != self._baseline
+        return False
+
+
+def _classify(fail: Result | None, stub: Result | None, base: Result | None) -> str:
+    if fail == base:
+        return "failable"
+    if stub == base:
+        return "stubbable"
+    return "required"
+
+
+@dataclass
+class MinimizeResult:
+    setup: check.Setup
+    baseline: Result
+    verdicts: list[SyscallVerdict]
+    combined: Trial | None
+    trials: int
+    compare_output: bool
+    recording: str
+
+    def names(self, klass: str) -> list[str]:
+        return [v.name for v in self.verdicts if v.klass == klass]
+
+    def to_json(self) -> dict:
+        s = self.setup
+        rows = []
+        for v in self.verdicts:
+            rows.append({
+                "name": v.name, "calls": v.calls, "class": v.klass,
+                "fail": None if v.fail is None else _trial_json(v.fail, self.baseline),
+                "stub": None if v.stub is None else _trial_json(v.stub, self.baseline),
+                "shim": {"outcome": v.shim_outcome, "errno": v.shim_errno,
+                         **({"trial": _trial_json(v.shim_trial, self.baseline)} if v.shim_trial else {})},
+                "blocker": v.blocker(),
+                **({"kept": v.kept} if v.kept else {}),
+            })
+        required = self.names("required")
+        blockers = [v.name for v in self.verdicts if v.blocker()]
+        return {
+            "command": s.cmd, "executable": s.exe, "shim": s.cs.name, "guest": s.cs.guest.name,
+            "host": s.cs.host_name, "baseline": self.baseline.describe(),
+            "compare_output": self.compare_output, "recording": self.recording,
+            "called": [v.name for v in self.verdicts],
+            "required": required,
+            "failable": self.names("failable"),
+            "stubbable": self.names("stubbable"),
+            "kept": {v.name: v.kept for v in self.verdicts if v.kept},
+            "shim_supports_required": [n for n in required if n not in blockers],
+            "blockers": blockers,
+            "required_blockers": [n for n in required if n in blockers],
+            "combined": None if self.combined is None else {
+                **_trial_json(self.combined, self.baseline),
+                "failed": sorted(self.names("failable")), "stubbed": sorted(self.names("stubbable"))},
+            "trials": self.trials,
+            "syscalls": rows,
+            "workdir": str(s.workdir),
+        }
+
+
+def _trial_json(t: Trial, base: Result) -> dict:
+    assert t.result is not None
+    return {"errno": t.errno, "result": t.result.describe(), "unchanged": t.result == base}
+
+
+def minimize(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_output: bool = False,
+             out_dir: str | None = None, jobs: int = 2, engine: str | None = None) -> MinimizeResult:
+    s = check.setup(shim_name, cmd, out_dir)
+    normal = runner.run("normal", s.workdir, s.exe, s.cmd, [], s.execve_nr, timeout, s.strace)
+    if normal.timed_out:
+        raise ShimsimError(f"the normal run of {' '.join(cmd)} did not finish within {timeout:g} s (--timeout)")
+    rec = _rec.load(normal.recording, s.abi, engine)  # type: ignore[arg-type]
+    called = rec.syscall_names()
+    guest = s.cs.guest
+    errno = guest.errno.members
+    enosys = errno[ENOSYS]
+    names_by_err = {v: n for n, v in reversed(list(errno.items())) if v is not None}
+    trialdir = Path(tempfile.mkdtemp(prefix="trials-", dir=s.workdir))
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    counter = itertools.count()
+
+    def result_of(pairs: list[list[int]]) -> Result:
+        tag = f"t{next(counter)}"
+        r = runner.run(tag, trialdir, s.exe, s.cmd, pairs, s.execve_nr, timeout, None)
+        digest = hashlib.sha256(r.output()).hexdigest() if compare_output else None
+        for p in (r.stdout, r.stderr, trialdir / f"{tag}.filter.json"):
+            p.unlink(missing_ok=True)
+        return Result(r.status(), digest)
+
+    try:
+        base1, base2 = pool.map(result_of, [[], []])
+        if base1 != base2:
+            raise ShimsimError(f"the command's result is not reproducible ({base1.describe()} then "
+                               f"{base2.describe()}): nothing can be minimised against it")
+        verdicts: list[SyscallVerdict] = []
+        trials: list[Trial] = []
+        for name in sorted(called):
+            sc = guest.by_name.get(name)
+            out = s.cs.outcome[sc.number] if sc else _shim.UNKNOWN
+            shim_err = s.cs.fail_err[sc.number] if sc and out == _shim.FAILED else None
+            v = SyscallVerdict(name, called[name], None, None, None, _shim.OUTCOME_NAMES[out],
+                               names_by_err.get(shim_err) if shim_err is not None else None)
+            v._baseline = base1
+            if sc is None:
+                v.kept = f"not a syscall of {guest.name}"
+            elif name in _plan.KEEP:
+                v.kept = _plan.KEEP[name]
+            else:
+                _plan.check_numbers(guest, [name])
+                v.fail = Trial(name, "fail", enosys, pairs=[[sc.number, enosys]])
+                v.stub = Trial(name, "stub", 0, pairs=[[sc.number, 0]])
+                trials += [v.fail, v.stub]
+                if shim_err is not None and shim_err != enosys:
+                    v.shim_trial = Trial(name, "shim", shim_err, pairs=[[sc.number, shim_err]])
+                    trials.append(v.shim_trial)
+            verdicts.append(v)
+        for t, res in zip(trials, pool.map(lambda t: result_of(t.pairs), trials)):
+            t.result = res
+        combined = None
+        pairs = []
+        for v in verdicts:
+            if v.kept is None and v.klass != "required":
+                nr = guest.by_name[v.name].number
+                pairs.append([nr, enosys if v.klass == "failable" else 0])
+        if pairs:
+            combined = Trial("*", "combined", -1, pairs=pairs)
+            combined.result = result_of(pairs)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    try:
+        trialdir.rmdir()
+    except OSError:
+        pass
+    ntrials = len(trials) + 2 + (1 if combined else 0)
+    return MinimizeResult(s, base1, verdicts, combined, ntrials, compare_output, str(normal.recording))

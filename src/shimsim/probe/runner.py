@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: MIT
+"""One run of the command through the exec wrapper, optionally under strace.
+
+Each run is its own process group (a new session), so a timeout kills the
+wrapper, strace and every child the command made.  The command's stdin is
+/dev/null; stdout and stderr go to files so both runs can be compared.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from shimsim.errors import ShimsimError
+
+WRAPPER = Path(__file__).with_name("_exec.py")
+EXIT_WRAPPER = 125          # mirrors _exec.EXIT_WRAPPER
+# strace options the probe needs: -f follows children (the parser reads the
+# "PID " prefix that -f -o writes); -o keeps the recording apart from the
+# command's own stderr.  Everything else stays at strace's defaults, which
+# shimsim's strace parser reads.
+STRACE_OPTS = ("-f",)
+
+
+@dataclass
+class RunResult:
+    tag: str
+    returncode: int | None       # None: killed at the timeout
+    timed_out: bool
+    seconds: float
+    stdout: Path
+    stderr: Path
+    recording: Path | None
+
+    def status(self) -> str:
+        """exit N / killed by SIGX / timeout: what the run came to, as a process."""
+        if self.timed_out:
+            return "timeout"
+        rc = self.returncode
+        if rc is None:
+            return "unknown"
+        if rc < 0:
+            try:
+                return f"killed by {signal.Signals(-rc).name}"
+            except ValueError:
+                return f"killed by signal {-rc}"
+        if rc > 128 and self.recording is not None:
+            # strace re-raises a tracee's fatal signal as its own exit status 128+N
+            try:
+                return f"killed by {signal.Signals(rc - 128).name}"
+            except ValueError:
+                pass
+        return f"exit {rc}"
+
+    def output(self) -> bytes:
+        return self.stdout.read_bytes()
+
+
+def write_spec(path: Path, exe: str, pairs: list[list[int]], execve_nr: int, status: Path) -> None:
+    path.write_text(json.dumps({"path": exe, "rules": pairs, "execve_nr": execve_nr,
+                                "status": str(status)}), encoding="utf-8")
+
+
+def run(tag: str, workdir: Path, exe: str, cmd: list[str], pairs: list[list[int]], execve_nr: int,
+        timeout: float, strace: str | None) -> RunResult:
+    """Run CMD (resolved to EXE) with the filter PAIRS; under strace when STRACE is a path."""
+    spec = workdir / f"{tag}.filter.json"
+    status = workdir / f"{tag}.wrapper-error"
+    write_spec(spec, exe, pairs, execve_nr, status)
+    recording = workdir / f"{tag}.strace" if strace else None
+    argv = [sys.executable, str(WRAPPER), str(spec), "--", *cmd]
+    if strace:
+        argv = [strace, *STRACE_OPTS, "-o", str(recording), "--", *argv]
+    out, err = workdir / f"{tag}.stdout", workdir / f"{tag}.stderr"
+    t0 = time.monotonic()
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
+                                    start_new_session=True)
+        except OSError as exc:
+            raise ShimsimError(f"cannot start {argv[0]}: {exc.strerror}") from None
+        timed_out = False
+        try:
+            rc: int | None = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc.pid)
+            proc.wait()
+            rc = None
+        finally:
+            if proc.returncode is None:   # interrupted: leave nothing behind
+                _kill_group(proc.pid)
+                proc.wait()
+    seconds = time.monotonic() - t0
+    if status.exists() and status.stat().st_size:
+        msg = status.read_text(encoding="utf-8", errors="replace").strip()
+        raise ShimsimError(f"the probe could not start the command ({tag} run): {msg}")
+    return RunResult(tag, rc, timed_out, seconds, out, err, recording)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
