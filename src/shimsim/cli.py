@@ -17,7 +17,7 @@ from shimsim import __version__
 from shimsim.errors import ShimsimError
 
 # Subcommand modules, in the order --help lists them.
-COMMANDS = ("abi", "parse", "replay", "shims", "derive", "inspect")
+COMMANDS = ("abi", "parse", "replay", "shims", "derive", "inspect", "probe")
 
 
 class _Parser(argparse.ArgumentParser):
