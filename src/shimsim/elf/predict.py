@@ -129,7 +129,7 @@ class _Objects:
             if not os.path.isfile(path):
                 continue
             try:
-                raw = read_elf(path, budget)
+                raw = _read_library(path, budget)
             except ElfReadError as exc:
                 last_err = f"{path}: {exc}"
                 continue
@@ -138,6 +138,21 @@ class _Objects:
                 continue
             return Library(soname, path, None, is_glibc_object(soname)), raw
         return Library(soname, None, last_err, is_glibc_object(soname)), None
+
+
+_LIBS: dict[tuple[str, int, int], RawElf] = {}
+
+
+def _read_library(path: str, budget: Budget) -> RawElf:
+    """Libraries are shared by many programs: read each (path, size, mtime) once."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
+    raw = _LIBS.get(key)
+    if raw is None:
+        if len(_LIBS) > 2048:
+            _LIBS.clear()
+        raw = _LIBS[key] = read_elf(path, budget)
+    return raw
 
 
 def _definers(objs: list[tuple[str, RawElf]]) -> dict[str, str]:
@@ -229,8 +244,11 @@ def _sites(pred: Prediction, soname: str, raw: RawElf, numbers: dict[int, str], 
             continue
         name = numbers.get(s.number)
         if name is None:
-            if s.number not in pred.unnamed_numbers:
-                pred.unnamed_numbers.append(s.number)
+            if numbers:                 # not a syscall of this ABI: bytes that only look like a site
+                pred.unknown_sites += 1
+                if s.number not in pred.unnamed_numbers:
+                    pred.unnamed_numbers.append(s.number)
+                continue
             name = f"#{s.number}"
         pred.add(name, Origin("syscall()" if s.kind == "syscall()" else "site", _site_text(soname, s)))
 

@@ -64,12 +64,29 @@ class Verdict:
 
 
 def verdicts(ident: Identity, pred: Prediction, shims: list[str], host: str | None = None) -> list[Verdict]:
-    return [verdict(ident, pred, name, host) for name in shims]
+    out = []
+    for name in shims:
+        try:
+            out.append(verdict(ident, pred, name, host))
+        except ShimsimError as exc:     # a broken shim spec spoils its own verdict only
+            out.append(Verdict(name, ident.abi, host or machine_abi(), CANNOT, f"cannot evaluate: {exc}"))
+    return out
+
+
+_COMPILED: dict[tuple[str, str | None], object] = {}
+
+
+def _compiled(shimmod, spec, abi: str | None):
+    """Compiling a shim resolves every rule through two ABIs: do it once per (shim, ABI)."""
+    key = (spec.path, abi)
+    if key not in _COMPILED:
+        _COMPILED[key] = shimmod.compile_shim(spec, abi)
+    return _COMPILED[key]
 
 
 def verdict(ident: Identity, pred: Prediction, name: str, host: str | None = None) -> Verdict:
     from shimsim import shim as shimmod     # H-replay's module: loaded only when verdicts are asked for
-    spec = shimmod.load_spec(name)
+    spec = _spec(shimmod, name)
     abi = ident.abi
     host = host or machine_abi()
     if spec.guest == shimmod.ANY:
@@ -77,7 +94,7 @@ def verdict(ident: Identity, pred: Prediction, name: str, host: str | None = Non
             return Verdict(spec.name, abi, host, CANNOT,
                            f"cannot run: no layer for this ABI ({abi} binary, {spec.name} host is {host})")
         try:
-            compiled = shimmod.compile_shim(spec, abi)
+            compiled = _compiled(shimmod, spec, abi)
         except ShimsimError as exc:
             return Verdict(spec.name, abi, host, CANNOT, f"cannot evaluate: {exc}")
         host_name = host if spec.name in IDENTITY_SHIMS else abi
@@ -85,9 +102,18 @@ def verdict(ident: Identity, pred: Prediction, name: str, host: str | None = Non
         if abi != spec.guest:
             return Verdict(spec.name, spec.guest, spec.host, CANNOT,
                            f"cannot run: no layer for this ABI ({abi} binary; {spec.name} runs {spec.guest} guests)")
-        compiled = shimmod.compile_shim(spec, None)
+        compiled = _compiled(shimmod, spec, None)
         host_name = compiled.host_name
     return _judge(spec.name, compiled, pred, abi, host_name, spec.default_note)
+
+
+_SPECS: dict[str, object] = {}
+
+
+def _spec(shimmod, name: str):
+    if name not in _SPECS:
+        _SPECS[name] = shimmod.load_spec(name)
+    return _SPECS[name]
 
 
 def _judge(name: str, compiled, pred: Prediction, guest: str, host: str, default_note: str) -> Verdict:
