@@ -97,7 +97,7 @@ class ProbeResult:
         return self.predicted == self.observed
 
     def parting(self) -> _rec.Parting | None:
-        return _rec.parted_at(self.rec_normal, self.rec_filtered)
+        return _rec.parted_at(self.rec_normal, self.rec_filtered, {r.name for r in self.setup.plan.rules})
 
     def to_json(self) -> dict:
         s, rep, part = self.setup, self.report, self.parting()

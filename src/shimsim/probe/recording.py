@@ -19,6 +19,13 @@ from shimsim import model, trace
 from shimsim.errors import ShimsimError
 
 FORK_CALLS = {"clone", "clone3", "fork", "vfork"}
+# Calls whose number and order differ between two correct runs of the same
+# program: the allocator's mappings (heap layout differs under ASLR), lock
+# waits and clock reads (timing).  Successful ones are left out of the
+# step-by-step comparison unless the filter touches the call.
+NOISE = {"mmap", "munmap", "mremap", "brk", "madvise", "futex", "sched_yield",
+         "clock_gettime", "gettimeofday", "time", "clock_nanosleep", "nanosleep"}
+NOISE_SIGNALS = {"SIGCHLD"}   # delivery time relative to the parent's calls varies
 
 
 @dataclass
@@ -145,17 +152,28 @@ class Parting:
                 "reason": self.reason}
 
 
-def parted_at(normal: Recording, filtered: Recording) -> Parting | None:
+def is_noise(ev: model.Event, touched: set[str]) -> bool:
+    if ev.kind == model.SIGNAL:
+        return ev.name in NOISE_SIGNALS
+    return (ev.kind == model.SYSCALL and ev.name in NOISE and ev.name not in touched
+            and ev.rec == model.SUCCESS)
+
+
+def parted_at(normal: Recording, filtered: Recording, touched: set[str] | frozenset = frozenset()) -> Parting | None:
     """The first event whose syscall or result differs between the two runs, or None.
 
-    Each process is compared with its counterpart step by step; among the
-    processes that differ, the parting reported is the one that comes first in
-    the normal recording."""
+    Each process is compared with its counterpart step by step, leaving out
+    the calls that differ between any two runs (NOISE, unless the filter
+    touches them: TOUCHED names the calls the filter fails or stubs); among
+    the processes that differ, the parting reported is the one that comes
+    first in the normal recording."""
     pa, pb = processes(normal), processes(filtered)
+    touched = set(touched)
     best: Parting | None = None
     best_pos = None
     for key in list(pa) + [k for k in pb if k not in pa]:
-        a, b = pa.get(key, []), pb.get(key, [])
+        a = [ev for ev in pa.get(key, []) if not is_noise(ev, touched)]
+        b = [ev for ev in pb.get(key, []) if not is_noise(ev, touched)]
         for i in range(max(len(a), len(b))):
             ea = a[i] if i < len(a) else None
             eb = b[i] if i < len(b) else None
