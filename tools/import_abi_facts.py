@@ -234,7 +234,8 @@ FACT_FILES = {
 HELPER = re.compile(
     r"(_MASK|_SHIFT|MASK|SYSCOUNT|^RFFLAGS|^RFKERNELONLY|SYSFLAGS|^POLLSTANDARD|_BASE|^AF_MAX|"
     r"^SOCK_MAX|^S_IRWX[UGO]|^S_IFMT|^O_ACCMODE|^CSIGNAL|^WCOREFLA?G|^WSTOPFLG|^WOPTMASK|"
-    r"^WSIGMASK|^EV_FLAG[0-9]|^ELAST|^NSIG|^_NSIG|^SIGRTMIN|^SIGRTMAX|^MAP_TYPE|^EPOLL_IOC_TYPE)$|"
+    r"^WSIGMASK|^EV_FLAG[0-9]|^ELAST|^NSIG|^_NSIG|^SIGRTMIN|^SIGRTMAX|^MAP_TYPE|^EPOLL_IOC_TYPE|"
+    r"^SO_DONTLINGER)$|"
     r"^(RFTSIG|EV_SYSFLAGS|MAP_HUGE_)"
 )
 
@@ -246,6 +247,10 @@ DROP = [
      "termios/ethernet constant, not an errno"),
     # commented out in arch/x86/include/uapi/asm/signal.h
     ("signals", re.compile(r"^SIGLOST$"), "commented out upstream"),
+    # a return value, not a flag
+    ("mmap", re.compile(r"^MAP_FAILED$"), "mmap's error return, not a flag"),
+    # illumos "old" ioctl request names caught by an O_ prefix scan
+    ("open_flags", re.compile(r"^O_SIOC\w+$"), "ioctl request, not an open flag"),
 ]
 # Roles the facts did not record: (os, name) -> role.
 ROLES = {("linux", "SIGUNUSED"): "alias:SIGSYS", ("linux", "EDEADLOCK"): "alias:EDEADLK"}
@@ -331,6 +336,14 @@ UPSTREAM_EXTRA: dict[tuple[str, str, str], tuple[str, list[tuple]]] = {
 VERIFIED = {
     ("freebsd", "wait"): "freebsd/freebsd-src@d28066d8954abdb40fd85d92c65b3780b41b7dd8:sys/sys/wait.h "
                          "(all W* option values match)",
+    ("freebsd", "open_flags"): "freebsd/freebsd-src@b972b67ed72b5687a023c92602aaef64163b2f59:sys/sys/fcntl.h "
+                               "(an older header: every O_* it defines matches; newer flags from the excerpt)",
+    ("freebsd", "at_flags"): "freebsd/freebsd-src@b972b67ed72b5687a023c92602aaef64163b2f59:sys/sys/fcntl.h "
+                             "(AT_FDCWD and the four AT_* flags it defines match)",
+    ("freebsd", "fcntl"): "freebsd/freebsd-src@b972b67ed72b5687a023c92602aaef64163b2f59:sys/sys/fcntl.h "
+                          "(F_* commands 0-18, FD_CLOEXEC and lock types match)",
+    ("freebsd", "errno"): "freebsd/freebsd-src@e97286a3e5f45bf063966b4807732f41bb6280da:sys/sys/errno.h "
+                          "(an older header: EPERM..ENEEDAUTH 1-81 and ERESTART/EJUSTRETURN/ENOIOCTL match)",
     ("linux", "signals"): "torvalds/linux@1260ed77798502de9c98020040d2995008de10cc:"
                           "arch/x86/include/uapi/asm/signal.h (SIGLOST is commented out there)",
     ("linux", "open_flags"): "torvalds/linux@30c0923370175a01a806b23d797f1d9f2f3e4f40:"
