@@ -1137,8 +1137,9 @@ static void move_pending(pidrec *p, pidrec *q)
     q->has_pending = 0;
 }
 
-/* strace -Z/-z print the end of an unfinished call as a bare ") = RESULT"
- * line: it resumes the latest unfinished call. */
+/* strace -z/-Z print the rest of an unfinished call without the
+ * "<... NAME resumed>" header ("ARGS) = RESULT", often just ") = R"): such a
+ * line, when nothing else fits, resumes the latest unfinished call. */
 static void do_anon_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
 {
     pidrec *p = t->has_last ? pt_get(&t->pids, t->last_pid, 0) : NULL;
@@ -1146,20 +1147,26 @@ static void do_anon_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c
         unparsed(t, c, SS_R_SYNTAX, s, n);
         return;
     }
+    size_t end;
+    int trunc;
+    if (scan_args(s, n, i, &end, &trunc) != SC_CLOSE) {
+        unparsed(t, c, SS_R_SYNTAX, s, n);
+        return;
+    }
     result r;
-    int rc = parse_result(s, n, i + 1, &r);
+    int rc = parse_result(s, n, end + 1, &r);
     if (rc) {
         unparsed(t, c, rc, s, n);
         return;
     }
     uint32_t alen;
-    const char *args = join_args(t, p, "", 0, &alen);
+    const char *args = join_args(t, p, s + i, end - i, &alen);
     ss_event *e = new_event(t, SS_EV_SYSCALL, p->file_id, p->line, p->owner);
     p->has_pending = 0;
     if (!e)
         return;
     e->ts = p->ts;
-    e->flags = p->flags | SS_EVF_MERGED;
+    e->flags = p->flags | SS_EVF_MERGED | (trunc ? SS_EVF_TRUNCATED : 0);
     e->abi = p->pabi;
     e->args = args;
     e->args_len = alen;
@@ -1525,6 +1532,13 @@ static int is_msg_process(const char *s, size_t n, size_t i)
     return STARTS(s, n, k, " attached") || STARTS(s, n, k, " detached") || STARTS(s, n, k, " suspended");
 }
 
+/* past the '>' closing a -Y command name at s[k] == '<'; n if unclosed */
+static size_t skip_comm(const char *s, size_t n, size_t k)
+{
+    const char *gt = memchr(s + k, '>', n - k);
+    return gt ? (size_t)(gt - s) + 1 : n;
+}
+
 static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
 {
     if (t->in_summary || (n && (s[0] == '%' || s[0] == 's') && is_summary_header(s, n)))
@@ -1548,7 +1562,10 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
     if (STARTS(s, n, 0, "[pid")) {
         size_t j = skip_spaces(s, n, 4);
         size_t k = parse_uint(s, n, j, &v);
-        if (k == j || k - j > 9 || k >= n || s[k] != ']') {
+        size_t digits = k - j;
+        if (k < n && s[k] == '<')  /* -Y: [pid 123<comm>] */
+            k = skip_comm(s, n, k);
+        if (digits == 0 || digits > 9 || k >= n || s[k] != ']') {
             unparsed(t, c, SS_R_PREFIX, s, n);
             return;
         }
@@ -1556,7 +1573,10 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
         i = skip_spaces(s, n, k + 1);
     } else if (IS_DIGIT(s[0])) {
         size_t k = parse_uint(s, n, 0, &v);
-        if (k < n && s[k] == ' ' && k <= 9) {
+        size_t digits = k;
+        if (k < n && s[k] == '<')  /* -Y: 123<comm> */
+            k = skip_comm(s, n, k);
+        if (k < n && s[k] == ' ' && digits <= 9) {
             c->pid = (int32_t)v;
             i = skip_spaces(s, n, k);
         }
@@ -1635,8 +1655,6 @@ static void line_body(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         t->counts.messages++;
     else if (ch == ' ' && STARTS(s, n, i, " [wait("))
         t->counts.messages++;
-    else if (ch == ')')
-        do_anon_resumed(t, s, n, i, c);
     else {
         size_t j = i;
         while (j < n && IS_NAME(s[j]))
@@ -1644,7 +1662,7 @@ static void line_body(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         if (j > i && j < n && s[j] == '(' && !IS_DIGIT(s[i]))
             do_call(t, s, n, i, j, c);
         else
-            unparsed(t, c, SS_R_SYNTAX, s, n);
+            do_anon_resumed(t, s, n, i, c);
     }
 }
 

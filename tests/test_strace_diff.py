@@ -58,7 +58,8 @@ def test_batches_cross_block_boundaries(tmp_path: Path, monkeypatch: pytest.Monk
 
 names = st.sampled_from(["read", "write", "openat", "futex", "clone", "execve", "wait4", "mmap2",
                          "restart_syscall", "epoll_wait", "x", "_llseek", "nosuch_call"])
-pids = st.sampled_from(["", "[pid 12] ", "[pid  7] ", "12 ", "12345  ", "[pid 1234567890] ", "[pid x] "])
+pids = st.sampled_from(["", "[pid 12] ", "[pid  7] ", "12 ", "12345  ", "[pid 1234567890] ", "[pid x] ",
+                        "123<sh> ", "[pid 5<a b>] ", "[pid 5<sh] ", "7<x"])
 stamps = st.sampled_from(["", "19:44:06 ", "19:44:06.887341 ", "1795808646.929765 ", "     0.000131 ",
                           "1795808663.491445297 ", "1:2 ", "12.", "99999999999999999.1 "])
 ipnr = st.sampled_from(["", "[00007f4c2efdac47] ", "[  12] ", "[????????????????] ", "[zz] "])

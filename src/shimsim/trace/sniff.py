@@ -14,7 +14,7 @@ from shimsim.trace import formats
 from shimsim.trace.strace import is_summary_header
 
 _STRACE_LINE = re.compile(
-    r"^(?:\[pid +\d+\] |\d+ +)?(?: *[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}"
+    r"^(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?: *[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}"
     r"(?:[A-Za-z_][A-Za-z0-9_]*\(.*(?:\) += |<unfinished \.\.\.>)|<\.\.\. [A-Za-z0-9_]+ resumed>"
     r"|--- |\+\+\+ |\[ Process PID=|strace: )"
 )
@@ -22,7 +22,7 @@ _STRACE_LINE = re.compile(
 I386_NAMES = frozenset({"mmap2", "fstat64", "stat64", "lstat64", "fcntl64", "_llseek", "ugetrlimit",
                         "socketcall", "waitpid", "sigreturn", "fstatat64", "statfs64",
                         "_newselect"})
-_CALL = re.compile(r"(?:\[pid +\d+\] |\d+ +)?(?:[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}([a-z_][a-z0-9_]*)\(")
+_CALL = re.compile(r"(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?:[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}([a-z_][a-z0-9_]*)\(")
 
 
 def strace_score(lines: list[str]) -> float:

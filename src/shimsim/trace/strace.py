@@ -8,7 +8,7 @@ Readability wins over speed here: the C core is the fast path.
 Line grammar (see tests/fixtures/strace and /work/shared/traces/README.md):
 
     [PREFIX] [TIMESTAMP] [IP] [NR] BODY
-    PREFIX     "[pid N] " (stderr form) | "N " (-f -o form)
+    PREFIX     "[pid N] " (stderr form) | "N " (-f -o form), either with "<comm>" after N (-Y)
     TIMESTAMP  HH:MM:SS[.frac] (-t/-tt) | S.frac (-ttt, -r, --absolute-timestamps)
     IP, NR     "[hex] " (-i) and "[  nr] " (-n)
     BODY       NAME(ARGS) = RESULT [ERRNAME (text)] [(extra)...] [(INJECTED)] [<dur>]
@@ -454,14 +454,20 @@ class StraceParser:
         if s.startswith("[pid"):
             j = _skip_spaces(s, 4)
             v, k = _parse_uint(s, j)
-            if k == j or k - j > 9 or k >= n or s[k] != "]":
+            digits = k - j
+            if k < n and s[k] == "<":  # -Y: [pid 123<comm>]
+                k = s.find(">", k) + 1 or n
+            if digits == 0 or digits > 9 or k >= n or s[k] != "]":
                 self._unparsed(path, lineno, R_PREFIX)
                 return
             pid = v
             i = _skip_spaces(s, k + 1)
         elif _digit(s[0]):
             v, k = _parse_uint(s, 0)
-            if k < n and s[k] == " " and k <= 9:
+            digits = k
+            if k < n and s[k] == "<":  # -Y: 123<comm>
+                k = s.find(">", k) + 1 or n
+            if k < n and s[k] == " " and digits <= 9:
                 pid = v
                 i = _skip_spaces(s, k)
         ts, i = self._timestamp(s, i)
@@ -553,8 +559,6 @@ class StraceParser:
             self.stats.skip("strace message")
         elif c == " " and s.startswith(" [wait(", i):
             self.stats.skip("strace message")
-        elif c == ")":
-            self._anon_resumed(s, i, path, lineno, out)
         else:
             j = i
             while j < n and _name_char(s[j]):
@@ -562,7 +566,7 @@ class StraceParser:
             if j > i and j < n and s[j] == "(" and not _digit(s[i]):
                 self._call(s, i, j, path, lineno, pid, ts, out)
             else:
-                self._unparsed(path, lineno, R_SYNTAX)
+                self._anon_resumed(s, i, path, lineno, out)
 
     # -- record kinds -----------------------------------------------------
     def _event(self, kind: int, path: str, lineno: int, pid: int, ts: float | None, **kw) -> Event:
@@ -728,20 +732,26 @@ class StraceParser:
                            abi=self.res.abis[abi])
 
     def _anon_resumed(self, s: str, i: int, path: str, lineno: int, out: list[Event]) -> None:
-        """strace -Z/-z print the end of an unfinished call as a bare
-        ') = RESULT' line: it resumes the latest unfinished call."""
+        """strace -z/-Z print the rest of an unfinished call without the
+        '<... NAME resumed>' header ('ARGS) = RESULT', often just ') = R'):
+        such a line, when nothing else fits, resumes the latest unfinished call."""
         key = self.last_unfinished
         p = self.pending.get(key) if key is not None else None
         if p is None:
             self._unparsed(path, lineno, R_SYNTAX)
             return
-        r = parse_result(s, i + 1)
+        end, kind, trunc = scan_args(s, i)
+        if kind != CLOSE:
+            self._unparsed(path, lineno, R_SYNTAX)
+            return
+        r = parse_result(s, end + 1)
         if isinstance(r, int):
             self._unparsed(path, lineno, r)
             return
         del self.pending[key]  # type: ignore[arg-type]
-        out.append(self._syscall(p.path, p.line, p.pid, p.ts, p.name, p.args.rstrip(" "), r,
-                                 (p.flags & ~model.F_HAS_TS) | model.F_MERGED, p.abi))
+        flags = (p.flags & ~model.F_HAS_TS) | model.F_MERGED | (model.F_TRUNCATED if trunc else 0)
+        out.append(self._syscall(p.path, p.line, p.pid, p.ts, p.name, (p.args + s[i:end]).rstrip(" "), r,
+                                 flags, p.abi))
 
     def _adopt(self, pid: int, name: str) -> None:
         """In stderr captures a process has no [pid N] prefix while it is the
