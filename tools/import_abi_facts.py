@@ -351,6 +351,29 @@ VERIFIED = {
 }
 
 
+# errno rows that abi-facts filled from golang/sys carry no message; a newer OpenBSD errno.h copy
+# in the code index (ELAST 95; repository and commit not recorded) gives the upstream comments.
+ERRNO_MESSAGES = {
+    "openbsd": ("OpenBSD sys/sys/errno.h with ELAST 95 (newer copy; repository/commit not recorded)", {
+        "EILSEQ": "Illegal byte sequence", "ENOMEDIUM": "No medium found",
+        "EMEDIUMTYPE": "Wrong medium type", "EOVERFLOW": "Value too large to be stored in data type",
+        "ECANCELED": "Operation canceled", "EIDRM": "Identifier removed",
+        "ENOMSG": "No message of desired type", "ENOTSUP": "Not supported", "EBADMSG": "Bad message",
+        "ENOTRECOVERABLE": "State not recoverable", "EOWNERDEAD": "Previous owner died",
+        "EPROTO": "Protocol error"}),
+}
+
+
+def add_errno_messages(rows, extra_src) -> None:
+    for os_, (src, msgs) in ERRNO_MESSAGES.items():
+        for r in rows[os_]["errno"]:
+            if r[1] in msgs and r[2] is not None:
+                r[4] = f"{msgs[r[1]]}; value from golang/sys zerrors (header read was older)"
+                extra_src[os_]["errno"].add(src + " (messages)")
+            if r[1] == "ELAST":
+                r[2], r[4] = 95, "sentinel: largest errno (95 in the newer header)"
+
+
 def add_upstream_extra(rows, extra_src) -> None:
     for (os_, file, fam), (src, members) in UPSTREAM_EXTRA.items():
         have = {r[1] for r in rows[os_][file]}
@@ -455,6 +478,7 @@ def import_consts(fams: dict[str, dict], csrcs: dict[str, dict[str, str]]) -> No
     add_linux_extras(rows)
     extra_src: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     add_upstream_extra(rows, extra_src)
+    add_errno_messages(rows, extra_src)
     fix_aliases(rows)
     add_arch_base_rows(rows)
     fill_unsupported(rows, fams)
@@ -583,7 +607,7 @@ def write_consts(rows, fams, csrcs, used_src, extra_src) -> None:
                     else:
                         f.write(f"# source: {key} (excerpt; commit not recorded)\n")
                 for s in sorted(extra_src[os_][file]):
-                    f.write(f"# source: {s}\n")
+                    f.write(f"# source: {s}\n" if "@" in s else f"# source: {s}\n")
                 if (os_, file) in VERIFIED:
                     f.write(f"# verified: {VERIFIED[(os_, file)]}\n")
                 f.write(f"# upstream-rows: {len(real)}\n")
