@@ -1,0 +1,140 @@
+# SPDX-License-Identifier: MIT
+"""probe --minimize (the Loupe experiment) on small real programs, and an
+independent check of its answer: every call outside the required set really
+can be failed (or, failing that, stubbed) without changing the result.
+
+Needs strace and seccomp (CI has both); skipped with the reason otherwise.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from shimsim import cli, tables
+from shimsim.probe import _seccomp, minimize, runner
+from shimsim.probe import plan as _plan
+
+
+def _unavailable() -> str | None:
+    if shutil.which("strace") is None:
+        return "strace is not installed"
+    try:
+        _seccomp.version()
+    except _seccomp.SeccompUnavailable as exc:
+        return f"seccomp unavailable: {exc}"
+    if not _seccomp.kernel_supports_filters():
+        return "kernel without seccomp"
+    if _plan.host_abi() != "linux-x86_64":
+        return "the test shims model linux-x86_64 guests"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_unavailable() is not None, reason=str(_unavailable()))
+
+NO_OPENAT = """[shim]
+name = "no-openat"
+guest = "linux-x86_64"
+host = "linux-x86_64"
+provenance = ["shimsim tests: hand-written"]
+default = "translate"
+
+[syscalls]
+openat = { do = "fail", errno = "ENOSYS" }
+rseq = { do = "fail", errno = "ENOSYS" }
+close = { do = "fail", errno = "EBADF" }
+"""
+
+
+@pytest.fixture(scope="module")
+def cat_result(tmp_path_factory):
+    d = tmp_path_factory.mktemp("min")
+    data = d / "hello.txt"
+    data.write_text("hello from the probe\n", encoding="utf-8")
+    spec = d / "no-openat.toml"
+    spec.write_text(NO_OPENAT, encoding="utf-8")
+    m = minimize.minimize(str(spec), ["cat", str(data)], timeout=30, compare_output=True,
+                          out_dir=str(d / "out"), jobs=2)
+    return m, str(data)
+
+
+def test_required_set_is_a_subset_of_what_cat_calls(cat_result):
+    m, _ = cat_result
+    out = m.to_json()
+    called = set(out["called"])
+    required = set(out["required"])
+    assert required and required <= called
+    assert {"openat", "read", "mmap"} <= required          # cat cannot load libc or read without them
+    assert set(out["failable"]) | set(out["stubbable"]) | required | set(out["kept"]) == called
+    assert "exit_group" in out["kept"]
+    assert "rseq" in out["failable"]                       # glibc tolerates a failed rseq registration
+
+
+def test_blockers_are_the_shims_failures_that_change_the_result(cat_result):
+    m, _ = cat_result
+    out = m.to_json()
+    assert "openat" in out["required_blockers"]
+    assert "rseq" not in out["blockers"]                   # failed by the shim, but harmless
+    rows = {r["name"]: r for r in out["syscalls"]}
+    # close fails with EBADF under this shim: tried with the shim's own errno too
+    assert rows["close"]["shim"]["errno"] == "EBADF" and "trial" in rows["close"]["shim"]
+    assert out["combined"]["unchanged"] is True
+
+
+def test_failing_any_call_outside_the_required_set_leaves_the_result_unchanged(cat_result, tmp_path):
+    """Re-run every verdict independently of the minimiser's own trials."""
+    m, data = cat_result
+    abi = tables.load_abi("linux-x86_64")
+    enosys = abi.errno.members["ENOSYS"]
+    execve = abi.syscall("execve").number
+    exe = shutil.which("cat")
+
+    def result(pairs):
+        r = runner.run("check", tmp_path, exe, ["cat", data], pairs, execve, 30, None)
+        return (r.status(), r.output())
+
+    base = result([])
+    assert base == ("exit 0", b"hello from the probe\n")
+    for v in m.verdicts:
+        if v.kept:
+            continue
+        nr = abi.syscall(v.name).number
+        failed = result([[nr, enosys]])
+        if v.klass == "failable":
+            assert failed == base, v.name
+        else:
+            assert failed != base, v.name
+            stubbed = result([[nr, 0]])
+            assert (stubbed == base) == (v.klass == "stubbable"), v.name
+
+
+def test_minimize_true_via_the_cli(tmp_path, capsys):
+    rc = cli.main(["probe", "--minimize", "--shim", "native", "--json", "--out", str(tmp_path / "o"),
+                   "--", "/bin/true"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert set(out["required"]) <= set(out["called"])
+    assert out["blockers"] == []                           # native fails nothing
+    assert out["trials"] == 2 * (len(out["called"]) - len(out["kept"])) + 2 + (1 if out["combined"] else 0)
+
+
+def test_minimize_text_output(tmp_path, capsys):
+    rc = cli.main(["probe", "--minimize", "--shim", "native", "--out", str(tmp_path / "o"), "--", "/bin/true"])
+    text = capsys.readouterr().out
+    assert rc == 0 and "required (" in text and "blockers under native: none" in text
+
+
+def test_unreproducible_command_is_refused(tmp_path, capsys):
+    rc = cli.main(["probe", "--minimize", "--compare-output", "--shim", "native", "--out", str(tmp_path / "o"),
+                   "--", "sh", "-c", "echo $$"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "not reproducible" in err
+
+
+def test_minimize_options_are_checked(capsys):
+    assert cli.main(["probe", "--minimize", "--jobs", "0", "--shim", "native", "--", "/bin/true"]) == 2
+    assert "--jobs" in capsys.readouterr().err
+    assert cli.main(["probe", "--timeout", "0", "--shim", "native", "--", "/bin/true"]) == 2
+    assert "--timeout" in capsys.readouterr().err
