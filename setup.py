@@ -1,5 +1,10 @@
 # SPDX-License-Identifier: MIT
-# All metadata lives in pyproject.toml; cffi_modules is a setup() keyword only.
-from setuptools import setup
+# All metadata lives in pyproject.toml; cffi_modules is a setup() keyword only,
+# and the package list is computed here so no subpackage is ever left out.
+from setuptools import find_packages, setup
 
-setup(cffi_modules=["src/shimsim/_build.py:ffibuilder"])
+setup(
+    package_dir={"": "src", "shimsim._tables": "tables"},
+    packages=find_packages("src", exclude=["shimsim._tables*"]) + ["shimsim._tables"],
+    cffi_modules=["src/shimsim/_build.py:ffibuilder"],
+)
