@@ -259,3 +259,17 @@ def test_recording_without_the_command_exec_is_an_error(tmp_path):
                  '100 exit_group(125) = ?\n100 +++ exited with 125 +++\n', encoding="utf-8")
     with pytest.raises(Exception, match="never executed"):
         _rec.load(p, "linux-x86_64")
+
+
+def test_failing_execve_spares_only_the_wrappers_own_exec(tmp_path):
+    """The shim fails execve: the command itself still starts (the filter spares
+    the wrapper's exec by its path buffer), but the command's own execs fail."""
+    spec = write_shim(tmp_path, "no-execve", 'execve = { do = "fail", errno = "EACCES" }\n')
+    r = check.probe(spec, ["sh", "-c", "/bin/true && echo after"], compare_output=True,
+                    out_dir=str(tmp_path / "out"))
+    assert r.rec_filtered.start.name == "execve"          # sh started under the filter
+    assert r.normal.output() == b"after\n" and r.filtered.output() == b""
+    assert r.predicted == "breaks" and r.observed == "breaks" and r.agree
+    part = r.parting()
+    assert part.syscall == "execve" and "EACCES" in line_of(part.filtered.file, part.filtered.line)
+    assert part.process == (0,)                           # in sh's child, not in sh
