@@ -200,6 +200,18 @@ def test_flag_translation_by_name(data: st.DataObject) -> None:
     assert set(fb.decode(fb.encode(names))) - {"O_RDONLY"} == set(picked)
 
 
+def test_translate_by_name() -> None:
+    lx, fb = tables.load_abi("linux-x86_64"), tables.load_abi("freebsd-amd64")
+    t = lx.family("open_flags").translate(0x80241, fb.family("open_flags"))
+    assert t.exact and t.value == 0x1 | 0x200 | 0x400 | 0x100000
+    t = lx.family("open_flags").translate(0x40000 | 0x80000000, fb.family("open_flags"))
+    assert t.unsupported == ("O_NOATIME",) and t.unknown == 0x80000000 and not t.exact
+    assert lx.errno.translate(11, fb.errno).value == 35
+    assert lx.family("wait.idtype").translate(1, fb.family("wait.idtype")).value == 0  # P_PID
+    with pytest.raises(ValueError):
+        lx.errno.translate(1, fb.signals)
+
+
 @pytest.mark.parametrize("abi", ABIS)
 def test_translatable_families_are_complete(abi: str) -> None:
     a = tables.load_abi(abi)

@@ -173,6 +173,19 @@ class Member:
     line: int
 
 
+@dataclass(frozen=True)
+class Translation:
+    """Result of Family.translate: the value on the other OS, names it lacks, bits nobody named."""
+
+    value: int
+    unsupported: tuple[str, ...]
+    unknown: int
+
+    @property
+    def exact(self) -> bool:
+        return not self.unsupported and not self.unknown
+
+
 @dataclass
 class Field:
     """A multi-bit field inside a flag set, decoded as one enum value (O_ACCMODE, S_IFMT)."""
@@ -280,6 +293,26 @@ class Family:
                 raise ValueError(f"{n} is not supported on {self.os}")
             out |= v
         return out
+
+    def translate(self, value: int, other: Family) -> Translation:
+        """VALUE on this OS expressed on OTHER's OS by member name (the Qiling-style walk).
+
+        Names the other OS declares unsupported and bits no name explains are reported, not
+        dropped silently: a caller decides whether that makes the translation lossy.
+        """
+        if self.name != other.name:
+            raise ValueError(f"cannot translate {self.name} into {other.name}")
+        names, rest = self.decode_parts(value)
+        out, lost = 0, []
+        for n in names:
+            v = other.members.get(n)
+            if v is None:
+                lost.append(n)
+            else:
+                out |= v
+        if self.kind == "enum" and (lost or rest):
+            out = 0
+        return Translation(out, tuple(lost), rest)
 
     def to_json(self, abi: str) -> dict:
         return {
