@@ -115,6 +115,18 @@ def test_const_decode_and_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert rc == 2 and "--decode expects an integer" in err
 
 
+def test_const_translate(capsys: pytest.CaptureFixture[str]) -> None:
+    obj = run_json(capsys, "abi", "const", "linux-x86_64", "open_flags", "--decode", "0xc0241",
+                   "--to", "freebsd-amd64")
+    assert obj["to"] == {"abi": "freebsd-amd64", "value": 0x100601, "unsupported": ["O_NOATIME"],
+                         "unknown": 0, "exact": False}
+    rc, out, _ = run(capsys, "abi", "const", "linux-x86_64", "errno", "--decode", "11", "--to",
+                     "freebsd-amd64")
+    assert rc == 0 and out.strip() == "EAGAIN  ->  freebsd-amd64: 35"
+    rc, _, err = run(capsys, "abi", "const", "linux-x86_64", "errno", "--to", "freebsd-amd64")
+    assert rc == 2 and "--to needs --decode" in err
+
+
 def test_diff_syscalls(capsys: pytest.CaptureFixture[str]) -> None:
     obj = run_json(capsys, "abi", "diff", "linux-x86_64", "linux-aarch64")
     assert obj["a"] == "linux-x86_64" and obj["b"] == "linux-aarch64"

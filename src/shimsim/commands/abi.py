@@ -51,12 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                      epilog="examples:\n  shimsim abi const linux-x86_64 errno EAGAIN\n"
                             "  shimsim abi const freebsd-amd64 open_flags --json\n"
                             "  shimsim abi const linux-x86_64 open_flags --decode 0x80241\n"
+                            "  shimsim abi const linux-x86_64 open_flags --decode 0x80241 --to freebsd-amd64\n"
                             "  shimsim abi const darwin-x86_64 list     (families of that ABI)",
                      formatter_class=formatter())
     q.add_argument("abi", metavar="ABI")
     q.add_argument("family", metavar="FAMILY", help="family name, or 'list' to list families")
     q.add_argument("name", metavar="NAME", nargs="?", help="one constant")
     q.add_argument("--decode", metavar="VALUE", help="decode an integer into member names")
+    q.add_argument("--to", metavar="ABI_B",
+                   help="with --decode: translate the value to ABI_B by member name")
     add_json(q)
     q.set_defaults(func=cmd_const)
 
@@ -193,15 +196,29 @@ def cmd_const(args: argparse.Namespace) -> int:
                            r["doc"] if len(r["doc"]) < 70 else r["doc"][:67] + "..."] for r in rows])
         return 0
     fam = abi.family(args.family)
+    if args.to is not None and args.decode is None:
+        raise ShimsimError("--to needs --decode VALUE")
     if args.decode is not None:
         v = _parse_value(args.decode)
         names, rest = fam.decode_parts(v)
-        obj = {"abi": abi.name, "family": fam.name, "value": v, "names": names,
-               "unknown": rest}
+        obj: dict = {"abi": abi.name, "family": fam.name, "value": v, "names": names,
+                     "unknown": rest}
+        text = "|".join(fam.decode(v))
+        if args.to is not None:
+            other = tables.load_abi(args.to)
+            t = fam.translate(v, other.family(fam.name))
+            obj["to"] = {"abi": other.name, "value": t.value, "unsupported": list(t.unsupported),
+                         "unknown": t.unknown, "exact": t.exact}
+            kind = fam.kind if fam.kind != "set" else "flags"
+            text += f"  ->  {other.name}: {_fmt_value(t.value, kind)}"
+            if t.unsupported:
+                text += f"  (unsupported there: {', '.join(t.unsupported)})"
+            if t.unknown:
+                text += f"  (unknown bits {hex(t.unknown)})"
         if args.json:
             print_json(obj)
         else:
-            print("|".join(fam.decode(v)))
+            print(text)
         return 0
     if args.name is not None:
         m = fam.member(args.name)
