@@ -252,6 +252,8 @@ DROP = [
     # illumos "old" ioctl request names caught by an O_ prefix scan
     ("open_flags", re.compile(r"^O_SIOC\w+$"), "ioctl request, not an open flag"),
 ]
+# Values that are ints in use but written unsigned in the header: (os, name) -> (value, note).
+SIGNED = {("illumos", "AT_FDCWD"): (-3041965, "0xffd19553 in the header; passed as an int fd")}
 # Roles the facts did not record: (os, name) -> role.
 ROLES = {("linux", "SIGUNUSED"): "alias:SIGSYS", ("linux", "EDEADLOCK"): "alias:EDEADLK"}
 
@@ -474,6 +476,9 @@ def import_consts(fams: dict[str, dict], csrcs: dict[str, dict[str, str]]) -> No
                     elif "golang/sys" in text:
                         used_src[os_][file].add("golang/sys")
                     role = ROLES.get((os_, name)) or role_of(name, text, v)
+                    if (os_, name) in SIGNED:
+                        v, extra = SIGNED[(os_, name)]
+                        text = f"{text}; {extra}" if text else extra
                     rows[os_][file].append([fam, name, v, role, text])
     add_linux_extras(rows)
     extra_src: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
