@@ -179,3 +179,22 @@ def test_module_entry_point_plain_when_piped() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("EAGAIN = 11")
     assert "\x1b[" not in proc.stdout  # no terminal escapes when piped
+
+
+def test_check(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    obj = run_json(capsys, "abi", "check")
+    assert obj["ok"] is True and obj["abis"] == 9 and obj["signatures"] > 1500
+    rc, out, _ = run(capsys, "abi", "check")
+    assert rc == 0 and ": ok: 9 ABIs" in out
+    # a broken copy names the file and line, exit 2
+    import shutil
+    from shimsim.tables import Tables
+    root = tmp_path / "tables"
+    shutil.copytree(Tables().root, root, ignore=shutil.ignore_patterns("shims", "fallbacks*", "*.py"))
+    p = root / "syscalls" / "linux-x86_64.csv"
+    p.write_text(p.read_text().replace("\n1,write,", "\n0,write,"))
+    rc, out, err = run(capsys, "abi", "check", "--root", str(root))
+    assert rc == 2 and out == ""
+    assert "syscalls/linux-x86_64.csv:" in err and "duplicate number 0" in err
+    rc, _, err = run(capsys, "abi", "check", "--root", str(tmp_path))
+    assert rc == 2 and "not a table directory" in err

@@ -22,6 +22,7 @@ EPILOG = """examples:
   shimsim abi const linux-x86_64 mmap.prot --decode 0x7
   shimsim abi diff linux-x86_64 linux-aarch64
   shimsim abi diff linux-x86_64 freebsd-amd64 --family open_flags --json
+  shimsim abi check
 """
 
 
@@ -62,6 +63,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --decode: translate the value to ABI_B by member name")
     add_json(q)
     q.set_defaults(func=cmd_const)
+
+    q = s.add_parser("check", help="validate every table (all ABIs, families, signatures)",
+                     epilog="examples:\n  shimsim abi check\n  shimsim abi check --root ./tables --json",
+                     formatter_class=formatter())
+    q.add_argument("--root", metavar="DIR", help="a table directory to check instead of the installed one")
+    add_json(q)
+    q.set_defaults(func=cmd_check)
 
     q = s.add_parser("diff", help="syscalls or constants that differ between two ABIs",
                      epilog="examples:\n  shimsim abi diff linux-x86_64 linux-i386\n"
@@ -260,6 +268,26 @@ def _kind_of(abi: tables.ABI, fam: tables.Family, name: str) -> str:
         if name in abi.family(g).members:
             return abi.family(g).kind
     return "enum"
+
+
+# --------------------------------------------------------------------------- check
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Load everything strictly; the first problem is an InputError naming file:line (exit 2)."""
+    import pathlib
+
+    root = pathlib.Path(args.root) if args.root else None
+    if root is not None and not (root / "abis.toml").is_file():
+        raise ShimsimError(f"{root}: not a table directory (no abis.toml)")
+    t = tables.Tables(root)
+    counts = t.validate_all()
+    if args.json:
+        print_json({"root": str(t.root), "ok": True, **counts})
+    else:
+        print(f"{t.root}: ok: {counts['abis']} ABIs, {counts['syscalls']} syscall slots, "
+              f"{counts['signatures']} with signatures, {counts['families']} families, "
+              f"{counts['constants']} constants")
+    return 0
 
 
 # --------------------------------------------------------------------------- diff
