@@ -152,6 +152,15 @@ def test_values_read_from_upstream_headers() -> None:
     assert tables.load_abi("netbsd-amd64").family("socket.scm").value("SCM_TIMESTAMP") == 8
 
 
+def test_kqueue_notes() -> None:
+    for abi in ("freebsd-amd64", "netbsd-amd64", "openbsd-amd64", "darwin-x86_64"):
+        a = tables.load_abi(abi)
+        assert a.family("kqueue.note_vnode").decode(0x22) == ["NOTE_WRITE", "NOTE_RENAME"]
+        assert a.family("kqueue.note_proc").value("NOTE_EXIT") == 0x80000000
+    assert tables.load_abi("openbsd-amd64").family("kqueue.note_vnode").value("NOTE_TRUNCATE") == 0x80
+    assert tables.load_abi("freebsd-amd64").family("kqueue.note_vnode").value("NOTE_TRUNCATE") is None
+
+
 def test_arch_overrides() -> None:
     x86, arm = tables.load_abi("linux-x86_64"), tables.load_abi("linux-aarch64")
     expect = {"O_DIRECTORY": (0x10000, 0x4000), "O_NOFOLLOW": (0x20000, 0x8000),

@@ -283,6 +283,29 @@ UPSTREAM_EXTRA: dict[tuple[str, str, str], tuple[str, list[tuple]]] = {
             ("EBADTYPE", 527, "NFS: type not supported by server"),
             ("EJUKEBOX", 528, "NFS: request will not complete before timeout"),
             ("EIOCBQUEUED", 529, "iocb queued"), ("ERECALLCONFLICT", 530, "conflict with recalled state")]]),
+    # kevent fflags (NOTE_*): identical BSD heritage, Darwin and OpenBSD add a few
+    **{(os_, "kqueue", fam): (src, members) for os_, src in [
+        ("freebsd", "freebsd/freebsd-src@f097734c278c9d8c5412bc8bdd71ac4cf940152b:sys/sys/event.h"),
+        ("netbsd", "NetBSD/src@a591c4031a937987de922a643fb8ed178d086040:sys/sys/event.h"),
+        ("openbsd", "openbsd/src@47cb05d5f5850771937fb2bb28791bdc7becc877:sys/sys/event.h"),
+        ("darwin", "apple-oss-distributions/xnu@1031c584a5e37aff177559b9f69dbd3c8c3fd30a:bsd/sys/event.h"),
+    ] for fam, members in [
+        ("kqueue.note_read", [("NOTE_LOWAT", 1)] + ([("NOTE_EOF", 2)] if os_ == "openbsd" else [])
+         + ([("NOTE_OOB", 2)] if os_ == "darwin" else [])),
+        ("kqueue.note_vnode", [("NOTE_DELETE", 1), ("NOTE_WRITE", 2), ("NOTE_EXTEND", 4),
+                               ("NOTE_ATTRIB", 8), ("NOTE_LINK", 0x10), ("NOTE_RENAME", 0x20),
+                               ("NOTE_REVOKE", 0x40)]
+         + ([("NOTE_TRUNCATE", 0x80)] if os_ == "openbsd" else [])
+         + ([("NOTE_NONE", 0x80), ("NOTE_FUNLOCK", 0x100), ("NOTE_LEASE_DOWNGRADE", 0x200),
+             ("NOTE_LEASE_RELEASE", 0x400)] if os_ == "darwin" else [])),
+        ("kqueue.note_proc", [("NOTE_EXIT", 0x80000000), ("NOTE_FORK", 0x40000000),
+                              ("NOTE_EXEC", 0x20000000), ("NOTE_TRACK", 1), ("NOTE_TRACKERR", 2),
+                              ("NOTE_CHILD", 4), ("NOTE_PDATAMASK", 0xFFFFF, "helper")]
+         + ([("NOTE_PCTRLMASK", 0xF0000000, "helper")] if os_ != "darwin" else
+            [("NOTE_PCTRLMASK", 0xFFF00000, "helper", "~NOTE_PDATAMASK"),
+             ("NOTE_REAP", 0x10000000, "", "deprecated"), ("NOTE_SIGNAL", 0x08000000),
+             ("NOTE_EXITSTATUS", 0x04000000), ("NOTE_EXIT_DETAIL", 0x02000000)])),
+    ]},
     ("freebsd", "socket", "socket.shut"): (
         "freebsd/freebsd-src@e87a6b5d6805bf9f3f9faf53db0ba96345ef0f77:sys/sys/socket.h",
         [("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)]),
