@@ -3,53 +3,119 @@
  * the ones of src/shimsim/replay.py (the reference), line for line. */
 #include <string.h>
 #include "replay.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------ arguments */
 
-int ss_arg_span(const char *s, size_t len, unsigned idx, size_t *start, size_t *end)
+/* Characters the argument scanner must look at; everything else is skipped
+ * in a tight loop. */
+static const uint8_t special[256] = {
+    ['"'] = 1, ['/'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1,
+    ['<'] = 1, [','] = 1,
+};
+
+/* First index >= i holding a special character (len if none); 16 bytes at
+ * a time where SSE2 is available, the same answer either way. */
+static size_t skip_plain(const char *s, size_t i, size_t len)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), sl = _mm_set1_epi8('/'), lp = _mm_set1_epi8('('),
+                  lb = _mm_set1_epi8('['), lc = _mm_set1_epi8('{'), rp = _mm_set1_epi8(')'),
+                  rb = _mm_set1_epi8(']'), rc = _mm_set1_epi8('}'), lt = _mm_set1_epi8('<'),
+                  cm = _mm_set1_epi8(',');
+    while (i + 16 <= len) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, sl)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, lp), _mm_cmpeq_epi8(v, lb))),
+            _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lc), _mm_cmpeq_epi8(v, rp)),
+                                      _mm_or_si128(_mm_cmpeq_epi8(v, rb), _mm_cmpeq_epi8(v, rc))),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, cm))));
+        int bits = _mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz((unsigned)bits);
+        i += 16;
+    }
+#endif
+    while (i < len && !special[(uint8_t)s[i]])
+        i++;
+    return i;
+}
+
+/* Spans of arguments 0..maxidx in one pass; returns how many were found. */
+static unsigned arg_spans(const char *s, size_t len, unsigned maxidx, size_t *starts, size_t *ends)
 {
     size_t i = 0, st = 0;
     unsigned cur = 0;
     int depth = 0;
     while (i < len) {
+        i = skip_plain(s, i, len);
+        if (i >= len)
+            break;
         char c = s[i];
         if (c == '"') {
-            i++;
-            while (i < len && s[i] != '"') {
-                if (s[i] == '\\')
+            /* to the closing quote: the next '"' not escaped by an odd run of
+             * backslashes (the same as skipping each escaped character) */
+            size_t open = i + 1;
+            i = open;
+            for (;;) {
+                const char *q = i < len ? memchr(s + i, '"', len - i) : NULL;
+                if (!q) {
+                    i = len;
+                    break;
+                }
+                size_t j = (size_t)(q - s), k = j;
+                while (k > open && s[k - 1] == '\\')
+                    k--;
+                i = j;
+                if (((j - k) & 1) == 0)
+                    break;
+                i = j + 1;
+            }
+        } else if (c == '/') {
+            if (i + 1 < len && s[i + 1] == '*') {
+                i += 2;
+                while (i + 1 < len && !(s[i] == '*' && s[i + 1] == '/'))
                     i++;
                 i++;
             }
-        } else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-            i += 2;
-            while (i + 1 < len && !(s[i] == '*' && s[i + 1] == '/'))
-                i++;
-            i++;
         } else if (c == '(' || c == '[' || c == '{') {
             depth++;
         } else if (c == ')' || c == ']' || c == '}') {
             if (depth > 0)
                 depth--;
-        } else if (c == '<' && i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') {
-            while (i < len && s[i] != '>')   /* -y decoration: 3</path> */
-                i++;
-        } else if (c == ',' && depth == 0) {
-            if (cur == idx) {
-                *start = st;
-                *end = i;
-                return 1;
-            }
+        } else if (c == '<') {
+            if (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
+                while (i < len && s[i] != '>')   /* -y decoration: 3</path> */
+                    i++;
+        } else if (depth == 0) {  /* ',' */
+            starts[cur] = st;
+            ends[cur] = i;
+            if (cur == maxidx)
+                return cur + 1;
             cur++;
             st = i + 1;
         }
         i++;
     }
-    if (cur == idx) {
-        *start = st;
-        *end = len;
-        return 1;
-    }
-    return 0;
+    starts[cur] = st;
+    ends[cur] = len;
+    return cur + 1;
+}
+
+int ss_arg_span(const char *s, size_t len, unsigned idx, size_t *start, size_t *end)
+{
+    size_t a[8], b[8];
+    if (idx > 7)
+        return 0;
+    unsigned n = arg_spans(s, len, idx, a, b);
+    if (idx >= n)
+        return 0;
+    *start = a[idx];
+    *end = b[idx];
+    return 1;
 }
 
 /* ------------------------------------------------------------ flags */
@@ -176,6 +242,18 @@ int ss_flag_decode(const ss_fmap *fm, const char *s, size_t len,
     while (len > 0 && is_space(s[0])) { s++; len--; }
     if (len == 0 || s[0] == '[' || s[0] == '"' || s[0] == '{' || s[0] == '\'')
         return 0;
+    if (!memchr(s, '/', len)) {
+        /* no comment: tokens are decoded in place */
+        size_t st = 0;
+        for (i = 0; i <= len; i++) {
+            if (i == len || s[i] == '|') {
+                if (i - st >= sizeof tok || !decode_token(fm, s + st, i - st, hval, unsup, dropped))
+                    ok = 0;
+                st = i + 1;
+            }
+        }
+        return ok;
+    }
     for (;;) {
         if (i >= len || s[i] == '|') {
             if (tn >= sizeof tok || !decode_token(fm, tok, tn, hval, unsup, dropped))
@@ -198,6 +276,38 @@ int ss_flag_decode(const ss_fmap *fm, const char *s, size_t len,
         tn++;
         i++;
     }
+    return ok;
+}
+
+/* ss_flag_decode through the shim's memo (same results, fewer lookups). */
+static int flag_decode_cached(const ss_shim *sh, uint16_t fmap, const char *s, size_t len,
+                              uint64_t *hval, uint64_t *unsup, int *dropped)
+{
+    if (sh->cache == NULL || len > SS_FCACHE_TEXT)
+        return ss_flag_decode(&sh->fmaps[fmap], s, len, hval, unsup, dropped);
+    uint64_t head = 0, tail = 0;
+    memcpy(&head, s, len < 8 ? len : 8);
+    if (len > 8)
+        memcpy(&tail, s + len - 8, 8);
+    uint64_t x = (head * 0x9E3779B97F4A7C15ull) ^ (tail * 0xC2B2AE3D27D4EB4Full) ^
+                 ((uint64_t)len << 48) ^ ((uint64_t)fmap << 32);
+    uint32_t key = (uint32_t)(x ^ (x >> 29));
+    ss_fcache *c = &sh->cache[key & sh->cache_mask];
+    if ((c->state & 1) && c->key == key && c->fmap == fmap && c->len == len &&
+        memcmp(c->text, s, len) == 0) {
+        *hval = c->hval;
+        *unsup = c->unsup;
+        *dropped = (c->state & 4) != 0;
+        return (c->state & 2) != 0;
+    }
+    int ok = ss_flag_decode(&sh->fmaps[fmap], s, len, hval, unsup, dropped);
+    c->hval = *hval;
+    c->unsup = *unsup;
+    c->key = key;
+    c->fmap = fmap;
+    c->len = (uint8_t)len;
+    c->state = (uint8_t)(1 | (ok ? 2 : 0) | (*dropped ? 4 : 0));
+    memcpy(c->text, s, len);
     return ok;
 }
 
@@ -259,15 +369,18 @@ uint32_t ss_replay_batch(const ss_shim *sh, const ss_event *ev, size_t n,
                 if (cls == SS_OUT_TRANSLATED || cls == SS_OUT_PARTIAL || cls == SS_OUT_EMULATED) {
                     hnr = sh->host_nr[nr];
                     if (hnr >= 0) {
-                        uint32_t off = sh->prog_off[nr];
-                        for (uint32_t k = 0; k < sh->prog_len[nr]; k++) {
+                        uint32_t off = sh->prog_off[nr], np = sh->prog_len[nr];
+                        size_t sa[8], sb[8];
+                        unsigned nspans = 0;
+                        if (np > 0)   /* programs are sorted by argument: one scan finds all */
+                            nspans = arg_spans(e->args, e->args_len, sh->progs[off + np - 1].arg, sa, sb);
+                        for (uint32_t k = 0; k < np; k++) {
                             const ss_fprog *p = &sh->progs[off + k];
-                            size_t a, b;
                             int d = 0;
                             nflags++;
-                            if (!ss_arg_span(e->args, e->args_len, p->arg, &a, &b) ||
-                                !ss_flag_decode(&sh->fmaps[p->fmap], e->args + a, b - a,
-                                                &hflags[k], &unsup[k], &d))
+                            if (p->arg >= nspans ||
+                                !flag_decode_cached(sh, p->fmap, e->args + sa[p->arg], sb[p->arg] - sa[p->arg],
+                                                    &hflags[k], &unsup[k], &d))
                                 undecoded = 1;
                             if (d && !dropped) {
                                 div_arg = p->arg;

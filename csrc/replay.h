@@ -70,6 +70,20 @@ typedef struct {
     uint16_t fmap;        /* index into ss_shim.fmaps */
 } ss_fprog;
 
+/* Memo of flag decodings: the result is a pure function of (family, text),
+ * and flag texts repeat (O_RDONLY|O_CLOEXEC ...), so decoded results are kept
+ * in a small direct-mapped table owned by the packed shim. */
+#define SS_FCACHE_TEXT 46
+typedef struct {
+    uint64_t hval;
+    uint64_t unsup;
+    uint32_t key;
+    uint16_t fmap;
+    uint8_t  len;
+    uint8_t  state;       /* 0 empty; bit 1 valid, 2 decoded, 4 dropped */
+    char     text[SS_FCACHE_TEXT];
+} ss_fcache;
+
 typedef struct {
     int32_t nsys;                 /* guest numbers 0 .. nsys-1 */
     int32_t nerr;                 /* errno_rt entries */
@@ -87,6 +101,9 @@ typedef struct {
     const ss_fmap  *fmaps;
     const int32_t  *errno_rt;     /* guest errno after the host round trip */
     const int32_t  *sig_rt;       /* guest signal after the host round trip, -1 lost */
+    ss_fcache      *cache;        /* NULL: no memo */
+    uint32_t        cache_mask;   /* entries - 1 (a power of two) */
+    uint32_t        pad2;
 } ss_shim;
 
 /* Per-event result (optional output, for reports and differential tests). */

@@ -33,6 +33,7 @@ MAXF = 4
 TOKEN_MAX = 128          # flag tokens this long or longer are not decoded (C buffer size)
 DIVS_CAP = 4096          # divergence records kept per batch (all are counted)
 LIST_CAP = 1000          # divergences listed in a report (all are counted)
+FCACHE_ENTRIES = 4096    # flag-decoding memo of a packed shim (C only; results are identical)
 SIGNAL_KINDS = (model.SIGNAL, model.KILLED, model.STOPPED)
 
 
@@ -340,6 +341,10 @@ def pack_shim(cs: CompiledShim):
     sh.fmaps = fmaps
     sh.errno_rt = arr("int32_t", cs.errno_rt)
     sh.sig_rt = arr("int32_t", cs.sig_rt)
+    cache = ffi.new("ss_fcache[]", FCACHE_ENTRIES)
+    keep.append(cache)
+    sh.cache = cache
+    sh.cache_mask = FCACHE_ENTRIES - 1
     return _Packed(sh, keep)
 
 
@@ -383,10 +388,25 @@ class EventPacker:
         return self.abis.index(name)
 
     def pack(self, events: list[model.Event]):
+        """(ss_event array, count).  All text of the batch goes into one
+        contiguous buffer, as the C tokeniser's arena does, so the replay
+        reads it in order."""
         ffi = core().ffi
         n = len(events)
         arr = ffi.new("ss_event[]", max(1, n))
-        keep: list[Any] = [arr]
+        chunks: list[bytes] = []
+        offsets: list[tuple[int, int, int, int, int, int]] = []
+        pos = 0
+        for ev in events:
+            row = []
+            for text in (ev.name, ev.args, ev.errname):
+                b = text.encode() if text else b""
+                row += [pos, len(b)]
+                chunks.append(b)
+                chunks.append(b"\0")
+                pos += len(b) + 1
+            offsets.append(tuple(row))  # type: ignore[arg-type]
+        buf = ffi.new("char[]", b"".join(chunks) or b"\0")
         for i, ev in enumerate(events):
             c = arr[i]
             c.line = ev.line
@@ -402,14 +422,14 @@ class EventPacker:
             c.abi = self._abi_index(ev.abi)
             c.ts = ev.ts or 0.0
             c.dur = ev.dur or 0.0
-            for attr, lattr, text in (("name", "name_len", ev.name), ("args", "args_len", ev.args),
-                                      ("errname", "errname_len", ev.errname)):
-                if text:
-                    b = ffi.new("char[]", text.encode())
-                    keep.append(b)
-                    setattr(c, attr, b)
-                    setattr(c, lattr, len(b) - 1)
-        self._keep = keep
+            no, nl, ao, al, eo, el = offsets[i]
+            if ev.name:
+                c.name, c.name_len = buf + no, nl
+            if ev.args:
+                c.args, c.args_len = buf + ao, al
+            if ev.errname:
+                c.errname, c.errname_len = buf + eo, el
+        self._keep = [arr, buf]
         return arr, n
 
 
