@@ -273,3 +273,10 @@ def test_failing_execve_spares_only_the_wrappers_own_exec(tmp_path):
     part = r.parting()
     assert part.syscall == "execve" and "EACCES" in line_of(part.filtered.file, part.filtered.line)
     assert part.process == (0,)                           # in sh's child, not in sh
+
+
+def test_output_that_changes_by_itself_is_not_counted_as_breaking(tmp_path):
+    r = check.probe("native", ["sh", "-c", "echo $$"], compare_output=True, out_dir=str(tmp_path / "out"))
+    assert r.output_reproducible() is False and r.output_differs()
+    assert r.observed == "runs" and r.agree
+    assert r.to_json()["reality"]["stdout_reproducible"] is False

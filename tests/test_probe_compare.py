@@ -72,3 +72,10 @@ def test_a_process_that_ends_early_parts_at_its_end():
     p = rec.parted_at(a, b)
     assert p is not None and p.normal.line == 3 and p.filtered.kind == model.KILLED
     assert "killed by SIGSEGV" in p.reason
+
+
+def test_lock_waits_are_noise_whatever_they_return():
+    a = recording([sc(10, 2, "futex", err="EAGAIN"), sc(10, 3, "write", 3)])
+    b = recording([sc(10, 2, "write", 3), sc(10, 3, "futex", 0)], file="f")
+    assert rec.parted_at(a, b) is None
+    assert rec.parted_at(a, b, {"futex"}) is not None

@@ -114,6 +114,8 @@ def print_probe(o: dict) -> None:
     why_o = "; ".join(real["why"]) or f"status {real['filtered']['status']} as in the normal run" + \
         (", same stdout" if real["stdout_compared"] else "")
     print(f"observed:  {o['observed']:<7} {why_o}")
+    if real["stdout_reproducible"] is False:
+        print("           (stdout differs between two normal runs: judged by exit status only)")
     print(f"agree:     {'yes' if o['agree'] else 'NO'}")
     pa = o["parted_at"]
     if pa is None:

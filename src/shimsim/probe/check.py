@@ -63,6 +63,7 @@ class ProbeResult:
     rec_filtered: _rec.Recording
     report: _replay.Report
     compare_output: bool
+    again: runner.RunResult | None = None   # a second, untraced normal run (compare_output)
 
     @property
     def predicted(self) -> str:
@@ -78,13 +79,20 @@ class ProbeResult:
     def output_differs(self) -> bool:
         return self.normal.output() != self.filtered.output()
 
+    def output_reproducible(self) -> bool | None:
+        """Whether two normal runs print the same stdout (None: not checked).  A command
+        whose output changes by itself (times, pids) cannot be judged by its output."""
+        if self.again is None:
+            return None
+        return self.again.output() == self.normal.output()
+
     def why_breaks(self) -> list[str]:
         why = []
         if self.filtered.timed_out and not self.normal.timed_out:
             why.append("the filtered run hit the timeout")
         elif self.status("normal") != self.status("filtered"):
             why.append(f"status {self.status('filtered')} where the normal run had {self.status('normal')}")
-        if self.compare_output and self.output_differs():
+        if self.compare_output and self.output_reproducible() is not False and self.output_differs():
             why.append("stdout differs")
         return why
 
@@ -121,6 +129,7 @@ class ProbeResult:
                              "recording": str(self.filtered.recording), "events": len(self.rec_filtered.events)},
                 "stdout_compared": self.compare_output,
                 "stdout_differs": self.output_differs(),
+                "stdout_reproducible": self.output_reproducible(),
                 "why": self.why_breaks(),
             },
             "filter": {
@@ -141,7 +150,9 @@ def probe(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_output:
     s = setup(shim_name, cmd, out_dir)
     normal = runner.run("normal", s.workdir, s.exe, s.cmd, [], s.execve_nr, timeout, s.strace)
     filtered = runner.run("filtered", s.workdir, s.exe, s.cmd, s.plan.pairs(), s.execve_nr, timeout, s.strace)
+    again = runner.run("normal-again", s.workdir, s.exe, s.cmd, [], s.execve_nr, timeout, None) \
+        if compare_output else None
     rn = _rec.load(normal.recording, s.abi, eng)  # type: ignore[arg-type]
     rf = _rec.load(filtered.recording, s.abi, eng)  # type: ignore[arg-type]
     report = _replay.replay_events(s.cs, rn.events, eng)
-    return ProbeResult(s, normal, filtered, rn, rf, report, compare_output)
+    return ProbeResult(s, normal, filtered, rn, rf, report, compare_output, again)

@@ -19,12 +19,14 @@ from shimsim import model, trace
 from shimsim.errors import ShimsimError
 
 FORK_CALLS = {"clone", "clone3", "fork", "vfork"}
-# Calls whose number and order differ between two correct runs of the same
-# program: the allocator's mappings (heap layout differs under ASLR), lock
-# waits and clock reads (timing).  Successful ones are left out of the
-# step-by-step comparison unless the filter touches the call.
-NOISE = {"mmap", "munmap", "mremap", "brk", "madvise", "futex", "sched_yield",
-         "clock_gettime", "gettimeofday", "time", "clock_nanosleep", "nanosleep"}
+# Calls whose number, order and results differ between two correct runs of
+# the same program, left out of the step-by-step comparison unless the filter
+# touches the call: the allocator's mappings (heap layout differs under ASLR;
+# successful calls only) and clock reads; lock waits and sleeps whatever they
+# return (a futex wait meets EAGAIN or not depending on who ran first, a
+# sleep may end with EINTR).
+NOISE = {"mmap", "munmap", "mremap", "brk", "madvise", "clock_gettime", "gettimeofday", "time"}
+NOISE_ANY_RESULT = {"futex", "sched_yield", "clock_nanosleep", "nanosleep"}
 NOISE_SIGNALS = {"SIGCHLD"}   # delivery time relative to the parent's calls varies
 
 
@@ -155,8 +157,9 @@ class Parting:
 def is_noise(ev: model.Event, touched: set[str]) -> bool:
     if ev.kind == model.SIGNAL:
         return ev.name in NOISE_SIGNALS
-    return (ev.kind == model.SYSCALL and ev.name in NOISE and ev.name not in touched
-            and ev.rec == model.SUCCESS)
+    if ev.kind != model.SYSCALL or ev.name in touched:
+        return False
+    return ev.name in NOISE_ANY_RESULT or (ev.name in NOISE and ev.rec == model.SUCCESS)
 
 
 def parted_at(normal: Recording, filtered: Recording, touched: set[str] | frozenset = frozenset()) -> Parting | None:
