@@ -3,285 +3,21 @@
  * reference src/shimsim/trace/strace.py; keep the two in step (the
  * differential test compares them event by event). */
 #include "tokenise.h"
+#include "tok_scan.h"
+#include "tok_store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* ------------------------------------------------------------------ memory */
-
-#define ARENA_CHUNK (1u << 20)
 #define MAX_PARTIAL (1u << 20)
-
-typedef struct arena_chunk {
-    struct arena_chunk *next;
-    size_t cap, used;
-    char data[];
-} arena_chunk;
-
-typedef struct {
-    arena_chunk *head;   /* current chunk first */
-} arena;
-
-static char *arena_alloc(arena *a, size_t n)
-{
-    arena_chunk *c = a->head;
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-        c = malloc(sizeof(arena_chunk) + cap);
-        if (!c)
-            return NULL;
-        c->cap = cap;
-        c->used = 0;
-        c->next = a->head;
-        a->head = c;
-    }
-    char *p = c->data + c->used;
-    c->used += n;
-    return p;
-}
-
-/* Keep one chunk for reuse, free the rest. */
-static void arena_reset(arena *a)
-{
-    arena_chunk *c = a->head;
-    if (!c)
-        return;
-    arena_chunk *n = c->next;
-    while (n) {
-        arena_chunk *x = n->next;
-        free(n);
-        n = x;
-    }
-    c->next = NULL;
-    c->used = 0;
-}
-
-static void arena_free(arena *a)
-{
-    arena_chunk *c = a->head;
-    while (c) {
-        arena_chunk *x = c->next;
-        free(c);
-        c = x;
-    }
-    a->head = NULL;
-}
-
-/* ------------------------------------------------------------ name tables */
-
-typedef struct {
-    char *name;
-    uint32_t len;
-    int32_t val[SS_TOK_MAX_ABI];
-    uint64_t calls, errors;   /* syscall table only */
-} name_entry;
-
-typedef struct {
-    name_entry *ent;     /* dense, in insertion order */
-    uint32_t n, cap;
-    uint32_t *slot;      /* open addressing: index+1, 0 = empty */
-    uint32_t nslot;      /* power of two */
-} name_table;
-
-static uint64_t hash_bytes(const char *s, uint32_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (uint32_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h ^ (h >> 29);
-}
-
-static name_entry *nt_find(const name_table *t, const char *s, uint32_t n)
-{
-    if (!t->nslot)
-        return NULL;
-    uint32_t mask = t->nslot - 1;
-    for (uint32_t i = (uint32_t)hash_bytes(s, n) & mask;; i = (i + 1) & mask) {
-        uint32_t k = t->slot[i];
-        if (!k)
-            return NULL;
-        name_entry *e = &t->ent[k - 1];
-        if (e->len == n && memcmp(e->name, s, n) == 0)
-            return e;
-    }
-}
-
-static int nt_grow(name_table *t)
-{
-    uint32_t ns = t->nslot ? t->nslot * 2 : 1024;
-    uint32_t *slot = calloc(ns, sizeof *slot);
-    if (!slot)
-        return -1;
-    for (uint32_t k = 0; k < t->n; k++) {
-        uint32_t i = (uint32_t)hash_bytes(t->ent[k].name, t->ent[k].len) & (ns - 1);
-        while (slot[i])
-            i = (i + 1) & (ns - 1);
-        slot[i] = k + 1;
-    }
-    free(t->slot);
-    t->slot = slot;
-    t->nslot = ns;
-    return 0;
-}
-
-static name_entry *nt_insert(name_table *t, const char *s, uint32_t n)
-{
-    name_entry *e = nt_find(t, s, n);
-    if (e)
-        return e;
-    if ((t->n + 1) * 2 > t->nslot && nt_grow(t) < 0)
-        return NULL;
-    if (t->n == t->cap) {
-        uint32_t nc = t->cap ? t->cap * 2 : 512;
-        name_entry *ne = realloc(t->ent, nc * sizeof *ne);
-        if (!ne)
-            return NULL;
-        t->ent = ne;
-        t->cap = nc;
-    }
-    char *copy = malloc(n + 1);
-    if (!copy)
-        return NULL;
-    memcpy(copy, s, n);
-    copy[n] = 0;
-    e = &t->ent[t->n];
-    e->name = copy;
-    e->len = n;
-    for (int a = 0; a < SS_TOK_MAX_ABI; a++)
-        e->val[a] = -1;
-    e->calls = e->errors = 0;
-    uint32_t mask = t->nslot - 1;
-    uint32_t i = (uint32_t)hash_bytes(s, n) & mask;
-    while (t->slot[i])
-        i = (i + 1) & mask;
-    t->slot[i] = ++t->n;
-    return e;
-}
-
-static void nt_free(name_table *t)
-{
-    for (uint32_t k = 0; k < t->n; k++)
-        free(t->ent[k].name);
-    free(t->ent);
-    free(t->slot);
-    memset(t, 0, sizeof *t);
-}
-
-/* --------------------------------------------------------------- per pid */
-
-typedef struct {
-    int32_t pid;
-    uint8_t used, seen, has_pending, abi;
-    /* pending <unfinished ...> call */
-    char *name;
-    uint32_t name_len, name_cap;
-    char *args;
-    uint32_t args_len, args_cap;
-    uint32_t line;
-    uint16_t file_id;
-    uint32_t flags;
-    uint8_t pabi;
-    int32_t owner;        /* pid of the pending call (differs from pid after adoption) */
-    double ts;
-} pidrec;
-
-typedef struct {
-    pidrec *rec;
-    uint32_t n, nslot;
-} pid_table;
-
-static uint32_t hash_pid(int32_t p)
-{
-    uint32_t x = (uint32_t)p * 2654435761u;
-    return x ^ (x >> 16);
-}
-
-static pidrec *pt_get(pid_table *t, int32_t pid, int create)
-{
-    if (t->nslot) {
-        uint32_t mask = t->nslot - 1;
-        for (uint32_t i = hash_pid(pid) & mask;; i = (i + 1) & mask) {
-            pidrec *r = &t->rec[i];
-            if (!r->used)
-                break;
-            if (r->pid == pid)
-                return r;
-        }
-    }
-    if (!create)
-        return NULL;
-    if ((t->n + 1) * 2 > t->nslot) {
-        uint32_t ns = t->nslot ? t->nslot * 2 : 256;
-        pidrec *nr = calloc(ns, sizeof *nr);
-        if (!nr)
-            return NULL;
-        for (uint32_t k = 0; k < t->nslot; k++) {
-            if (!t->rec[k].used)
-                continue;
-            uint32_t i = hash_pid(t->rec[k].pid) & (ns - 1);
-            while (nr[i].used)
-                i = (i + 1) & (ns - 1);
-            nr[i] = t->rec[k];
-        }
-        free(t->rec);
-        t->rec = nr;
-        t->nslot = ns;
-    }
-    uint32_t mask = t->nslot - 1;
-    uint32_t i = hash_pid(pid) & mask;
-    while (t->rec[i].used)
-        i = (i + 1) & mask;
-    pidrec *r = &t->rec[i];
-    memset(r, 0, sizeof *r);
-    r->used = 1;
-    r->pid = pid;
-    t->n++;
-    return r;
-}
-
-static int buf_set(char **buf, uint32_t *len, uint32_t *cap, const char *s, size_t n)
-{
-    if (n + 1 > *cap) {
-        uint32_t nc = *cap ? *cap : 64;
-        while (nc < n + 1)
-            nc *= 2;
-        char *nb = realloc(*buf, nc);
-        if (!nb)
-            return -1;
-        *buf = nb;
-        *cap = nc;
-    }
-    memcpy(*buf, s, n);
-    *len = (uint32_t)n;
-    return 0;
-}
-
-static int buf_append(char **buf, uint32_t *len, uint32_t *cap, const char *s, size_t n)
-{
-    if (*len + n + 1 > *cap) {
-        uint32_t nc = *cap ? *cap : 64;
-        while (nc < *len + n + 1)
-            nc *= 2;
-        char *nb = realloc(*buf, nc);
-        if (!nb)
-            return -1;
-        *buf = nb;
-        *cap = nc;
-    }
-    memcpy(*buf + *len, s, n);
-    *len += (uint32_t)n;
-    return 0;
-}
 
 /* ------------------------------------------------------------- tokeniser */
 
 struct ss_tok {
-    name_table tab[3];
+    ss_name_table tab[3];
     int modes[3];
-    pid_table pids;
-    arena arena;
+    ss_pid_table pids;
+    ss_arena arena;
     ss_event *ev;
     uint32_t nev, evcap;
     ss_note *notes;
@@ -318,13 +54,13 @@ void ss_tok_free(ss_tok *t)
     if (!t)
         return;
     for (int i = 0; i < 3; i++)
-        nt_free(&t->tab[i]);
+        ss_names_free(&t->tab[i]);
     for (uint32_t k = 0; k < t->pids.nslot; k++) {
         free(t->pids.rec[k].name);
         free(t->pids.rec[k].args);
     }
     free(t->pids.rec);
-    arena_free(&t->arena);
+    ss_arena_free(&t->arena);
     free(t->ev);
     free(t->notes);
     free(t->partial);
@@ -335,7 +71,7 @@ int ss_tok_add_name(ss_tok *t, int table, int abi, const char *name, uint32_t le
 {
     if (table < 0 || table > 2 || abi < 0 || abi >= SS_TOK_MAX_ABI)
         return -1;
-    name_entry *e = nt_insert(&t->tab[table], name, len);
+    ss_name_entry *e = ss_names_insert(&t->tab[table], name, len);
     if (!e)
         return -1;
     e->val[abi] = value;
@@ -361,7 +97,7 @@ int ss_tok_syscall_stat(const ss_tok *t, uint32_t i, const char **name, uint32_t
 {
     if (i >= t->tab[SS_TOK_SYSCALLS].n)
         return -1;
-    const name_entry *e = &t->tab[SS_TOK_SYSCALLS].ent[i];
+    const ss_name_entry *e = &t->tab[SS_TOK_SYSCALLS].ent[i];
     *name = e->name;
     *len = e->len;
     *calls = e->calls;
@@ -415,11 +151,11 @@ static ss_event *new_event(ss_tok *t, uint8_t kind, uint16_t file_id, uint32_t l
 }
 
 /* Stats for an event that is complete (mirrors ParseStats.add_event). */
-static void count_event(ss_tok *t, ss_event *e, name_entry *ne)
+static void count_event(ss_tok *t, ss_event *e, ss_name_entry *ne)
 {
     t->counts.by_kind[e->kind]++;
     if (e->pid >= 0) {
-        pidrec *r = pt_get(&t->pids, e->pid, 1);
+        ss_pidrec *r = ss_pids_get(&t->pids, e->pid, 1);
         if (!r)
             t->oom = 1;
         else
@@ -429,7 +165,7 @@ static void count_event(ss_tok *t, ss_event *e, name_entry *ne)
         if ((e->rec == SS_REC_UNKNOWN || e->rec == SS_REC_UNFINISHED) && !e->errname_len)
             return;
         if (!ne)
-            ne = nt_insert(&t->tab[SS_TOK_SYSCALLS], e->name, e->name_len);
+            ne = ss_names_insert(&t->tab[SS_TOK_SYSCALLS], e->name, e->name_len);
         if (!ne) {
             t->oom = 1;
             return;
@@ -466,339 +202,8 @@ static void note(ss_tok *t, uint16_t kind, uint32_t reason, uint16_t file_id, ui
 
 static int32_t lookup(ss_tok *t, int table, int abi, const char *s, uint32_t n)
 {
-    name_entry *e = nt_find(&t->tab[table], s, n);
+    ss_name_entry *e = ss_names_find(&t->tab[table], s, n);
     return e ? e->val[abi] : -1;
-}
-
-/* --------------------------------------------------------------- scanning */
-
-typedef struct {
-    const char *s;
-    size_t n;
-} str;
-
-#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
-#define IS_NAME(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || IS_DIGIT(c) || (c) == '_')
-#define IS_HEX(c) (IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
-
-static int starts(const char *s, size_t n, size_t i, const char *lit, size_t ln)
-{
-    return i + ln <= n && memcmp(s + i, lit, ln) == 0;
-}
-#define STARTS(s, n, i, lit) starts((s), (n), (i), (lit), sizeof(lit) - 1)
-
-static size_t skip_spaces(const char *s, size_t n, size_t i)
-{
-    while (i < n && s[i] == ' ')
-        i++;
-    return i;
-}
-
-/* decimal digits: returns end, value in *v (wrapping) */
-static size_t parse_uint(const char *s, size_t n, size_t i, uint64_t *v)
-{
-    uint64_t x = 0;
-    size_t j = i;
-    while (j < n && IS_DIGIT(s[j])) {
-        x = x * 10 + (uint64_t)(s[j] - '0');
-        j++;
-    }
-    *v = x;
-    return j;
-}
-
-static const double POW10[16] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
-                                 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-
-/* digits after a dot: at most 15 count (exact in a double) */
-static size_t parse_frac(const char *s, size_t n, size_t i, double *out)
-{
-    uint64_t x = 0;
-    size_t j = i, k = 0;
-    while (j < n && IS_DIGIT(s[j])) {
-        if (k < 15) {
-            x = x * 10 + (uint64_t)(s[j] - '0');
-            k++;
-        }
-        j++;
-    }
-    *out = k ? (double)x / POW10[k] : 0.0;
-    return j;
-}
-
-enum { SC_CLOSE, SC_UNFINISHED, SC_DETACHED, SC_EOL };
-
-/* past an fd decoration '<...>' at s[i]; n+1 (> n) if unclosed */
-static size_t skip_decoration(const char *s, size_t n, size_t i)
-{
-    size_t j = i + 1;
-    int bd = 0, ad = 1; /* -yy nests: </dev/null<char 1:3>> */
-    while (j < n) {
-        char ch = s[j];
-        if (ch == '\\') {
-            j += 2;
-            continue;
-        }
-        if (ch == '[')
-            bd++;
-        else if (ch == ']') {
-            if (bd > 0)
-                bd--;
-        } else if (bd == 0 && ch == '<')
-            ad++;
-        else if (bd == 0 && ch == '>') {
-            if (--ad == 0)
-                return j + 1;
-        }
-        j++;
-    }
-    return n + 1;
-}
-
-static const char *find2(const char *s, size_t n, size_t i, char a, char b)
-{
-    /* first "ab" at or after i */
-    while (i + 1 < n) {
-        const char *p = memchr(s + i, a, n - i - 1);
-        if (!p)
-            return NULL;
-        if (p[1] == b)
-            return p;
-        i = (size_t)(p - s) + 1;
-    }
-    return NULL;
-}
-
-/* characters scan_args must look at; everything else is skipped in a tight loop */
-static const unsigned char SCAN_SPECIAL[256] = {
-    ['"'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1, ['<'] = 1, ['/'] = 1,
-};
-static const unsigned char STR_SPECIAL[256] = {['"'] = 1, ['\\'] = 1};
-
-static int scan_args(const char *s, size_t n, size_t i, size_t *end, int *trunc)
-{
-    int depth = 0;
-    *trunc = 0;
-    const unsigned char *u = (const unsigned char *)s;
-    while (i < n) {
-        while (i < n && !SCAN_SPECIAL[u[i]])
-            i++;
-        if (i >= n)
-            break;
-        char c = s[i];
-        switch (c) {
-        case '"':
-            i++;
-            for (;;) {
-                while (i < n && !STR_SPECIAL[u[i]])
-                    i++;
-                if (i >= n || s[i] == '"')
-                    break;
-                i += 2; /* backslash escape */
-            }
-            if (i >= n) {
-                *end = n;
-                return SC_EOL;
-            }
-            i++;
-            if (STARTS(s, n, i, "...")) {
-                *trunc = 1;
-                i += 3;
-            }
-            continue;
-        case '(': case '[': case '{':
-            depth++;
-            break;
-        case ')': case ']': case '}':
-            if (depth == 0) {
-                if (c == ')') {
-                    *end = i;
-                    return SC_CLOSE;
-                }
-            } else
-                depth--;
-            break;
-        case '<':
-            if (STARTS(s, n, i, "<unfinished ...>")) {
-                *end = i;
-                return SC_UNFINISHED;
-            }
-            if (STARTS(s, n, i, "<detached ...>")) {
-                *end = i;
-                return SC_DETACHED;
-            }
-            if (i > 0 && IS_DIGIT(s[i - 1]) && i + 1 < n && s[i + 1] != '<') {
-                size_t j = skip_decoration(s, n, i);
-                if (j > n) {
-                    *end = n;
-                    return SC_EOL;
-                }
-                i = j;
-                continue;
-            }
-            break;
-        case '/':
-            if (i + 1 < n && s[i + 1] == '*') {
-                const char *p = find2(s, n, i + 2, '*', '/');
-                if (!p) {
-                    *end = n;
-                    return SC_EOL;
-                }
-                i = (size_t)(p - s) + 2;
-                continue;
-            }
-            break;
-        default:
-            break;
-        }
-        i++;
-    }
-    *end = n;
-    return SC_EOL;
-}
-
-/* past the ')' matching s[i] == '(' (quotes respected); 0 if none */
-static size_t balanced_paren(const char *s, size_t n, size_t i)
-{
-    int depth = 0;
-    while (i < n) {
-        char c = s[i];
-        if (c == '"') {
-            i++;
-            while (i < n && s[i] != '"')
-                i += s[i] == '\\' ? 2 : 1;
-        } else if (c == '(')
-            depth++;
-        else if (c == ')') {
-            depth--;
-            if (depth == 0)
-                return i + 1;
-        }
-        i++;
-    }
-    return 0;
-}
-
-typedef struct {
-    int has_ret;
-    int64_t ret;
-    const char *errname;
-    uint32_t errname_len;
-    int injected;
-    int has_dur;
-    double dur;
-} result;
-
-/* ' = RESULT ...' at s[i]; 0 ok or an SS_R_* code */
-static int parse_result(const char *s, size_t n, size_t i, result *r)
-{
-    memset(r, 0, sizeof *r);
-    i = skip_spaces(s, n, i);
-    if (i >= n || s[i] != '=')
-        return SS_R_EQ;
-    i = skip_spaces(s, n, i + 1);
-    if (i < n && s[i] == '?') {
-        i++;
-    } else {
-        int neg = 0;
-        uint64_t v = 0;
-        size_t j;
-        if (i < n && s[i] == '-') {
-            neg = 1;
-            i++;
-        }
-        if (i + 1 < n && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
-            j = i + 2;
-            while (j < n && IS_HEX(s[j])) {
-                char c = s[j];
-                unsigned d = IS_DIGIT(c) ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
-                v = v * 16 + d;
-                j++;
-            }
-            if (j == i + 2)
-                return SS_R_RETVAL;
-        } else if (i + 1 < n && s[i] == '0' && IS_DIGIT(s[i + 1])) {
-            j = i + 1;
-            while (j < n && s[j] >= '0' && s[j] <= '7') {
-                v = v * 8 + (uint64_t)(s[j] - '0');
-                j++;
-            }
-        } else {
-            j = parse_uint(s, n, i, &v);
-            if (j == i)
-                return SS_R_RETVAL;
-        }
-        if (neg)
-            v = (uint64_t)0 - v;
-        r->has_ret = 1;
-        r->ret = (int64_t)v;
-        i = j;
-        if (i < n && s[i] == '<') {
-            size_t k = skip_decoration(s, n, i);
-            if (k > n)
-                return SS_R_TRAIL;
-            i = k;
-        }
-    }
-    for (;;) {
-        i = skip_spaces(s, n, i);
-        if (i >= n)
-            return 0;
-        char c = s[i];
-        if (c == 'E' && !r->errname && i + 1 < n && s[i + 1] >= 'A' && s[i + 1] <= 'Z') {
-            size_t j = i + 1;
-            while (j < n && IS_NAME(s[j]))
-                j++;
-            r->errname = s + i;
-            r->errname_len = (uint32_t)(j - i);
-            i = j;
-        } else if (c == '(') {
-            size_t j = balanced_paren(s, n, i);
-            if (!j)
-                return SS_R_TRAIL;
-            if (j - i == 10 && memcmp(s + i + 1, "INJECTED", 8) == 0)
-                r->injected = 1;
-            i = j;
-        } else if (c == '<') {
-            const char *gt = memchr(s + i, '>', n - i);
-            if (!gt)
-                return SS_R_TRAIL;
-            size_t j = (size_t)(gt - s);
-            size_t a = i + 1, k = a;
-            while (k < j && IS_DIGIT(s[k]))
-                k++;
-            if (k > a && k - a <= 15 && k < j && s[k] == '.') {
-                uint64_t ip;
-                parse_uint(s, j, a, &ip);
-                double fr;
-                size_t e = parse_frac(s, j, k + 1, &fr);
-                if (e != j)
-                    return SS_R_TRAIL;
-                r->has_dur = 1;
-                r->dur = (double)ip + fr;
-            } else if (!(j - a == 11 && memcmp(s + a, "unavailable", 11) == 0))
-                return SS_R_TRAIL;
-            i = j + 1;
-        } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
-            const char *p = find2(s, n, i + 2, '*', '/');
-            if (!p)
-                return SS_R_TRAIL;
-            i = (size_t)(p - s) + 2;
-        } else
-            return SS_R_TRAIL;
-    }
-}
-
-static uint8_t rec_of(const result *r)
-{
-    if (r->injected)
-        return SS_REC_INJECTED;
-    if (r->errname)
-        return (r->errname_len >= 8 && memcmp(r->errname, "ERESTART", 8) == 0) ? SS_REC_RESTARTED
-                                                                                : SS_REC_ERROR;
-    if (!r->has_ret)
-        return SS_REC_UNKNOWN;
-    return SS_REC_SUCCESS;
 }
 
 /* -------------------------------------------------------------- the lines */
@@ -818,7 +223,7 @@ static void unparsed(ss_tok *t, const ctx *c, int code, const char *s, size_t n)
 
 static uint8_t pid_abi(ss_tok *t, int32_t pid)
 {
-    pidrec *r = pt_get(&t->pids, pid, 0);
+    ss_pidrec *r = ss_pids_get(&t->pids, pid, 0);
     return r ? r->abi : 0;
 }
 
@@ -842,10 +247,10 @@ static void set_sig(ss_tok *t, ss_event *e, const char *name, size_t len)
     e->err = lookup(t, SS_TOK_SIGNALS, (int)e->abi, name, (uint32_t)len);
 }
 
-static void emit_unfinished(ss_tok *t, pidrec *p)
+static void emit_unfinished(ss_tok *t, ss_pidrec *p)
 {
     /* the pending text must outlive the pid record's buffers */
-    char *name = arena_alloc(&t->arena, p->name_len + p->args_len + 1);
+    char *name = ss_arena_alloc(&t->arena, p->name_len + p->args_len + 1);
     if (!name) {
         t->oom = 1;
         return;
@@ -864,19 +269,19 @@ static void emit_unfinished(ss_tok *t, pidrec *p)
     e->flags = p->flags | SS_EVF_NO_RET;
     e->rec = SS_REC_UNFINISHED;
     e->abi = p->pabi;
-    name_entry *ne = nt_find(&t->tab[SS_TOK_SYSCALLS], e->name, e->name_len);
+    ss_name_entry *ne = ss_names_find(&t->tab[SS_TOK_SYSCALLS], e->name, e->name_len);
     e->nr = ne ? ne->val[e->abi] : -1;
     count_event(t, e, ne);
 }
 
 static void flush_pid(ss_tok *t, int32_t pid)
 {
-    pidrec *p = pt_get(&t->pids, pid, 0);
+    ss_pidrec *p = ss_pids_get(&t->pids, pid, 0);
     if (p && p->has_pending)
         emit_unfinished(t, p);
 }
 
-static void finish_syscall(ss_tok *t, ss_event *e, const result *r)
+static void finish_syscall(ss_tok *t, ss_event *e, const ss_result *r)
 {
     if (r->has_dur) {
         e->flags |= SS_EVF_HAS_DUR;
@@ -885,13 +290,13 @@ static void finish_syscall(ss_tok *t, ss_event *e, const result *r)
     if (!r->has_ret)
         e->flags |= SS_EVF_NO_RET;
     e->ret = r->has_ret ? r->ret : 0;
-    e->rec = rec_of(r);
+    e->rec = ss_rec_of(r);
     if (r->errname) {
         e->errname = r->errname;
         e->errname_len = r->errname_len;
         e->err = lookup(t, SS_TOK_ERRNOS, (int)e->abi, r->errname, r->errname_len);
     }
-    name_entry *ne = nt_find(&t->tab[SS_TOK_SYSCALLS], e->name, e->name_len);
+    ss_name_entry *ne = ss_names_find(&t->tab[SS_TOK_SYSCALLS], e->name, e->name_len);
     e->nr = ne ? ne->val[e->abi] : -1;
     count_event(t, e, ne);
 }
@@ -955,7 +360,7 @@ static void incomplete(ss_tok *t, const char *s, size_t n, ctx *c, const char *n
     size_t cut = splice_start(s, n, &detached);
     if (cut != (size_t)-1) {
         if (detached) {
-            pidrec *p = pt_get(&t->pids, c->pid, 0);
+            ss_pidrec *p = ss_pids_get(&t->pids, c->pid, 0);
             int had = p && p->has_pending;
             ss_event *e = new_event(t, SS_EV_DETACHED, c->file_id, c->line, c->pid);
             if (e) {
@@ -975,7 +380,7 @@ static void incomplete(ss_tok *t, const char *s, size_t n, ctx *c, const char *n
     if (t->has_partial)
         note(t, SS_NOTE_UNPARSED, SS_R_PARTIAL, t->partial_file, t->partial_line, t->partial,
              0);
-    if (buf_set(&t->partial, &t->partial_len, &t->partial_cap, s, n) < 0) {
+    if (ss_buf_set(&t->partial, &t->partial_len, &t->partial_cap, s, n) < 0) {
         t->oom = 1;
         return;
     }
@@ -989,7 +394,7 @@ static void do_call(ss_tok *t, const char *s, size_t n, size_t i, size_t j, ctx 
 {
     size_t start = j + 1, end;
     int trunc;
-    int kind = scan_args(s, n, start, &end, &trunc);
+    int kind = ss_scan_args(s, n, start, &end, &trunc);
     uint32_t flags = trunc ? SS_EVF_TRUNCATED : 0;
     if (kind == SC_EOL) {
         incomplete(t, s, n, c, s + i, j - i, start);
@@ -1012,9 +417,9 @@ static void do_call(ss_tok *t, const char *s, size_t n, size_t i, size_t j, ctx 
             return;
         }
         flush_pid(t, c->pid);
-        pidrec *p = pt_get(&t->pids, c->pid, 1);
-        if (!p || buf_set(&p->name, &p->name_len, &p->name_cap, s + i, j - i) < 0 ||
-            buf_set(&p->args, &p->args_len, &p->args_cap, s + start, alen) < 0) {
+        ss_pidrec *p = ss_pids_get(&t->pids, c->pid, 1);
+        if (!p || ss_buf_set(&p->name, &p->name_len, &p->name_cap, s + i, j - i) < 0 ||
+            ss_buf_set(&p->args, &p->args_len, &p->args_cap, s + start, alen) < 0) {
             t->oom = 1;
             return;
         }
@@ -1029,8 +434,8 @@ static void do_call(ss_tok *t, const char *s, size_t n, size_t i, size_t j, ctx 
         t->last_pid = c->pid;
         return;
     }
-    result r;
-    int rc = parse_result(s, n, end + 1, &r);
+    ss_result r;
+    int rc = ss_parse_result(s, n, end + 1, &r);
     if (rc) {
         unparsed(t, c, rc, s, n);
         return;
@@ -1046,11 +451,11 @@ static void do_call(ss_tok *t, const char *s, size_t n, size_t i, size_t j, ctx 
     finish_syscall(t, e, &r);
 }
 
-/* joined pending + part, right-stripped of spaces, in the arena */
-static const char *join_args(ss_tok *t, const pidrec *p, const char *part, size_t plen, uint32_t *outlen)
+/* joined pending + part, right-stripped of spaces, in the ss_arena */
+static const char *join_args(ss_tok *t, const ss_pidrec *p, const char *part, size_t plen, uint32_t *outlen)
 {
     size_t n = p->args_len + plen;
-    char *buf = arena_alloc(&t->arena, n + p->name_len + 1);
+    char *buf = ss_arena_alloc(&t->arena, n + p->name_len + 1);
     if (!buf) {
         t->oom = 1;
         *outlen = 0;
@@ -1066,27 +471,27 @@ static const char *join_args(ss_tok *t, const pidrec *p, const char *part, size_
 
 /* In stderr captures the first process has no [pid N] prefix until a second
  * one exists: a call it left unfinished is resumed under its pid. */
-static int pending_is(const pidrec *q, const char *name, size_t name_len)
+static int pending_is(const ss_pidrec *q, const char *name, size_t name_len)
 {
     return q && q->has_pending && q->name_len == name_len && memcmp(q->name, name, name_len) == 0;
 }
 
-static void move_pending(pidrec *p, pidrec *q);
+static void move_pending(ss_pidrec *p, ss_pidrec *q);
 
 static void adopt(ss_tok *t, int32_t pid, const char *name, size_t name_len)
 {
-    pidrec *p = pt_get(&t->pids, pid, 0);
+    ss_pidrec *p = ss_pids_get(&t->pids, pid, 0);
     if (p && p->has_pending)
         return;
     if (pid >= 0) {
-        if (!pending_is(pt_get(&t->pids, -1, 0), name, name_len))
+        if (!pending_is(ss_pids_get(&t->pids, -1, 0), name, name_len))
             return;
-        p = pt_get(&t->pids, pid, 1);   /* may move the records: look q up again */
+        p = ss_pids_get(&t->pids, pid, 1);   /* may move the records: look q up again */
         if (!p) {
             t->oom = 1;
             return;
         }
-        pidrec *q = pt_get(&t->pids, -1, 0);
+        ss_pidrec *q = ss_pids_get(&t->pids, -1, 0);
         move_pending(p, q);
         p->owner = pid;
         return;
@@ -1094,7 +499,7 @@ static void adopt(ss_tok *t, int32_t pid, const char *name, size_t name_len)
     int32_t from = 0;
     uint32_t count = 0;
     for (uint32_t k = 0; k < t->pids.nslot; k++) {
-        pidrec *q = &t->pids.rec[k];
+        ss_pidrec *q = &t->pids.rec[k];
         if (q->used && pending_is(q, name, name_len)) {
             count++;
             from = q->pid;
@@ -1102,16 +507,16 @@ static void adopt(ss_tok *t, int32_t pid, const char *name, size_t name_len)
     }
     if (count != 1)
         return;
-    p = pt_get(&t->pids, -1, 1);
+    p = ss_pids_get(&t->pids, -1, 1);
     if (!p) {
         t->oom = 1;
         return;
     }
-    move_pending(p, pt_get(&t->pids, from, 0));
+    move_pending(p, ss_pids_get(&t->pids, from, 0));
 }
 
 /* the pending call of q becomes p's (buffers swapped, owner kept) */
-static void move_pending(pidrec *p, pidrec *q)
+static void move_pending(ss_pidrec *p, ss_pidrec *q)
 {
     char *tn = p->name, *ta = p->args;
     uint32_t tnc = p->name_cap, tac = p->args_cap;
@@ -1142,19 +547,19 @@ static void move_pending(pidrec *p, pidrec *q)
  * line, when nothing else fits, resumes the latest unfinished call. */
 static void do_anon_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
 {
-    pidrec *p = t->has_last ? pt_get(&t->pids, t->last_pid, 0) : NULL;
+    ss_pidrec *p = t->has_last ? ss_pids_get(&t->pids, t->last_pid, 0) : NULL;
     if (!p || !p->has_pending) {
         unparsed(t, c, SS_R_SYNTAX, s, n);
         return;
     }
     size_t end;
     int trunc;
-    if (scan_args(s, n, i, &end, &trunc) != SC_CLOSE) {
+    if (ss_scan_args(s, n, i, &end, &trunc) != SC_CLOSE) {
         unparsed(t, c, SS_R_SYNTAX, s, n);
         return;
     }
-    result r;
-    int rc = parse_result(s, n, end + 1, &r);
+    ss_result r;
+    int rc = ss_parse_result(s, n, end + 1, &r);
     if (rc) {
         unparsed(t, c, rc, s, n);
         return;
@@ -1171,7 +576,7 @@ static void do_anon_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c
     e->args = args;
     e->args_len = alen;
     /* the name must outlive the record's buffer */
-    char *nm = arena_alloc(&t->arena, p->name_len + 1);
+    char *nm = ss_arena_alloc(&t->arena, p->name_len + 1);
     if (!nm) {
         t->oom = 1;
         return;
@@ -1209,29 +614,29 @@ static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         r0 += 17;
     size_t end;
     int trunc;
-    int kind = scan_args(s, n, r0, &end, &trunc);
+    int kind = ss_scan_args(s, n, r0, &end, &trunc);
     if (kind == SC_EOL) {
         incomplete(t, s, n, c, name, name_len, r0);
         return;
     }
     adopt(t, c->pid, name, name_len);
-    pidrec *p = pt_get(&t->pids, c->pid, 0);
+    ss_pidrec *p = ss_pids_get(&t->pids, c->pid, 0);
     int have = p && p->has_pending;
     if (kind == SC_UNFINISHED) {
         size_t plen = end - r0;
         if (plen && s[r0 + plen - 1] == ' ')
             plen--;
         if (have && p->name_len == name_len && memcmp(p->name, name, name_len) == 0) {
-            if (buf_append(&p->args, &p->args_len, &p->args_cap, s + r0, plen) < 0)
+            if (ss_buf_append(&p->args, &p->args_len, &p->args_cap, s + r0, plen) < 0)
                 t->oom = 1;
             if (trunc)
                 p->flags |= SS_EVF_TRUNCATED;
         } else {
             if (have)
                 emit_unfinished(t, p);
-            p = pt_get(&t->pids, c->pid, 1);
-            if (!p || buf_set(&p->name, &p->name_len, &p->name_cap, name, name_len) < 0 ||
-                buf_set(&p->args, &p->args_len, &p->args_cap, s + r0, plen) < 0) {
+            p = ss_pids_get(&t->pids, c->pid, 1);
+            if (!p || ss_buf_set(&p->name, &p->name_len, &p->name_cap, name, name_len) < 0 ||
+                ss_buf_set(&p->args, &p->args_len, &p->args_cap, s + r0, plen) < 0) {
                 t->oom = 1;
                 return;
             }
@@ -1281,8 +686,8 @@ static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         count_event(t, e, NULL);
         return;
     }
-    result r;
-    int rc = parse_result(s, n, end + 1, &r);
+    ss_result r;
+    int rc = ss_parse_result(s, n, end + 1, &r);
     if (rc) {
         unparsed(t, c, rc, s, n);
         if (have)
@@ -1333,7 +738,7 @@ static void do_signal(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
     }
     b -= 4;
     if (STARTS(s, b, a, "stopped by ")) {
-        size_t x = skip_spaces(s, b, a + 11), y = rstrip_spaces(s, x, b);
+        size_t x = ss_skip_spaces(s, b, a + 11), y = rstrip_spaces(s, x, b);
         if (y == x) {
             unparsed(t, c, SS_R_SIGNAL, s, n);
             return;
@@ -1356,7 +761,7 @@ static void do_signal(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         return;
     set_sig(t, e, s + a, ne - a);
     if (sp) {
-        size_t x = skip_spaces(s, b, ne + 1), y = rstrip_spaces(s, x, b);
+        size_t x = ss_skip_spaces(s, b, ne + 1), y = rstrip_spaces(s, x, b);
         e->args = s + x;
         e->args_len = (uint32_t)(y - x);
     }
@@ -1373,7 +778,7 @@ static void do_exit(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
     b -= 4;
     uint64_t v;
     if (STARTS(s, b, a, "exited with ")) {
-        size_t k = parse_uint(s, b, a + 12, &v);
+        size_t k = ss_parse_uint(s, b, a + 12, &v);
         if (k != b || k == a + 12 || k - (a + 12) > 18) {
             unparsed(t, c, SS_R_EXIT, s, n);
             return;
@@ -1403,7 +808,7 @@ static void do_exit(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         set_sig(t, e, s + x, y - x);
         count_event(t, e, NULL);
     } else if (STARTS(s, b, a, "superseded by execve in pid ")) {
-        size_t k = parse_uint(s, b, a + 28, &v);
+        size_t k = ss_parse_uint(s, b, a + 28, &v);
         if (k != b || k == a + 28 || k - (a + 28) > 18) {
             unparsed(t, c, SS_R_EXIT, s, n);
             return;
@@ -1422,7 +827,7 @@ static void do_personality(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
 {
     size_t j = i + 14;
     uint64_t v;
-    size_t k = parse_uint(s, n, j, &v);
+    size_t k = ss_parse_uint(s, n, j, &v);
     size_t b = rstrip_spaces(s, k, n);
     int pers = -1;
     const char *mode = NULL;
@@ -1445,7 +850,7 @@ static void do_personality(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
     int nabi = t->modes[pers];
     if (nabi < 0)
         nabi = 0;
-    pidrec *p = pt_get(&t->pids, c->pid, 1);
+    ss_pidrec *p = ss_pids_get(&t->pids, c->pid, 1);
     if (!p) {
         t->oom = 1;
         return;
@@ -1507,7 +912,7 @@ static int summary_line(ss_tok *t, const char *s, size_t n, ctx *c)
         t->counts.summary++;
         return 1;
     }
-    size_t a = skip_spaces(s, n, 0), b = rstrip_spaces(s, a, n);
+    size_t a = ss_skip_spaces(s, n, 0), b = rstrip_spaces(s, a, n);
     if (a == b) {
         t->in_summary = 0;
         return 0;
@@ -1544,7 +949,7 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
     if (t->in_summary || (n && (s[0] == '%' || s[0] == 's') && is_summary_header(s, n)))
         if (summary_line(t, s, n, c))
             return;
-    size_t i = skip_spaces(s, n, 0);
+    size_t i = ss_skip_spaces(s, n, 0);
     if (i == n) {
         t->counts.blank++;
         return;
@@ -1560,8 +965,8 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
     i = 0;
     uint64_t v;
     if (STARTS(s, n, 0, "[pid")) {
-        size_t j = skip_spaces(s, n, 4);
-        size_t k = parse_uint(s, n, j, &v);
+        size_t j = ss_skip_spaces(s, n, 4);
+        size_t k = ss_parse_uint(s, n, j, &v);
         size_t digits = k - j;
         if (k < n && s[k] == '<')  /* -Y: [pid 123<comm>] */
             k = skip_comm(s, n, k);
@@ -1570,48 +975,48 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
             return;
         }
         c->pid = (int32_t)v;
-        i = skip_spaces(s, n, k + 1);
+        i = ss_skip_spaces(s, n, k + 1);
     } else if (IS_DIGIT(s[0])) {
-        size_t k = parse_uint(s, n, 0, &v);
+        size_t k = ss_parse_uint(s, n, 0, &v);
         size_t digits = k;
         if (k < n && s[k] == '<')  /* -Y: 123<comm> */
             k = skip_comm(s, n, k);
         if (k < n && s[k] == ' ' && digits <= 9) {
             c->pid = (int32_t)v;
-            i = skip_spaces(s, n, k);
+            i = ss_skip_spaces(s, n, k);
         }
     }
     /* timestamp */
-    size_t j = skip_spaces(s, n, i);
+    size_t j = ss_skip_spaces(s, n, i);
     if (j < n && IS_DIGIT(s[j])) {
         uint64_t a;
-        size_t k = parse_uint(s, n, j, &a);
+        size_t k = ss_parse_uint(s, n, j, &a);
         if (k < n && s[k] == ':' && k - j <= 9) {
             uint64_t b, cc;
-            size_t k2 = parse_uint(s, n, k + 1, &b);
+            size_t k2 = ss_parse_uint(s, n, k + 1, &b);
             if (k2 > k + 1 && k2 - (k + 1) <= 9 && k2 < n && s[k2] == ':') {
-                size_t k3 = parse_uint(s, n, k2 + 1, &cc);
+                size_t k3 = ss_parse_uint(s, n, k2 + 1, &cc);
                 if (k3 > k2 + 1 && k3 - (k2 + 1) <= 9) {
                     double ts = (double)(a * 3600 + b * 60 + cc);
                     if (k3 < n && s[k3] == '.') {
                         double fr;
-                        k3 = parse_frac(s, n, k3 + 1, &fr);
+                        k3 = ss_parse_frac(s, n, k3 + 1, &fr);
                         ts += fr;
                     }
                     if (k3 < n && s[k3] == ' ') {
                         c->has_ts = 1;
                         c->ts = ts;
-                        i = skip_spaces(s, n, k3);
+                        i = ss_skip_spaces(s, n, k3);
                     }
                 }
             }
         } else if (k < n && s[k] == '.' && k - j <= 15) {
             double fr;
-            size_t k2 = parse_frac(s, n, k + 1, &fr);
+            size_t k2 = ss_parse_frac(s, n, k + 1, &fr);
             if (k2 > k + 1 && k2 < n && s[k2] == ' ') {
                 c->has_ts = 1;
                 c->ts = (double)a + fr;
-                i = skip_spaces(s, n, k2);
+                i = ss_skip_spaces(s, n, k2);
             }
         }
     }
@@ -1622,7 +1027,7 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
             while (q < n && (IS_HEX(s[q]) || s[q] == '?' || s[q] == ' '))
                 q++;
             if (q > i + 1 && q < n && s[q] == ']' && q + 1 < n && s[q + 1] == ' ') {
-                i = skip_spaces(s, n, q + 1);
+                i = ss_skip_spaces(s, n, q + 1);
                 continue;
             }
         }
@@ -1679,7 +1084,7 @@ static void feed_line(ss_tok *t, const char *s, size_t n, uint16_t file_id, uint
             return;
         }
         t->counts.continuation++;
-        char *j = arena_alloc(&t->arena, t->partial_len + n + 1);
+        char *j = ss_arena_alloc(&t->arena, t->partial_len + n + 1);
         if (!j) {
             t->oom = 1;
             return;
@@ -1697,7 +1102,7 @@ static void begin_batch(ss_tok *t)
 {
     t->nev = 0;
     t->nnotes = 0;
-    arena_reset(&t->arena);
+    ss_arena_reset(&t->arena);
 }
 
 int64_t ss_tok_feed(ss_tok *t, const char *buf, size_t len, uint16_t file_id,
@@ -1722,7 +1127,7 @@ int64_t ss_tok_feed(ss_tok *t, const char *buf, size_t len, uint16_t file_id,
 
 static int cmp_pending(const void *a, const void *b)
 {
-    const pidrec *x = *(const pidrec *const *)a, *y = *(const pidrec *const *)b;
+    const ss_pidrec *x = *(const ss_pidrec *const *)a, *y = *(const ss_pidrec *const *)b;
     if (x->file_id != y->file_id)
         return x->file_id < y->file_id ? -1 : 1;
     return x->line < y->line ? -1 : x->line > y->line;
@@ -1739,7 +1144,7 @@ int64_t ss_tok_finish(ss_tok *t)
     for (uint32_t k = 0; k < t->pids.nslot; k++)
         np += t->pids.rec[k].used && t->pids.rec[k].has_pending;
     if (np) {
-        pidrec **v = malloc(np * sizeof *v);
+        ss_pidrec **v = malloc(np * sizeof *v);
         if (!v)
             return -1;
         uint32_t m = 0;

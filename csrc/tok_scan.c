@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/* Scanning primitives of the strace tokeniser; see tok_scan.h. */
+#include "tok_scan.h"
+#include "tokenise.h"
+
+static const double POW10[16] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+                                 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+/* digits after a dot: at most 15 count (exact in a double) */
+size_t ss_parse_frac(const char *s, size_t n, size_t i, double *out)
+{
+    uint64_t x = 0;
+    size_t j = i, k = 0;
+    while (j < n && IS_DIGIT(s[j])) {
+        if (k < 15) {
+            x = x * 10 + (uint64_t)(s[j] - '0');
+            k++;
+        }
+        j++;
+    }
+    *out = k ? (double)x / POW10[k] : 0.0;
+    return j;
+}
+
+/* past an fd decoration '<...>' at s[i]; n+1 (> n) if unclosed */
+size_t ss_skip_decoration(const char *s, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    int bd = 0, ad = 1; /* -yy nests: </dev/null<char 1:3>> */
+    while (j < n) {
+        char ch = s[j];
+        if (ch == '\\') {
+            j += 2;
+            continue;
+        }
+        if (ch == '[')
+            bd++;
+        else if (ch == ']') {
+            if (bd > 0)
+                bd--;
+        } else if (bd == 0 && ch == '<')
+            ad++;
+        else if (bd == 0 && ch == '>') {
+            if (--ad == 0)
+                return j + 1;
+        }
+        j++;
+    }
+    return n + 1;
+}
+
+static const char *ss_find2(const char *s, size_t n, size_t i, char a, char b)
+{
+    /* first "ab" at or after i */
+    while (i + 1 < n) {
+        const char *p = memchr(s + i, a, n - i - 1);
+        if (!p)
+            return NULL;
+        if (p[1] == b)
+            return p;
+        i = (size_t)(p - s) + 1;
+    }
+    return NULL;
+}
+
+/* characters ss_scan_args must look at; everything else is skipped in a tight loop */
+static const unsigned char SCAN_SPECIAL[256] = {
+    ['"'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1, ['<'] = 1, ['/'] = 1,
+};
+static const unsigned char STR_SPECIAL[256] = {['"'] = 1, ['\\'] = 1};
+
+int ss_scan_args(const char *s, size_t n, size_t i, size_t *end, int *trunc)
+{
+    int depth = 0;
+    *trunc = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    while (i < n) {
+        while (i < n && !SCAN_SPECIAL[u[i]])
+            i++;
+        if (i >= n)
+            break;
+        char c = s[i];
+        switch (c) {
+        case '"':
+            i++;
+            for (;;) {
+                while (i < n && !STR_SPECIAL[u[i]])
+                    i++;
+                if (i >= n || s[i] == '"')
+                    break;
+                i += 2; /* backslash escape */
+            }
+            if (i >= n) {
+                *end = n;
+                return SC_EOL;
+            }
+            i++;
+            if (STARTS(s, n, i, "...")) {
+                *trunc = 1;
+                i += 3;
+            }
+            continue;
+        case '(': case '[': case '{':
+            depth++;
+            break;
+        case ')': case ']': case '}':
+            if (depth == 0) {
+                if (c == ')') {
+                    *end = i;
+                    return SC_CLOSE;
+                }
+            } else
+                depth--;
+            break;
+        case '<':
+            if (STARTS(s, n, i, "<unfinished ...>")) {
+                *end = i;
+                return SC_UNFINISHED;
+            }
+            if (STARTS(s, n, i, "<detached ...>")) {
+                *end = i;
+                return SC_DETACHED;
+            }
+            if (i > 0 && IS_DIGIT(s[i - 1]) && i + 1 < n && s[i + 1] != '<') {
+                size_t j = ss_skip_decoration(s, n, i);
+                if (j > n) {
+                    *end = n;
+                    return SC_EOL;
+                }
+                i = j;
+                continue;
+            }
+            break;
+        case '/':
+            if (i + 1 < n && s[i + 1] == '*') {
+                const char *p = ss_find2(s, n, i + 2, '*', '/');
+                if (!p) {
+                    *end = n;
+                    return SC_EOL;
+                }
+                i = (size_t)(p - s) + 2;
+                continue;
+            }
+            break;
+        default:
+            break;
+        }
+        i++;
+    }
+    *end = n;
+    return SC_EOL;
+}
+
+/* past the ')' matching s[i] == '(' (quotes respected); 0 if none */
+size_t ss_balanced_paren(const char *s, size_t n, size_t i)
+{
+    int depth = 0;
+    while (i < n) {
+        char c = s[i];
+        if (c == '"') {
+            i++;
+            while (i < n && s[i] != '"')
+                i += s[i] == '\\' ? 2 : 1;
+        } else if (c == '(')
+            depth++;
+        else if (c == ')') {
+            depth--;
+            if (depth == 0)
+                return i + 1;
+        }
+        i++;
+    }
+    return 0;
+}
+
+/* ' = RESULT ...' at s[i]; 0 ok or an SS_R_* code */
+int ss_parse_result(const char *s, size_t n, size_t i, ss_result *r)
+{
+    memset(r, 0, sizeof *r);
+    i = ss_skip_spaces(s, n, i);
+    if (i >= n || s[i] != '=')
+        return SS_R_EQ;
+    i = ss_skip_spaces(s, n, i + 1);
+    if (i < n && s[i] == '?') {
+        i++;
+    } else {
+        int neg = 0;
+        uint64_t v = 0;
+        size_t j;
+        if (i < n && s[i] == '-') {
+            neg = 1;
+            i++;
+        }
+        if (i + 1 < n && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+            j = i + 2;
+            while (j < n && IS_HEX(s[j])) {
+                char c = s[j];
+                unsigned d = IS_DIGIT(c) ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+                v = v * 16 + d;
+                j++;
+            }
+            if (j == i + 2)
+                return SS_R_RETVAL;
+        } else if (i + 1 < n && s[i] == '0' && IS_DIGIT(s[i + 1])) {
+            j = i + 1;
+            while (j < n && s[j] >= '0' && s[j] <= '7') {
+                v = v * 8 + (uint64_t)(s[j] - '0');
+                j++;
+            }
+        } else {
+            j = ss_parse_uint(s, n, i, &v);
+            if (j == i)
+                return SS_R_RETVAL;
+        }
+        if (neg)
+            v = (uint64_t)0 - v;
+        r->has_ret = 1;
+        r->ret = (int64_t)v;
+        i = j;
+        if (i < n && s[i] == '<') {
+            size_t k = ss_skip_decoration(s, n, i);
+            if (k > n)
+                return SS_R_TRAIL;
+            i = k;
+        }
+    }
+    for (;;) {
+        i = ss_skip_spaces(s, n, i);
+        if (i >= n)
+            return 0;
+        char c = s[i];
+        if (c == 'E' && !r->errname && i + 1 < n && s[i + 1] >= 'A' && s[i + 1] <= 'Z') {
+            size_t j = i + 1;
+            while (j < n && IS_NAME(s[j]))
+                j++;
+            r->errname = s + i;
+            r->errname_len = (uint32_t)(j - i);
+            i = j;
+        } else if (c == '(') {
+            size_t j = ss_balanced_paren(s, n, i);
+            if (!j)
+                return SS_R_TRAIL;
+            if (j - i == 10 && memcmp(s + i + 1, "INJECTED", 8) == 0)
+                r->injected = 1;
+            i = j;
+        } else if (c == '<') {
+            const char *gt = memchr(s + i, '>', n - i);
+            if (!gt)
+                return SS_R_TRAIL;
+            size_t j = (size_t)(gt - s);
+            size_t a = i + 1, k = a;
+            while (k < j && IS_DIGIT(s[k]))
+                k++;
+            if (k > a && k - a <= 15 && k < j && s[k] == '.') {
+                uint64_t ip;
+                ss_parse_uint(s, j, a, &ip);
+                double fr;
+                size_t e = ss_parse_frac(s, j, k + 1, &fr);
+                if (e != j)
+                    return SS_R_TRAIL;
+                r->has_dur = 1;
+                r->dur = (double)ip + fr;
+            } else if (!(j - a == 11 && memcmp(s + a, "unavailable", 11) == 0))
+                return SS_R_TRAIL;
+            i = j + 1;
+        } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+            const char *p = ss_find2(s, n, i + 2, '*', '/');
+            if (!p)
+                return SS_R_TRAIL;
+            i = (size_t)(p - s) + 2;
+        } else
+            return SS_R_TRAIL;
+    }
+}
+
+uint8_t ss_rec_of(const ss_result *r)
+{
+    if (r->injected)
+        return SS_REC_INJECTED;
+    if (r->errname)
+        return (r->errname_len >= 8 && memcmp(r->errname, "ERESTART", 8) == 0) ? SS_REC_RESTARTED
+                                                                                : SS_REC_ERROR;
+    if (!r->has_ret)
+        return SS_REC_UNKNOWN;
+    return SS_REC_SUCCESS;
+}
