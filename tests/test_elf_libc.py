@@ -89,3 +89,45 @@ def test_ld_so_cache_parser_handles_garbage():
     entry = struct.pack("<iIIIQ", 0x303, strings_at, strings_at + 8, 0, 0)
     blob = hdr + entry + b"libx.so\0/l/libx.so\0"
     assert parse_ld_so_cache(blob) == [("libx.so", "/l/libx.so")]
+
+
+def _glibc_version() -> str | None:
+    import ctypes
+    try:
+        fn = ctypes.CDLL("libc.so.6").gnu_get_libc_version
+    except (OSError, AttributeError):
+        return None
+    fn.restype = ctypes.c_char_p
+    return fn().decode()
+
+
+def test_table_covers_the_installed_libc_sites():
+    """Differential: every syscall the installed libc.so.6 issues inside an exported
+    function (site scan) is listed for that function.  Only meaningful for the glibc
+    release the table was made from."""
+    import os
+    from elftools.elf.elffile import ELFFile
+
+    from shimsim.elf.reader import Budget, read_elf
+    from shimsim.elf.sites import scan
+    path = "/lib/x86_64-linux-gnu/libc.so.6"
+    if _glibc_version() != "2.36" or not os.path.exists(path):
+        pytest.skip(f"table made from glibc 2.36; this machine has {_glibc_version()}")
+    raw = read_elf(path, Budget(120))
+    names = {n: s.name for n, s in tables.load_abi("linux-x86_64").by_number.items()}
+    with open(path, "rb") as fh:
+        def rd(off, n):
+            fh.seek(off)
+            return fh.read(n)
+        sites = [s for s in scan(raw, rd, Budget(120))[0] if s.number in names]
+        spans = [(sym["st_value"], sym["st_size"], sym.name.split("@")[0])
+                 for sym in ELFFile(fh).get_section_by_name(".dynsym").iter_symbols()
+                 if sym["st_info"]["type"] in ("STT_FUNC", "STT_GNU_IFUNC") and sym["st_size"]]
+    t = load_table("glibc-x86_64")
+    problems = []
+    for start, size, sym in spans:
+        inside = {names[s.number] for s in sites if start <= s.address < start + size}
+        row = t.rows.get(sym)
+        if inside and (row is None or not inside <= set(row.syscalls)):
+            problems.append(f"{sym}: scan {sorted(inside)} table {row.syscalls if row else None}")
+    assert not problems, problems[:10]

@@ -16,6 +16,7 @@ Sources, in the order a process meets them:
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from shimsim.elf import libpath
@@ -52,6 +53,7 @@ class Library:
     path: str | None
     error: str | None = None
     glibc: bool = False
+    dlopen_by: str | None = None     # found as a dlopen() name string in this object
 
 
 @dataclass
@@ -88,7 +90,8 @@ class Prediction:
             "syscalls": {n: {"origins": [o.to_json() for o in self.syscalls[n]],
                              "count": self.counts[n], "vdso_only": n in self.vdso_only}
                          for n in self.names()},
-            "libraries": [{"soname": lib.soname, "path": lib.path, "error": lib.error, "glibc": lib.glibc}
+            "libraries": [{"soname": lib.soname, "path": lib.path, "error": lib.error, "glibc": lib.glibc,
+                           "dlopen_by": lib.dlopen_by}
                           for lib in self.libraries],
             "unmapped_imports": self.unmapped_imports,
             "sites": self.sites, "sites_without_number": self.unknown_sites,
@@ -102,6 +105,7 @@ class _Objects:
     def __init__(self, main: RawElf, budget: Budget, follow: bool) -> None:
         self.objects: list[tuple[str, RawElf]] = [(os.path.basename(main.path), main)]
         self.libraries: list[Library] = []
+        self._dlopen_done = False
         if follow:
             self._closure(main, budget)
 
@@ -122,6 +126,33 @@ class _Objects:
                 if lib[1] is not None:
                     self.objects.append((soname, lib[1]))
                     queue.append(lib[1])
+            if not queue and not self._dlopen_done:
+                self._dlopen_done = True
+                queue.extend(self._dlopen_candidates(seen, budget))
+
+    def _dlopen_candidates(self, seen: set[str], budget: Budget) -> list[RawElf]:
+        """Libraries named by a string in an object that imports dlopen.
+
+        Programs that load optional libraries at run time (procps loading
+        libnuma, for one) name them as string constants; when such a name
+        resolves on this machine its calls are the program's too.
+        """
+        found: list[RawElf] = []
+        for owner, raw in list(self.objects):
+            if is_glibc_object(owner) or not {"dlopen", "dlmopen"} & {i.split("@", 1)[0] for i in raw.imports}:
+                continue
+            for name in _library_strings(raw, budget):
+                if name in seen or is_glibc_object(name):
+                    continue
+                seen.add(name)
+                lib, lraw = self._find(name, raw, budget)
+                if lraw is None:
+                    continue            # a name that is not installed here: nothing to add
+                lib.dlopen_by = owner
+                self.libraries.append(lib)
+                self.objects.append((name, lraw))
+                found.append(lraw)
+        return found
 
     def _find(self, soname: str, req: RawElf, budget: Budget) -> tuple[Library, RawElf | None]:
         last_err = "not found on this machine"
@@ -138,6 +169,32 @@ class _Objects:
                 continue
             return Library(soname, path, None, is_glibc_object(soname)), raw
         return Library(soname, None, last_err, is_glibc_object(soname)), None
+
+
+_LIBNAME = re.compile(rb"(?<![A-Za-z0-9_./-])(lib[A-Za-z0-9_+-]+(?:[.-][A-Za-z0-9_+]+)*\.so\.[0-9]+(?:\.[0-9]+)*)\0")
+MAX_DATA_SCAN = 64 << 20
+MAX_DLOPEN_NAMES = 64
+
+
+def _library_strings(raw: RawElf, budget: Budget) -> list[str]:
+    """sonames (lib*.so.N) appearing as NUL-terminated strings in loaded data."""
+    names: list[str] = []
+    total = 0
+    with open(raw.path, "rb") as fh:
+        for region in raw.data_regions:
+            budget.check()
+            size = min(region.size, MAX_DATA_SCAN - total)
+            if size <= 0:
+                break
+            total += size
+            fh.seek(region.offset)
+            for m in _LIBNAME.finditer(fh.read(size)):
+                name = m.group(1).decode("ascii", "replace")
+                if name not in names and name not in raw.needed:
+                    names.append(name)
+                    if len(names) >= MAX_DLOPEN_NAMES:
+                        return names
+    return names
 
 
 _LIBS: dict[tuple[str, int, int], RawElf] = {}

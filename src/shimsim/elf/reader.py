@@ -104,6 +104,7 @@ class RawElf:
     local_functions: dict[int, str] = field(default_factory=dict)  # .symtab FUNC addr -> name
     section_names: list[str] = field(default_factory=list)
     exec_regions: list[Region] = field(default_factory=list)
+    data_regions: list[Region] = field(default_factory=list)     # loaded, not executable
     plt_targets: dict[int, str] = field(default_factory=dict)  # GOT slot address -> symbol
     warnings: list[str] = field(default_factory=list)
 
@@ -245,10 +246,11 @@ class _Reader:
                 raw.warnings.extend(warns)
             elif ptype == "PT_DYNAMIC":
                 raw.has_dynamic = True
-            elif ptype == "PT_LOAD" and ph["p_flags"] & PF_X and filesz:
+            elif ptype == "PT_LOAD" and filesz:
                 size = max(0, min(filesz, self.size - off))
                 if size:
-                    raw.exec_regions.append(Region(ph["p_vaddr"], off, size, f"PT_LOAD@{ph['p_vaddr']:#x}"))
+                    where = raw.exec_regions if ph["p_flags"] & PF_X else raw.data_regions
+                    where.append(Region(ph["p_vaddr"], off, size, f"PT_LOAD@{ph['p_vaddr']:#x}"))
 
     # -- sections --------------------------------------------------------
     def _sections(self, elf: ELFFile, raw: RawElf, shnum: int) -> None:
