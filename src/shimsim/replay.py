@@ -532,7 +532,10 @@ class Replayer:
                 if r.undecoded:
                     rep.undecoded += 1
                 if r.outcome == UNKNOWN:
-                    self._unknown[ev.name or f"#{ev.nr}"] += 1
+                    name = ev.name or f"#{ev.nr}"
+                    if ev.abi is not None and ev.abi != cs.guest.name:
+                        name = f"{name} ({ev.abi})"
+                    self._unknown[name] += 1
                 else:
                     self._per_nr[ev.nr][r.outcome] += 1  # type: ignore[index]
             if r.div:
@@ -544,14 +547,20 @@ class Replayer:
     def feed_batch(self, arr, n: int, files: list[str], abis: list[str] | None = None) -> None:
         """One ss_event array (``abis``: ABI name per ss_event.abi index)."""
         st = self._st
-        self._sh.ptr.abi = abis.index(self.cs.guest.name) if abis and self.cs.guest.name in abis else 0
+        guest_idx = abis.index(self.cs.guest.name) if abis and self.cs.guest.name in abis else 0
+        self._sh.ptr.abi = guest_idx
+        # once the report's list is full only the counters and the first fatal one matter
+        st.divs_cap = DIVS_CAP if len(self.report.divergences) < LIST_CAP else 0
         self.lib.ss_replay_batch(self._sh.ptr, arr, n, st, self.ffi.NULL)
         for k in range(min(st.nunk, DIVS_CAP)):
             e = arr[self._unk[k]]
-            self._unknown[self.ffi.string(e.name, e.name_len).decode(errors="replace") if e.name else f"#{e.nr}"] += 1
+            name = self.ffi.string(e.name, e.name_len).decode(errors="replace") if e.name else f"#{e.nr}"
+            if e.abi != guest_idx and abis and e.abi < len(abis):
+                name = f"{name} ({abis[e.abi]})"
+            self._unknown[name] += 1
         if st.nunk > DIVS_CAP:
             self._unknown["(unnamed beyond the record limit)"] += st.nunk - DIVS_CAP
-        shown = min(st.ndivs, DIVS_CAP)
+        shown = min(st.ndivs, st.divs_cap)
         for k in range(shown):
             d = self._divs[k]
             e = arr[d.index]
@@ -631,7 +640,8 @@ class Replayer:
                     self._add_syscall(nr, c)
         for name, k in self._unknown.items():
             rep.per_syscall.setdefault(name, Counter())[UNKNOWN] += k
-            rep.notes[name] = f"not a syscall of {cs.guest.name}"
+            rep.notes[name] = (f"a call of another ABI (personality switch); {cs.name} models {cs.guest.name}"
+                               if name.endswith(")") else f"not a syscall of {cs.guest.name}")
         rep.outcomes.pop(NONE, None)
         return rep
 
