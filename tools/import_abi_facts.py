@@ -253,7 +253,10 @@ DROP = [
     ("open_flags", re.compile(r"^O_SIOC\w+$"), "ioctl request, not an open flag"),
 ]
 # Values that are ints in use but written unsigned in the header: (os, name) -> (value, note).
-SIGNED = {("illumos", "AT_FDCWD"): (-3041965, "0xffd19553 in the header; passed as an int fd")}
+SIGNED = {("illumos", "AT_FDCWD"): (-3041965, "0xffd19553 in the header; passed as an int fd"),
+          # newer value (RFPPWAIT left the set when RFSPAWN took its bit for user space)
+          ("freebsd", "RFKERNELONLY"): (0x10060000, "= RFSTOPPED|RFHIGHPID|RFPROCDESC in "
+                                        "freebsd-src@912861da sys/sys/unistd.h")}
 # Roles the facts did not record: (os, name) -> role.
 ROLES = {("linux", "SIGUNUSED"): "alias:SIGSYS", ("linux", "EDEADLOCK"): "alias:EDEADLK"}
 
@@ -306,6 +309,9 @@ UPSTREAM_EXTRA: dict[tuple[str, str, str], tuple[str, list[tuple]]] = {
              ("NOTE_REAP", 0x10000000, "", "deprecated"), ("NOTE_SIGNAL", 0x08000000),
              ("NOTE_EXITSTATUS", 0x04000000), ("NOTE_EXIT_DETAIL", 0x02000000)])),
     ]},
+    ("freebsd", "rfork", "rfork"): (
+        "freebsd/freebsd-src@912861daec4cbe897f1c83d4e030b8a00b971c8c:sys/sys/unistd.h",
+        [("RFSPAWN", 0x80000000, "", "user: vfork(2) semantics, clear signals (same bit as kernel RFPPWAIT)")]),
     ("freebsd", "socket", "socket.shut"): (
         "freebsd/freebsd-src@e87a6b5d6805bf9f3f9faf53db0ba96345ef0f77:sys/sys/socket.h",
         [("SHUT_RD", 0), ("SHUT_WR", 1), ("SHUT_RDWR", 2)]),
@@ -369,6 +375,8 @@ VERIFIED = {
                           "(F_* commands 0-18, FD_CLOEXEC and lock types match)",
     ("freebsd", "errno"): "freebsd/freebsd-src@e97286a3e5f45bf063966b4807732f41bb6280da:sys/sys/errno.h "
                           "(an older header: EPERM..ENEEDAUTH 1-81 and ERESTART/EJUSTRETURN/ENOIOCTL match)",
+    ("freebsd", "rfork"): "freebsd/freebsd-src@912861daec4cbe897f1c83d4e030b8a00b971c8c:sys/sys/unistd.h "
+                          "(all RF* values match; RFKERNELONLY updated, RFSPAWN added)",
     ("linux", "signals"): "torvalds/linux@1260ed77798502de9c98020040d2995008de10cc:"
                           "arch/x86/include/uapi/asm/signal.h (SIGLOST is commented out there)",
     ("linux", "open_flags"): "torvalds/linux@30c0923370175a01a806b23d797f1d9f2f3e4f40:"
