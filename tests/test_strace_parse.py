@@ -149,6 +149,19 @@ def test_summary_tables(engine: str) -> None:
     assert t.stats.syscalls == t.stats.summary
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_truncation_raw_and_hex(engine: str) -> None:
+    evs, _ = events(g("ls_plain.strace"), engine)
+    rd = [e for e in evs if e.name == "read" and '"...' in e.args]
+    assert rd and all(e.flags & model.F_TRUNCATED for e in rd)
+    assert not any(e.flags & model.F_TRUNCATED for e in evs if e.name == "close")
+    evs, _ = events(g("python_raw_all.strace"), engine)
+    op = next(e for e in evs if e.name == "openat")
+    assert op.args.startswith("0xffffff9c") and op.nr == 257 and op.ret == 3
+    evs, _ = events(g("ls_n_xx.strace"), engine)
+    assert evs[0].args.startswith('"\\x2f\\x75') and evs[0].nr == 59
+
+
 def test_ff_set_from_prefix() -> None:
     evs, t = events(str(FIX / "gen" / "pipeline_ff" / "pipe"))
     assert len(t.paths) == 4 and len({e.pid for e in evs}) == 4
@@ -189,6 +202,7 @@ JOB = ("ls -la /usr /nonexistent >/dev/null 2>&1; cat /etc/hostname /etc/passwd 
 
 
 @needs_strace
+@pytest.mark.slow
 @pytest.mark.parametrize("opts", [
     ["-f", "-tt", "-T", "-y"], ["-f", "-ttt", "-yy", "-s", "200", "-v"], ["-f", "-r", "-i", "-n"],
     ["-f", "-X", "verbose", "-e", "raw=futex"], ["-f", "-x", "-k"], ["-f", "-Z"], ["-f", "-z"],

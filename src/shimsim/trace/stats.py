@@ -68,7 +68,8 @@ class ParseStats:
         return {
             "lines": self.lines,
             "events": dict(sorted(self.events.items())),
-            "processes": len(self.pids),
+            # a trace without pid columns (strace without -f) is one process
+            "processes": len(self.pids) or (1 if sum(self.events.values()) else 0),
             "unparsed": self.unparsed_count,
             "unparsed_first": self.unparsed_lines,
             "skipped": dict(sorted(self.skipped.items())),
