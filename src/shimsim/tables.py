@@ -662,7 +662,6 @@ class Tables:
         disp = self.display(path)
         out: dict[str, Signature] = {}
         fams = set(self.family_names(os))
-        common = False
         for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             text = raw.split("#", 1)[0].strip()
             if not text:
@@ -675,7 +674,7 @@ class Tables:
                 raise InputError(disp, lineno, f"duplicate signature for {name}")
             args = []
             for part in [p.strip() for p in argtext.split(",")] if argtext.strip() else []:
-                args.append(self._parse_arg(part, disp, lineno, fams, os, common))
+                args.append(self._parse_arg(part, disp, lineno, fams, os))
             rkind, _, rfam = ret.partition(":")
             if rkind not in RETURN_KINDS:
                 raise InputError(disp, lineno, f"unknown return kind {rkind!r}")
@@ -688,8 +687,8 @@ class Tables:
             out[name] = Signature(name, tuple(args), rkind, rfam or None, classes, disp, lineno)
         return out
 
-    def _parse_arg(self, part: str, disp: str, line: int, fams: set[str], os: str,
-                   common: bool) -> Arg:
+    def _parse_arg(self, part: str, disp: str, line: int, fams: set[str], os: str) -> Arg:
+        """One `name: kind[:family|:type]`; flag/enum families must exist on OS."""
         aname, sep, kind = part.partition(":")
         aname, kind = aname.strip(), kind.strip()
         if not sep or not _NAME_RE.match(aname) or not kind:

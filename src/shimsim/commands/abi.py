@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from shimsim import tables
 from shimsim.commands._common import add_json, formatter, print_json
-from shimsim.errors import ShimsimError, UnknownName
+from shimsim.errors import ShimsimError
 
 DESCRIPTION = ("Inspect the ABI tables: syscall numbers and statuses, argument signatures, constant "
                "families (errno, signals, open flags, ...), and what differs between two ABIs.")
@@ -355,4 +355,4 @@ def _diff_family(a: tables.ABI, b: tables.ABI, args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["register", "UnknownName"]
+__all__ = ["register"]
