@@ -502,13 +502,16 @@ def test_reject_signature_without_applies_to(tmp_path: Path) -> None:
 
 
 def test_reject_arch_override_of_undeclared_name(tmp_path: Path) -> None:
-    over = "family,name,value,role,note\nopen_flags,O_DIRECTORY,0x4000,,\n"
+    over = "# source: a/b@0123456789012345678901234567890123456789:h\nfamily,name,value,role,note\nopen_flags,O_DIRECTORY,0x4000,,\n"
     expect_error(make_root(tmp_path, **{"consts/linux/x/open_flags.csv": over}),
-                 "tables/consts/linux/x/open_flags.csv:2:", "not declared in the base file")
+                 "tables/consts/linux/x/open_flags.csv:3:", "not declared in the base file")
+    bare = "family,name,value,role,note\nopen_flags,O_CLOEXEC,0x4000,,\n"
+    expect_error(make_root(tmp_path / "b", **{"consts/linux/x/open_flags.csv": bare}),
+                 "tables/consts/linux/x/open_flags.csv", "provenance")
 
 
 def test_arch_override_applies(tmp_path: Path) -> None:
-    over = "family,name,value,role,note\nopen_flags,O_CLOEXEC,0x4000,,\n"
+    over = "# source: a/b@0123456789012345678901234567890123456789:h\nfamily,name,value,role,note\nopen_flags,O_CLOEXEC,0x4000,,\n"
     t = Tables(make_root(tmp_path, **{"consts/linux/x/open_flags.csv": over}))
     assert t.load_abi("t-linux").family("open_flags").value("O_CLOEXEC") == 0x4000
 

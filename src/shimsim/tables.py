@@ -532,7 +532,7 @@ class Tables:
             out = {f: dict(ms) for f, ms in base.items()}
             over = self.root / "consts" / os / arch / f"{file}.csv"
             if over.exists():
-                for fam, m in self._read_const_rows(over, os, file).items():
+                for fam, m in self._read_const_rows(over, os, file, require_prov=True).items():
                     for name, mem in m.items():
                         if name not in out.get(fam, {}):
                             raise InputError(mem.path, mem.line,
