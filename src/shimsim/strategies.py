@@ -1,0 +1,1000 @@
+# SPDX-License-Identifier: MIT
+"""Hypothesis strategies for syscall traces, flag sets and shim specs.
+
+Compat-layer authors test their shim specs the way hypothesis users test
+code: generate well-formed inputs, run them through the layer, check a law.
+Every strategy here draws from shimsim's own ABI tables, so a generated
+``openat`` has the argument kinds of the real signature (a directory fd, a
+path, a set of ``open_flags`` of the right OS, a mode) and a generated
+stream opens an fd before it uses it and closes it once.
+
+All strategies are ordinary hypothesis strategies: they combine with
+``st.lists``, ``.map``, ``.filter``, obey ``@settings`` and profiles, and
+shrink to small readable examples (few events, low fds, the first path of
+the pool, the lowest errno).
+
+>>> from hypothesis import given, settings
+>>> from shimsim import strategies as ss
+>>> @settings(max_examples=20)
+... @given(ss.flag_sets("linux-x86_64", "open_flags"))
+... def test_value_is_the_or_of_the_names(fs):
+...     fam = ss.family("linux-x86_64", "open_flags")
+...     assert fam.encode(fs.names) == fs.value
+>>> test_value_is_the_or_of_the_names()
+
+Public API: :func:`abis`, :func:`syscalls`, :func:`flag_sets`,
+:func:`errnos`, :func:`signals`, :func:`events`, :func:`streams`,
+:func:`trace_text`, :func:`shim_specs`, and the renderers
+:func:`render_strace` and :func:`render` (an event as a tool prints it).
+docs/strategies.md has the longer tour.
+"""
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from shimsim import model, tables
+from shimsim.model import Event
+
+__all__ = [
+    "FORMATS", "FlagSet", "ShimSpecText", "TraceText", "abis", "errnos", "events", "family",
+    "flag_sets", "format_abis", "render", "render_strace", "shim_specs", "signals", "streams",
+    "syscalls", "trace_text",
+]
+
+FILE = "generated"
+# Trace formats trace_text() can print, with the ABIs whose tool prints them.
+FORMATS: dict[str, tuple[str, ...]] = {
+    "strace": ("linux-x86_64", "linux-i386", "linux-aarch64"),
+    "truss-freebsd": ("freebsd-amd64", "freebsd-arm64"),
+    "truss-illumos": ("illumos-amd64",),
+    "dtruss": ("darwin-x86_64",),
+    "kdump": ("freebsd-amd64", "netbsd-amd64", "openbsd-amd64"),
+}
+# strace option styles trace_text("strace") chooses from (all combinable).
+STRACE_OPTIONS = ("-f", "-f-o", "-t", "-tt", "-ttt", "-r", "-T", "-y")
+
+PATHS = ("/etc/passwd", "/tmp/a", "/dev/null", "/usr/lib/libc.so.6", "/home/u/notes.txt", ".",
+         "/proc/self/maps", "/var/log/messages")
+STRINGS = ("hello", "en_US.UTF-8", "x")
+BUFS = ("", "abc", "hello\\n", "root:x:0:0")
+FORK_NAMES = frozenset({"fork", "vfork", "clone", "rfork", "__fork14", "__vfork14", "forkx", "forkall",
+                        "fork1", "pdfork"})
+EXIT_NAMES = ("exit_group", "exit", "_exit", "rexit", "sys_exit")
+# fd lifecycle calls the generic classes leave out (handled as their own steps)
+_LIFECYCLE = frozenset({"close", "close_range", "closefrom", "dup2", "dup3", "execve", "execveat",
+                        "exec", "exece", "fexecve", "__fork14", "__vfork14"}) | FORK_NAMES
+_STD_FDS = (0, 1, 2)
+
+
+# --------------------------------------------------------------------------- tables
+
+@functools.lru_cache(maxsize=None)
+def _abi(name: str) -> tables.ABI:
+    return tables.load_abi(name)
+
+
+def family(abi: str, name: str) -> tables.Family:
+    """The constant family NAME of ABI (a convenience for tests)."""
+    return _abi(abi).family(name)
+
+
+def abis(os: str | Iterable[str] | None = None) -> st.SearchStrategy[str]:
+    """ABI names from the tables (optionally only those of one OS or several).
+
+    >>> abis("illumos").example()
+    'illumos-amd64'
+    """
+    names = tables.list_abis()
+    if os is not None:
+        want = {os} if isinstance(os, str) else set(os)
+        names = [n for n in names if _abi(n).os in want]
+        if not names:
+            raise ValueError(f"no ABI for OS {os!r}")
+    return st.sampled_from(names)
+
+
+def _usable(sc: tables.Syscall) -> bool:
+    return sc.status == "implemented" and sc.args is not None and bool(sc.name)
+
+
+def syscalls(abi: str, classes: Iterable[str] | None = None, *, signature: bool = True,
+             names: Iterable[str] | None = None) -> st.SearchStrategy[tables.Syscall]:
+    """Implemented syscalls of ABI (with a known signature unless signature=False),
+    optionally only those in any of CLASSES (file, desc, network, ...) or NAMES.
+    Shrinks towards low syscall numbers (read, write, open on Linux)."""
+    a = _abi(abi)
+    pool = [s for s in a.syscalls if s.status == "implemented" and s.name
+            and (s.args is not None or not signature)]
+    if classes is not None:
+        cls = set(classes)
+        unknown = cls - set(tables.CLASSES)
+        if unknown:
+            raise ValueError(f"unknown syscall class {sorted(unknown)[0]!r} (known: {', '.join(tables.CLASSES)})")
+        pool = [s for s in pool if cls & set(s.classes)]
+    if names is not None:
+        want = set(names)
+        pool = [s for s in pool if s.name in want]
+    if not pool:
+        raise ValueError(f"no syscall of {abi} fits classes={classes!r} names={names!r}")
+    return st.sampled_from(sorted(pool, key=lambda s: s.number))
+
+
+def _printable(fam: tables.Family) -> list[str]:
+    return [n for n, v in fam.members.items() if v is not None and fam.member(n).role == ""]
+
+
+def errnos(abi: str) -> st.SearchStrategy[str]:
+    """errno names of ABI that have a value (one name per value, the primary
+    one), shrinking towards EPERM."""
+    fam = _abi(abi).errno
+    seen: dict[int, str] = {}
+    for n in _printable(fam):
+        if fam.members[n] > 0:  # type: ignore[operator]
+            seen.setdefault(fam.members[n], n)  # type: ignore[arg-type]
+    return st.sampled_from([seen[v] for v in sorted(seen)])
+
+
+def signals(abi: str) -> st.SearchStrategy[str]:
+    """Signal names of ABI with a value, one per number, shrinking towards SIGHUP."""
+    fam = _abi(abi).signals
+    seen: dict[int, str] = {}
+    for n in _printable(fam):
+        if n not in ("SIGRTMIN", "SIGRTMAX"):
+            seen.setdefault(fam.members[n], n)  # type: ignore[arg-type]
+    return st.sampled_from([seen[v] for v in sorted(seen) if v > 0])
+
+
+@dataclass(frozen=True)
+class FlagSet:
+    """A value of a flag (or enum) family with the names a tracer prints for it.
+
+    ``str(fs)`` is the strace spelling (``O_RDWR|O_CLOEXEC``, ``0`` for none)."""
+
+    family: str
+    names: tuple[str, ...]
+    value: int
+    kind: str = "flags"
+
+    def __str__(self) -> str:
+        return "|".join(self.names) if self.names else "0"
+
+
+def flag_sets(abi: str, family: str, *, max_size: int = 4) -> st.SearchStrategy[FlagSet]:
+    """Sets of members of the flag family on ABI (one value for an enum family).
+
+    A multi-bit field (the access mode of ``open_flags``) gets at most one of
+    its values; the names are those ``Family.decode`` prints for the value, so
+    they read as a tracer would print them.  Shrinks to the empty set (or
+    the first enum member)."""
+    fam = _abi(abi).family(family)
+    if fam.kind not in ("flags", "enum"):
+        raise ValueError(f"{family} on {abi} is a {fam.kind}, not a flag or enum family")
+    names = _printable(fam)
+    if fam.kind == "enum":
+        byval: dict[int, str] = {}
+        for n in names:
+            byval.setdefault(fam.members[n], n)  # type: ignore[arg-type]
+        pool = [byval[v] for v in sorted(byval, key=lambda v: (v < 0, abs(v)))]
+        if not pool:
+            raise ValueError(f"enum family {family} has no member with a value on {abi}")
+        return st.sampled_from(pool).map(
+            lambda n: FlagSet(family, (n,), fam.members[n], "enum"))  # type: ignore[arg-type]
+    in_field = {n for f in fam.fields for n in f.members.values()}
+    bits = [n for n in names if n not in in_field and (fam.members[n] or 0) > 0]
+    fields = [sorted(f.members.items()) for f in fam.fields if f.members]
+
+    @st.composite
+    def build(draw: Any) -> FlagSet:
+        value = 0
+        for fm in fields:
+            v = draw(st.one_of(st.none(), st.sampled_from([v for v, _ in fm])))
+            if v is not None:
+                value |= v
+        if bits:
+            for n in draw(st.lists(st.sampled_from(bits), unique=True, max_size=max_size)):
+                value |= fam.members[n]  # type: ignore[operator]
+        parts = fam.decode(value)
+        shown = tuple(p for p in parts if p != "0")
+        return FlagSet(family, shown, value, "flags")
+
+    return build()
+
+
+# --------------------------------------------------------------------------- argument values
+
+@dataclass(frozen=True)
+class Fd:
+    n: int
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Ptr:
+    addr: int              # 0 = NULL
+
+
+@dataclass(frozen=True)
+class Quoted:
+    text: str
+    kind: str              # path, string, buf
+
+
+@dataclass(frozen=True)
+class Num:
+    value: int
+    kind: str              # int, size, mode, ...
+
+
+@dataclass(frozen=True)
+class Named:
+    name: str              # AT_FDCWD, SIGINT
+    value: int
+
+
+@dataclass(frozen=True)
+class FdPair:
+    fds: tuple[int, int]
+
+
+def _family_or_none(abi: tables.ABI, name: str | None) -> tables.Family | None:
+    if not name:
+        return None
+    try:
+        f = abi.family(name)
+    except Exception:  # an unknown family is simply not generated from
+        return None
+    return f if f.kind in ("flags", "enum") and _printable(f) else None
+
+
+_NUM_KINDS = ("int", "uint", "long", "ulong", "size", "ssize", "off", "socklen", "id", "cmd", "varargs")
+_PTR_KINDS = ("ptr", "addr", "struct", "array", "time", "sockaddr")
+
+
+def _arg_value(draw: Any, abi: tables.ABI, arg: tables.Arg, fds: Sequence[Fd], pid: int) -> Any:
+    k = arg.kind
+    if k == "fd":
+        return draw(st.sampled_from(list(fds))) if fds else Fd(0)
+    if k == "dirfd":
+        cwd = abi.family("at_flags.dirfd").members.get("AT_FDCWD") if "at_flags.dirfd" in abi.family_names() else None
+        choices: list[Any] = [Named("AT_FDCWD", cwd)] if cwd is not None else []
+        choices += [f for f in fds if f.n > 2]
+        return draw(st.sampled_from(choices)) if choices else Fd(0)
+    if k == "path":
+        return Quoted(draw(st.sampled_from(PATHS)), "path")
+    if k == "string":
+        return Quoted(draw(st.sampled_from(STRINGS)), "string")
+    if k == "buf":
+        return Quoted(draw(st.sampled_from(BUFS)), "buf")
+    if k in ("flags", "enum"):
+        fam = _family_or_none(abi, arg.family)
+        if fam is not None:
+            return draw(flag_sets(abi.name, fam.name))
+        return Num(0, "int")
+    if k == "mode":
+        return Num(draw(st.sampled_from([0o644, 0o755, 0o600, 0o777, 0])), "mode")
+    if k == "signal":
+        s = draw(signals(abi.name))
+        return Named(s, abi.signals.members[s])  # type: ignore[arg-type]
+    if k == "pid":
+        return Num(pid, "pid")
+    if k in ("uid", "gid"):
+        return Num(draw(st.sampled_from([0, 1000, 65534])), k)
+    if k == "fdarray":
+        return Ptr(0x7FFD_E000_0010)
+    if k in _PTR_KINDS:
+        return Ptr(draw(st.sampled_from([0x7FFD_E000_0000, 0, 0x5555_5555_8000, 0x7F3A_1000_0000])))
+    return Num(draw(st.integers(0, 4096)), k if k in _NUM_KINDS else "int")
+
+
+# --------------------------------------------------------------------------- per-format argument text
+
+def _arg_text(v: Any, fmt: str, fd_paths: bool) -> str:
+    """One argument as FMT's tool prints it."""
+    hexnum = fmt in ("dtruss", "kdump")
+    if isinstance(v, Fd):
+        if hexnum:
+            return hex(v.n)
+        if fmt == "strace" and fd_paths and v.path is not None:
+            return f"{v.n}<{v.path}>"
+        return str(v.n)
+    if isinstance(v, FdPair):
+        if fmt == "strace":
+            a, b = v.fds
+            return f"[{a}, {b}]"
+        return "0x7ffde0000010"
+    if isinstance(v, Named):
+        if hexnum:
+            return hex(v.value & 0xFFFFFFFF) if v.value < 0 else hex(v.value)
+        return v.name
+    if isinstance(v, Quoted):
+        if fmt == "kdump":
+            return "0x7ffde0001000"
+        if fmt == "dtruss":
+            return f'"{v.text}\\0"' if v.kind != "buf" else "0x7ffde0001000"
+        return f'"{v.text}"'
+    if isinstance(v, Ptr):
+        if v.addr == 0:
+            return {"strace": "NULL", "truss-illumos": "0x00000000"}.get(fmt, "0x0")
+        if fmt == "truss-illumos":
+            return f"0x{v.addr:08X}"
+        return hex(v.addr)
+    if isinstance(v, FlagSet):
+        if fmt == "dtruss":
+            return hex(v.value & 0xFFFFFFFFFFFFFFFF)
+        if fmt == "kdump":
+            return f"{v.value & 0xFFFFFFFFFFFFFFFF:#x}<{'|'.join(v.names)}>" if v.names else hex(v.value)
+        return str(v)
+    if isinstance(v, Num):
+        if v.kind == "mode":
+            return hex(v.value) if hexnum else f"0{v.value:o}" if v.value else "000"
+        return hex(v.value) if hexnum else str(v.value)
+    raise TypeError(f"no text for argument {v!r}")
+
+
+_SEP = {"strace": ", ", "truss-freebsd": ",", "truss-illumos": ", ", "dtruss": ", ", "kdump": ","}
+
+
+def _args_text(values: Sequence[Any], fmt: str, fd_paths: bool) -> str:
+    return _SEP[fmt].join(_arg_text(v, fmt, fd_paths) for v in values)
+
+
+# --------------------------------------------------------------------------- single events
+
+_OUTCOMES = ("success", "error")
+
+
+def _ret_for(sc: tables.Syscall, draw: Any, pid: int, new_fd: int | None) -> int:
+    r = sc.returns
+    if r == "fd":
+        return new_fd if new_fd is not None else 3
+    if r in ("zero", None):
+        return 0
+    if r == "pid":
+        return pid
+    if r == "addr":
+        return 0x7F3A_1000_0000
+    if r in ("uid", "gid"):
+        return 1000
+    if r == "mode":
+        return 0o22
+    return draw(st.integers(0, 4096))
+
+
+def _errmsg(abi: tables.ABI, name: str) -> str:
+    try:
+        return abi.errno_message(name) or name
+    except Exception:
+        return name
+
+
+@dataclass
+class _Rec:
+    """One generated record before it is printed in a format."""
+
+    kind: int
+    pid: int
+    sc: tables.Syscall | None = None
+    values: list[Any] = field(default_factory=list)
+    ret: int | None = None
+    errname: str | None = None
+    signal: str | None = None
+    status: int | None = None
+    ts_us: int | None = None
+    dur_us: int | None = None
+    tid: int | None = None
+
+
+def _call_rec(draw: Any, abi: tables.ABI, sc: tables.Syscall, pid: int, fds: Sequence[Fd],
+              fail: bool, new_fd: int | None = None) -> _Rec:
+    values = [_arg_value(draw, abi, a, fds, pid) for a in (sc.args or ())]
+    if fail:
+        return _Rec(model.SYSCALL, pid, sc, values, -1, draw(errnos(abi.name)))
+    if sc.returns == "noreturn":
+        return _Rec(model.SYSCALL, pid, sc, values, None, None)
+    return _Rec(model.SYSCALL, pid, sc, values, _ret_for(sc, draw, pid, new_fd), None)
+
+
+def events(abi: str, *, classes: Iterable[str] | None = None, names: Iterable[str] | None = None,
+           outcomes: Sequence[str] = _OUTCOMES, format: str = "strace",  # noqa: A002
+           fd_paths: bool = False) -> st.SearchStrategy[Event]:
+    """Single well-formed syscall events of ABI: name, number, arguments
+    printed as FORMAT's tool prints them (respecting the signature's kinds:
+    fds, paths, flag sets of the right family, enums, ints), and a result
+    (success, or an error with an errno of ABI).  Each event stands alone:
+    use :func:`streams` for coherent fd and process lifecycles.
+
+    >>> ev = events("linux-x86_64", names=["close"]).example()
+    >>> (ev.name, ev.nr)
+    ('close', 3)
+    """
+    a = _abi(abi)
+    _check_format(format, abi)
+    calls = syscalls(abi, classes, names=names).filter(lambda s: s.name not in _LIFECYCLE or s.name == "close")
+    bad = set(outcomes) - set(_OUTCOMES)
+    if bad or not outcomes:
+        raise ValueError(f"outcomes are drawn from {_OUTCOMES}, got {sorted(bad) or outcomes!r}")
+
+    @st.composite
+    def build(draw: Any) -> Event:
+        sc = draw(calls)
+        pid = draw(st.integers(100, 99999))
+        fds = [Fd(n, PATHS[n % len(PATHS)]) for n in range(draw(st.integers(3, 12)))]
+        fail = draw(st.sampled_from(list(outcomes))) == "error"
+        rec = _call_rec(draw, a, sc, pid, fds, fail)
+        rec.pid = pid
+        return _events_for(a, [rec], format, _Style(fd_paths=fd_paths, pids=True))[0]
+
+    return build()
+
+
+# --------------------------------------------------------------------------- streams
+
+@dataclass
+class _Proc:
+    pid: int
+    fds: dict[int, Fd]
+    alive: bool = True
+
+
+@functools.lru_cache(maxsize=None)
+def _pools(abi_name: str, classes: tuple[str, ...] | None) -> dict[str, list[tables.Syscall]]:
+    """Syscalls by the lifecycle role they play in a stream."""
+    a = _abi(abi_name)
+    ok = [s for s in a.syscalls if _usable(s) and (classes is None or set(classes) & set(s.classes))]
+    def nfd(s: tables.Syscall) -> int:
+        return sum(1 for x in s.args or () if x.kind == "fd")
+    pools: dict[str, list[tables.Syscall]] = {"open": [], "pipe": [], "use": [], "other": []}
+    for s in ok:
+        if s.name in _LIFECYCLE or s.returns == "noreturn":
+            continue
+        kinds = [x.kind for x in s.args or ()]
+        if s.returns == "fd" and nfd(s) <= 1:
+            pools["open"].append(s)
+        elif "fdarray" in kinds and s.returns == "zero" and nfd(s) == 0:
+            pools["pipe"].append(s)
+        elif s.returns == "fd":
+            continue            # dup2-like: the result is an argument
+        elif nfd(s):
+            pools["use"].append(s)
+        elif s.returns != "pid" or not s.name.startswith(("wait", "fork")):
+            pools["other"].append(s)
+    for k in pools:
+        pools[k].sort(key=lambda s: s.number)
+    pools["close"] = [a.by_name["close"]] if "close" in a.by_name and _usable(a.by_name["close"]) else []
+    pools["fork"] = sorted((a.by_name[n] for n in FORK_NAMES if n in a.by_name and a.by_name[n].status == "implemented"
+                            and a.by_name[n].args is not None), key=lambda s: s.number)
+    pools["exit"] = [a.by_name[n] for n in EXIT_NAMES if n in a.by_name
+                     and a.by_name[n].status == "implemented" and a.by_name[n].args is not None][:1]
+    return pools
+
+
+def _lowest_free(p: _Proc) -> int:
+    n = 0
+    while n in p.fds:
+        n += 1
+    return n
+
+
+@st.composite
+def _recs(draw: Any, abi_name: str, min_size: int, max_size: int, classes: tuple[str, ...] | None,
+          processes: bool, errors: bool, signals_: bool) -> list[_Rec]:
+    a = _abi(abi_name)
+    pools = _pools(abi_name, classes)
+    first = draw(st.integers(1000, 1010))
+    procs = {first: _Proc(first, {n: Fd(n, "/dev/pts/0") for n in _STD_FDS})}
+    order = [first]
+    next_pid = first + 1
+    out: list[_Rec] = []
+    n = draw(st.integers(min_size, max_size))
+    actions = ["other", "open", "use", "close"]
+    if pools["pipe"]:
+        actions.append("pipe")
+    if processes and pools["fork"]:
+        actions.append("fork")
+    if processes and pools["exit"]:
+        actions.append("exit")
+    if signals_:
+        actions.append("signal")
+    while len(out) < n:
+        live = [p for p in order if procs[p].alive]
+        if not live:
+            break
+        p = procs[draw(st.sampled_from(live))]
+        act = draw(st.sampled_from(actions))
+        fail = errors and act not in ("close", "exit", "fork", "signal") and draw(st.integers(0, 4)) == 0
+        fds = [p.fds[k] for k in sorted(p.fds)]
+        if act == "open" and pools["open"]:
+            sc = draw(st.sampled_from(pools["open"]))
+            if any(x.kind == "fd" for x in sc.args or ()) and not fds:
+                continue
+            new = _lowest_free(p)
+            r = _call_rec(draw, a, sc, p.pid, fds, fail, new)
+            if not fail:
+                paths = [v.text for v in r.values if isinstance(v, Quoted) and v.kind == "path"]
+                p.fds[new] = Fd(new, paths[0] if paths else f"anon_inode:[{sc.name}]")
+            out.append(r)
+        elif act == "pipe":
+            sc = draw(st.sampled_from(pools["pipe"]))
+            r = _call_rec(draw, a, sc, p.pid, fds, fail)
+            if not fail:
+                x = _lowest_free(p)
+                p.fds[x] = Fd(x, "pipe:[4242]")
+                y = _lowest_free(p)
+                p.fds[y] = Fd(y, "pipe:[4242]")
+                r.values = [FdPair((x, y)) if isinstance(v, Ptr) and i == _fdarray_index(sc) else v
+                            for i, v in enumerate(r.values)]
+            out.append(r)
+        elif act == "use" and pools["use"]:
+            sc = draw(st.sampled_from(pools["use"]))
+            out.append(_call_rec(draw, a, sc, p.pid, fds, fail))
+        elif act == "close" and pools["close"]:
+            mine = [f for f in fds if f.n > 2]
+            if not mine:
+                continue
+            f = draw(st.sampled_from(mine))
+            del p.fds[f.n]
+            out.append(_Rec(model.SYSCALL, p.pid, pools["close"][0], [f], 0, None))
+        elif act == "fork":
+            sc = draw(st.sampled_from(pools["fork"]))
+            child = next_pid
+            next_pid += 1
+            r = _call_rec(draw, a, sc, p.pid, fds, False)
+            r.ret = child
+            out.append(r)
+            procs[child] = _Proc(child, dict(p.fds))
+            order.append(child)
+        elif act == "exit":
+            if p.pid == first and len(live) > 1:
+                continue        # the first process exits last
+            sc = pools["exit"][0]
+            status = draw(st.integers(0, 3))
+            out.append(_Rec(model.SYSCALL, p.pid, sc, [Num(status, "int")], None, None))
+            out.append(_Rec(model.EXIT, p.pid, status=status))
+            p.alive = False
+        elif act == "signal":
+            out.append(_Rec(model.SIGNAL, p.pid, signal=draw(signals(abi_name))))
+        elif act == "other" and pools["other"]:
+            sc = draw(st.sampled_from(pools["other"]))
+            out.append(_call_rec(draw, a, sc, p.pid, fds, fail))
+    # time: microseconds, never decreasing; durations small
+    t = draw(st.integers(0, 86_000)) * 1_000_000
+    for r in out:
+        t += draw(st.integers(0, 2000))
+        r.ts_us = t
+        r.dur_us = draw(st.integers(0, 500)) if r.kind == model.SYSCALL else None
+    return out
+
+
+def _fdarray_index(sc: tables.Syscall) -> int:
+    return next(i for i, x in enumerate(sc.args or ()) if x.kind == "fdarray")
+
+
+def streams(abi: str, *, min_size: int = 1, max_size: int = 30, classes: Iterable[str] | None = None,
+            processes: bool = True, errors: bool = True, signals: bool = True,  # noqa: F811
+            format: str = "strace", fd_paths: bool = False) -> st.SearchStrategy[list[Event]]:  # noqa: A002
+    """Event streams of ABI with coherent lifecycles: fds 0-2 are open at the
+    start, an fd is opened (lowest free number, as the kernel does) before a
+    call uses it and closed at most once; a fork comes before any event of
+    its child, which inherits its parent's fds; a process's ``exit`` is its
+    last event, followed by its exit record; the first process exits last.
+    Calls fail now and then (errors=False: never); signals arrive (signals=False: never).
+    CLASSES restricts the calls besides open/close/fork/exit.  Arguments are
+    printed as FORMAT's tool prints them (fd_paths: strace -y decorations).
+
+    >>> evs = streams("linux-x86_64", max_size=5).example()
+    >>> all(e.abi == "linux-x86_64" for e in evs)
+    True
+    """
+    _check_format(format, abi)
+    cls = tuple(sorted(classes)) if classes is not None else None
+    if cls is not None:
+        unknown = set(cls) - set(tables.CLASSES)
+        if unknown:
+            raise ValueError(f"unknown syscall class {sorted(unknown)[0]!r}")
+    style = _Style(fd_paths=fd_paths, pids=True, times=False)
+    a = _abi(abi)
+    return _recs(abi, min_size, max_size, cls, processes, errors, signals).map(
+        lambda recs: _events_for(a, recs, format, style))
+
+
+# --------------------------------------------------------------------------- records -> events / text
+
+@dataclass(frozen=True)
+class _Style:
+    fd_paths: bool = False
+    pids: bool = True          # record pids (False: as a single-process strace without -f)
+    times: bool = False        # record ts/dur
+    ts_kind: str = "tt"        # strace: t, tt, ttt, r
+    dur: bool = False
+    pid_style: str = "bracket"  # strace: bracket ([pid N]) or plain (N, -ff -o / -o with -f)
+
+
+def _check_format(fmt: str, abi: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown trace format {fmt!r} (known: {', '.join(FORMATS)})")
+    _abi(abi)
+
+
+def format_abis(fmt: str) -> tuple[str, ...]:
+    """The ABIs whose tool prints FMT."""
+    _check_format(fmt, FORMATS.get(fmt, ("linux-x86_64",))[0])
+    return FORMATS[fmt]
+
+
+def _sig_num(abi: tables.ABI, name: str) -> int:
+    return abi.signals.members[name]  # type: ignore[return-value]
+
+
+def _events_for(abi: tables.ABI, recs: list[_Rec], fmt: str, style: _Style) -> list[Event]:
+    """The events FMT's parser gives for RECS printed in FMT and STYLE (line 0: set by the printer)."""
+    out: list[Event] = []
+    for r in recs:
+        ts = r.ts_us / 1e6 if style.times and r.ts_us is not None else None
+        flags = model.F_HAS_TS if ts is not None else 0
+        pid = r.pid if style.pids else None
+        if r.kind == model.SYSCALL:
+            assert r.sc is not None
+            ev = Event(model.SYSCALL, FILE, 0, pid=pid, ts=ts, name=r.sc.name, nr=r.sc.number,
+                       args=_args_text(r.values, fmt, style.fd_paths), abi=abi.name, flags=flags)
+            if r.errname is not None:
+                ev.rec, ev.errname, ev.ret = model.ERROR, r.errname, -1
+                ev.err = abi.errno.members[r.errname]
+                if fmt in ("strace", "truss-illumos") and r.errname.startswith("ERESTART"):
+                    ev.rec = model.RESTARTED
+                if fmt in ("truss-freebsd", "dtruss", "kdump"):
+                    ev.errname = None          # these print the number only
+            elif r.ret is None:
+                ev.rec = model.UNKNOWN
+            else:
+                ev.rec, ev.ret = model.SUCCESS, r.ret
+            if style.dur and r.dur_us is not None and ev.rec != model.UNKNOWN:
+                ev.dur = r.dur_us / 1e6
+                ev.flags |= model.F_HAS_DUR
+        elif r.kind == model.SIGNAL:
+            assert r.signal is not None
+            ev = Event(model.SIGNAL, FILE, 0, pid=pid, ts=ts, name=r.signal, err=_sig_num(abi, r.signal),
+                       abi=abi.name, flags=flags)
+            if fmt == "strace":
+                ev.args = f"{{si_signo={r.signal}, si_code=SI_USER, si_pid={r.pid}, si_uid=1000}}"
+        else:
+            ev = Event(r.kind, FILE, 0, pid=pid, ts=ts, ret=r.status, abi=abi.name, flags=flags)
+        out.append(ev)
+    return out
+
+
+def _hms(us: int) -> tuple[str, str]:
+    s, frac = divmod(us, 1_000_000)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h % 24:02d}:{m:02d}:{sec:02d}", f"{frac:06d}"
+
+
+def render_strace(ev: Event, *, pid_style: str = "bracket", ts_kind: str = "tt") -> str:
+    """One event as strace prints it: ``[pid N] `` (pid_style "bracket", as
+    with -f on stderr) or ``N `` ("plain", -f -o FILE) when ev.pid is set, a
+    timestamp when ev.ts is set (ts_kind t, tt, ttt or r), the call,
+    `` = RESULT`` (``-1 ERRNAME (message)`` on error, ``?`` without one), and
+    `` <DUR>`` (-T) when ev.dur is set.  Signals, exits and kills print as
+    their ``---``/``+++`` lines.
+
+    >>> from shimsim.model import Event, SYSCALL, ERROR
+    >>> render_strace(Event(SYSCALL, "f", 1, name="openat", args='AT_FDCWD, "/x", O_RDONLY',
+    ...                     rec=ERROR, ret=-1, errname="ENOENT", abi="linux-x86_64"))
+    'openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory)'
+    """
+    head = ""
+    if ev.pid is not None:
+        head = f"[pid {ev.pid:5d}] " if pid_style == "bracket" else f"{ev.pid:<5d} "
+    if ev.ts is not None:
+        us = round(ev.ts * 1e6)
+        if ts_kind == "t":
+            head += _hms(us)[0] + " "
+        elif ts_kind == "tt":
+            h, f = _hms(us)
+            head += f"{h}.{f} "
+        elif ts_kind == "ttt":
+            head += f"{us // 1_000_000}.{us % 1_000_000:06d} "
+        elif ts_kind == "r":
+            head += f"{us // 1_000_000:6d}.{us % 1_000_000:06d} "
+        else:
+            raise ValueError(f"ts_kind is t, tt, ttt or r, not {ts_kind!r}")
+    if ev.kind == model.SIGNAL:
+        return f"{head}--- {ev.name}{' ' + ev.args if ev.args else ''} ---"
+    if ev.kind == model.EXIT:
+        return f"{head}+++ exited with {ev.ret} +++"
+    if ev.kind == model.KILLED:
+        return f"{head}+++ killed by {ev.name}{' (core dumped)' if ev.flags & model.F_CORE else ''} +++"
+    if ev.kind != model.SYSCALL:
+        raise ValueError(f"render_strace prints syscalls, signals, exits and kills, not {model.KIND_NAMES[ev.kind]}")
+    line = f"{head}{ev.name}({ev.args}) = "
+    if ev.errname is not None:
+        line += f"{ev.ret if ev.ret is not None else -1} {ev.errname} ({_strerror(ev)})"
+    elif ev.ret is None:
+        line += "?"
+    elif ev.ret >= 0x1000_0000:
+        line += hex(ev.ret)                     # addresses print in hex
+    else:
+        line += str(ev.ret)
+    if ev.dur is not None:
+        dus = round(ev.dur * 1e6)
+        line += f" <{dus // 1_000_000}.{dus % 1_000_000:06d}>"
+    return line
+
+
+def _strerror(ev: Event) -> str:
+    if ev.abi in tables.list_abis() and ev.errname:
+        fam = _abi(ev.abi).errno  # type: ignore[arg-type]
+        if ev.errname in fam.members:
+            return fam.member(ev.errname).note or ev.errname
+    return ev.errname or "Unknown error"
+
+
+def render(ev: Event, fmt: str, **options: Any) -> str:
+    """One event as FMT's tool prints it (strace through :func:`render_strace`,
+    the others through their parser module's ``render``)."""
+    if fmt == "strace":
+        return render_strace(ev, **options)
+    from shimsim.trace import formats
+
+    mod = formats.module(fmt)
+    return mod.render(ev, **options)
+
+
+@dataclass(frozen=True)
+class TraceText:
+    """The text of a generated trace and the events its parser must give.
+
+    ``text`` is what the tool prints (lines joined with newlines, ending in
+    one); ``events`` the expected events (file ``generated``, line numbers
+    counted from 1); ``options`` the tool options the text imitates."""
+
+    format: str
+    abi: str
+    text: str
+    events: tuple[Event, ...]
+    options: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _strace_text(abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...]) -> TraceText:
+    ts_kind = next((o[1:] for o in ("-ttt", "-tt", "-t", "-r") if o in opts), None)
+    plain = "-f-o" in opts
+    style = _Style(fd_paths="-y" in opts, pids=True, times=ts_kind is not None,
+                   ts_kind=ts_kind or "tt", dur="-T" in opts, pid_style="plain" if plain else "bracket")
+    evs = _events_for(abi, recs, "strace", style)
+    lines: list[str] = []
+    nprocs = 1
+    prev_us: int | None = None
+    for i, (r, ev) in enumerate(zip(recs, evs)):
+        if ev.ts is not None:
+            us = round(ev.ts * 1e6)
+            if ts_kind == "t":
+                ev.ts = float(us // 1_000_000 % 86400)
+            elif ts_kind == "r":          # the time since the previous line
+                ev.ts = (0 if prev_us is None else us - prev_us) / 1e6
+            prev_us = us
+        # -f on stderr prefixes lines while more than one process is traced; -f -o always
+        if not (plain or ("-f" in opts and nprocs > 1)):
+            ev.pid = None
+        lines.append(render_strace(ev, pid_style=style.pid_style, ts_kind=style.ts_kind))
+        ev.line = i + 1
+        if r.kind == model.SYSCALL and r.sc is not None and r.sc.name in FORK_NAMES and r.errname is None:
+            nprocs += 1
+        elif r.kind == model.EXIT:
+            nprocs -= 1
+    return TraceText("strace", abi.name, "\n".join(lines) + "\n", tuple(evs), opts)
+
+
+def _other_text(fmt: str, abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...]) -> TraceText:
+    """truss (FreeBSD, illumos), dtruss and kdump text with the events their parsers give."""
+    times = "-d" in opts
+    style = _Style(fd_paths=False, pids=True, times=times,
+                   dur="-D" in opts or (fmt == "dtruss" and times))
+    keep: list[_Rec] = []
+    for r in recs:
+        if fmt == "dtruss" and (r.kind != model.SYSCALL or r.ret is None and r.errname is None):
+            continue                       # dtruss prints returning syscalls only
+        if fmt in ("kdump", "truss-illumos") and r.kind == model.EXIT:
+            continue                       # the parser derives it from the exit call
+        keep.append(r)
+    evs = _events_for(abi, keep, fmt, style)
+    chunks: list[str] = []
+    out: list[Event] = []
+    line = 1
+    for r, ev in zip(keep, evs):
+        if fmt == "dtruss":
+            ev.tid = 0x18A2F
+            if times:
+                ev.extra["cpu_us"] = (r.dur_us or 0) // 2   # RELATIVE ELAPSD CPU columns
+        if fmt == "truss-illumos" and ev.ts is not None:
+            ev.ts = round(ev.ts, 4)
+        if fmt == "truss-freebsd" and ev.kind == model.SYSCALL and ev.rec == model.ERROR:
+            ev.extra["errmsg"] = _errmsg(abi, r.errname or "")
+        text = render(ev, fmt)
+        if fmt == "kdump" and ev.kind == model.SYSCALL and ev.rec != model.UNKNOWN:
+            ev.flags |= model.F_MERGED             # the CALL and RET records make one event
+            if ev.ts is not None:
+                ev.dur, ev.flags = 0.0, ev.flags | model.F_HAS_DUR
+        ev.extra = {}
+        ev.line = line
+        chunks.append(text)
+        out.append(ev)
+        if fmt in ("kdump", "truss-illumos") and ev.kind == model.SYSCALL and ev.rec == model.UNKNOWN \
+                and r.sc is not None and r.sc.name in EXIT_NAMES:
+            status = r.values[0].value if r.values and isinstance(r.values[0], Num) else 0
+            out.append(Event(model.EXIT, FILE, line, pid=ev.pid, tid=ev.tid, ts=ev.ts, ret=status,
+                             abi=abi.name, flags=ev.flags & model.F_HAS_TS))
+        line += text.count("\n") + 1
+    return TraceText(fmt, abi.name, "\n".join(chunks) + "\n", tuple(out), opts)
+
+
+
+def trace_text(format: str, abi: str | None = None, *, min_size: int = 1, max_size: int = 20,  # noqa: A002
+               classes: Iterable[str] | None = None, options: Sequence[str] | None = None
+               ) -> st.SearchStrategy[TraceText]:
+    """The text of a trace as FORMAT's tool prints it, with the events its
+    parser must give back (:class:`TraceText`), for parser round trips.
+
+    strace: drawn from STRACE_OPTIONS (``-f`` and ``-f-o`` (-f -o FILE) for the two pid
+    prefixes, ``-t``/``-tt``/``-ttt``/``-r`` timestamps, ``-T`` durations,
+    ``-y`` fd paths) unless OPTIONS fixes them; truss-freebsd ``-d``/``-D``,
+    truss-illumos and kdump ``-d``, dtruss ``-d`` (RELATIVE/ELAPSD columns).
+    ABI defaults to the first of FORMATS[format].
+
+    >>> tt = trace_text("strace", options=["-f", "-tt"], max_size=3).example()
+    >>> tt.text.endswith("\\n") and len(tt.events) >= 1
+    True
+    """
+    if format not in FORMATS:
+        raise ValueError(f"unknown trace format {format!r} (known: {', '.join(FORMATS)})")
+    abi = abi or FORMATS[format][0]
+    if abi not in FORMATS[format]:
+        raise ValueError(f"{format} traces are of {', '.join(FORMATS[format])}, not {abi}")
+    a = _abi(abi)
+    cls = tuple(sorted(classes)) if classes is not None else None
+    recs = _recs(abi, min_size, max_size, cls, True, True, True)
+    if format == "strace":
+        if options is not None:
+            opt_st = st.just(tuple(options))
+        else:
+            ts = st.sampled_from([(), ("-t",), ("-tt",), ("-ttt",), ("-r",)])
+            pid = st.sampled_from([(), ("-f",), ("-f-o",)])
+            opt_st = st.tuples(pid, ts, st.sampled_from([(), ("-T",)]), st.sampled_from([(), ("-y",)])).map(
+                lambda t: tuple(o for part in t for o in part))
+        return st.tuples(recs, opt_st).map(lambda ro: _strace_text(a, ro[0], ro[1]))
+    opts_all = {"truss-freebsd": [(), ("-d",), ("-d", "-D")], "truss-illumos": [(), ("-d",)],
+                "dtruss": [(), ("-d",)], "kdump": [(), ("-d",)]}[format]
+    opt_st = st.just(tuple(options)) if options is not None else st.sampled_from(opts_all)
+    return st.tuples(recs, opt_st).map(lambda ro: _other_text(format, a, ro[0], ro[1]))
+
+
+# --------------------------------------------------------------------------- shim specs
+
+@dataclass(frozen=True)
+class ShimSpecText:
+    """A generated shim spec: its TOML text and what it was drawn from.
+
+    ``rules`` maps guest syscall name -> rule outcome; ``flags`` family ->
+    {guest member: host member or None (dropped)}."""
+
+    guest: str
+    host: str
+    text: str
+    rules: tuple[tuple[str, str], ...]
+    flags: tuple[tuple[str, tuple[tuple[str, str | None], ...]], ...] = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+    def parse(self):  # -> shimsim.shim.Spec
+        from shimsim import shim
+
+        return shim.parse_spec(self.text, "<generated spec>")
+
+    def compile(self):  # -> shimsim.shim.CompiledShim
+        from shimsim import shim
+
+        return shim.compile_shim(self.parse(), self.guest if self.guest != "*" else None)
+
+
+def _q(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _key(s: str) -> str:
+    return s if s.replace("_", "").replace("-", "").isalnum() else _q(s)
+
+
+def shim_specs(guest: str, host: str, *, max_rules: int = 8, flag_maps: bool = True
+               ) -> st.SearchStrategy[ShimSpecText]:
+    """Valid shim spec texts for GUEST on HOST (ABI names; host may also be
+    an opaque host name such as ``gvisor-sentry`` when it is not an ABI).
+
+    A drawn spec has a default, up to MAX_RULES syscall rules (translate to
+    a same-named host call, emulate, partial, stub, fake, or fail with a
+    guest errno), and, when both sides are ABIs, flag-map entries that rename
+    a member to a host member of the same family or drop it with a reason.
+    Every spec parses and compiles (that is the contract: a compile error on
+    a drawn spec is a bug in shimsim).  Shrinks to a spec with no rules.
+
+    >>> s = shim_specs("linux-x86_64", "freebsd-amd64").example()
+    >>> s.compile().guest.name
+    'linux-x86_64'
+    """
+    g = _abi(guest)
+    host_is_abi = host in tables.list_abis()
+    h = _abi(host) if host_is_abi else None
+    names = sorted((s for s in g.syscalls if s.status == "implemented" and s.name), key=lambda s: s.number)
+    names_l = [s.name for s in names]
+    host_names = set(h.by_name) if h is not None else set()
+    guest_errnos = errnos(guest)
+    fams: list[tuple[str, list[str], list[str]]] = []
+    if flag_maps and h is not None and h is not g:
+        for fname in sorted(set(g.family_names()) & set(h.family_names())):
+            gf = _family_or_none(g, fname)
+            hf = _family_or_none(h, fname)
+            if gf is None or hf is None or gf.kind != "flags":
+                continue
+            fams.append((fname, _printable(gf), _printable(hf)))
+    do_choices = ["emulate", "stub", "fake", "fail", "partial"] + (["translate"] if h is not None else [])
+    defaults = ["fail", "emulate"] + (["translate"] if h is not None else [])
+
+    @st.composite
+    def build(draw: Any) -> ShimSpecText:
+        default = draw(st.sampled_from(defaults))
+        picked = draw(st.lists(st.sampled_from(names_l), unique=True, max_size=max_rules))
+        rules: list[tuple[str, str]] = []
+        lines = ["# SPDX-License-Identifier: MIT", "# generated by shimsim.strategies.shim_specs", "[shim]",
+                 f"name = {_q('generated-' + guest + '-on-' + host)}", f"guest = {_q(guest)}",
+                 f"host = {_q(host)}"]
+        if h is None:
+            lines.append('host_kind = "opaque"')
+        lines += ['provenance = ["shimsim.strategies: generated"]', f"default = {_q(default)}"]
+        if default == "fail":
+            lines.append(f"default_errno = {_q(draw(guest_errnos))}")
+        lines += ["", "[syscalls]"]
+        for n in picked:
+            do = draw(st.sampled_from(do_choices))
+            if do in ("translate", "partial") and h is not None and n not in host_names:
+                do = "emulate"
+            if do == "partial" and h is None:
+                do = "emulate"
+            body = [f"do = {_q(do)}"]
+            if do == "fail":
+                body.append(f"errno = {_q(draw(guest_errnos))}")
+            if do in ("translate", "partial") and h is not None:
+                body.append(f"to = {_q(n)}")
+            if do == "partial":
+                body.append('note = "generated: a restriction"')
+            lines.append(f"{_key(n)} = {{ {', '.join(body)} }}")
+            rules.append((n, do))
+        fl: list[tuple[str, tuple[tuple[str, str | None], ...]]] = []
+        if fams:
+            chosen = draw(st.lists(st.sampled_from(range(len(fams))), unique=True, max_size=2))
+            for i in chosen:
+                fname, gm, hm = fams[i]
+                members = draw(st.lists(st.sampled_from(gm), unique=True, min_size=1, max_size=3))
+                entries: list[tuple[str, str | None]] = []
+                lines += ["", f"[flags.{_q(fname)}]"]
+                for m in members:
+                    if draw(st.booleans()) and hm:
+                        to = draw(st.sampled_from(hm))
+                        lines.append(f"{m} = {{ to = {_q(to)}, lossy = \"generated: renamed\" }}")
+                        entries.append((m, to))
+                    else:
+                        lines.append(f"{m} = {{ drop = \"generated: no host equivalent\" }}")
+                        entries.append((m, None))
+                fl.append((fname, tuple(entries)))
+        text = "\n".join(lines) + "\n"
+        tomllib.loads(text)  # generated text must be TOML (a failure here is a bug in this module)
+        return ShimSpecText(guest, host, text, tuple(rules), tuple(fl))
+
+    return build()
