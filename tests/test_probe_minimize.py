@@ -83,6 +83,15 @@ def test_blockers_are_the_shims_failures_that_change_the_result(cat_result):
     assert out["combined"]["unchanged"] is True
 
 
+def test_replay_predictions_are_checked_call_by_call(cat_result):
+    m, _ = cat_result
+    pr = m.to_json()["prediction"]
+    assert pr["fatal"] == ["close", "openat"] == pr["confirmed"]
+    assert pr["false_alarms"] == [] and pr["missed"] == []
+    rows = {r["name"]: r for r in m.to_json()["syscalls"]}
+    assert rows["rseq"]["predicted"] == "survivable" and rows["rseq"]["class"] == "failable"
+
+
 def test_failing_any_call_outside_the_required_set_leaves_the_result_unchanged(cat_result, tmp_path):
     """Re-run every verdict independently of the minimiser's own trials."""
     m, data = cat_result

@@ -134,14 +134,14 @@ def print_minimize(o: dict) -> None:
     print(f"minimize: {' '.join(o['command'])} against {o['shim']} ({o['guest']} -> {o['host']}); "
           f"baseline {o['baseline']}; {o['trials']} runs")
     w = max([7] + [len(r["name"]) for r in o["syscalls"]])
-    print(f"{'syscall':<{w}}  {'calls':>5}  {'class':<9}  {'fail ENOSYS':<11}  {'return 0':<9}  shim")
+    print(f"{'syscall':<{w}}  {'calls':>5}  {'class':<9}  {'fail ENOSYS':<11}  {'return 0':<9}  {'replay':<10}  shim")
     for r in o["syscalls"]:
         def cell(t):
             return "-" if t is None else ("same" if t["unchanged"] else "CHANGED")
         shim = r["shim"]["outcome"] + (f" {r['shim']['errno']}" if r["shim"]["errno"] else "")
         tag = "  BLOCKER" if r["blocker"] else ""
         print(f"{r['name']:<{w}}  {r['calls']:>5}  {r['class']:<9}  {cell(r['fail']):<11}  "
-              f"{cell(r['stub']):<9}  {shim}{tag}")
+              f"{cell(r['stub']):<9}  {r['predicted']:<10}  {shim}{tag}")
     print()
     print(f"required ({len(o['required'])}): {' '.join(o['required']) or '-'}")
     print(f"can fail ({len(o['failable'])}): {' '.join(o['failable']) or '-'}")
@@ -153,3 +153,7 @@ def print_minimize(o: dict) -> None:
         print(f"all non-required calls failed/stubbed at once: {'result unchanged' if c['unchanged'] else 'result CHANGED: ' + c['result']}")
     print(f"blockers under {o['shim']}: {' '.join(o['blockers']) or 'none'}"
           + (f" (required: {' '.join(o['required_blockers'])})" if o["required_blockers"] else ""))
+    pr = o["prediction"]
+    print(f"replay's fatal calls: {' '.join(pr['fatal']) or 'none'}; confirmed by the trials: "
+          f"{' '.join(pr['confirmed']) or 'none'}; false alarms: {' '.join(pr['false_alarms']) or 'none'}; "
+          f"missed: {' '.join(pr['missed']) or 'none'}")

@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shimsim import engine as _engine
+from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim.errors import ShimsimError
 from shimsim.probe import check
@@ -65,6 +67,7 @@ class SyscallVerdict:
     shim_outcome: str
     shim_errno: str | None
     kept: str | None = None    # why it was not tried
+    predicted: str = "runs"    # the replay's word on this call: "fatal", "survivable" or "runs"
 
     @property
     def klass(self) -> str:
@@ -85,6 +88,17 @@ class SyscallVerdict:
         if self.shim_outcome in ("stubbed", "faked"):
             return self.stub is not None and self.stub.result != self._baseline
         return False
+
+
+def _predictions(report: _replay.Report) -> dict[str, str]:
+    """Per syscall, the worst the replay said about it: fatal, survivable (a known fallback)."""
+    out: dict[str, str] = {}
+    for d in report.divergences:
+        if d.fatal:
+            out[d.syscall] = "fatal"
+        elif d.code == _replay.DIV_FALLBACK:
+            out.setdefault(d.syscall, "survivable")
+    return out
 
 
 def _classify(fail: Result | None, stub: Result | None, base: Result | None) -> str:
@@ -118,11 +132,13 @@ class MinimizeResult:
                 "stub": None if v.stub is None else _trial_json(v.stub, self.baseline),
                 "shim": {"outcome": v.shim_outcome, "errno": v.shim_errno,
                          **({"trial": _trial_json(v.shim_trial, self.baseline)} if v.shim_trial else {})},
-                "blocker": v.blocker(),
+                "blocker": v.blocker(), "predicted": v.predicted,
                 **({"kept": v.kept} if v.kept else {}),
             })
         required = self.names("required")
         blockers = [v.name for v in self.verdicts if v.blocker()]
+        tried = [v for v in self.verdicts if v.kept is None]
+        fatal = {v.name for v in tried if v.predicted == "fatal"}
         return {
             "command": s.cmd, "executable": s.exe, "shim": s.cs.name, "guest": s.cs.guest.name,
             "host": s.cs.host_name, "baseline": self.baseline.describe(),
@@ -138,6 +154,14 @@ class MinimizeResult:
             "combined": None if self.combined is None else {
                 **_trial_json(self.combined, self.baseline),
                 "failed": sorted(self.names("failable")), "stubbed": sorted(self.names("stubbable"))},
+            "prediction": {
+                # per call: the replay's fatal divergences against the single-call trials
+                # with the shim's own treatment (a blocker = that treatment changes the result)
+                "fatal": sorted(fatal),
+                "confirmed": sorted(fatal & set(blockers)),
+                "false_alarms": sorted(fatal - set(blockers)),
+                "missed": sorted(set(blockers) - fatal),
+            },
             "trials": self.trials,
             "syscalls": rows,
             "workdir": str(s.workdir),
@@ -155,8 +179,10 @@ def minimize(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_outp
     normal = runner.run("normal", s.workdir, s.exe, s.cmd, [], s.execve_nr, timeout, s.strace)
     if normal.timed_out:
         raise ShimsimError(f"the normal run of {' '.join(cmd)} did not finish within {timeout:g} s (--timeout)")
-    rec = _rec.load(normal.recording, s.abi, engine)  # type: ignore[arg-type]
+    eng = _engine.select(engine)
+    rec = _rec.load(normal.recording, s.abi, eng)  # type: ignore[arg-type]
     called = rec.syscall_names()
+    predicted = _predictions(_replay.replay_events(s.cs, rec.events, eng))
     guest = s.cs.guest
     errno = guest.errno.members
     enosys = errno[ENOSYS]
@@ -188,6 +214,7 @@ def minimize(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_outp
             v = SyscallVerdict(name, called[name], None, None, None, _shim.OUTCOME_NAMES[out],
                                names_by_err.get(shim_err) if shim_err is not None else None)
             v._baseline = base1
+            v.predicted = predicted.get(name, "runs")
             if sc is None:
                 v.kept = f"not a syscall of {guest.name}"
             elif name in _plan.KEEP:
