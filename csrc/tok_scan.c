@@ -25,9 +25,15 @@ size_t ss_parse_frac(const char *s, size_t n, size_t i, double *out)
 /* past an fd decoration '<...>' at s[i]; n+1 (> n) if unclosed */
 size_t ss_skip_decoration(const char *s, size_t n, size_t i)
 {
+    static const unsigned char DECO_SPECIAL[256] = {['\\'] = 1, ['['] = 1, [']'] = 1, ['<'] = 1, ['>'] = 1};
+    const unsigned char *u = (const unsigned char *)s;
     size_t j = i + 1;
     int bd = 0, ad = 1; /* -yy nests: </dev/null<char 1:3>> */
     while (j < n) {
+        while (j < n && !DECO_SPECIAL[u[j]])
+            j++;
+        if (j >= n)
+            break;
         char ch = s[j];
         if (ch == '\\') {
             j += 2;
