@@ -56,7 +56,7 @@ def test_syscall_rows_match_declared_upstream_count(path: Path) -> None:
 UPSTREAM_ROWS = {
     "linux-x86_64.csv": 411, "linux-i386.csv": 425, "linux-aarch64.csv": 317,
     "freebsd.csv": 605, "netbsd-amd64.csv": 507, "openbsd-amd64.csv": 331,
-    "illumos-amd64.csv": 245, "darwin-x86_64.csv": 558,
+    "illumos-amd64.csv": 245, "darwin-x86_64.csv": 558,  # illumos: + 2 supplemented slots
 }
 
 
@@ -114,6 +114,7 @@ def test_spot_syscall_facts() -> None:
     assert fb.syscall(91).status == "reserved"
     ill = tables.load_abi("illumos-amd64")
     assert ill.syscall("waitsys") is ill.syscall("waitid")  # upstream alias
+    assert ill.syscall("getrandom").number == 126 and ill.syscall("getrandom").args is not None
 
 
 @pytest.mark.parametrize("abi", ABIS)
@@ -150,6 +151,11 @@ def test_values_read_from_upstream_headers() -> None:
         assert a.family("socket.shut").supported() == {"SHUT_RD": 0, "SHUT_WR": 1, "SHUT_RDWR": 2}
         assert a.family("socket.scm").value("SCM_RIGHTS") == (0x1010 if a.os == "illumos" else 1)
     assert tables.load_abi("netbsd-amd64").family("socket.scm").value("SCM_TIMESTAMP") == 8
+
+
+def test_siglost_only_dropped_on_linux() -> None:
+    assert tables.load_abi("linux-x86_64").signals.value("SIGLOST") is None  # commented out upstream
+    assert tables.load_abi("illumos-amd64").signals.value("SIGLOST") == 37
 
 
 def test_kqueue_notes() -> None:

@@ -64,6 +64,13 @@ SUPPLEMENTS = {
          (459, "lsm_get_self_attr"), (460, "lsm_set_self_attr"), (461, "lsm_list_modules"),
          (462, "mseal")],
     ),
+    # illumos syscall.h read for abi-facts predates these two; a developer tree of illumos-gate
+    # (same file, every other number identical) has them.
+    "illumos-amd64": (
+        "# supplement-source: richlowe/illumos-gate@3fa2932c18668236d2f6658a02b813e159da1f4f:"
+        "usr/src/uts/common/sys/syscall.h (slots 2 and 126; all other numbers match)",
+        [(2, "psecflags"), (126, "getrandom")],
+    ),
 }
 
 
@@ -197,7 +204,9 @@ def import_syscalls(abi: str, srcs: dict[str, dict[str, str]]) -> None:
     have = {int(o[0]) for o in out}
     for num, name in supp:
         assert num not in have, (abi, num)
-        out.append([str(num), name, "implemented", "i386", f"sys_{name}", "supplement: newer than the upstream table read"])
+        kind, entry = ("i386", f"sys_{name}") if abi == "linux-i386" else ("SYS", "")
+        out.append([str(num), name, "implemented", kind, entry,
+                    "supplement: newer than the upstream table read"])
     path = TABLES / "syscalls" / f"{abi}.csv"
     with path.open("w", newline="") as f:
         f.write(GEN.format(src=f"abi-facts/syscalls/{fact}.csv") + "\n")
@@ -246,7 +255,7 @@ DROP = [
     ("errno", re.compile(r"^(ECHO\w*|EXTA|EXTB|EXTPROC|ETHER\w+|ENDRUNDISC)$"),
      "termios/ethernet constant, not an errno"),
     # commented out in arch/x86/include/uapi/asm/signal.h
-    ("signals", re.compile(r"^SIGLOST$"), "commented out upstream"),
+    ("signals", re.compile(r"^SIGLOST$"), "commented out upstream", ("linux",)),
     # a return value, not a flag
     ("mmap", re.compile(r"^MAP_FAILED$"), "mmap's error return, not a flag"),
     # illumos "old" ioctl request names caught by an O_ prefix scan
@@ -495,7 +504,8 @@ def import_consts(fams: dict[str, dict], csrcs: dict[str, dict[str, str]]) -> No
                         else:
                             skipped.append(f"{os_}/{fact}:{name}")
                         continue
-                    why = next((w for f, rx, w in DROP if f == file and rx.match(name)), None)
+                    why = next((d[2] for d in DROP if d[0] == file and d[1].match(name)
+                                and (len(d) < 4 or os_ in d[3])), None)
                     if why is not None:
                         skipped.append(f"{os_}/{fact}:{name} ({why})")
                         continue
