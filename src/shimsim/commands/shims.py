@@ -54,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
         print_json({"shims": rows})
         return 0
     w = max(len(r["name"]) for r in rows)
-    head = "  ".join(f"{k[:6]:>6}" for k in KINDS)
+    head = " ".join(f"{k:>10}" for k in KINDS)
     print(f"{'shim':<{w}}  {'guest':<14} {'host':<18} {head}  {'unlisted':>8}  default")
     for r in rows:
-        c = "  ".join(f"{r['counts'][k]:>6}" for k in KINDS)
+        c = " ".join(f"{r['counts'][k]:>10}" for k in KINDS)
         print(f"{r['name']:<{w}}  {r['guest']:<14} {r['host']:<18} {c}  {r['unlisted']:>8}  {r['default']}")
     print()
     for r in rows:
