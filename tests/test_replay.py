@@ -354,3 +354,20 @@ def test_name_translation_preserves_supported_flags(names: set[str]) -> None:
     assert r.hflags[0] == want_h and r.unsup[0] == want_u
     assert r.dropped == bool(want_u)
     assert (r.div == replay.DIV_FLAG) == bool(want_u)
+
+
+def test_cli_events_one_by_one_same_in_both_engines() -> None:
+    rows = []
+    for eng in ENGINES:
+        r = cli("replay", str(LS), "--shim", "linuxulator", "--events", "40", "--json", "--engine", eng)
+        assert r.returncode == 0, r.stderr
+        rows.append(json.loads(r.stdout)["event_list"])
+    assert rows[0] == rows[1] and len(rows[0]) == 40
+    by_line = {r["line"]: r for r in rows[0]}
+    mmap = by_line[3]
+    assert mmap["name"] == "mmap" and mmap["host_call"] == "mmap" and mmap["outcome"] == "translated"
+    assert [f["host"] for f in mmap["flags"]] == ["PROT_READ|PROT_WRITE", "MAP_PRIVATE|MAP_ANON"]
+    assert by_line[6]["host_call"] == "fstatat"
+    assert by_line[4]["result"] == "-1 ENOENT"
+    r = cli("replay", str(TAIL), "--shim", "linuxulator", "--events", "300")
+    assert "inotify_init: failed = -1 ENOSYS  [survivable]" in r.stdout

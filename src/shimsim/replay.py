@@ -464,6 +464,7 @@ class Report:
     div_counts: Counter = field(default_factory=Counter)
     divergences: list[Divergence] = field(default_factory=list)
     first_fatal: Divergence | None = None
+    event_rows: list[dict] = field(default_factory=list)   # the first --events N, per event
 
     @property
     def ndivergences(self) -> int:
@@ -494,15 +495,17 @@ class Report:
             "first_divergence": self.first_fatal.to_json() if self.first_fatal else None,
             "divergence_list": [d.to_json() for d in self.divergences],
             "divergences_listed": len(self.divergences),
+            **({"event_list": self.event_rows} if self.event_rows else {}),
         }
 
 
 class Replayer:
     """Feeds events (Python) or ss_event batches (C) through one compiled shim."""
 
-    def __init__(self, cs: CompiledShim, engine: str = "c") -> None:
+    def __init__(self, cs: CompiledShim, engine: str = "c", keep_events: int = 0) -> None:
         self.cs = cs
         self.engine = engine
+        self.keep_events = keep_events
         self.report = Report(cs.name, cs.guest.name, cs.host_name, engine)
         self._per_nr = [Counter() for _ in range(cs.nsys)] if engine == "python" else None
         self._unknown: Counter = Counter()
@@ -525,6 +528,8 @@ class Replayer:
         rep, cs = self.report, self.cs
         for ev in events:
             r = replay_event(cs, ev)
+            if len(rep.event_rows) < self.keep_events:
+                rep.event_rows.append(self.event_row(ev.file, ev.line, ev.kind, ev.name, ev.args, r))
             rep.events += 1
             if ev.kind == model.SYSCALL:
                 rep.syscalls += 1
@@ -551,7 +556,17 @@ class Replayer:
         self._sh.ptr.abi = guest_idx
         # once the report's list is full only the counters and the first fatal one matter
         st.divs_cap = DIVS_CAP if len(self.report.divergences) < LIST_CAP else 0
-        self.lib.ss_replay_batch(self._sh.ptr, arr, n, st, self.ffi.NULL)
+        want = min(n, self.keep_events - len(self.report.event_rows))
+        out = self.ffi.new("ss_rp_result[]", n) if want > 0 else self.ffi.NULL
+        self.lib.ss_replay_batch(self._sh.ptr, arr, n, st, out)
+        for i in range(max(0, want)):
+            e, o = arr[i], out[i]
+            r = Result(o.outcome, o.div, o.nflags, bool(o.dropped), bool(o.undecoded), o.fallback, o.host_nr,
+                       o.err, o.ret, list(o.hflags), list(o.unsup))
+            text = (lambda p, k: self.ffi.string(p, k).decode(errors="replace") if p else None)
+            self.report.event_rows.append(self.event_row(
+                files[e.file_id] if e.file_id < len(files) else "?", e.line, e.kind,
+                text(e.name, e.name_len), text(e.args, e.args_len) or "", r))
         for k in range(min(st.nunk, DIVS_CAP)):
             e = arr[self._unk[k]]
             name = self.ffi.string(e.name, e.name_len).decode(errors="replace") if e.name else f"#{e.nr}"
@@ -573,6 +588,38 @@ class Replayer:
             name = self.ffi.string(e.name, e.name_len).decode(errors="replace") if e.name else None
             self._divergence(files[e.file_id] if e.file_id < len(files) else "?", e.line, e.nr, name,
                              DIV_FAILS, self.cs.fail_err[e.nr], -1, 0, 0, 0, e.err, e.ret)
+
+    def event_row(self, file: str, line: int, kind: int, name: str | None, args: str, r: Result) -> dict:
+        """One event as the report shows it: outcome, host call with translated flags, result."""
+        cs = self.cs
+        row: dict = {"file": file, "line": line, "kind": model.KIND_NAMES.get(kind, str(kind)), "name": name,
+                     "outcome": OUTCOME_NAMES[r.outcome] if r.outcome != NONE else None,
+                     "divergence": DIV_NAMES[r.div] if r.div else None}
+        if kind != model.SYSCALL:
+            return row
+        host = cs.host or cs.guest
+        if r.host_nr >= 0 and cs.host is not None:
+            hs = host.by_number.get(r.host_nr)
+            row["host_call"] = hs.name if hs else f"#{r.host_nr}"
+            nr = cs.guest.by_name[name].number if name in cs.guest.by_name else -1
+            flags = []
+            for k, (arg, fmi) in enumerate(cs.progs.get(nr, ())[: r.nflags]):
+                fam = cs.fmaps[fmi].family
+                try:
+                    hnames = "|".join(host.family(fam).decode(r.hflags[k]))
+                except Exception:  # the host lacks the family: show the number
+                    hnames = hex(r.hflags[k])
+                item = {"arg": arg, "family": fam, "host": hnames}
+                if r.unsup[k]:
+                    item["dropped"] = "|".join(cs.guest.family(fam).decode(r.unsup[k]))
+                flags.append(item)
+            if flags:
+                row["flags"] = flags
+            if r.undecoded:
+                row["flags_undecoded"] = True
+        gerr = _names_by_value(cs.guest.errno)
+        row["result"] = f"-1 {gerr.get(r.err, r.err)}" if r.err else str(r.ret)
+        return row
 
     def _divergence(self, file: str, line: int, nr: int, name: str | None, code: int, err: int,
                     fb: int, arg: int, fmap: int, unsup: int, rec_err: int, rec_ret: int) -> None:

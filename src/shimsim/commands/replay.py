@@ -19,6 +19,7 @@ EPILOG = """examples:
   shimsim replay ls.truss --shim none --abi freebsd-amd64
   shimsim replay ls.truss --shim my-layer.toml --engine python
   shimsim replay run.strace --shim wsl1 --fail-on fatal   (exit 1 if the program would break)
+  shimsim replay run.strace --shim linuxulator --events 30 (the first 30 events one by one)
 
 outcomes, worst first: unknown (not a syscall of the guest ABI), failed, faked,
 stubbed, partial, emulated, translated.  A divergence is an event whose
@@ -38,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true", help="stop at the first line that does not parse")
     p.add_argument("--limit", type=int, default=20, metavar="N",
                    help="divergences listed in the text report (default 20; all are counted)")
+    p.add_argument("--events", type=int, default=0, metavar="N",
+                   help="also show the first N events one by one: outcome, host call, translated flags, result")
     p.add_argument("--fail-on", choices=("never", "fatal", "any"), default="never",
                    help="exit 1 on a fatal divergence, or on any divergence (default never)")
     add_engine(p)
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise ShimsimError(f"trace ABI {t.abi} does not match shim {spec.name}'s guest ABI {spec.guest} "
                            f"(give --abi if the trace ABI was guessed wrong, or choose a shim for {t.abi})")
     cs = _shim.compile_shim(spec, t.abi)
-    rp = _replay.Replayer(cs, eng)
+    rp = _replay.Replayer(cs, eng, keep_events=max(0, args.events))
     if eng == "c":
         for b in t.batches():
             rp.feed_batch(b.events, b.count, b.files, b.abis)
@@ -105,6 +108,20 @@ def print_text(rep: _replay.Report, t, limit: int) -> None:
         print(f"  ... {rep.ndivergences - min(limit, len(rep.divergences))} more (--limit N, or --json)")
     if rep.undecoded:
         print(f"flag arguments not decoded in {rep.undecoded} calls (raw or unusual text): not judged")
+    if rep.event_rows:
+        print()
+        print(f"first {len(rep.event_rows)} events:")
+        for r in rep.event_rows:
+            where = f"{r['file']}:{r['line']}"
+            if r["kind"] != "syscall":
+                print(f"  {where}: {r['kind']} {r['name'] or ''}" + (f"  [{r['divergence']}]" if r["divergence"] else ""))
+                continue
+            host = r.get("host_call")
+            fl = " ".join(f"arg{f['arg']}={f['host']}" + (f" (dropped {f['dropped']})" if "dropped" in f else "")
+                          for f in r.get("flags", []))
+            print(f"  {where}: {r['name']}: {r['outcome']}" + (f" -> {host}" if host else "")
+                  + (f" {fl}" if fl else "") + f" = {r['result']}"
+                  + (f"  [{r['divergence']}]" if r["divergence"] else ""))
     print()
     if rep.first_fatal is None:
         print("first fatal divergence: none (the program would run as recorded, modulo the divergences above)")
