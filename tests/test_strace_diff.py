@@ -111,3 +111,48 @@ def test_generated_lines_c_equals_python(tmp_path_factory: pytest.TempPathFactor
     p = d / "t.strace"
     p.write_bytes(("\n".join(ls) + ("\n" if final_newline else "")).encode("utf-8", "surrogateescape"))
     assert_same([str(p)])
+
+
+simple_args = st.lists(st.sampled_from(["3", "NULL", '"a b"', "[3, 4]", "{a=1, b=[2]}", "3</x>", "A|B"]),
+                       max_size=3).map(", ".join)
+
+
+@st.composite
+def interleaved(draw: st.DrawFn) -> list[str]:
+    """Several pids with calls split into <unfinished ...>/<... resumed>
+    pairs, interleaved in a random order (as strace -f prints them)."""
+    form = draw(st.sampled_from(["{pid} ", "[pid {pid}] ", "{pid} 12:00:0{k}.123456 "]))
+    out: list[list[str]] = []
+    for pid in draw(st.lists(st.sampled_from([100, 101, 102, 103]), min_size=1, max_size=4, unique=True)):
+        seq = []
+        for k in range(draw(st.integers(1, 4))):
+            p = form.format(pid=pid, k=k % 10)
+            n, a1, a2 = draw(names), draw(simple_args), draw(simple_args)
+            r = draw(st.sampled_from([" = 0", " = -1 EINTR (Interrupted system call) <0.000010>", " = ?"]))
+            if draw(st.booleans()):
+                seq += [f"{p}{n}({a1} <unfinished ...>", f"{p}<... {n} resumed>{a2}){r}"]
+            else:
+                seq.append(f"{p}{n}({a1}){r}")
+        if draw(st.booleans()):
+            seq.append(form.format(pid=pid, k=9) + draw(st.sampled_from(["+++ exited with 0 +++", "+++ killed by SIGKILL +++"])))
+        out.append(seq)
+    lines_: list[str] = []
+    while any(out):
+        i = draw(st.integers(0, len(out) - 1))
+        if out[i]:
+            lines_.append(out[i].pop(0))
+    return lines_
+
+
+@given(interleaved())
+def test_interleaved_pairs_c_equals_python(tmp_path_factory: pytest.TempPathFactory, ls: list[str]) -> None:
+    p = tmp_path_factory.mktemp("il") / "t.strace"
+    p.write_text("\n".join(ls) + "\n")
+    evs = assert_same([str(p)])
+    assert all("<unfinished" not in e["args"] and "resumed>" not in e["args"] for e in evs)
+    assert all(e["flags"] & 1 for e in evs if e["kind"] == "syscall" and e["rec"] != "unfinished"
+               and e["line"] in merged_lines(ls))
+
+
+def merged_lines(ls: list[str]) -> set[int]:
+    return {k for k, ln in enumerate(ls, 1) if ln.endswith("<unfinished ...>")}
