@@ -32,7 +32,8 @@ def _unavailable() -> str | None:
     return None
 
 
-pytestmark = pytest.mark.skipif(_unavailable() is not None, reason=str(_unavailable()))
+# slow: dozens of real runs per command (2 at a time)
+pytestmark = [pytest.mark.skipif(_unavailable() is not None, reason=str(_unavailable())), pytest.mark.slow]
 
 NO_OPENAT = """[shim]
 name = "no-openat"

@@ -53,30 +53,30 @@ class Trial:
     result: Result | None = None
     pairs: list[list[int]] = field(default_factory=list)
 
-    def changed(self, baseline: Result) -> bool:
-        return self.result != baseline
-
 
 @dataclass
 class SyscallVerdict:
     name: str
     calls: int
-    fail: Trial | None
-    stub: Trial | None
-    shim_trial: Trial | None
+    baseline: Result
     shim_outcome: str
     shim_errno: str | None
-    kept: str | None = None    # why it was not tried
-    predicted: str = "runs"    # the replay's word on this call: "fatal", "survivable" or "runs"
+    fail: Trial | None = None
+    stub: Trial | None = None
+    shim_trial: Trial | None = None     # the shim's own errno, when it is not ENOSYS
+    kept: str | None = None             # why it was not tried
+    predicted: str = "runs"             # the replay's word on this call: fatal, survivable, runs
 
     @property
     def klass(self) -> str:
-        if self.kept is not None:
+        """failable, stubbable (fails but may return 0), required, or kept (not tried)."""
+        if self.kept is not None or self.fail is None or self.stub is None:
             return "kept"
-        assert self.fail is not None and self.stub is not None
-        return _classify(self.fail.result, self.stub.result, self._baseline)
-
-    _baseline: Result | None = None
+        if self.fail.result == self.baseline:
+            return "failable"
+        if self.stub.result == self.baseline:
+            return "stubbable"
+        return "required"
 
     def blocker(self) -> bool:
         """The shim's own treatment of this call changes the result."""
@@ -84,9 +84,9 @@ class SyscallVerdict:
             return False
         if self.shim_outcome == "failed":
             t = self.shim_trial or self.fail
-            return t is not None and t.result != self._baseline
+            return t is not None and t.result != self.baseline
         if self.shim_outcome in ("stubbed", "faked"):
-            return self.stub is not None and self.stub.result != self._baseline
+            return self.stub is not None and self.stub.result != self.baseline
         return False
 
 
@@ -99,14 +99,6 @@ def _predictions(report: _replay.Report) -> dict[str, str]:
         elif d.code == _replay.DIV_FALLBACK:
             out.setdefault(d.syscall, "survivable")
     return out
-
-
-def _classify(fail: Result | None, stub: Result | None, base: Result | None) -> str:
-    if fail == base:
-        return "failable"
-    if stub == base:
-        return "stubbable"
-    return "required"
 
 
 @dataclass
@@ -211,10 +203,9 @@ def minimize(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_outp
             sc = guest.by_name.get(name)
             out = s.cs.outcome[sc.number] if sc else _shim.UNKNOWN
             shim_err = s.cs.fail_err[sc.number] if sc and out == _shim.FAILED else None
-            v = SyscallVerdict(name, called[name], None, None, None, _shim.OUTCOME_NAMES[out],
-                               names_by_err.get(shim_err) if shim_err is not None else None)
-            v._baseline = base1
-            v.predicted = predicted.get(name, "runs")
+            v = SyscallVerdict(name, called[name], base1, _shim.OUTCOME_NAMES[out],
+                               names_by_err.get(shim_err) if shim_err is not None else None,
+                               predicted=predicted.get(name, "runs"))
             if sc is None:
                 v.kept = f"not a syscall of {guest.name}"
             elif name in _plan.KEEP:

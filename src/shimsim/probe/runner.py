@@ -49,12 +49,6 @@ class RunResult:
                 return f"killed by {signal.Signals(-rc).name}"
             except ValueError:
                 return f"killed by signal {-rc}"
-        if rc > 128 and self.recording is not None:
-            # strace re-raises a tracee's fatal signal as its own exit status 128+N
-            try:
-                return f"killed by {signal.Signals(rc - 128).name}"
-            except ValueError:
-                pass
         return f"exit {rc}"
 
     def output(self) -> bytes:
