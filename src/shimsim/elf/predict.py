@@ -171,7 +171,7 @@ class _Objects:
         return Library(soname, None, last_err, is_glibc_object(soname)), None
 
 
-_LIBNAME = re.compile(rb"(?<![A-Za-z0-9_./-])(lib[A-Za-z0-9_+-]+(?:[.-][A-Za-z0-9_+]+)*\.so\.[0-9]+(?:\.[0-9]+)*)\0")
+_LIBNAME = re.compile(rb"lib[A-Za-z0-9_+.-]{1,80}?\.so\.[0-9][0-9.]{0,12}(?=\0)")
 MAX_DATA_SCAN = 64 << 20
 MAX_DLOPEN_NAMES = 64
 
@@ -189,7 +189,7 @@ def _library_strings(raw: RawElf, budget: Budget) -> list[str]:
             total += size
             fh.seek(region.offset)
             for m in _LIBNAME.finditer(fh.read(size)):
-                name = m.group(1).decode("ascii", "replace")
+                name = m.group(0).decode("ascii", "replace")
                 if name not in names and name not in raw.needed:
                     names.append(name)
                     if len(names) >= MAX_DLOPEN_NAMES:

@@ -28,6 +28,7 @@ MAX_NOTE_FIELD = 1 << 16        # name or descriptor size of one note
 MAX_SYMBOLS = 1 << 20           # dynamic symbols read per file
 MAX_NEEDED = 4096               # DT_NEEDED entries per file
 MAX_STRING = 4096               # bytes of one string read from a string table
+MAX_STRTAB = 64 << 20           # bytes read from one string table
 DEFAULT_SECONDS = 30.0          # wall-clock budget for one top-level file
 
 ELFMAG = b"\x7fELF"
@@ -256,9 +257,11 @@ class _Reader:
     def _sections(self, elf: ELFFile, raw: RawElf, shnum: int) -> None:
         seen = {(n.owner, n.type, n.desc) for n in raw.notes}
         exec_sections: list[Region] = []
+        self.sections = []
         for i in range(shnum):
             self.budget.check()
             sec = elf.get_section(i)
+            self.sections.append(sec)
             name = sec.name if len(sec.name) < MAX_STRING else sec.name[:MAX_STRING]
             raw.section_names.append(name)
             sh = sec.header
@@ -283,7 +286,7 @@ class _Reader:
         self._plt(elf, raw)
 
     def _dynamic(self, elf: ELFFile, raw: RawElf) -> None:
-        dyn = next((s for s in elf.iter_sections() if s.header["sh_type"] == "SHT_DYNAMIC"), None)
+        dyn = next((s for s in self.sections if s.header["sh_type"] == "SHT_DYNAMIC"), None)
         if dyn is None:
             return
         raw.has_dynamic = True
@@ -307,75 +310,85 @@ class _Reader:
             elif kind == "DT_FLAGS_1":
                 raw.flags_1 = int(tag.entry.d_val)
 
+    # -- symbols and relocations, decoded with struct (pyelftools' per-entry
+    #    parsing costs seconds on large binaries) -----------------------------
+    def _symbols(self, elf: ELFFile, raw: RawElf, sh, strict: bool) -> list[tuple[str, int, int, int]]:
+        """(name, st_info, st_shndx, st_value) of a symbol table section."""
+        ent = 16 if raw.elfclass == 32 else 24
+        n = sh["sh_size"] // ent
+        what = "dynamic symbol table" if sh["sh_type"] == "SHT_DYNSYM" else "symbol table"
+        if n > MAX_SYMBOLS:
+            if strict:
+                raise ElfReadError(f"{what} claims {n} symbols (cap {MAX_SYMBOLS})")
+            n = MAX_SYMBOLS
+        if sh["sh_offset"] + n * ent > raw.size:
+            if strict:
+                raise ElfReadError(f"{what} runs past end of file")
+            raw.warnings.append(f"{what} runs past end of file; ignored")
+            return []
+        strtab = b""
+        if 0 < sh["sh_link"] < elf.num_sections():
+            link = elf._get_section_header(sh["sh_link"])
+            strtab = self.read_at(link["sh_offset"], min(link["sh_size"], MAX_STRTAB))
+        data = self.read_at(sh["sh_offset"], n * ent)
+        end = "<" if raw.little_endian else ">"
+        out: list[tuple[str, int, int, int]] = []
+        self.budget.check()
+        if raw.elfclass == 64:
+            for st_name, info, _other, shndx, value, _size in struct.iter_unpack(end + "IBBHQQ", data):
+                out.append((_read_cstr(strtab, st_name) if st_name else "", info, shndx, value))
+        else:
+            for st_name, value, _size, info, _other, shndx in struct.iter_unpack(end + "IIIBBH", data):
+                out.append((_read_cstr(strtab, st_name) if st_name else "", info, shndx, value))
+        self.budget.check()
+        return out
+
     def _dynsym(self, elf: ELFFile, raw: RawElf) -> None:
-        sec = next((s for s in elf.iter_sections() if s.header["sh_type"] == "SHT_DYNSYM"), None)
+        sec = next((s for s in self.sections if s.header["sh_type"] == "SHT_DYNSYM"), None)
         if sec is None:
             return
-        ent = sec.header["sh_entsize"] or (16 if raw.elfclass == 32 else 24)
-        n = sec.header["sh_size"] // ent
-        if n > MAX_SYMBOLS:
-            raise ElfReadError(f".dynsym claims {n} symbols (cap {MAX_SYMBOLS})")
-        if sec.header["sh_offset"] + n * ent > raw.size:
-            raise ElfReadError(".dynsym runs past end of file")
-        for i in range(n):
-            if i % 1024 == 0:
-                self.budget.check()
-            sym = sec.get_symbol(i)
-            name = sym.name
+        self.dynsyms = self._symbols(elf, raw, sec.header, strict=True)
+        for name, _info, shndx, _value in self.dynsyms:
             if not name:
                 continue
-            if sym["st_shndx"] == "SHN_UNDEF":
+            if shndx == 0:             # SHN_UNDEF
                 raw.imports.append(name)
             else:
                 raw.exports.add(name)
 
     def _symtab(self, elf: ELFFile, raw: RawElf) -> None:
         """Function symbols of .symtab (unstripped files) to name raw sites."""
-        sec = next((s for s in elf.iter_sections() if s.header["sh_type"] == "SHT_SYMTAB"), None)
+        sec = next((s for s in self.sections if s.header["sh_type"] == "SHT_SYMTAB"), None)
         if sec is None:
             return
-        ent = sec.header["sh_entsize"] or (16 if raw.elfclass == 32 else 24)
-        n = min(sec.header["sh_size"] // ent, MAX_SYMBOLS)
-        if sec.header["sh_offset"] + n * ent > raw.size:
-            raw.warnings.append(".symtab runs past end of file; ignored")
-            return
-        for i in range(n):
-            if i % 1024 == 0:
-                self.budget.check()
-            sym = sec.get_symbol(i)
-            if sym["st_info"]["type"] == "STT_FUNC" and sym["st_value"] and sym.name:
-                raw.local_functions.setdefault(sym["st_value"], sym.name)
+        for name, info, _shndx, value in self._symbols(elf, raw, sec.header, strict=False):
+            if info & 0xF == 2 and value and name:     # STT_FUNC
+                raw.local_functions.setdefault(value, name)
 
     def _plt(self, elf: ELFFile, raw: RawElf) -> None:
         """Map GOT slots to imported names, so calls through the PLT can be named."""
-        for sec in elf.iter_sections():
-            if sec.header["sh_type"] not in ("SHT_RELA", "SHT_REL"):
+        syms = getattr(self, "dynsyms", None)
+        if not syms or raw.e_type == ET_REL:
+            return
+        end = "<" if raw.little_endian else ">"
+        for sec in self.sections:
+            sh = sec.header
+            if sh["sh_type"] not in ("SHT_RELA", "SHT_REL") or not sh["sh_flags"] & 2:   # SHF_ALLOC
                 continue
-            if not sec.header["sh_flags"] & 2 and raw.e_type != ET_REL:  # SHF_ALLOC
-                continue
-            if raw.e_type == ET_REL:
-                continue
-            try:
-                symtab = elf.get_section(sec.header["sh_link"])
-            except Exception:  # noqa: BLE001 - hostile sh_link
-                continue
-            if symtab is None or symtab.header["sh_type"] != "SHT_DYNSYM":
-                continue
-            ent = sec.header["sh_entsize"] or 1
-            n = sec.header["sh_size"] // ent
-            if n > MAX_SYMBOLS or sec.header["sh_offset"] + n * ent > raw.size:
+            rela = sh["sh_type"] == "SHT_RELA"
+            if raw.elfclass == 64:
+                fmt, ent, shift = end + ("QQq" if rela else "QQ"), (24 if rela else 16), 32
+            else:
+                fmt, ent, shift = end + ("IIi" if rela else "II"), (12 if rela else 8), 8
+            n = sh["sh_size"] // ent
+            if n > MAX_SYMBOLS or sh["sh_offset"] + n * ent > raw.size:
                 raw.warnings.append(f"{sec.name}: relocation table out of bounds; ignored")
                 continue
-            for i in range(n):
-                if i % 1024 == 0:
-                    self.budget.check()
-                rel = sec.get_relocation(i)
-                idx = rel["r_info_sym"]
-                if not idx:
-                    continue
-                name = symtab.get_symbol(idx).name
-                if name:
-                    raw.plt_targets[rel["r_offset"]] = name
+            self.budget.check()
+            for row in struct.iter_unpack(fmt, self.read_at(sh["sh_offset"], n * ent)):
+                idx = row[1] >> shift
+                if 0 < idx < len(syms) and syms[idx][0]:
+                    raw.plt_targets[row[0]] = syms[idx][0]
 
 
 def _safe_attr(tag, attr: str) -> str:

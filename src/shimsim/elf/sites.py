@@ -180,7 +180,9 @@ def _calls_to(buf: bytes, base: int, targets: set[int], budget: Budget) -> list[
     out: list[Site] = []
     lo = min(targets)
     hi = max(targets)
-    for n, mt in enumerate(re.finditer(b"[\xe8\xe9]", buf)):
+    # rel32 of a real call reaches within 16 MiB: its top byte is 00 or ff,
+    # which skips most e8/e9 bytes that are not call/jmp opcodes
+    for n, mt in enumerate(re.finditer(b"[\xe8\xe9](?=[\x00-\xff]{3}[\x00\xff])", buf, re.S)):
         if n % 65536 == 0:
             budget.check()
         i = mt.start()
