@@ -217,7 +217,20 @@ def test_cli_text_and_fail_on_disagree(tmp_path, capsys, datafile):
     text = capsys.readouterr().out
     assert rc == 0
     assert "predicted: breaks" in text and "observed:  breaks" in text and "agree:     yes" in text
-    assert "parted at: openat" in text
+    assert "parted at: openat" in text and "ENOSYS" in text
+
+
+def test_cli_fail_on_disagree_exits_1_when_reality_differs(tmp_path, capsys):
+    """A stubbed getppid is a non-fatal divergence to the replay, but this program
+    checks it: prediction 'runs', reality 'breaks'."""
+    spec = write_shim(tmp_path, "stub-getppid", 'getppid = { do = "stub" }\n')
+    rc = cli.main(["probe", "--shim", spec, "--json", "--fail-on", "disagree", "--out", str(tmp_path / "o"),
+                   "--", PY, "-c", "import os, sys; sys.exit(os.getppid() == 0)"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 1
+    assert out["predicted"] == "runs" and out["observed"] == "breaks" and out["agree"] is False
+    assert out["parted_at"]["syscall"] == "getppid"
+    assert out["reality"]["filtered"]["status"] == "exit 1"
 
 
 def test_missing_command_is_a_one_line_error(capsys):

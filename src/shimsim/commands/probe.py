@@ -24,6 +24,8 @@ recording is replayed through the shim: a fatal divergence predicts 'breaks'.
 The filtered run 'breaks' when its exit status differs from the normal run's
 (a signal, another exit code, the timeout) or, with --compare-output, when its
 stdout differs.  Only shims whose guest is this host's ABI can be probed.
+The command's stdin is /dev/null; each run is its own process group, killed
+at the timeout.
 
 --minimize (Loupe): each syscall the command makes is tried failing with
 ENOSYS and, separately, returning 0; 'required' calls change the result both
@@ -121,11 +123,10 @@ def print_probe(o: dict) -> None:
     if pa is None:
         print("parted at: nowhere (the two recordings match step by step)")
     else:
-        n, fl = pa["normal"], pa["filtered"]
-        print(f"parted at: {pa['syscall']}  normal {n['file']}:{n['line'] if n else '-'}"
-              if n else f"parted at: {pa['syscall']}  normal: -")
-        if fl:
-            print(f"           filtered {fl['file']}:{fl['line']}")
+        print(f"parted at: {pa['syscall']}")
+        for side in ("normal", "filtered"):
+            where = pa[side]
+            print(f"           {side:<9} {where['file'] + ':' + str(where['line']) if where else '(process had ended)'}")
         print(f"           {pa['reason']}")
     print(f"recordings in {o['workdir']}")
 
