@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shimsim import model, replay, shim, tables, trace
+from shimsim import derive, model, replay, shim, tables, trace
 from shimsim.engine import core
 
 FIX = Path(__file__).parent / "fixtures"
@@ -69,6 +69,9 @@ def test_fixtures_event_by_event(path: Path) -> None:
     for name in shims:
         cs = shim.load(name, abi if shim.load_spec(name).guest == "*" else None)
         assert_same(cs, events)
+    if abi == "freebsd-amd64":
+        spec = shim.parse_spec(derive.derive_text(abi, "linux-x86_64"), "<derived>")
+        assert_same(shim.compile_shim(spec), events)
 
 
 @pytest.mark.parametrize("path", [FIX / "replay" / "python_threads_f_tt.strace",
