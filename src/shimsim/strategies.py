@@ -79,6 +79,18 @@ def _abi(name: str) -> tables.ABI:
     return tables.load_abi(name)
 
 
+@functools.lru_cache(maxsize=None)
+def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
+    """Integer strategies are made once: hypothesis labels every new strategy,
+    which costs more than the draw itself in a stream of hundreds of draws."""
+    return st.integers(lo, hi)
+
+
+def _pick(draw: Any, seq: Sequence[Any]) -> Any:
+    """One element of SEQ, shrinking towards the first (cheaper than a new sampled_from per draw)."""
+    return seq[draw(_ints(0, len(seq) - 1))]
+
+
 def family(abi: str, name: str) -> tables.Family:
     """The constant family NAME of ABI (a convenience for tests)."""
     return _abi(abi).family(name)
@@ -129,6 +141,7 @@ def _printable(fam: tables.Family) -> list[str]:
     return [n for n, v in fam.members.items() if v is not None and fam.member(n).role == ""]
 
 
+@functools.lru_cache(maxsize=None)
 def errnos(abi: str) -> st.SearchStrategy[str]:
     """errno names of ABI that have a value (one name per value, the primary
     one), shrinking towards EPERM."""
@@ -140,6 +153,7 @@ def errnos(abi: str) -> st.SearchStrategy[str]:
     return st.sampled_from([seen[v] for v in sorted(seen)])
 
 
+@functools.lru_cache(maxsize=None)
 def signals(abi: str) -> st.SearchStrategy[str]:
     """Signal names of ABI with a value, one per number, shrinking towards SIGHUP."""
     fam = _abi(abi).signals
@@ -165,6 +179,7 @@ class FlagSet:
         return "|".join(self.names) if self.names else "0"
 
 
+@functools.lru_cache(maxsize=None)
 def flag_sets(abi: str, family: str, *, max_size: int = 4) -> st.SearchStrategy[FlagSet]:
     """Sets of members of the flag family on ABI (one value for an enum family).
 
@@ -187,18 +202,19 @@ def flag_sets(abi: str, family: str, *, max_size: int = 4) -> st.SearchStrategy[
             lambda n: FlagSet(family, (n,), fam.members[n], "enum"))  # type: ignore[arg-type]
     in_field = {n for f in fam.fields for n in f.members.values()}
     bits = [n for n in names if n not in in_field and (fam.members[n] or 0) > 0]
-    fields = [sorted(f.members.items()) for f in fam.fields if f.members]
+    fields = [st.one_of(st.none(), st.sampled_from([v for v, _ in sorted(f.members.items())]))
+              for f in fam.fields if f.members]
+    bit_lists = st.lists(st.sampled_from(bits), unique=True, max_size=max_size) if bits else st.just([])
 
     @st.composite
     def build(draw: Any) -> FlagSet:
         value = 0
-        for fm in fields:
-            v = draw(st.one_of(st.none(), st.sampled_from([v for v, _ in fm])))
+        for fs in fields:
+            v = draw(fs)
             if v is not None:
                 value |= v
-        if bits:
-            for n in draw(st.lists(st.sampled_from(bits), unique=True, max_size=max_size)):
-                value |= fam.members[n]  # type: ignore[operator]
+        for n in draw(bit_lists):
+            value |= fam.members[n]  # type: ignore[operator]
         parts = fam.decode(value)
         shown = tuple(p for p in parts if p != "0")
         return FlagSet(family, shown, value, "flags")
@@ -259,37 +275,37 @@ _PTR_KINDS = ("ptr", "addr", "struct", "array", "time", "sockaddr")
 def _arg_value(draw: Any, abi: tables.ABI, arg: tables.Arg, fds: Sequence[Fd], pid: int) -> Any:
     k = arg.kind
     if k == "fd":
-        return draw(st.sampled_from(list(fds))) if fds else Fd(0)
+        return _pick(draw, list(fds)) if fds else Fd(0)
     if k == "dirfd":
         cwd = abi.family("at_flags.dirfd").members.get("AT_FDCWD") if "at_flags.dirfd" in abi.family_names() else None
         choices: list[Any] = [Named("AT_FDCWD", cwd)] if cwd is not None else []
         choices += [f for f in fds if f.n > 2]
-        return draw(st.sampled_from(choices)) if choices else Fd(0)
+        return _pick(draw, choices) if choices else Fd(0)
     if k == "path":
-        return Quoted(draw(st.sampled_from(PATHS)), "path")
+        return Quoted(_pick(draw, PATHS), "path")
     if k == "string":
-        return Quoted(draw(st.sampled_from(STRINGS)), "string")
+        return Quoted(_pick(draw, STRINGS), "string")
     if k == "buf":
-        return Quoted(draw(st.sampled_from(BUFS)), "buf")
+        return Quoted(_pick(draw, BUFS), "buf")
     if k in ("flags", "enum"):
         fam = _family_or_none(abi, arg.family)
         if fam is not None:
             return draw(flag_sets(abi.name, fam.name))
         return Num(0, "int")
     if k == "mode":
-        return Num(draw(st.sampled_from([0o644, 0o755, 0o600, 0o777, 0])), "mode")
+        return Num(_pick(draw, [0o644, 0o755, 0o600, 0o777, 0]), "mode")
     if k == "signal":
         s = draw(signals(abi.name))
         return Named(s, abi.signals.members[s])  # type: ignore[arg-type]
     if k == "pid":
         return Num(pid, "pid")
     if k in ("uid", "gid"):
-        return Num(draw(st.sampled_from([0, 1000, 65534])), k)
+        return Num(_pick(draw, [0, 1000, 65534]), k)
     if k == "fdarray":
         return Ptr(0x7FFD_E000_0010)
     if k in _PTR_KINDS:
-        return Ptr(draw(st.sampled_from([0x7FFD_E000_0000, 0, 0x5555_5555_8000, 0x7F3A_1000_0000])))
-    return Num(draw(st.integers(0, 4096)), k if k in _NUM_KINDS else "int")
+        return Ptr(_pick(draw, [0x7FFD_E000_0000, 0, 0x5555_5555_8000, 0x7F3A_1000_0000]))
+    return Num(draw(_ints(0, 4096)), k if k in _NUM_KINDS else "int")
 
 
 # --------------------------------------------------------------------------- per-format argument text
@@ -363,7 +379,7 @@ def _ret_for(sc: tables.Syscall, draw: Any, pid: int, new_fd: int | None) -> int
         return 1000
     if r == "mode":
         return 0o22
-    return draw(st.integers(0, 4096))
+    return draw(_ints(0, 4096))
 
 
 def _errmsg(abi: tables.ABI, name: str) -> str:
@@ -423,9 +439,9 @@ def events(abi: str, *, classes: Iterable[str] | None = None, names: Iterable[st
     @st.composite
     def build(draw: Any) -> Event:
         sc = draw(calls)
-        pid = draw(st.integers(100, 99999))
-        fds = [Fd(n, PATHS[n % len(PATHS)]) for n in range(draw(st.integers(3, 12)))]
-        fail = draw(st.sampled_from(list(outcomes))) == "error"
+        pid = draw(_ints(100, 99999))
+        fds = [Fd(n, PATHS[n % len(PATHS)]) for n in range(draw(_ints(3, 12)))]
+        fail = _pick(draw, list(outcomes)) == "error"
         rec = _call_rec(draw, a, sc, pid, fds, fail)
         rec.pid = pid
         return _events_for(a, [rec], format, _Style(fd_paths=fd_paths, pids=True))[0]
@@ -486,12 +502,12 @@ def _recs(draw: Any, abi_name: str, min_size: int, max_size: int, classes: tuple
           processes: bool, errors: bool, signals_: bool) -> list[_Rec]:
     a = _abi(abi_name)
     pools = _pools(abi_name, classes)
-    first = draw(st.integers(1000, 1010))
+    first = draw(_ints(1000, 1010))
     procs = {first: _Proc(first, {n: Fd(n, "/dev/pts/0") for n in _STD_FDS})}
     order = [first]
     next_pid = first + 1
     out: list[_Rec] = []
-    n = draw(st.integers(min_size, max_size))
+    n = draw(_ints(min_size, max_size))
     actions = ["other", "open", "use", "close"]
     if pools["pipe"]:
         actions.append("pipe")
@@ -501,16 +517,18 @@ def _recs(draw: Any, abi_name: str, min_size: int, max_size: int, classes: tuple
         actions.append("exit")
     if signals_:
         actions.append("signal")
-    while len(out) < n:
+    budget = 4 * n + 16          # steps that print nothing (a close with no fd open) are skipped
+    while len(out) < n and budget > 0:
+        budget -= 1
         live = [p for p in order if procs[p].alive]
         if not live:
             break
-        p = procs[draw(st.sampled_from(live))]
-        act = draw(st.sampled_from(actions))
-        fail = errors and act not in ("close", "exit", "fork", "signal") and draw(st.integers(0, 4)) == 0
+        p = procs[_pick(draw, live)]
+        act = _pick(draw, actions)
+        fail = errors and act not in ("close", "exit", "fork", "signal") and draw(_ints(0, 4)) == 0
         fds = [p.fds[k] for k in sorted(p.fds)]
         if act == "open" and pools["open"]:
-            sc = draw(st.sampled_from(pools["open"]))
+            sc = _pick(draw, pools["open"])
             if any(x.kind == "fd" for x in sc.args or ()) and not fds:
                 continue
             new = _lowest_free(p)
@@ -520,7 +538,7 @@ def _recs(draw: Any, abi_name: str, min_size: int, max_size: int, classes: tuple
                 p.fds[new] = Fd(new, paths[0] if paths else f"anon_inode:[{sc.name}]")
             out.append(r)
         elif act == "pipe":
-            sc = draw(st.sampled_from(pools["pipe"]))
+            sc = _pick(draw, pools["pipe"])
             r = _call_rec(draw, a, sc, p.pid, fds, fail)
             if not fail:
                 x = _lowest_free(p)
@@ -531,17 +549,17 @@ def _recs(draw: Any, abi_name: str, min_size: int, max_size: int, classes: tuple
                             for i, v in enumerate(r.values)]
             out.append(r)
         elif act == "use" and pools["use"]:
-            sc = draw(st.sampled_from(pools["use"]))
+            sc = _pick(draw, pools["use"])
             out.append(_call_rec(draw, a, sc, p.pid, fds, fail))
         elif act == "close" and pools["close"]:
             mine = [f for f in fds if f.n > 2]
             if not mine:
                 continue
-            f = draw(st.sampled_from(mine))
+            f = _pick(draw, mine)
             del p.fds[f.n]
             out.append(_Rec(model.SYSCALL, p.pid, pools["close"][0], [f], 0, None))
         elif act == "fork":
-            sc = draw(st.sampled_from(pools["fork"]))
+            sc = _pick(draw, pools["fork"])
             child = next_pid
             next_pid += 1
             r = _call_rec(draw, a, sc, p.pid, fds, False)
@@ -553,21 +571,21 @@ def _recs(draw: Any, abi_name: str, min_size: int, max_size: int, classes: tuple
             if p.pid == first and len(live) > 1:
                 continue        # the first process exits last
             sc = pools["exit"][0]
-            status = draw(st.integers(0, 3))
+            status = draw(_ints(0, 3))
             out.append(_Rec(model.SYSCALL, p.pid, sc, [Num(status, "int")], None, None))
             out.append(_Rec(model.EXIT, p.pid, status=status))
             p.alive = False
         elif act == "signal":
             out.append(_Rec(model.SIGNAL, p.pid, signal=draw(signals(abi_name))))
         elif act == "other" and pools["other"]:
-            sc = draw(st.sampled_from(pools["other"]))
+            sc = _pick(draw, pools["other"])
             out.append(_call_rec(draw, a, sc, p.pid, fds, fail))
     # time: microseconds, never decreasing; durations small
-    t = draw(st.integers(0, 86_000)) * 1_000_000
+    t = draw(_ints(0, 86_000)) * 1_000_000
     for r in out:
-        t += draw(st.integers(0, 2000))
+        t += draw(_ints(0, 2000))
         r.ts_us = t
-        r.dur_us = draw(st.integers(0, 500)) if r.kind == model.SYSCALL else None
+        r.dur_us = draw(_ints(0, 500)) if r.kind == model.SYSCALL else None
     return out
 
 
@@ -949,7 +967,7 @@ def shim_specs(guest: str, host: str, *, max_rules: int = 8, flag_maps: bool = T
 
     @st.composite
     def build(draw: Any) -> ShimSpecText:
-        default = draw(st.sampled_from(defaults))
+        default = _pick(draw, defaults)
         picked = draw(st.lists(st.sampled_from(names_l), unique=True, max_size=max_rules))
         rules: list[tuple[str, str]] = []
         lines = ["# SPDX-License-Identifier: MIT", "# generated by shimsim.strategies.shim_specs", "[shim]",
@@ -962,7 +980,7 @@ def shim_specs(guest: str, host: str, *, max_rules: int = 8, flag_maps: bool = T
             lines.append(f"default_errno = {_q(draw(guest_errnos))}")
         lines += ["", "[syscalls]"]
         for n in picked:
-            do = draw(st.sampled_from(do_choices))
+            do = _pick(draw, do_choices)
             if do in ("translate", "partial") and h is not None and n not in host_names:
                 do = "emulate"
             if do == "partial" and h is None:
@@ -986,7 +1004,7 @@ def shim_specs(guest: str, host: str, *, max_rules: int = 8, flag_maps: bool = T
                 lines += ["", f"[flags.{_q(fname)}]"]
                 for m in members:
                     if draw(st.booleans()) and hm:
-                        to = draw(st.sampled_from(hm))
+                        to = _pick(draw, hm)
                         lines.append(f"{m} = {{ to = {_q(to)}, lossy = \"generated: renamed\" }}")
                         entries.append((m, to))
                     else:

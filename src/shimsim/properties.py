@@ -1,0 +1,737 @@
+# SPDX-License-Identifier: MIT
+"""The laws every shim spec and every parser must keep, as runnable properties.
+
+Each property takes a :class:`Subject` (a shim spec, compiled per trace ABI
+on demand) and hypothesis settings, runs, and returns a :class:`Result`:
+``passed``, ``falsified`` with the shrunk counterexample printed as trace
+text, or ``error`` when something raised that is not a falsification.
+``shimsim check SPEC`` runs :func:`check`, and shimsim's own tests run every
+property on every shipped shim.
+
+Round trips
+    ``roundtrip-FORMAT``: events printed as FORMAT's tool prints them and
+    parsed back are the same events (strace through both engines).
+    ``flag-roundtrip``: a guest flag set translated to the host and back is
+    the set itself, except the bits the shim reports as unsupported (exactly
+    those of members with no host side) and bits of members declared lossy
+    or ignored.
+Table laws
+    ``errno-map-total`` / ``signal-map-total``: every errno (signal) of the
+    guest has a fate on the host and every one of the host a fate on the
+    guest (same name on the other side, or an entry in the spec's map), and
+    a value that does not come back as itself is declared lossy (or dropped,
+    or emulated).
+Replay laws
+    ``native-never-diverges`` (identity specs), ``none-fails-every-call``
+    (specs that support nothing), ``coverage-monotonic`` (supporting one more
+    syscall never makes an event that worked fail), ``c-python-agree`` (a
+    RuleBasedStateMachine feeds the C core and the Python reference the same
+    growing stream and compares them event by event and in total).
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, given
+from hypothesis import settings as Settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from shimsim import model, replay, shim, strategies, tables, trace
+from shimsim.errors import ShimsimError
+
+__all__ = ["PROPERTIES", "Falsified", "Property", "Result", "Subject", "check", "compare_events",
+           "event_key", "flag_back", "flag_forward", "parse_text", "render_trace", "run_property"]
+
+# '*' specs bind to the trace's ABI: they are checked on one ABI per trace format.
+STAR_ABIS = ("linux-x86_64", "freebsd-amd64", "illumos-amd64", "darwin-x86_64", "netbsd-amd64")
+# The trace format each OS's own tracer prints.
+OS_FORMAT = {"linux": "strace", "freebsd": "truss-freebsd", "illumos": "truss-illumos",
+             "darwin": "dtruss", "netbsd": "kdump", "openbsd": "kdump"}
+_CMP_FLAGS = model.F_HAS_TS | model.F_HAS_DUR | model.F_MERGED | model.F_CORE | model.F_TRUNCATED
+
+
+class Falsified(AssertionError):
+    """A law does not hold for the example at hand."""
+
+
+@dataclass
+class Result:
+    name: str
+    status: str                      # passed | falsified | error
+    counterexample: str | None = None
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "counterexample": self.counterexample,
+                "message": self.message}
+
+
+# --------------------------------------------------------------------------- the subject
+
+class Subject:
+    """A shim spec under test; compiled once per trace ABI."""
+
+    def __init__(self, spec: shim.Spec) -> None:
+        self.spec = spec
+        self._cs: dict[str, shim.CompiledShim] = {}
+
+    @classmethod
+    def load(cls, name_or_path: str) -> Subject:
+        return cls(shim.load_spec(name_or_path))
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def star(self) -> bool:
+        return self.spec.guest == shim.ANY
+
+    def abis(self) -> list[str]:
+        """Guest ABIs the spec is checked on."""
+        return list(STAR_ABIS) if self.star else [self.spec.guest]
+
+    def compiled(self, abi: str | None = None) -> shim.CompiledShim:
+        abi = abi or self.abis()[0]
+        cs = self._cs.get(abi)
+        if cs is None:
+            cs = self._cs[abi] = shim.compile_shim(self.spec, abi if self.star else None)
+        return cs
+
+    def formats(self) -> list[tuple[str, str]]:
+        """(format, ABI) pairs of the traces a user of this spec records."""
+        out = []
+        for abi in self.abis():
+            fmt = OS_FORMAT.get(tables.load_abi(abi).os)
+            if fmt and abi in strategies.FORMATS[fmt]:
+                out.append((fmt, abi))
+        return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+def event_key(ev: model.Event) -> tuple:
+    """What a round trip must keep: everything but the file name and the
+    format's extra details; times compared to the microsecond."""
+    return (model.KIND_NAMES.get(ev.kind, ev.kind), ev.line, ev.pid, ev.tid, ev.name, ev.nr, ev.args, ev.ret,
+            model.REC_NAMES.get(ev.rec) if ev.rec is not None else None, ev.errname, ev.err, ev.abi,
+            None if ev.ts is None else round(ev.ts * 1e6), None if ev.dur is None else round(ev.dur * 1e6),
+            ev.flags & _CMP_FLAGS)
+
+
+_KEY_FIELDS = ("kind", "line", "pid", "tid", "name", "nr", "args", "ret", "rec", "errname", "err", "abi",
+               "ts_us", "dur_us", "flags")
+
+
+def compare_events(got: list[model.Event], want: list[model.Event] | tuple[model.Event, ...]) -> str | None:
+    """None if the two lists agree on :func:`event_key`, else what differs first."""
+    for i, (g, w) in enumerate(zip(got, want)):
+        kg, kw = event_key(g), event_key(w)
+        if kg != kw:
+            diffs = [f"{f}: parsed {a!r}, printed {b!r}" for f, a, b in zip(_KEY_FIELDS, kg, kw) if a != b]
+            return f"event {i + 1} (line {w.line}): " + "; ".join(diffs)
+    if len(got) != len(want):
+        return f"parsed {len(got)} events, printed {len(want)}"
+    return None
+
+
+_tmpdir: tempfile.TemporaryDirectory | None = None
+
+
+def _scratch() -> str:
+    global _tmpdir
+    if _tmpdir is None:
+        _tmpdir = tempfile.TemporaryDirectory(prefix="shimsim-props-")
+    return _tmpdir.name
+
+
+def parse_text(text: str, fmt: str, abi: str, engine: str = "python", strict: bool = True) -> list[model.Event]:
+    """Parse trace TEXT through the public trace API (as a file, as a user would)."""
+    path = os.path.join(_scratch(), f"generated.{fmt}")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    t = trace.open([path], format=fmt, abi=abi, strict=strict, engine=engine)
+    evs = list(t.events())
+    for ev in evs:
+        ev.file = strategies.FILE
+    return evs
+
+
+def render_trace(events: list[model.Event], abi: str) -> str:
+    """Events as the guest OS's own tracer prints them (strace for Linux)."""
+    fmt = OS_FORMAT.get(tables.load_abi(abi).os, "strace")
+    lines = []
+    for ev in events:
+        try:
+            lines.append(strategies.render(ev, fmt))
+        except Exception:  # a record the format cannot print: fall back to strace's spelling
+            lines.append(strategies.render_strace(ev))
+    return "\n".join(lines) + "\n"
+
+
+def _settings(parent: Settings | None, max_examples: int | None) -> Settings:
+    kw: dict[str, Any] = {"deadline": None,
+                          "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                                    HealthCheck.data_too_large]}
+    if max_examples is not None:
+        kw["max_examples"] = max_examples
+    return Settings(parent, **kw) if parent is not None else Settings(**kw)
+
+
+@dataclass
+class _Capture:
+    example: Any = None
+    error: BaseException | None = None
+
+
+def _flatten(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def run_property(name: str, strategy: st.SearchStrategy, body: Callable[[Any], None],
+                 show: Callable[[Any], str], sett: Settings, seed: int | None) -> Result:
+    """Run BODY over STRATEGY under hypothesis; the last failing example is the shrunk one."""
+    cap = _Capture()
+
+    @sett
+    @given(strategy)
+    def test(x: Any) -> None:
+        try:
+            body(x)
+        except BaseException as exc:
+            cap.example, cap.error = x, exc
+            raise
+
+    if seed is not None:
+        test = hypothesis.seed(seed)(test)
+    return _outcome(name, test, cap, show)
+
+
+def _outcome(name: str, test: Callable[[], None], cap: _Capture, show: Callable[[Any], str]) -> Result:
+    try:
+        test()
+    except BaseException as exc:  # noqa: BLE001 - every failure becomes a Result
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        err = _flatten(cap.error or exc)
+        ce = None
+        if cap.example is not None:
+            try:
+                ce = show(cap.example)
+            except Exception as e2:  # pragma: no cover - printing a counterexample failed
+                ce = f"(cannot print the counterexample: {e2})"
+        if isinstance(err, Falsified):
+            return Result(name, "falsified", ce, str(err))
+        return Result(name, "error", ce, f"{type(err).__name__}: {err}")
+    return Result(name, "passed")
+
+
+# --------------------------------------------------------------------------- round trips
+
+def _roundtrip(fmt: str, abi: str) -> Callable[[Subject, Settings, int | None], Result]:
+    engines = ("python", "c") if fmt == "strace" else ("python",)
+
+    def run(subject: Subject, sett: Settings, seed: int | None) -> Result:
+        def body(tt: strategies.TraceText) -> None:
+            for eng in engines:
+                try:
+                    got = parse_text(tt.text, fmt, abi, eng)
+                except ShimsimError as exc:
+                    raise Falsified(f"the {fmt} parser ({eng}) rejects the tool's own output: {exc}") from None
+                why = compare_events(got, tt.events)
+                if why:
+                    raise Falsified(f"{fmt} {' '.join(tt.options)} ({eng} engine): {why}")
+        return run_property(f"roundtrip-{fmt}", strategies.trace_text(fmt, abi, max_size=12), body,
+                            lambda tt: tt.text, sett, seed)
+    return run
+
+
+# --------------------------------------------------------------------------- flag maps
+
+def flag_forward(fm: shim.FlagMap, fs: strategies.FlagSet) -> tuple[bool, int, int, bool]:
+    """(decoded, host value, unsupported guest bits, dropped): the shim's own translation."""
+    return replay.flag_decode(fm, str(fs))
+
+
+def _declared_loss(spec: shim.Spec, fam: str, name: str) -> bool:
+    e = spec.flags.get(fam, {}).get(name)
+    return e is not None and (e.lossy is not None or e.ignore is not None)
+
+
+def flag_back(fm: shim.FlagMap, host_value: int, spec: shim.Spec, host_fam: tables.Family | None) -> int:
+    """The guest value a host value comes back as: each host member maps back
+    to the guest member(s) the spec sends to it, the same-named one first,
+    then in declaration order; widest host values first."""
+    targets: dict[int, list[tuple[int, str]]] = {}
+    overrides = spec.flags.get(fm.family, {})
+    for name, g, h, ok in fm.members:
+        if not ok or h == 0 or (overrides.get(name) is not None and overrides[name].ignore is not None):
+            continue
+        ov = overrides.get(name)
+        hname = ov.to if ov is not None and ov.to else name
+        rank = 0 if hname == name else 1
+        targets.setdefault(h, []).append((rank, name))
+    order = sorted(targets, key=lambda h: (-bin(h).count("1"), h))
+    back, rest = 0, host_value
+    gvals = {n: g for n, g, _h, _ok in fm.members}
+    for h in order:
+        if rest & h == h:
+            name = min(targets[h])[1]
+            back |= gvals[name]
+            rest &= ~h
+    return back
+
+
+def _flag_case(subject: Subject) -> st.SearchStrategy:
+    cases = []
+    for abi in subject.abis():
+        cs = subject.compiled(abi)
+        for i, fm in enumerate(cs.fmaps):
+            if fm.is_enum:
+                continue
+            with contextlib.suppress(ValueError):
+                cases.append(st.tuples(st.just(abi), st.just(i), strategies.flag_sets(abi, fm.family)))
+    return st.one_of(cases) if cases else st.nothing()
+
+
+def _flag_roundtrip(subject: Subject, sett: Settings, seed: int | None) -> Result:
+    spec = subject.spec
+
+    def body(case: tuple[str, int, strategies.FlagSet]) -> None:
+        abi, i, fs = case
+        cs = subject.compiled(abi)
+        fm = cs.fmaps[i]
+        gfam = cs.guest.family(fm.family)
+        ok, hval, unsup, _dropped = flag_forward(fm, fs)
+        if not ok:
+            raise Falsified(f"{fm.family} {fs} (a set of guest members) is not decoded by the shim's flag map")
+        members = {n: (g, okm) for n, g, _h, okm in fm.members}
+        want_unsup = 0
+        lossy_bits = 0
+        for n in fs.names:
+            g, okm = members.get(n, (gfam.members.get(n) or 0, False))
+            if not okm:
+                want_unsup |= g
+            if _declared_loss(spec, fm.family, n):
+                lossy_bits |= g
+        if unsup != want_unsup:
+            raise Falsified(f"{fm.family} {fs}: the shim reports unsupported bits {unsup:#x}, but the members "
+                            f"without a host side are {want_unsup:#x}")
+        hfam = cs.host.family(fm.family) if cs.host is not None and fm.family in cs.host.family_names() else None
+        back = flag_back(fm, hval, spec, hfam)
+        want = fs.value & ~want_unsup & ~lossy_bits
+        got = back & ~lossy_bits
+        if got != want:
+            names = "|".join(gfam.decode(back)) if back else "0"
+            raise Falsified(f"{fm.family} {fs} ({fs.value:#x}) -> host {hval:#x} -> guest {names} ({back:#x}): "
+                            f"bits {(got ^ want):#x} change on the way back and no member is declared lossy "
+                            f"in [flags.{fm.family}]")
+
+    def show(case: tuple[str, int, strategies.FlagSet]) -> str:
+        abi, i, fs = case
+        cs = subject.compiled(abi)
+        return _flag_call_text(cs, cs.fmaps[i].family, fs)
+
+    # every single member first (finite, so exhaustive), then sets of members under hypothesis
+    for abi in subject.abis():
+        cs = subject.compiled(abi)
+        for i, fm in enumerate(cs.fmaps):
+            if fm.is_enum:
+                continue
+            gfam = cs.guest.family(fm.family)
+            for name, g, _h, _ok in fm.members:
+                if g <= 0 or gfam.member(name).role != "":
+                    continue
+                case = (abi, i, strategies.FlagSet(fm.family, tuple(gfam.decode(g)), g))
+                try:
+                    body(case)
+                except Falsified as exc:
+                    return Result("flag-roundtrip", "falsified", show(case), str(exc))
+                except Exception as exc:  # noqa: BLE001
+                    return Result("flag-roundtrip", "error", show(case), f"{type(exc).__name__}: {exc}")
+    return run_property("flag-roundtrip", _flag_case(subject), body, show, sett, seed)
+
+
+def _flag_call_text(cs: shim.CompiledShim, family: str, fs: strategies.FlagSet) -> str:
+    """A call of the guest that carries the flag set, as its tracer prints it."""
+    g = cs.guest
+    for sc in sorted(g.syscalls, key=lambda s: s.number):
+        if sc.args is None or sc.status != "implemented":
+            continue
+        idx = [k for k, a in enumerate(sc.args) if a.family == family and a.kind in ("flags", "enum")]
+        if not idx or not any(i in dict(cs.progs.get(sc.number, [])) for i in idx):
+            continue
+        args = [_fixed_arg(a, fs if k == idx[0] else None) for k, a in enumerate(sc.args)]
+        ev = model.Event(model.SYSCALL, strategies.FILE, 1, pid=1000, name=sc.name, nr=sc.number,
+                         args=", ".join(args), rec=model.SUCCESS, ret=3 if sc.returns == "fd" else 0, abi=g.name)
+        return render_trace([ev], g.name)
+    return f"{family}: {fs}\n"
+
+
+def _fixed_arg(a: tables.Arg, fs: strategies.FlagSet | None) -> str:
+    if fs is not None:
+        return str(fs)
+    return {"fd": "3", "dirfd": "AT_FDCWD", "path": '"/tmp/a"', "string": '"x"', "buf": '"abc"',
+            "mode": "0644", "signal": "SIGTERM", "flags": "0", "enum": "0"}.get(
+        a.kind, "0x7ffde0000000" if a.kind in ("ptr", "addr", "struct", "array", "time", "sockaddr") else "0")
+
+
+# --------------------------------------------------------------------------- table laws
+
+def _domain(fam: tables.Family, skip: tuple[str, ...] = ()) -> list[str]:
+    """Names with a positive value that a kernel hands to programs (no aliases,
+    helpers or kernel-internal codes)."""
+    return [n for n, v in fam.members.items()
+            if v is not None and v > 0 and fam.member(n).role == "" and n not in skip]
+
+
+def _map_law(subject: Subject, kind: str) -> tuple[str | None, str | None, str | None]:
+    """(first violation message, the name it concerns, the ABI of that name) for errno or signals."""
+    spec = subject.spec
+    for abi in subject.abis():
+        cs = subject.compiled(abi)
+        g, h = cs.guest, cs.host
+        if h is None or h is g:
+            continue                              # identity or opaque host: no map to check
+        skip = ("SIGRTMIN", "SIGRTMAX") if kind == "signals" else ()
+        gf, hf = (g.errno, h.errno) if kind == "errno" else (g.signals, h.signals)
+        to_host = spec.errno_to_host if kind == "errno" else spec.signals_to_host
+        to_guest = spec.errno_to_guest if kind == "errno" else spec.signals_to_guest
+        section = "errno" if kind == "errno" else "signals"
+        for n in _domain(gf, skip):
+            if hf.members.get(n) is None and n not in to_host:
+                return (f"{g.name} {n} has no value on {h.name} and [{section}.to_host] does not say what it "
+                        f"becomes: the map is not total", n, g.name)
+        for n in _domain(hf, skip):
+            if gf.members.get(n) is None and n not in to_guest:
+                return (f"{h.name} {n} has no value on {g.name} and [{section}.to_guest] does not say what it "
+                        f"becomes: the map is not total", n, h.name)
+        rt = cs.errno_rt if kind == "errno" else cs.sig_rt
+        for n in _domain(gf, skip):
+            v = gf.members[n]
+            assert v is not None
+            if v >= len(rt) or rt[v] == v:
+                continue
+            e = to_host.get(n)
+            hname = e.to if e is not None and e.to else n
+            b = to_guest.get(hname)
+            declared = any(x is not None and (x.lossy or x.drop or x.emulated) for x in (e, b))
+            if not declared:
+                back = rt[v]
+                shown = next((k for k, x in gf.members.items() if x == back), str(back)) if back >= 0 else "nothing"
+                via = f"{hname} on {h.name}"
+                return (f"{g.name} {n} comes back as {shown} (via {via}) and neither [{section}.to_host] {n} "
+                        f"nor [{section}.to_guest] {hname} is declared lossy", n, g.name)
+    return None, None, None
+
+
+def _table_law(kind: str) -> Callable[[Subject, Settings, int | None], Result]:
+    name = "errno-map-total" if kind == "errno" else "signal-map-total"
+
+    def run(subject: Subject, sett: Settings, seed: int | None) -> Result:
+        """Finite domains: checked exhaustively, no sampling."""
+        try:
+            msg, n, abi = _map_law(subject, kind)
+        except Exception as exc:  # noqa: BLE001
+            return Result(name, "error", None, f"{type(exc).__name__}: {exc}")
+        if msg is None:
+            return Result(name, "passed")
+        return Result(name, "falsified", _law_text(kind, n, abi), msg)
+    return run
+
+
+def _law_text(kind: str, n: str | None, abi: str | None) -> str | None:
+    """A record carrying errno or signal N, as ABI's own tracer prints it."""
+    if n is None or abi is None:
+        return None
+    g = tables.load_abi(abi)
+    if kind == "errno":
+        sc = g.by_name.get("read") or next(s for s in g.syscalls if s.args is not None)
+        ev = model.Event(model.SYSCALL, strategies.FILE, 1, pid=1000, name=sc.name, nr=sc.number,
+                         args=", ".join(_fixed_arg(a, None) for a in sc.args or ()), rec=model.ERROR, ret=-1,
+                         errname=n, err=g.errno.members.get(n), abi=abi)
+    else:
+        ev = model.Event(model.SIGNAL, strategies.FILE, 1, pid=1000, name=n, err=g.signals.members.get(n), abi=abi)
+    return render_trace([ev], abi)
+
+
+# --------------------------------------------------------------------------- replay laws
+
+def _streams_for(subject: Subject, max_size: int = 25) -> st.SearchStrategy[tuple[str, list[model.Event]]]:
+    return st.sampled_from(subject.abis()).flatmap(
+        lambda abi: st.tuples(st.just(abi), strategies.streams(abi, max_size=max_size)))
+
+
+def _show_stream(case: tuple[str, list[model.Event]]) -> str:
+    abi, evs = case
+    return render_trace(evs, abi)
+
+
+def _is_identity(spec: shim.Spec) -> bool:
+    same = spec.guest == spec.host and spec.host_kind == "abi"
+    return same and spec.default == "translate" and all(r.do == "translate" and (r.to in (None, n))
+                                                        for n, r in spec.rules.items())
+
+
+def _supports_nothing(spec: shim.Spec) -> bool:
+    return spec.default == "fail" and all(r.do == "fail" for r in spec.rules.values())
+
+
+def _native(subject: Subject, sett: Settings, seed: int | None) -> Result:
+    def body(case: tuple[str, list[model.Event]]) -> None:
+        abi, evs = case
+        cs = subject.compiled(abi)
+        for eng in ("c", "python"):
+            rep = replay.replay_events(cs, evs, eng)
+            if rep.ndivergences:
+                d = rep.divergences[0] if rep.divergences else None
+                raise Falsified(f"{rep.ndivergences} divergence(s) under {subject.name} ({eng} engine)"
+                                + (f"; first at line {d.line}: {d.reason}" if d else ""))
+    return run_property("native-never-diverges", _streams_for(subject), body, _show_stream, sett, seed)
+
+
+def _none(subject: Subject, sett: Settings, seed: int | None) -> Result:
+    def body(case: tuple[str, list[model.Event]]) -> None:
+        abi, evs = case
+        cs = subject.compiled(abi)
+        for ev in evs:
+            if ev.kind != model.SYSCALL:
+                continue
+            r = replay.replay_event(cs, ev)
+            if r.outcome != shim.FAILED or r.ret != -1 or r.err <= 0:
+                raise Falsified(f"line {ev.line}: {ev.name} is {shim.OUTCOME_NAMES[r.outcome]} "
+                                f"(returns {r.ret}, errno {r.err}) under {subject.name}")
+        rep = replay.replay_events(cs, evs, "c")
+        calls = sum(1 for e in evs if e.kind == model.SYSCALL)
+        if rep.outcomes.get(shim.FAILED, 0) != calls:
+            raise Falsified(f"the C core counts {rep.outcomes.get(shim.FAILED, 0)} failed calls of {calls}")
+    return run_property("none-fails-every-call", _streams_for(subject), body, _show_stream, sett, seed)
+
+
+def _works(r: replay.Result) -> bool:
+    return r.outcome > shim.FAILED and r.div != replay.DIV_FAILS
+
+
+def with_support(spec: shim.Spec, name: str, do: str) -> shim.Spec:
+    """SPEC with one more supported syscall (a copy; the original is untouched)."""
+    s2 = copy.copy(spec)
+    s2.rules = dict(spec.rules)
+    to = name if do in ("translate", "partial") else None
+    s2.rules[name] = shim.Rule(name, do, to, [], None, "added by the coverage-monotonic property", {}, None)
+    return s2
+
+
+def _monotonic(subject: Subject, sett: Settings, seed: int | None) -> Result:
+    spec = subject.spec
+    added: dict[str, str] = {}
+
+    def strategy() -> st.SearchStrategy:
+        return _streams_for(subject).flatmap(lambda case: st.tuples(
+            st.just(case), st.sampled_from([e.name for e in case[1] if e.kind == model.SYSCALL] or ["read"]),
+            st.sampled_from(["emulate", "translate", "stub"])))
+
+    def body(x: tuple[tuple[str, list[model.Event]], str, str]) -> None:
+        (abi, evs), name, do = x
+        before = subject.compiled(abi)
+        if before.outcome[before.guest.by_name[name].number] > shim.FAILED:
+            return                                   # already supported: nothing to add
+        if do == "translate" and (before.host is None or name not in before.host.by_name):
+            do = "emulate"
+        s2 = with_support(spec, name, do)
+        try:
+            after = shim.compile_shim(s2, abi if subject.star else None)
+        except ShimsimError as exc:
+            raise Falsified(f"adding {name} = {{ do = \"{do}\" }} makes the spec invalid: {exc}") from None
+        added["rule"] = f'{name} = {{ do = "{do}" }}'
+        worse = []
+        n_before = n_after = 0
+        for ev in evs:
+            if ev.kind != model.SYSCALL:
+                continue
+            a, b = replay.replay_event(before, ev), replay.replay_event(after, ev)
+            n_before += _works(a)
+            n_after += _works(b)
+            if _works(a) and not _works(b):
+                worse.append(f"line {ev.line} {ev.name}")
+        if worse or n_after < n_before:
+            raise Falsified(f"adding [syscalls] {added['rule']} lowers coverage from {n_before} to {n_after} "
+                            f"working calls ({', '.join(worse[:3])} stop working)")
+
+    def show(x: tuple[tuple[str, list[model.Event]], str, str]) -> str:
+        return _show_stream(x[0]) + f"# after adding [syscalls] {x[1]} = {{ do = \"{x[2]}\" }}\n"
+
+    return run_property("coverage-monotonic", strategy(), body, show, sett, seed)
+
+
+_AGREE_FIELDS = ("outcome", "div", "nflags", "dropped", "undecoded", "fallback", "host_nr", "err", "ret")
+
+
+def c_results(cs: shim.CompiledShim, events: list[model.Event]) -> list[replay.Result]:
+    """Per-event results of the C core for EVENTS (one ss_replay_batch call)."""
+    from shimsim.engine import core
+
+    mod = core()
+    ffi, lib = mod.ffi, mod.lib
+    packer = replay.EventPacker([cs.guest.name])
+    arr, n = packer.pack(events)
+    stt = ffi.new("ss_rp_stats *")
+    per = ffi.new("uint64_t[]", cs.nsys * replay.NOUT)
+    divs = ffi.new("ss_rp_div[]", 64)
+    unk = ffi.new("uint32_t[]", 64)
+    stt.per_nr, stt.divs, stt.divs_cap, stt.unk, stt.unk_cap = per, divs, 64, unk, 64
+    out = ffi.new("ss_rp_result[]", max(1, n))
+    sh = cs.c()
+    sh.ptr.abi = 0
+    lib.ss_replay_batch(sh.ptr, arr, n, stt, out)
+    return [replay.Result(o.outcome, o.div, o.nflags, bool(o.dropped), bool(o.undecoded), o.fallback,
+                          o.host_nr, o.err, o.ret, list(o.hflags), list(o.unsup)) for o in out[0:n]]
+
+
+def agreement_machine(subject: Subject, abi: str) -> type[RuleBasedStateMachine]:
+    """A state machine that grows one event stream and checks, after every
+    step, that the C core and the Python reference agree on every event so
+    far and on the report."""
+    cs = subject.compiled(abi)
+
+    class Agreement(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.events: list[model.Event] = []
+
+        @rule(chunk=strategies.streams(abi, max_size=6))
+        def grow(self, chunk: list[model.Event]) -> None:
+            for ev in chunk:
+                ev.line = len(self.events) + 1
+                self.events.append(ev)
+
+        @rule(ev=strategies.events(abi))
+        def one_more(self, ev: model.Event) -> None:
+            ev.line = len(self.events) + 1
+            self.events.append(ev)
+
+        @invariant()
+        def engines_agree(self) -> None:
+            if not self.events:
+                return
+            cres = c_results(cs, self.events)
+            for ev, c in zip(self.events, cres):
+                p = replay.replay_event(cs, ev)
+                for f in _AGREE_FIELDS:
+                    if getattr(c, f) != getattr(p, f):
+                        raise Falsified(f"line {ev.line} {ev.name}: {f} is {getattr(c, f)} in C, "
+                                        f"{getattr(p, f)} in Python")
+                k = p.nflags
+                if c.hflags[:k] != p.hflags[:k] or c.unsup[:k] != p.unsup[:k]:
+                    raise Falsified(f"line {ev.line} {ev.name}: translated flags differ (C {c.hflags[:k]}/"
+                                    f"{c.unsup[:k]}, Python {p.hflags[:k]}/{p.unsup[:k]})")
+            jc = replay.replay_events(cs, self.events, "c").to_json()
+            jp = replay.replay_events(cs, self.events, "python").to_json()
+            jc.pop("engine")
+            jp.pop("engine")
+            if jc != jp:
+                diff = sorted(k for k in jc if jc[k] != jp.get(k))
+                raise Falsified(f"reports differ after {len(self.events)} events in {', '.join(diff)}")
+
+    return Agreement
+
+
+def _agree(subject: Subject, sett: Settings, seed: int | None) -> Result:
+    results = []
+    for abi in subject.abis()[:2]:
+        cap = _Capture()
+        machine = agreement_machine(subject, abi)
+
+        class Recording(machine):  # type: ignore[misc, valid-type]
+            def check_invariants(self, *a: Any, **kw: Any) -> None:
+                try:
+                    super().check_invariants(*a, **kw)
+                except BaseException as exc:
+                    cap.example, cap.error = (abi, list(self.events)), exc
+                    raise
+
+        def factory() -> RuleBasedStateMachine:
+            return Recording()
+
+        if seed is not None:
+            factory = hypothesis.seed(seed)(factory)
+        stateful = Settings(sett, max_examples=max(5, sett.max_examples // 4), stateful_step_count=8)
+        res = _outcome("c-python-agree", lambda: run_state_machine_as_test(factory, settings=stateful), cap,
+                       _show_stream)
+        if res.status != "passed":
+            return res
+        results.append(res)
+    return Result("c-python-agree", "passed")
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+@dataclass
+class Property:
+    name: str
+    doc: str
+    run: Callable[[Subject, Settings, int | None], Result]
+    applies: Callable[[Subject], bool] = field(default=lambda s: True)
+
+
+def _roundtrip_props() -> list[Property]:
+    out = []
+    for fmt, abis in strategies.FORMATS.items():
+        for abi in abis[:1]:
+            out.append(Property(f"roundtrip-{fmt}", f"{fmt} text printed from events parses back to the same events",
+                                _roundtrip(fmt, abi),
+                                lambda s, fmt=fmt: fmt in {f for f, _ in s.formats()}))
+    return out
+
+
+PROPERTIES: list[Property] = _roundtrip_props() + [
+    Property("flag-roundtrip", "guest flag sets survive guest -> host -> guest except the reported bits",
+             _flag_roundtrip),
+    Property("errno-map-total", "every errno has a fate on the other side; lossy mappings are declared",
+             _table_law("errno")),
+    Property("signal-map-total", "every signal has a fate on the other side; lossy mappings are declared",
+             _table_law("signals")),
+    Property("native-never-diverges", "an identity spec never diverges from the recording", _native,
+             lambda s: _is_identity(s.spec)),
+    Property("none-fails-every-call", "a spec that supports nothing fails every call", _none,
+             lambda s: _supports_nothing(s.spec)),
+    Property("coverage-monotonic", "supporting one more syscall never makes a working call fail", _monotonic),
+    Property("c-python-agree", "the C core and the Python reference agree event by event (stateful)", _agree),
+]
+
+
+def names() -> list[str]:
+    return [p.name for p in PROPERTIES]
+
+
+def get(name: str) -> Property:
+    for p in PROPERTIES:
+        if p.name == name:
+            return p
+    from shimsim.errors import UnknownName
+
+    raise UnknownName("property", name, names())
+
+
+def applicable(subject: Subject) -> list[Property]:
+    return [p for p in PROPERTIES if p.applies(subject)]
+
+
+def check(subject: Subject | str, *, max_examples: int | None = 50, seed: int | None = None,
+          only: list[str] | None = None, parent: Settings | None = None) -> Iterator[Result]:
+    """Run the properties that apply to SUBJECT (a Subject, shipped shim name or spec path)."""
+    if isinstance(subject, str):
+        subject = Subject.load(subject)
+    sett = _settings(parent if parent is not None else Settings(database=None), max_examples)
+    props = applicable(subject) if only is None else [get(n) for n in only]
+    for p in props:
+        yield p.run(subject, sett, seed)
