@@ -130,6 +130,18 @@ def test_minimize_true_via_the_cli(tmp_path, capsys):
     assert out["trials"] == 2 * (len(out["called"]) - len(out["kept"])) + 2 + (1 if out["combined"] else 0)
 
 
+def test_repeat_runs_harmless_trials_again(tmp_path, capsys):
+    rc = cli.main(["probe", "--minimize", "--repeat", "2", "--shim", "native", "--json",
+                   "--out", str(tmp_path / "o"), "--", "/bin/true"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    tried = len(out["called"]) - len(out["kept"])
+    harmless = sum((r["fail"] or {}).get("unchanged", False) + (r["stub"] or {}).get("unchanged", False)
+                   for r in out["syscalls"])
+    # every harmless trial ran twice, every harmful one stopped at its first run
+    assert out["trials"] == 2 + (2 * tried + harmless) + 2 * (1 if out["combined"] else 0)
+
+
 def test_minimize_text_output(tmp_path, capsys):
     rc = cli.main(["probe", "--minimize", "--shim", "native", "--out", str(tmp_path / "o"), "--", "/bin/true"])
     text = capsys.readouterr().out
@@ -146,5 +158,7 @@ def test_unreproducible_command_is_refused(tmp_path, capsys):
 def test_minimize_options_are_checked(capsys):
     assert cli.main(["probe", "--minimize", "--jobs", "0", "--shim", "native", "--", "/bin/true"]) == 2
     assert "--jobs" in capsys.readouterr().err
+    assert cli.main(["probe", "--minimize", "--repeat", "0", "--shim", "native", "--", "/bin/true"]) == 2
+    assert "--repeat" in capsys.readouterr().err
     assert cli.main(["probe", "--timeout", "0", "--shim", "native", "--", "/bin/true"]) == 2
     assert "--timeout" in capsys.readouterr().err

@@ -51,6 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep the recordings here (default: a new temporary directory, kept)")
     p.add_argument("--jobs", type=int, default=2, metavar="N",
                    help="--minimize: trials run at once (default 2)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="--minimize: runs per trial; a call is harmless only if all N runs keep the result")
     p.add_argument("--fail-on", choices=("never", "disagree", "breaks", "blockers"), default="never",
                    help="exit 1 if prediction and reality disagree, if the program breaks under the "
                         "filter, or (--minimize) if the shim blocks a call the command needs")
@@ -71,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         raise ShimsimError("--timeout must be a positive number of seconds")
     if args.jobs < 1:
         raise ShimsimError("--jobs must be at least 1")
+    if args.repeat < 1:
+        raise ShimsimError("--repeat must be at least 1")
     if args.minimize:
         return _minimize(args, cmd)
     from shimsim.probe import check
@@ -91,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
 def _minimize(args: argparse.Namespace, cmd: list[str]) -> int:
     from shimsim.probe import minimize
 
-    m = minimize.minimize(args.shim, cmd, args.timeout, args.compare_output, args.out, args.jobs, args.engine)
+    m = minimize.minimize(args.shim, cmd, args.timeout, args.compare_output, args.out, args.jobs, args.engine,
+                            args.repeat)
     out = m.to_json()
     if args.json:
         print_json(out)

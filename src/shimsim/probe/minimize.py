@@ -107,7 +107,7 @@ class MinimizeResult:
     baseline: Result
     verdicts: list[SyscallVerdict]
     combined: Trial | None
-    trials: int
+    trials: int                # runs made, baselines included
     compare_output: bool
     recording: str
 
@@ -166,7 +166,10 @@ def _trial_json(t: Trial, base: Result) -> dict:
 
 
 def minimize(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_output: bool = False,
-             out_dir: str | None = None, jobs: int = 2, engine: str | None = None) -> MinimizeResult:
+             out_dir: str | None = None, jobs: int = 2, engine: str | None = None,
+             repeat: int = 1) -> MinimizeResult:
+    """REPEAT: runs per trial; a treatment counts as harmless only if every run of it
+    gives the baseline result (a program that breaks now and then is not fine)."""
     s = check.setup(shim_name, cmd, out_dir)
     normal = runner.run("normal", s.workdir, s.exe, s.cmd, [], s.execve_nr, timeout, s.strace)
     if normal.timed_out:
@@ -219,7 +222,14 @@ def minimize(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_outp
                     v.shim_trial = Trial(name, "shim", shim_err, pairs=[[sc.number, shim_err]])
                     trials.append(v.shim_trial)
             verdicts.append(v)
-        for t, res in zip(trials, pool.map(lambda t: result_of(t.pairs), trials)):
+        def trial_result(pairs: list[list[int]]) -> Result:
+            for _ in range(max(1, repeat)):
+                r = result_of(pairs)
+                if r != base1:
+                    return r
+            return base1
+
+        for t, res in zip(trials, pool.map(lambda t: trial_result(t.pairs), trials)):
             t.result = res
         combined = None
         pairs = []
@@ -229,12 +239,11 @@ def minimize(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_outp
                 pairs.append([nr, enosys if v.klass == "failable" else 0])
         if pairs:
             combined = Trial("*", "combined", -1, pairs=pairs)
-            combined.result = result_of(pairs)
+            combined.result = trial_result(pairs)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     try:
         trialdir.rmdir()
     except OSError:
         pass
-    ntrials = len(trials) + 2 + (1 if combined else 0)
-    return MinimizeResult(s, base1, verdicts, combined, ntrials, compare_output, str(normal.recording))
+    return MinimizeResult(s, base1, verdicts, combined, next(counter), compare_output, str(normal.recording))
