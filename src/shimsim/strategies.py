@@ -855,6 +855,25 @@ def _other_text(fmt: str, abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ..
 
 
 
+def single_records(format: str, abi: str | None = None) -> list[TraceText]:  # noqa: A002
+    """One small trace per errno and per signal of ABI (a ``read`` failing
+    with it, a signal delivered): the finite part of a round trip, checked
+    exhaustively rather than sampled."""
+    abi = abi or FORMATS[format][0]
+    a = _abi(abi)
+    sc = a.by_name.get("read") or next(s for s in a.syscalls if _usable(s))
+    values = [Fd(3, "/etc/passwd") if x.kind == "fd" else Ptr(0x7FFD_E000_0000) if x.kind in _PTR_KINDS + ("buf",)
+              else Num(4096, "size") for x in sc.args or ()]
+    recs: list[list[_Rec]] = []
+    for e in errnos.__wrapped__(abi).elements:  # type: ignore[attr-defined]
+        recs.append([_Rec(model.SYSCALL, 1000, sc, values, -1, e, ts_us=1_000_000, dur_us=5)])
+    for sname in signals.__wrapped__(abi).elements:  # type: ignore[attr-defined]
+        recs.append([_Rec(model.SIGNAL, 1000, signal=sname, ts_us=1_000_000)])
+    if format == "strace":
+        return [_strace_text(a, r, ("-f-o", "-tt", "-T")) for r in recs]
+    return [_other_text(format, a, r, ("-d",)) for r in recs]
+
+
 def trace_text(format: str, abi: str | None = None, *, min_size: int = 1, max_size: int = 20,  # noqa: A002
                classes: Iterable[str] | None = None, options: Sequence[str] | None = None
                ) -> st.SearchStrategy[TraceText]:
