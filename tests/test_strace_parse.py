@@ -4,6 +4,7 @@ shared corpus (tests/fixtures/strace, see SOURCES.csv there) and traces made
 by running the real strace in the test when it is installed."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -187,10 +188,15 @@ def test_attach_detach() -> None:
 needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
 
 
+def _env() -> dict[str, str]:
+    """The environment for traced jobs, without the sanitizer build's preload."""
+    return {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+
+
 def _strace(tmp_path: Path, opts: list[str], script: str) -> Path:
     out = tmp_path / "run.strace"
     r = subprocess.run(["strace", *opts, "-o", str(out), "sh", "-c", script], capture_output=True,
-                       timeout=120, cwd=tmp_path)
+                       timeout=300, cwd=tmp_path, env=_env())
     if r.returncode != 0 and not out.exists() and not list(tmp_path.glob("run.strace.*")):
         pytest.skip(f"strace cannot trace here: {r.stderr.decode(errors='replace')[:200]}")
     return out
@@ -236,7 +242,7 @@ def test_real_strace_stderr_capture(tmp_path: Path) -> None:
     out = tmp_path / "err.strace"
     with out.open("wb") as f:
         subprocess.run(["strace", "-f", "sh", "-c", "ls / | sort | head -1 >/dev/null"], stderr=f,
-                       stdout=subprocess.DEVNULL, timeout=120)
+                       stdout=subprocess.DEVNULL, timeout=300, env=_env())
     evs, t = events(str(out), strict=True)
     assert t.stats.skipped["strace message"] >= 1 or t.stats.skipped["continuation line"] >= 1
     assert len(t.stats.pids) >= 3
