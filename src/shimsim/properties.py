@@ -48,7 +48,7 @@ from shimsim import model, replay, shim, strategies, tables, trace
 from shimsim.errors import ShimsimError
 
 __all__ = ["PROPERTIES", "Falsified", "Property", "Result", "Subject", "check", "compare_events",
-           "event_key", "flag_back", "flag_forward", "parse_text", "render_trace", "run_property"]
+           "event_key", "flag_back", "make_settings", "flag_forward", "parse_text", "render_trace", "run_property"]
 
 # '*' specs bind to the trace's ABI: they are checked on one ABI per trace format.
 STAR_ABIS = ("linux-x86_64", "freebsd-amd64", "illumos-amd64", "darwin-x86_64", "netbsd-amd64")
@@ -177,7 +177,9 @@ def render_trace(events: list[model.Event], abi: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _settings(parent: Settings | None, max_examples: int | None) -> Settings:
+def make_settings(parent: Settings | None = None, max_examples: int | None = None) -> Settings:
+    """Hypothesis settings for the properties: PARENT (a profile) with no deadline and the
+    health checks that slow generators trip switched off."""
     kw: dict[str, Any] = {"deadline": None,
                           "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much,
                                                     HealthCheck.data_too_large]}
@@ -322,7 +324,9 @@ def _flag_roundtrip(subject: Subject, sett: Settings, seed: int | None) -> Resul
         gfam = cs.guest.family(fm.family)
         ok, hval, unsup, _dropped = flag_forward(fm, fs)
         if not ok:
-            raise Falsified(f"{fm.family} {fs} (a set of guest members) is not decoded by the shim's flag map")
+            missing = [n for n in fs.names if n not in fm.by_name]
+            raise Falsified(f"{fm.family} {fs}: the shim's flag map cannot decode the value as a tracer prints it"
+                            + (f" ({', '.join(missing)} not in the map)" if missing else ""))
         members = {n: (g, okm) for n, g, _h, okm in fm.members}
         want_unsup = 0
         lossy_bits = 0
@@ -357,9 +361,9 @@ def _flag_roundtrip(subject: Subject, sett: Settings, seed: int | None) -> Resul
             if fm.is_enum:
                 continue
             gfam = cs.guest.family(fm.family)
-            for name, g, _h, _ok in fm.members:
-                if g <= 0 or gfam.member(name).role != "":
-                    continue
+            singles = [g for name, g, _h, _ok in fm.members if g > 0 and gfam.member(name).role == ""]
+            singles += [v for f in gfam.fields for v in sorted(f.members) if v > 0]   # O_WRONLY, SIGCHLD in clone
+            for g in dict.fromkeys(singles):
                 case = (abi, i, strategies.FlagSet(fm.family, tuple(gfam.decode(g)), g))
                 try:
                     body(case)
@@ -739,7 +743,7 @@ def check(subject: Subject | str, *, max_examples: int | None = 50, seed: int | 
     """Run the properties that apply to SUBJECT (a Subject, shipped shim name or spec path)."""
     if isinstance(subject, str):
         subject = Subject.load(subject)
-    sett = _settings(parent if parent is not None else Settings(database=None), max_examples)
+    sett = make_settings(parent if parent is not None else Settings(database=None), max_examples)
     props = applicable(subject) if only is None else [get(n) for n in only]
     for p in props:
         yield p.run(subject, sett, seed)
