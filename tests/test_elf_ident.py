@@ -20,7 +20,6 @@ from shimsim.elf import inspect_path
 from shimsim.elf.reader import read_elf
 
 gcc = shutil.which("gcc")
-pytestmark = pytest.mark.skipif(gcc is None, reason="gcc is not installed: cannot build test binaries")
 
 SOURCE = r"""
 #include <unistd.h>
@@ -49,6 +48,8 @@ def _build(tmp: Path, name: str, *flags: str, src: str = SOURCE) -> Path:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[str, Path]:
+    if gcc is None:
+        pytest.skip("gcc is not installed: cannot build test binaries")
     tmp = tmp_path_factory.mktemp("elfbuild")
     return {"dyn": _build(tmp, "dyn"), "static": _build(tmp, "static", "-static"),
             "nopie": _build(tmp, "nopie", "-no-pie"), "tmp": tmp}
@@ -249,3 +250,65 @@ def test_i386_object_sites(built):
     assert ins.identity.abi == "linux-i386" and ins.identity.elfclass == 32
     assert "getpid" in ins.prediction.syscalls       # i386 number 20
     assert ins.prediction.syscalls["getpid"][0].text.startswith("int 0x80 at")
+
+
+def _elf_with_code(machine: int, code: bytes, *, elfclass: int = 64, little: bool = True,
+                   osabi: int = 0) -> bytes:
+    """A minimal executable: ELF header, one PT_LOAD (R+X) holding ``code``."""
+    e = "<" if little else ">"
+    ident = b"\x7fELF" + bytes([2 if elfclass == 64 else 1, 1 if little else 2, 1, osabi]) + bytes(8)
+    if elfclass == 64:
+        ehsize, phsize = 64, 56
+        off = ehsize + phsize
+        hdr = struct.pack(e + "HHIQQQIHHHHHH", 2, machine, 1, 0x400000 + off, ehsize, 0, 0, ehsize, phsize, 1, 64, 0, 0)
+        ph = struct.pack(e + "IIQQQQQQ", 1, 5, 0, 0x400000, 0x400000, off + len(code), off + len(code), 0x1000)
+    else:
+        ehsize, phsize = 52, 32
+        off = ehsize + phsize
+        hdr = struct.pack(e + "HHIIIIIHHHHHH", 2, machine, 1, 0x8048000 + off, ehsize, 0, 0, ehsize, phsize, 1, 40, 0, 0)
+        ph = struct.pack(e + "IIIIIIII", 1, 0, 0x8048000, 0x8048000, off + len(code), off + len(code), 5, 0x1000)
+    return ident + hdr + ph + code
+
+
+def test_aarch64_svc_sites(tmp_path):
+    """movz x8, #172 (getpid); svc #0 / movz w8, #64 (write) ... svc #0 / svc with w8 from a register."""
+    def movz(reg_is_x: bool, imm: int) -> int:
+        return (0xD2800008 if reg_is_x else 0x52800008) | (imm << 5)
+    nop, svc = 0xD503201F, 0xD4000001
+    mov_w8_w0 = 0x2A0003E8          # orr w8, wzr, w0
+    words = [movz(True, 172), svc, movz(False, 64), nop, nop, svc, mov_w8_w0, svc]
+    code = b"".join(struct.pack("<I", w) for w in words)
+    p = tmp_path / "a64"
+    p.write_bytes(_elf_with_code(183, code))
+    ins = inspect_path(str(p))
+    assert ins.identity.abi == "linux-aarch64" and ins.identity.linkage == "static"
+    pred = ins.prediction
+    assert pred.sites == 3 and pred.unknown_sites == 1
+    assert pred.syscalls["getpid"][0].text.startswith("svc #0 at 0x")
+    assert "number loaded a few instructions before" in pred.syscalls["write"][0].text
+
+
+def test_i386_static_sites_and_vsyscall(tmp_path):
+    code = (b"\xb8\x14\x00\x00\x00\xcd\x80"                       # mov eax, 20 (getpid); int 0x80
+            b"\xb8\x04\x00\x00\x00\x65\xff\x15\x10\x00\x00\x00")   # mov eax, 4 (write); call *%gs:0x10
+    p = tmp_path / "i386"
+    p.write_bytes(_elf_with_code(3, code, elfclass=32))
+    ins = inspect_path(str(p))
+    assert ins.identity.abi == "linux-i386" and ins.identity.elfclass == 32
+    assert ins.prediction.syscalls["getpid"][0].text.startswith("int 0x80 at 0x")
+    assert ins.prediction.syscalls["write"][0].text.startswith("call *%gs:0x10 at 0x")
+
+
+def test_big_endian_and_unknown_machine(tmp_path):
+    p = tmp_path / "be"
+    p.write_bytes(_elf_with_code(22, b"\x0a\x01" * 4, little=False, osabi=0))     # s390x
+    i = inspect_path(str(p)).identity
+    assert i.byte_order == "big" and i.machine_name == "s390x" and i.abi == "linux-s390x"
+
+
+def test_script_is_named(tmp_path):
+    from shimsim.elf import ElfReadError
+    p = tmp_path / "s"
+    p.write_text("#!/usr/bin/env python3\nprint()\n")
+    with pytest.raises(ElfReadError, match="a script for /usr/bin/env"):
+        inspect_path(str(p))

@@ -115,7 +115,12 @@ def _header_fields(head: bytes, path: str, size: int) -> tuple[int, bool, tuple]
 
     Done before pyelftools so counts and offsets are known to be sane.
     """
+    if head[:2] == b"#!":
+        interp = head[2:].split(b"\n", 1)[0].strip().split(b" ", 1)[0].decode("utf-8", "replace")
+        raise ElfReadError(f"not an ELF file: a script for {interp or 'an unnamed interpreter'} (inspect the interpreter)")
     if len(head) < 16 or head[:4] != ELFMAG:
+        if head[:4] == ELFMAG:
+            raise ElfReadError(f"truncated ELF header ({size} bytes)")
         raise ElfReadError("not an ELF file (no \\x7fELF magic)")
     ei_class, ei_data = head[4], head[5]
     if ei_class not in (1, 2):
@@ -212,7 +217,7 @@ class _Reader:
         return self.stream.read(min(n, self.size - off))
 
     def run(self) -> RawElf:
-        head = self.read_at(0, 64)
+        head = self.read_at(0, 256)
         elfclass, little, fields = _header_fields(head, self.path, self.size)
         warnings = _check_tables(fields, elfclass, self.size)
         raw = RawElf(
