@@ -155,7 +155,10 @@ class _progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
             self.bar = Progress(TextColumn("inspect"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
+                                TextColumn("{task.description}"), console=Console(stderr=True), transient=True,
+                                # results stay on stdout when it is a file or a pipe; on a shared
+                                # terminal they are printed above the bar instead of through it
+                                redirect_stdout=sys.stdout.isatty(), redirect_stderr=True)
             self.bar.__enter__()
             self.task = self.bar.add_task("", total=self.total)
         return self.advance

@@ -29,7 +29,7 @@ from shimsim.elf.reader import Budget, RawElf, Region
 
 EM_386, EM_X86_64, EM_AARCH64 = 3, 62, 183
 LOOKBACK = 24          # bytes searched before an x86 site for the number load
-MAX_SCAN_BYTES = 512 << 20
+MAX_SCAN_BYTES = 256 << 20
 MAX_SITES = 200_000
 
 
