@@ -156,3 +156,22 @@ def test_interleaved_pairs_c_equals_python(tmp_path_factory: pytest.TempPathFact
 
 def merged_lines(ls: list[str]) -> set[int]:
     return {k for k, ln in enumerate(ls, 1) if ln.endswith("<unfinished ...>")}
+
+
+@pytest.mark.parametrize("name", ["pipeline_f.strace", "i386_mixed_personality.strace", "c_sigdemo_restart_tt.strace"])
+def test_batches_same_records_both_engines(name: str) -> None:
+    """batches(): the C tokeniser's ss_event arrays and the Python reference's
+    events packed into ss_event arrays hold the same records."""
+    from shimsim import engine
+    from shimsim.trace import _ctok
+
+    ffi = engine.core().ffi
+    got = {}
+    for eng in ("c", "python"):
+        t = trace.open(str(FIX / "gen" / name), engine=eng)
+        rows = []
+        for b in t.batches():
+            assert b.abis == t.abis and b.files == t.paths
+            rows += [e.to_json() for e in _ctok.to_events(ffi, b.events, b.count, b.files, b.abis)]
+        got[eng] = rows
+    assert got["c"] == got["python"] and len(got["c"]) > 10
