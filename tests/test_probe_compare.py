@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from shimsim import model
 from shimsim.probe import recording as rec
 
@@ -79,3 +82,38 @@ def test_lock_waits_are_noise_whatever_they_return():
     b = recording([sc(10, 2, "write", 3), sc(10, 3, "futex", 0)], file="f")
     assert rec.parted_at(a, b) is None
     assert rec.parted_at(a, b, {"futex"}) is not None
+
+
+# --------------------------------------------------------------------------- properties
+
+CALLS = ["openat", "read", "write", "close", "newfstatat", "getdents64", "ioctl", "lseek"]
+step = st.tuples(st.sampled_from(CALLS), st.one_of(st.none(), st.sampled_from(["ENOENT", "EAGAIN"])),
+                 st.integers(0, 5))
+
+
+def build(steps, pid, file, noise_at=()):
+    evs, line = [], 2
+    for i, (name, err, ret) in enumerate(steps):
+        if i in noise_at:
+            evs.append(sc(pid, line, "mmap", 0x7F0000 + i, file=file))
+            line += 1
+        evs.append(sc(pid, line, name, ret, err, file=file))
+        line += 1
+    return recording(evs, root=pid, file=file)
+
+
+@given(st.lists(step, max_size=30), st.sets(st.integers(0, 30), max_size=5))
+def test_same_program_with_other_pids_and_allocator_noise_never_parts(steps, noise):
+    assert rec.parted_at(build(steps, 10, "n"), build(steps, 77, "f", noise)) is None
+
+
+@given(st.lists(step, min_size=1, max_size=30), st.data())
+def test_the_parting_is_the_first_changed_result(steps, data):
+    k = data.draw(st.integers(0, len(steps) - 1))
+    name, err, ret = steps[k]
+    changed = list(steps)
+    changed[k] = (name, None if err else "ENOSYS", ret)       # success <-> failure
+    a, b = build(steps, 10, "n"), build(changed, 20, "f")
+    p = rec.parted_at(a, b)
+    assert p is not None and p.syscall == name
+    assert p.normal is a.events[k] and p.filtered is b.events[k]
