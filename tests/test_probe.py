@@ -294,3 +294,10 @@ def test_output_that_changes_by_itself_is_not_counted_as_breaking(tmp_path):
     assert r.output_reproducible() is False and r.output_differs()
     assert r.observed == "runs" and r.agree
     assert r.to_json()["reality"]["stdout_reproducible"] is False
+
+
+def test_wrapper_finds_its_binding_under_pythonsafepath(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONSAFEPATH", "1")
+    nr = tables.load_abi("linux-x86_64").syscall("getppid").number
+    r = runner.run("safe", tmp_path, PY, [PY, "-c", "import os; print(os.getppid())"], [[nr, 0]], EXECVE, 60, None)
+    assert r.output() == b"0\n"

@@ -52,8 +52,10 @@ def main(argv: list[str]) -> None:
         _fail(None, f"cannot read spec {argv[1]}: {exc}")
     status = spec.get("status")
     cmd = argv[3:]
+    # the neighbour module; sys.path[0] is not this directory under PYTHONSAFEPATH or -P
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     try:
-        import _seccomp  # the neighbour module: sys.path[0] is this directory
+        import _seccomp
     except ImportError as exc:
         _fail(status, f"cannot import the seccomp binding: {exc}")
     try:
