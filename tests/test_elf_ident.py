@@ -312,3 +312,16 @@ def test_script_is_named(tmp_path):
     p.write_text("#!/usr/bin/env python3\nprint()\n")
     with pytest.raises(ElfReadError, match="a script for /usr/bin/env"):
         inspect_path(str(p))
+
+
+def test_aarch64_binary_verdicts(tmp_path):
+    """A hand-made static aarch64 program: only its own sites are predicted (no glibc start-up),
+    and the arm64 Linuxulator judges it while the amd64 one has no layer for it."""
+    code = struct.pack("<II", 0xD2800008 | (172 << 5), 0xD4000001)       # getpid
+    p = tmp_path / "a64"
+    p.write_bytes(_elf_with_code(183, code))
+    ins = inspect_path(str(p), ["linuxulator-arm64", "linuxulator"], host="linux-x86_64")
+    assert ins.identity.libc is None and set(ins.prediction.syscalls) == {"getpid"}
+    v = {x.shim: x for x in ins.verdicts}
+    assert v["linuxulator-arm64"].status == "runs"
+    assert v["linuxulator"].status == "cannot run" and "no layer for this ABI" in v["linuxulator"].reason

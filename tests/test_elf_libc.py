@@ -131,3 +131,28 @@ def test_table_covers_the_installed_libc_sites():
         if inside and (row is None or not inside <= set(row.syscalls)):
             problems.append(f"{sym}: scan {sorted(inside)} table {row.syscalls if row else None}")
     assert not problems, problems[:10]
+
+
+def test_aarch64_table_is_derived_with_generic_names():
+    from shimsim.elf.libc import table_for_abi
+    t = table_for_abi("linux-aarch64")
+    known = set(tables.load_abi("linux-aarch64").by_name)
+    used = {n for r in t.rows.values() for n in r.syscalls}
+    assert used <= known, sorted(used - known)
+    ld = t.rows["@ld.so"].syscalls
+    assert "faccessat" in ld and "access" not in ld and "arch_prctl" not in ld
+    assert t.rows["dup2"].syscalls == ("dup3",)
+    assert t.rows["poll"].syscalls == ("ppoll",)
+    assert t.rows["strlen"].kind == "none"
+    assert table_for_abi("freebsd-amd64") is None
+
+
+@pytest.mark.parametrize("body,fragment", [
+    ("x86_64,aarch64,source,notes\naccess,faccessat,,x\n", "expected x86_64 name"),
+    ("a,b\n", "header must be"),
+    ("x86_64,aarch64,source,notes\naccess,faccessat,a.c,\naccess,faccessat,a.c,\n", "duplicate name access"),
+])
+def test_bad_equivalents(body, fragment):
+    from shimsim.elf.libc import parse_equivalents
+    with pytest.raises(InputError, match=fragment):
+        parse_equivalents(body, "e.csv")

@@ -199,6 +199,8 @@ def identify(raw: RawElf) -> Identity:
         ftype = f"type {raw.e_type}"
     if libc is None and os == "linux" and raw.interp and "musl" in raw.interp:
         libc = "musl"
+    if libc is None and any(n.owner == "GNU" and n.type == 1 for n in raw.notes):
+        libc = "glibc"          # the ABI tag note is emitted by glibc's crt1.o (csu/abi-note.S)
     arch = MACHINES.get(raw.e_machine, (f"em{raw.e_machine}",))[0]
     return Identity(
         elfclass=raw.elfclass, byte_order="little" if raw.little_endian else "big",

@@ -19,8 +19,13 @@ from shimsim.errors import InputError
 
 HEADER = ["symbol", "syscalls", "kind", "source", "notes"]
 KINDS = {"direct", "composite", "vdso", "none", "loader", "startup"}
-# ABI -> table for the C library that ABI's dynamic programs are linked with.
-TABLE_FOR_ABI = {"linux-x86_64": "glibc-x86_64"}
+# ABI -> table for the C library that ABI's dynamic programs are linked with:
+# a table name, or (base table, equivalents file) for a table derived by renaming.
+TABLE_FOR_ABI: dict[str, str | tuple[str, str]] = {
+    "linux-x86_64": "glibc-x86_64",
+    "linux-aarch64": ("glibc-x86_64", "glibc-aarch64-equivalents"),
+}
+EQUIV_HEADER = ["x86_64", "aarch64", "source", "notes"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,53 @@ def load_table(name: str) -> LibcTable:
     return parse_table(text, display, name)
 
 
+def parse_equivalents(text: str, display: str) -> dict[str, str | None]:
+    """x86-64 name -> the name glibc uses on the derived ABI (None: no such call there)."""
+    out: dict[str, str | None] = {}
+    header_seen = False
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = [c.strip() for c in next(csv.reader(io.StringIO(line)))]
+        if not header_seen:
+            if cells != EQUIV_HEADER:
+                raise InputError(display, lineno, f"header must be {','.join(EQUIV_HEADER)}")
+            header_seen = True
+            continue
+        if len(cells) != len(EQUIV_HEADER) or not cells[0] or not cells[2]:
+            raise InputError(display, lineno, "expected x86_64 name, replacement (may be empty), source, notes")
+        if cells[0] in out:
+            raise InputError(display, lineno, f"duplicate name {cells[0]}")
+        out[cells[0]] = cells[1] or None
+    return out
+
+
+@lru_cache(maxsize=None)
+def derived_table(base: str, equivalents: str) -> LibcTable:
+    """``base`` with syscall names renamed for another ABI of the same libc."""
+    display = f"tables/libc/{equivalents}.csv"
+    try:
+        text = (table_dir() / f"{equivalents}.csv").read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(display, None, f"cannot read: {exc.strerror or exc}") from None
+    eq = parse_equivalents(text, display)
+    src = load_table(base)
+    rows: dict[str, Row] = {}
+    for sym, row in src.rows.items():
+        names: list[str] = []
+        for n in row.syscalls:
+            m = eq.get(n, n) if n in eq else n
+            if m is not None and m not in names:
+                names.append(m)
+        kind = row.kind if names or row.kind == "none" else "none"
+        rows[sym] = Row(sym, tuple(names), kind, row.source, row.notes, row.line)
+    return LibcTable(f"{equivalents.removesuffix('-equivalents')} (derived from {base})", display, rows)
+
+
 def table_for_abi(abi: str) -> LibcTable | None:
-    name = TABLE_FOR_ABI.get(abi)
-    return load_table(name) if name else None
+    spec = TABLE_FOR_ABI.get(abi)
+    if spec is None:
+        return None
+    if isinstance(spec, tuple):
+        return derived_table(*spec)
+    return load_table(spec)

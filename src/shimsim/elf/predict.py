@@ -243,8 +243,8 @@ def predict(main: RawElf, ident: Identity, budget: Budget, follow_libraries: boo
 
 
 def _startup(pred: Prediction, ident: Identity, table: LibcTable | None) -> None:
-    if table is None or ident.libc not in ("glibc", None) or ident.file_type in ("relocatable", "shared object"):
-        return
+    if table is None or ident.libc != "glibc" or ident.file_type in ("relocatable", "shared object"):
+        return                  # start-up rows describe glibc programs only (not Go, musl, asm, ...)
     keys = ["@ld.so", "@start-dynamic"] if ident.linkage == "dynamic" else ["@start-static"]
     for key in keys + ["@exit"]:
         row = table.rows.get(key)

@@ -17,7 +17,7 @@ from shimsim.elf.ident import Identity, abi_name
 from shimsim.elf.predict import Prediction
 from shimsim.errors import ShimsimError
 
-RUNS, DEGRADED, FAILS, CANNOT = "runs", "degraded", "fails", "cannot run"
+RUNS, DEGRADED, FAILS, CANNOT, UNKNOWN = "runs", "degraded", "fails", "cannot run", "unknown"
 IDENTITY_SHIMS = {"native"}     # '*' shims that are the host's own kernel: guest must equal host
 
 
@@ -149,7 +149,10 @@ def _judge(name: str, compiled, pred: Prediction, guest: str, host: str, default
     failed = [c for c in calls if c.outcome == "failed"]
     fatal = [c for c in failed if not c.fallback and not c.vdso_only]
     total = len(pred.names())
-    if total and len(failed) == total:
+    if not total:
+        status, reason = UNKNOWN, ("nothing predicted: "
+                                   + ("; ".join(pred.notes[:2]) or "no libc table and no numbered raw sites"))
+    elif len(failed) == total:
         status, reason = CANNOT, f"cannot run: every predicted call fails ({default_note})"
     elif fatal:
         status = FAILS
