@@ -66,9 +66,12 @@ def big() -> Path:
 
 
 def _mbps(benchmark, path: Path) -> None:
+    """MB/s from the mean and from the fastest round (the machine may be shared:
+    the fastest round is the least disturbed one)."""
     mb = path.stat().st_size / 1e6
     benchmark.extra_info["MB"] = round(mb, 1)
     benchmark.extra_info["MB/s"] = round(mb / benchmark.stats.stats.mean, 1)
+    benchmark.extra_info["MB/s best"] = round(mb / benchmark.stats.stats.min, 1)
 
 
 @pytest.mark.benchmark(group="parse")
@@ -84,7 +87,7 @@ def test_parse_c_batches(benchmark, big: Path) -> None:
         assert t.stats.unparsed_count == 0
         return n
 
-    n = benchmark.pedantic(run, rounds=5, warmup_rounds=1, iterations=1)
+    n = benchmark.pedantic(run, rounds=10, warmup_rounds=2, iterations=1)
     assert n > 50_000
     _mbps(benchmark, big)
 
