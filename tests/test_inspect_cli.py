@@ -119,3 +119,27 @@ def test_help_has_examples(capsys):
         main(["inspect", "--help"])
     assert info.value.code == 0
     assert "examples:" in capsys.readouterr().out
+
+
+def test_no_libraries_and_origins(bins, capsys):
+    code, out, _ = _run(capsys, "inspect", str(bins["linux"]), "--no-libraries", "--json")
+    assert code == 0
+    f = json.loads(out)["files"][0]
+    assert f["predicted"]["libraries"] == []
+    code, out, _ = _run(capsys, "inspect", str(bins["linux"]), "--origins", "2")
+    assert code == 0
+    gettid = [line for line in out.splitlines() if line.strip().startswith("gettid ")]
+    assert gettid and "call to syscall(2)" in gettid[0]
+    code, out, _ = _run(capsys, "inspect", str(bins["linux"]), "--origins", "0")
+    assert not [line for line in out.splitlines() if line.strip().startswith("gettid ")]
+
+
+def test_bad_option_values(bins, capsys):
+    assert _run(capsys, "inspect", str(bins["linux"]), "--origins", "-1")[0] == 2
+    assert _run(capsys, "inspect", str(bins["linux"]), "--timeout", "0")[0] == 2
+
+
+def test_library_closure_is_listed(bins, capsys):
+    code, out, _ = _run(capsys, "inspect", str(bins["linux"]), "--json")
+    libs = json.loads(out)["files"][0]["predicted"]["libraries"]
+    assert any(lib["soname"] == "libc.so.6" and lib["glibc"] for lib in libs)

@@ -24,6 +24,13 @@ EPILOG = """examples:
   shimsim inspect /usr/bin --shim all --brief             (a directory, recursively)
   shimsim inspect prog --origins 3 --json
 
+--json prints one object: {"files": [...], "errors": [{"path", "error"}], "skipped_not_elf": N,
+"summary": {...}}; each file has "identity" (class, byte_order, machine, type, osabi, os, abi,
+decided_by, evidence[], conflicts[], interp, linkage, pie, needed, libc), "predicted" (syscalls:
+name -> {origins[{kind, from}], count, vdso_only}, libraries[], unmapped_imports[], sites, notes)
+and "verdicts" (shim, guest, host, status: runs|degraded|fails|cannot run|unknown, reason,
+counts, calls[{syscall, outcome, errno, fallback, note, from}]).
+
 Directories are walked recursively without following symlinked directories;
 files in them without the ELF magic are counted and skipped.  A file that
 cannot be read is one error line; the exit status is 2 only if no file could
