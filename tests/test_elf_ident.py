@@ -325,3 +325,22 @@ def test_aarch64_binary_verdicts(tmp_path):
     v = {x.shim: x for x in ins.verdicts}
     assert v["linuxulator-arm64"].status == "runs"
     assert v["linuxulator"].status == "cannot run" and "no layer for this ABI" in v["linuxulator"].reason
+
+
+def test_illumos_interp_and_gnu_tag_os_field(built):
+    tmp = built["tmp"]
+    data = bytearray(_patch(built["dyn"], tmp / "y", interp="/usr/lib/amd64/ld.so.1").read_bytes())
+    pos = data.find(GNU_TAG)
+    data[pos + 8:pos + 12] = struct.pack("<I", 99)
+    p = tmp / "illumos"
+    p.write_bytes(bytes(data))
+    assert inspect_path(str(p)).identity.abi == "illumos-amd64"
+    # GNU ABI tag whose OS word says FreeBSD (GNU/kFreeBSD) or Solaris
+    for word, abi in ((3, "freebsd-amd64"), (2, "illumos-amd64"), (0, "linux-x86_64")):
+        data = bytearray(built["dyn"].read_bytes())
+        pos = data.find(GNU_TAG)
+        data[pos + 16:pos + 20] = struct.pack("<I", word)
+        q = tmp / f"gnutag{word}"
+        q.write_bytes(bytes(data))
+        i = inspect_path(str(q)).identity
+        assert i.abi == abi and i.decided_by.startswith(".note.ABI-tag: OS ")

@@ -9,6 +9,7 @@ pyelftools becomes an :class:`ElfReadError` with one line of text.
 """
 from __future__ import annotations
 
+import errno
 import os
 import struct
 import time
@@ -416,11 +417,17 @@ def read_elf(path: str, budget: Budget | None = None) -> RawElf:
     if st.st_size == 0:
         raise ElfReadError("empty file (0 bytes)")
     try:
-        with open(path, "rb") as fh:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise ElfReadError(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        with fh:
             return _Reader(path, fh, st.st_size, budget).run()
     except ElfReadError:
         raise
     except OSError as exc:
+        if exc.errno == errno.EINVAL:       # a seek to an offset no file can have
+            raise ElfReadError("corrupt ELF: an offset points far outside the file") from None
         raise ElfReadError(f"cannot read: {exc.strerror or exc}") from None
     except (ELFError, struct.error, ValueError, KeyError, IndexError, TypeError,
             AttributeError, UnicodeError, OverflowError, AssertionError, RecursionError) as exc:
