@@ -502,10 +502,13 @@ class Report:
 class Replayer:
     """Feeds events (Python) or ss_event batches (C) through one compiled shim."""
 
-    def __init__(self, cs: CompiledShim, engine: str = "c", keep_events: int = 0) -> None:
+    def __init__(self, cs: CompiledShim, engine: str = "c", keep_events: int = 0,
+                 timeline: Any = None) -> None:
         self.cs = cs
         self.engine = engine
         self.keep_events = keep_events
+        # optional report.timeline.Timeline: gets every event's outcome (for the HTML report)
+        self.timeline = timeline
         self.report = Report(cs.name, cs.guest.name, cs.host_name, engine)
         self._per_nr = [Counter() for _ in range(cs.nsys)] if engine == "python" else None
         self._unknown: Counter = Counter()
@@ -526,8 +529,16 @@ class Replayer:
     # ---- Python engine
     def feed_events(self, events: Iterable[model.Event]) -> None:
         rep, cs = self.report, self.cs
+        tl = self.timeline
+        outs, where = bytearray(), []
         for ev in events:
             r = replay_event(cs, ev)
+            if tl is not None:
+                outs.append(r.outcome)
+                where.append((ev.file, ev.line))
+                if len(outs) >= 4096:
+                    tl.add(bytes(outs), where.__getitem__)
+                    outs, where = bytearray(), []
             if len(rep.event_rows) < self.keep_events:
                 rep.event_rows.append(self.event_row(ev.file, ev.line, ev.kind, ev.name, ev.args, r))
             rep.events += 1
@@ -547,6 +558,8 @@ class Replayer:
                 self._divergence(ev.file, ev.line, ev.nr if ev.nr is not None else -1, ev.name,
                                  r.div, r.err, r.fallback, r.div_arg, r.div_fmap, r.div_unsup,
                                  ev.err or 0, ev.ret or 0)
+        if tl is not None and outs:
+            tl.add(bytes(outs), where.__getitem__)
 
     # ---- C engine
     def feed_batch(self, arr, n: int, files: list[str], abis: list[str] | None = None) -> None:
@@ -557,8 +570,14 @@ class Replayer:
         # once the report's list is full only the counters and the first fatal one matter
         st.divs_cap = DIVS_CAP if len(self.report.divergences) < LIST_CAP else 0
         want = min(n, self.keep_events - len(self.report.event_rows))
-        out = self.ffi.new("ss_rp_result[]", n) if want > 0 else self.ffi.NULL
+        tl = self.timeline
+        out = self.ffi.new("ss_rp_result[]", n) if want > 0 or (tl is not None and n) else self.ffi.NULL
         self.lib.ss_replay_batch(self._sh.ptr, arr, n, st, out)
+        if tl is not None and n:
+            size = self.ffi.sizeof("ss_rp_result")
+            off = self.ffi.offsetof("ss_rp_result", "outcome")
+            outs = memoryview(self.ffi.buffer(out, size * n))[off::size].tobytes()  # one outcome byte per event
+            tl.add(outs, lambda i: (files[arr[i].file_id] if arr[i].file_id < len(files) else "?", arr[i].line))
         for i in range(max(0, want)):
             e, o = arr[i], out[i]
             r = Result(o.outcome, o.div, o.nflags, bool(o.dropped), bool(o.undecoded), o.fallback, o.host_nr,

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: MIT
+"""Reports: the verdict a replay comes to, and its renderings (terminal, JSON, HTML).
+
+The verdict is said first, in one line, because it is what a reader wants:
+"would run", "would run with N emulated calls" or "would break at file:line:
+syscall X (reason)".  Everything below it in a report is the evidence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shimsim import replay as _replay
+from shimsim.shim import EMULATED, FAKED, PARTIAL, STUBBED, UNKNOWN
+
+# Outcomes that mean the layer does the work itself rather than pass the call on.
+EMULATING = (EMULATED, PARTIAL, STUBBED, FAKED)
+
+
+@dataclass
+class Verdict:
+    status: str                      # "runs" | "runs-emulated" | "breaks"
+    text: str                        # the one-line verdict
+    emulated_calls: int
+    notes: list[str] = field(default_factory=list)   # what qualifies the verdict
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "text": self.text, "emulated_calls": self.emulated_calls,
+                "notes": list(self.notes)}
+
+
+def _short_reason(d: _replay.Divergence) -> str:
+    """The divergence reason without the syscall name it starts with (the verdict names it)."""
+    r = d.reason
+    return r[len(d.syscall) + 1:] if r.startswith(d.syscall + " ") else r
+
+
+def verdict(rep: _replay.Report) -> Verdict:
+    """What the replay means for the program, in one line plus qualifying notes."""
+    emulated = sum(rep.outcomes.get(o, 0) for o in EMULATING)
+    notes: list[str] = []
+    nonfatal = rep.ndivergences - (1 if rep.first_fatal else 0)
+    surv = rep.div_counts.get(_replay.DIV_FALLBACK, 0)
+    if rep.ndivergences:
+        kinds = ", ".join(f"{v} {_replay.DIV_NAMES[k]}" for k, v in sorted(rep.div_counts.items()))
+        notes.append(f"{rep.ndivergences} divergence{'s' if rep.ndivergences != 1 else ''} from the recording ({kinds})")
+    if surv and not rep.first_fatal:
+        notes.append(f"{surv} call{'s' if surv != 1 else ''} fail but the program has a known fallback")
+    unknown = rep.outcomes.get(UNKNOWN, 0)
+    if unknown:
+        notes.append(f"{unknown} call{'s' if unknown != 1 else ''} not judged: not syscalls of {rep.guest}")
+    if rep.undecoded:
+        notes.append(f"flag arguments not decoded in {rep.undecoded} calls: their flags not judged")
+    if rep.first_fatal is not None:
+        f = rep.first_fatal
+        text = f"would break at {f.file}:{f.line}: syscall {f.syscall} ({_short_reason(f)})"
+        return Verdict("breaks", text, emulated, notes)
+    if emulated:
+        text = f"would run with {emulated} emulated call{'s' if emulated != 1 else ''}"
+        return Verdict("runs-emulated", text, emulated, notes)
+    if nonfatal:
+        return Verdict("runs", f"would run ({nonfatal} divergence{'s' if nonfatal != 1 else ''}, none fatal)",
+                       0, notes)
+    return Verdict("runs", "would run", 0, notes)
