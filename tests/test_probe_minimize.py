@@ -162,3 +162,25 @@ def test_minimize_options_are_checked(capsys):
     assert "--repeat" in capsys.readouterr().err
     assert cli.main(["probe", "--timeout", "0", "--shim", "native", "--", "/bin/true"]) == 2
     assert "--timeout" in capsys.readouterr().err
+
+
+def test_harmless_treatments_that_conflict_are_named(tmp_path):
+    """sort: each non-required call is harmless alone; together they may not be.
+    Whatever the machine's sort does, the treatments left after removing the
+    conflicts hold together in one run."""
+    data = tmp_path / "lines.txt"
+    data.write_text("b\na\nc\n", encoding="utf-8")
+    m = minimize.minimize("native", ["sort", str(data)], timeout=30, compare_output=True,
+                          out_dir=str(tmp_path / "out"))
+    out = m.to_json()["combined"]
+    if out["unchanged"]:
+        assert out["conflicts"] is None
+        return
+    assert out["conflicts"]
+    abi = tables.load_abi("linux-x86_64")
+    enosys = abi.errno.members["ENOSYS"]
+    pairs = [[abi.syscall(v.name).number, enosys if v.klass == "failable" else 0] for v in m.verdicts
+             if v.klass in ("failable", "stubbable") and v.name not in out["conflicts"]]
+    r = runner.run("joint", tmp_path, shutil.which("sort"), ["sort", str(data)], pairs,
+                   abi.syscall("execve").number, 30, None)
+    assert (r.status(), r.output()) == ("exit 0", b"a\nb\nc\n")

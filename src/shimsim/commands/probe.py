@@ -157,6 +157,8 @@ def print_minimize(o: dict) -> None:
     c = o["combined"]
     if c is not None:
         print(f"all non-required calls failed/stubbed at once: {'result unchanged' if c['unchanged'] else 'result CHANGED: ' + c['result']}")
+        if c["conflicts"]:
+            print(f"  harmless alone but not together (added one at a time, these broke it): {' '.join(c['conflicts'])}")
     print(f"blockers under {o['shim']}: {' '.join(o['blockers']) or 'none'}"
           + (f" (required: {' '.join(o['required_blockers'])})" if o["required_blockers"] else ""))
     pr = o["prediction"]

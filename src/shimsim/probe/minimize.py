@@ -110,6 +110,7 @@ class MinimizeResult:
     trials: int                # runs made, baselines included
     compare_output: bool
     recording: str
+    conflicts: list[str] | None = None   # harmless alone, not together (None: not searched)
 
     def names(self, klass: str) -> list[str]:
         return [v.name for v in self.verdicts if v.klass == klass]
@@ -145,7 +146,8 @@ class MinimizeResult:
             "required_blockers": [n for n in required if n in blockers],
             "combined": None if self.combined is None else {
                 **_trial_json(self.combined, self.baseline),
-                "failed": sorted(self.names("failable")), "stubbed": sorted(self.names("stubbable"))},
+                "failed": sorted(self.names("failable")), "stubbed": sorted(self.names("stubbable")),
+                "conflicts": self.conflicts},
             "prediction": {
                 # per call: the replay's fatal divergences against the single-call trials
                 # with the shim's own treatment (a blocker = that treatment changes the result)
@@ -240,10 +242,31 @@ def minimize(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_outp
         if pairs:
             combined = Trial("*", "combined", -1, pairs=pairs)
             combined.result = trial_result(pairs)
+        conflicts: list[str] | None = None
+        if combined is not None and combined.result != base1:
+            conflicts = _greedy(verdicts, guest, enosys, trial_result, base1)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     try:
         trialdir.rmdir()
     except OSError:
         pass
-    return MinimizeResult(s, base1, verdicts, combined, next(counter), compare_output, str(normal.recording))
+    return MinimizeResult(s, base1, verdicts, combined, next(counter), compare_output, str(normal.recording),
+                          conflicts)
+
+
+def _greedy(verdicts, guest, enosys, trial_result, base) -> list[str]:
+    """The individually harmless treatments do not all hold together: add them one
+    at a time (in name order), keeping each only if the result stays the baseline.
+    Returns the calls that had to be left out (they conflict with the ones before)."""
+    kept_pairs: list[list[int]] = []
+    conflicts: list[str] = []
+    for v in verdicts:
+        if v.kept is not None or v.klass == "required":
+            continue
+        pair = [guest.by_name[v.name].number, enosys if v.klass == "failable" else 0]
+        if trial_result(kept_pairs + [pair]) == base:
+            kept_pairs.append(pair)
+        else:
+            conflicts.append(v.name)
+    return conflicts
