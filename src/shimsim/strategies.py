@@ -497,17 +497,99 @@ def _lowest_free(p: _Proc) -> int:
     return n
 
 
+@dataclass
+class _State:
+    """What a stream has done so far: the processes, their fds, the clock."""
+
+    abi: tables.ABI
+    pools: dict[str, list[tables.Syscall]]
+    actions: list[str]
+    errors: bool
+    first: int
+    procs: dict[int, _Proc]
+    order: list[int]
+    next_pid: int
+    t_us: int
+    out: list[_Rec] = field(default_factory=list)
+
+
+@st.composite
+def _step(draw: Any, s: _State, forced: bool) -> bool:
+    """One step of a stream, or its end (False).  The continue flag and the
+    step share one span, so the shrinker can delete a step whole."""
+    more = draw(_MORE)
+    if not forced and more == 0:
+        return False
+    live = [p for p in s.order if s.procs[p].alive]
+    if not live:
+        return False
+    a, pools = s.abi, s.pools
+    p = s.procs[_pick(draw, live)]
+    act = _pick(draw, s.actions)
+    fail = s.errors and act not in ("close", "exit", "fork", "signal") and draw(_ints(0, 4)) == 4
+    fds = [p.fds[k] for k in sorted(p.fds)]
+    new: list[_Rec] = []
+    if act == "open" and pools["open"]:
+        sc = _pick(draw, pools["open"])
+        n = _lowest_free(p)
+        r = _call_rec(draw, a, sc, p.pid, fds, fail, n)
+        if not fail:
+            paths = [v.text for v in r.values if isinstance(v, Quoted) and v.kind == "path"]
+            p.fds[n] = Fd(n, paths[0] if paths else f"anon_inode:[{sc.name}]")
+        new.append(r)
+    elif act == "pipe":
+        sc = _pick(draw, pools["pipe"])
+        r = _call_rec(draw, a, sc, p.pid, fds, fail)
+        if not fail:
+            x = _lowest_free(p)
+            p.fds[x] = Fd(x, "pipe:[4242]")
+            y = _lowest_free(p)
+            p.fds[y] = Fd(y, "pipe:[4242]")
+            r.values = [FdPair((x, y)) if isinstance(v, Ptr) and i == _fdarray_index(sc) else v
+                        for i, v in enumerate(r.values)]
+        new.append(r)
+    elif act == "use" and pools["use"]:
+        new.append(_call_rec(draw, a, _pick(draw, pools["use"]), p.pid, fds, fail))
+    elif act == "close" and pools["close"]:
+        mine = [f for f in fds if f.n > 2]
+        if mine:
+            f = _pick(draw, mine)
+            del p.fds[f.n]
+            new.append(_Rec(model.SYSCALL, p.pid, pools["close"][0], [f], 0, None))
+    elif act == "fork":
+        sc = _pick(draw, pools["fork"])
+        child = s.next_pid
+        s.next_pid += 1
+        r = _call_rec(draw, a, sc, p.pid, fds, False)
+        r.ret = child
+        new.append(r)
+        s.procs[child] = _Proc(child, dict(p.fds))
+        s.order.append(child)
+    elif act == "exit" and not (p.pid == s.first and len(live) > 1):   # the first process exits last
+        status = draw(_ints(0, 3))
+        new.append(_Rec(model.SYSCALL, p.pid, pools["exit"][0], [Num(status, "int")], None, None))
+        new.append(_Rec(model.EXIT, p.pid, status=status))
+        p.alive = False
+    elif act == "signal":
+        new.append(_Rec(model.SIGNAL, p.pid, signal=draw(signals(a.name))))
+    elif act == "other" and pools["other"]:
+        new.append(_call_rec(draw, a, _pick(draw, pools["other"]), p.pid, fds, fail))
+    for r in new:           # time: microseconds, never decreasing; small durations
+        s.t_us += draw(_ints(0, 2000))
+        r.ts_us = s.t_us
+        r.dur_us = draw(_ints(0, 500)) if r.kind == model.SYSCALL else None
+    s.out.extend(new)
+    return True
+
+
+_MORE = st.integers(0, 15)   # 0 ends a stream: shrinks to short streams, averages about 16 steps
+
+
 @st.composite
 def _recs(draw: Any, abi_name: str, min_size: int, max_size: int, classes: tuple[str, ...] | None,
           processes: bool, errors: bool, signals_: bool) -> list[_Rec]:
-    a = _abi(abi_name)
     pools = _pools(abi_name, classes)
     first = draw(_ints(1000, 1010))
-    procs = {first: _Proc(first, {n: Fd(n, "/dev/pts/0") for n in _STD_FDS})}
-    order = [first]
-    next_pid = first + 1
-    out: list[_Rec] = []
-    n = draw(_ints(min_size, max_size))
     actions = ["other", "open", "use", "close"]
     if pools["pipe"]:
         actions.append("pipe")
@@ -517,76 +599,17 @@ def _recs(draw: Any, abi_name: str, min_size: int, max_size: int, classes: tuple
         actions.append("exit")
     if signals_:
         actions.append("signal")
-    budget = 4 * n + 16          # steps that print nothing (a close with no fd open) are skipped
-    while len(out) < n and budget > 0:
+    actions = [x for x in actions if x not in ("open", "use", "other") or pools[x]]
+    s = _State(_abi(abi_name), pools, actions, errors, first,
+               {first: _Proc(first, {n: Fd(n, "/dev/pts/0") for n in _STD_FDS})}, [first], first + 1,
+               draw(_ints(0, 86_000)) * 1_000_000)
+    budget = 4 * max_size + 16    # steps that print nothing (a close with no fd open) are skipped
+    while len(s.out) < max_size and budget > 0 and any(p.alive for p in s.procs.values()):
         budget -= 1
-        live = [p for p in order if procs[p].alive]
-        if not live:
+        if not draw(_step(s, len(s.out) < min_size)):
             break
-        p = procs[_pick(draw, live)]
-        act = _pick(draw, actions)
-        fail = errors and act not in ("close", "exit", "fork", "signal") and draw(_ints(0, 4)) == 0
-        fds = [p.fds[k] for k in sorted(p.fds)]
-        if act == "open" and pools["open"]:
-            sc = _pick(draw, pools["open"])
-            if any(x.kind == "fd" for x in sc.args or ()) and not fds:
-                continue
-            new = _lowest_free(p)
-            r = _call_rec(draw, a, sc, p.pid, fds, fail, new)
-            if not fail:
-                paths = [v.text for v in r.values if isinstance(v, Quoted) and v.kind == "path"]
-                p.fds[new] = Fd(new, paths[0] if paths else f"anon_inode:[{sc.name}]")
-            out.append(r)
-        elif act == "pipe":
-            sc = _pick(draw, pools["pipe"])
-            r = _call_rec(draw, a, sc, p.pid, fds, fail)
-            if not fail:
-                x = _lowest_free(p)
-                p.fds[x] = Fd(x, "pipe:[4242]")
-                y = _lowest_free(p)
-                p.fds[y] = Fd(y, "pipe:[4242]")
-                r.values = [FdPair((x, y)) if isinstance(v, Ptr) and i == _fdarray_index(sc) else v
-                            for i, v in enumerate(r.values)]
-            out.append(r)
-        elif act == "use" and pools["use"]:
-            sc = _pick(draw, pools["use"])
-            out.append(_call_rec(draw, a, sc, p.pid, fds, fail))
-        elif act == "close" and pools["close"]:
-            mine = [f for f in fds if f.n > 2]
-            if not mine:
-                continue
-            f = _pick(draw, mine)
-            del p.fds[f.n]
-            out.append(_Rec(model.SYSCALL, p.pid, pools["close"][0], [f], 0, None))
-        elif act == "fork":
-            sc = _pick(draw, pools["fork"])
-            child = next_pid
-            next_pid += 1
-            r = _call_rec(draw, a, sc, p.pid, fds, False)
-            r.ret = child
-            out.append(r)
-            procs[child] = _Proc(child, dict(p.fds))
-            order.append(child)
-        elif act == "exit":
-            if p.pid == first and len(live) > 1:
-                continue        # the first process exits last
-            sc = pools["exit"][0]
-            status = draw(_ints(0, 3))
-            out.append(_Rec(model.SYSCALL, p.pid, sc, [Num(status, "int")], None, None))
-            out.append(_Rec(model.EXIT, p.pid, status=status))
-            p.alive = False
-        elif act == "signal":
-            out.append(_Rec(model.SIGNAL, p.pid, signal=draw(signals(abi_name))))
-        elif act == "other" and pools["other"]:
-            sc = _pick(draw, pools["other"])
-            out.append(_call_rec(draw, a, sc, p.pid, fds, fail))
-    # time: microseconds, never decreasing; durations small
-    t = draw(_ints(0, 86_000)) * 1_000_000
-    for r in out:
-        t += draw(_ints(0, 2000))
-        r.ts_us = t
-        r.dur_us = draw(_ints(0, 500)) if r.kind == model.SYSCALL else None
-    return out
+    del s.out[max_size + 1:]      # an exit call may bring its exit record one past max_size
+    return s.out
 
 
 def _fdarray_index(sc: tables.Syscall) -> int:
