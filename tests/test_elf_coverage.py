@@ -68,17 +68,32 @@ def _git_repo(tmp: Path) -> Path:
     return repo
 
 
+BUSY_PYTHON = """
+import threading, socket, os, time, hashlib, random, tempfile, select, signal, mmap, sqlite3
+t = threading.Thread(target=lambda: time.sleep(0.01)); t.start(); t.join()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(); s.close()
+os.listdir("."); hashlib.sha256(b"x").hexdigest(); random.random()
+with tempfile.NamedTemporaryFile(dir=".") as f:
+    f.write(b"x"); f.flush(); m = mmap.mmap(f.fileno(), 1); m.close()
+c = sqlite3.connect(":memory:"); c.execute("select 1"); c.close()
+signal.signal(signal.SIGUSR1, lambda *a: None); os.kill(os.getpid(), signal.SIGUSR1)
+select.select([], [], [], 0)
+"""
+
 RUNS = {
     "ls": lambda prog, tmp: ([prog, "-la", str(tmp)], tmp),
     "python3": lambda prog, tmp: ([prog, "-c", "import json, os; print(json.dumps(sorted(os.listdir('.'))))"], tmp),
     "git": lambda prog, tmp: ([prog, "status", "--short"], _git_repo(tmp)),
+    # threads, a listening socket, a temp file mapped, sqlite, a handled signal: one process, no exec
+    "python3-busy": lambda prog, tmp: ([prog, "-c", BUSY_PYTHON], tmp),
 }
 
 
 @pytest.mark.skipif(STRACE is None, reason="strace is not installed: cannot record real runs")
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_prediction_covers_strace(tmp_path, name, capsys):
-    prog = _program(name)
+    prog = _program(name.split("-")[0])
     if prog is None:
         pytest.skip(f"{name} is not installed as an ELF program on this machine")
     argv, cwd = RUNS[name](prog, tmp_path)

@@ -129,6 +129,40 @@ class _Objects:
             if not queue and not self._dlopen_done:
                 self._dlopen_done = True
                 queue.extend(self._dlopen_candidates(seen, budget))
+                queue.extend(self._plugin_modules(main, seen, budget))
+
+    def _plugin_modules(self, main: RawElf, seen: set[str], budget: Budget) -> list[RawElf]:
+        """Extension modules of an embedded Python, which it dlopens by computed path.
+
+        An object exporting Py_Initialize is a Python runtime; it loads its
+        compiled modules from <prefix>/lib/pythonX.Y/lib-dynload, and what
+        they import is what the interpreter can do.
+        """
+        runtime = next(((n, r) for n, r in self.objects if "Py_Initialize" in r.exports), None)
+        if runtime is None:
+            return []
+        found: list[RawElf] = []
+        for d in _python_dynload_dirs(main.path, runtime[1].path):
+            try:
+                names = sorted(f for f in os.listdir(d) if f.endswith(".so"))[:MAX_PLUGINS]
+            except OSError:
+                continue
+            for f in names:
+                path = os.path.join(d, f)
+                if f in seen or not os.path.isfile(path):
+                    continue
+                seen.add(f)
+                try:
+                    raw = _read_library(path, budget)
+                except ElfReadError:
+                    continue
+                if raw.e_machine != main.e_machine or raw.elfclass != main.elfclass:
+                    continue
+                self.libraries.append(Library(f, path, None, False, dlopen_by=f"{runtime[0]} (Python extension module)"))
+                self.objects.append((f, raw))
+                found.append(raw)
+            break                       # the first existing directory is the runtime's own
+        return found
 
     def _dlopen_candidates(self, seen: set[str], budget: Budget) -> list[RawElf]:
         """Libraries named by a string in an object that imports dlopen.
@@ -195,6 +229,24 @@ def _library_strings(raw: RawElf, budget: Budget) -> list[str]:
                     if len(names) >= MAX_DLOPEN_NAMES:
                         return names
     return names
+
+
+MAX_PLUGINS = 256
+
+
+def _python_dynload_dirs(main_path: str, runtime_path: str) -> list[str]:
+    """<prefix>/lib/pythonX.Y/lib-dynload candidates for a Python runtime binary."""
+    m = re.search(r"python(\d+\.\d+)", os.path.basename(runtime_path)) or \
+        re.search(r"python(\d+\.\d+)", os.path.basename(os.path.realpath(main_path)))
+    if m is None:
+        return []
+    ver = m.group(1)
+    out = []
+    for p in (os.path.realpath(main_path), os.path.realpath(runtime_path)):
+        prefix = os.path.dirname(os.path.dirname(p))          # .../bin/python3.11 -> ...
+        out.append(os.path.join(prefix, "lib", f"python{ver}", "lib-dynload"))
+    out.append(f"/usr/lib/python{ver}/lib-dynload")           # Debian keeps it outside the prefix
+    return list(dict.fromkeys(out))
 
 
 _LIBS: dict[tuple[str, int, int], RawElf] = {}
