@@ -88,28 +88,45 @@ def check_guest(spec: _shim.Spec, t: trace.Trace) -> None:
 def replay_trace(t: trace.Trace, spec: _shim.Spec, eng: str, events: int = 0, timeline=None,
                  quiet: bool = False) -> _replay.Report:
     """One pass over the trace through the shim, with a progress bar on a terminal."""
-    check_guest(spec, t)
-    cs = _shim.compile_shim(spec, t.abi)
-    rp = _replay.Replayer(cs, eng, keep_events=max(0, events), timeline=timeline)
-    with _progress.TraceProgress(t.paths, f"replay {spec.name}", _progress.enabled(quiet)) as bar:
+    return replay_many(t, [spec], eng, events, timeline, quiet)[0]
+
+
+def replay_many(t: trace.Trace, specs: list[_shim.Spec], eng: str, events: int = 0, timeline=None,
+                quiet: bool = False) -> list[_replay.Report]:
+    """One pass over the trace through several shims at once (the trace is read once,
+    so stdin works too); ``timeline`` follows the first shim."""
+    for spec in specs:
+        check_guest(spec, t)
+    rps = [_replay.Replayer(_shim.compile_shim(spec, t.abi), eng, keep_events=max(0, events),
+                            timeline=timeline if i == 0 else None) for i, spec in enumerate(specs)]
+    label = "replay " + ", ".join(s.name for s in specs)
+    with _progress.TraceProgress(t.paths, label, _progress.enabled(quiet)) as bar:
         if eng == "c":
             n = 0
             for b in t.batches():
-                rp.feed_batch(b.events, b.count, b.files, b.abis)
+                for rp in rps:
+                    rp.feed_batch(b.events, b.count, b.files, b.abis)
                 n += b.count
                 bar.update(n)
         else:
-            rp.feed_events(_counted(t.events(), bar))
-    return rp.finish()
+            n = 0
+            for chunk in _chunks(t.events(), 8192):
+                for rp in rps:
+                    rp.feed_events(chunk)
+                n += len(chunk)
+                bar.update(n)
+    return [rp.finish() for rp in rps]
 
 
-def _counted(events, bar):
-    n = 0
+def _chunks(events, size: int):
+    buf = []
     for ev in events:
-        n += 1
-        if n % 8192 == 0:
-            bar.update(n)
-        yield ev
+        buf.append(ev)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
 
 
 def failed_conditions(conds: list[str] | None, rep: _replay.Report) -> list[str]:

@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: MIT
+"""``shimsim diff``: the calls whose outcome differs between two shims on the
+same traces, for choosing a host.  The trace is read once and replayed through
+both shims side by side; each shim's verdict comes first."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from shimsim import engine as _engine
+from shimsim import replay as _replay
+from shimsim import shim as _shim
+from shimsim import trace
+from shimsim.commands._common import add_engine, add_json, formatter, print_json
+from shimsim.commands.replay import (FAIL_ON, add_quiet, add_trace_options, failed_conditions,
+                                     replay_many)
+from shimsim.errors import ShimsimError
+from shimsim.report import verdict
+
+EPILOG = """examples:
+  shimsim diff --shim linuxulator --shim gvisor run.strace
+  shimsim diff --shim wsl1 --shim illumos-lx run.strace --json
+  shimsim diff --shim native --shim my-layer.toml run.strace --fail-on differ
+
+Rows are the syscalls of the trace whose outcome (the worst over their calls,
+or the count of calls per outcome) differs between shim A and shim B, worst
+under either first.  'same' counts the syscalls both shims treat alike.
+
+--fail-on (repeatable) makes the exit status 1 when:
+  differ      some syscall's outcome differs between the shims
+  fatal, divergence, failed, partial   as in 'shimsim replay', under either shim
+exit status: 0 done, 1 a --fail-on condition holds, 2 bad input or usage.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("diff", help="the calls whose outcome differs between two shims on a trace",
+                       description=__doc__, epilog=EPILOG, formatter_class=formatter())
+    p.add_argument("traces", nargs="+", metavar="TRACE", help="trace file(s); '-' for stdin")
+    p.add_argument("--shim", action="append", required=True, metavar="NAME_OR_FILE",
+                   help="a shipped shim or a spec file; give exactly two (A, then B)")
+    add_trace_options(p)
+    p.add_argument("--fail-on", action="append", choices=FAIL_ON + ("differ",), default=None, metavar="COND",
+                   help="exit 1 when COND holds: differ, or fatal/divergence/failed/partial under either shim")
+    add_quiet(p)
+    add_engine(p)
+    add_json(p)
+    p.set_defaults(func=run)
+
+
+def _per_outcome(rep: _replay.Report, name: str) -> dict[str, int]:
+    c = rep.per_syscall.get(name)
+    return {_shim.OUTCOME_NAMES[o]: n for o, n in sorted(c.items()) if n} if c else {}
+
+
+def differences(a: _replay.Report, b: _replay.Report) -> tuple[list[dict], int]:
+    """(rows that differ, number of syscalls treated alike)."""
+    rank = {n: i for i, n in enumerate(_shim.OUTCOME_NAMES)}
+    rows, same = [], 0
+    for name in sorted(set(a.per_syscall) | set(b.per_syscall)):
+        ca, cb = _per_outcome(a, name), _per_outcome(b, name)
+        if ca == cb:
+            same += 1
+            continue
+        calls = max(sum(ca.values()), sum(cb.values()))
+        rows.append({
+            "name": name, "calls": calls,
+            "a": {"outcome": a.worst(name) if ca else None, "calls": ca, "note": a.notes.get(name, "")},
+            "b": {"outcome": b.worst(name) if cb else None, "calls": cb, "note": b.notes.get(name, "")},
+        })
+    rows.sort(key=lambda r: (min(rank.get(r["a"]["outcome"] or "none", 9), rank.get(r["b"]["outcome"] or "none", 9)),
+                             -r["calls"], r["name"]))
+    return rows, same
+
+
+def _shim_json(rep: _replay.Report) -> dict:
+    return {"name": rep.shim, "host": rep.host, "verdict": verdict(rep).to_json(),
+            "outcomes": {_shim.OUTCOME_NAMES[o]: rep.outcomes.get(o, 0) for o in range(7)},
+            "divergences": rep.ndivergences,
+            "first_divergence": rep.first_fatal.to_json() if rep.first_fatal else None}
+
+
+def run(args: argparse.Namespace) -> int:
+    if len(args.shim) != 2:
+        raise ShimsimError(f"diff needs exactly two --shim options (A and B), got {len(args.shim)}")
+    eng = _engine.select(args.engine)
+    specs = [_shim.load_spec(s) for s in args.shim]
+    t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=eng)
+    a, b = replay_many(t, specs, eng, quiet=args.quiet)
+    rows, same = differences(a, b)
+    if args.json:
+        print_json({"traces": list(t.paths), "format": t.format, "abi": t.abi, "engine": eng,
+                    "syscall_events": a.syscalls, "a": _shim_json(a), "b": _shim_json(b),
+                    "differences": rows, "same": same})
+    else:
+        _print_text(a, b, rows, same, t)
+    conds = [c for c in (args.fail_on or []) if c != "differ"]
+    held = sorted(set(failed_conditions(conds, a)) | set(failed_conditions(conds, b)))
+    if "differ" in (args.fail_on or []) and rows:
+        held.append("differ")
+    if held:
+        print(f"shimsim: --fail-on {', '.join(held)}: condition holds", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_text(a: _replay.Report, b: _replay.Report, rows: list[dict], same: int, t: trace.Trace) -> None:
+    from rich.text import Text
+
+    from shimsim.report import terminal
+
+    con = terminal.console()
+    for label, rep in (("A", a), ("B", b)):
+        v = verdict(rep)
+        line = Text(f"{label} {rep.shim} ({rep.guest} -> {rep.host}): ")
+        line.append(v.text, style=terminal.VERDICT_STYLE.get(v.status, "bold"))
+        con.print(line)
+    con.print()
+    con.print(Text(f"trace: {', '.join(t.paths)} ({t.format}, {t.abi}), {a.syscalls} syscalls"))
+    if not rows:
+        con.print(Text(f"no difference: both shims treat all {same} syscalls of the trace alike"))
+        return
+    con.print(Text(f"{len(rows)} syscalls differ, {same} the same"))
+    con.print()
+    tab = terminal.table(("syscall", "left"), ("calls", "right"), (f"A {a.shim}", "left"),
+                         (f"B {b.shim}", "left"), ("note (B)", "left"), tty=con.is_terminal)
+    for r in rows:
+        tab.add_row(Text(r["name"]), str(r["calls"]), _cell(r["a"]), _cell(r["b"]), Text(r["b"]["note"]))
+    terminal.print_table(con, tab)
+
+
+def _cell(side: dict):
+    from shimsim.report import terminal
+
+    if side["outcome"] is None:
+        return terminal.outcome_text("-")
+    mixed = len(side["calls"]) > 1
+    t = terminal.outcome_text(side["outcome"])
+    if mixed:
+        t.append(" (" + ", ".join(f"{n} {k}" for k, n in side["calls"].items()) + ")")
+    return t
