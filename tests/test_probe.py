@@ -123,6 +123,7 @@ def test_failing_openat_breaks_cat_as_predicted(tmp_path, datafile):
     # the prediction's first fatal divergence is the very call where reality parted
     ff = r.report.first_fatal
     assert (ff.file, ff.line, ff.syscall) == (part.normal.file, part.normal.line, "openat")
+    assert r.parting_as_predicted() is True
 
 
 @pytest.mark.parametrize("engine", ["c", "python"])
@@ -147,6 +148,7 @@ def test_clone3_failing_survives_through_glibc_clone_fallback(tmp_path):
     part = r.parting()
     assert part is not None and part.syscall == "clone3"
     assert "clone3(" in line_of(part.filtered.file, part.filtered.line)
+    assert r.parting_as_predicted() is True          # at the survivable divergence
     # the fallback glibc really took: a clone() right after the failed clone3
     after = [ev for ev in r.rec_filtered.events if ev.line > part.filtered.line
              and ev.pid == part.filtered.pid and ev.kind == model.SYSCALL]
@@ -206,7 +208,7 @@ def test_cli_json_is_one_object(tmp_path, capsys, datafile):
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
     assert out["predicted"] == "runs" and out["observed"] == "runs" and out["agree"] is True
-    assert out["parted_at"] is None
+    assert out["parted_at"] is None and out["parting_as_predicted"] is True
     assert {"predicted", "observed", "agree", "parted_at", "prediction", "reality", "filter"} <= set(out)
 
 

@@ -133,6 +133,8 @@ def print_probe(o: dict) -> None:
             where = pa[side]
             print(f"           {side:<9} {where['file'] + ':' + str(where['line']) if where else '(process had ended)'}")
         print(f"           {pa['reason']}")
+    print(f"parted where the replay saw its first reproducible divergence: "
+          f"{'yes' if o['parting_as_predicted'] else 'no'}")
     print(f"recordings in {o['workdir']}")
 
 

@@ -107,6 +107,21 @@ class ProbeResult:
     def parting(self) -> _rec.Parting | None:
         return _rec.parted_at(self.rec_normal, self.rec_filtered, {r.name for r in self.setup.plan.rules})
 
+    def first_reproducible_divergence(self) -> _replay.Divergence | None:
+        """The replay's first divergence of a kind the filter reproduces (a call
+        failing, with or without a fallback, or a stub's 0); flag drops and errno
+        translation are not imposed by seccomp, so they cannot make the runs part."""
+        kinds = (_replay.DIV_FAILS, _replay.DIV_FALLBACK, _replay.DIV_RESULT)
+        return next((d for d in self.report.divergences if d.code in kinds), None)
+
+    def parting_as_predicted(self) -> bool:
+        """Reality parted exactly at the call where the replay saw the first
+        reproducible divergence (or neither saw anything)."""
+        d, part = self.first_reproducible_divergence(), self.parting()
+        if d is None or part is None:
+            return d is None and part is None
+        return part.normal is not None and (part.normal.file, part.normal.line) == (d.file, d.line)
+
     def to_json(self) -> dict:
         s, rep, part = self.setup, self.report, self.parting()
         ff = rep.first_fatal
@@ -115,6 +130,7 @@ class ProbeResult:
             "host": s.cs.host_name, "predicted": self.predicted, "observed": self.observed,
             "agree": self.agree,
             "parted_at": part.to_json() if part else None,
+            "parting_as_predicted": self.parting_as_predicted(),
             "prediction": {
                 "first_divergence": ff.to_json() if ff else None,
                 "divergences": rep.ndivergences,
