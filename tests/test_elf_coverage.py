@@ -43,10 +43,19 @@ def _program(name: str) -> str | None:
     return None
 
 
+def program_env(**extra: str) -> dict[str, str]:
+    """The environment for the traced program: as a user runs it, without the
+    sanitizer runtime the test process itself may be preloaded with (CI's
+    ASan run sets LD_PRELOAD, which would add libasan's own calls)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    env.update(extra)
+    return env
+
+
 def _record(tmp: Path, argv: list[str], cwd: Path) -> set[str]:
     log = tmp / "trace"
     subprocess.run([STRACE, "-f", "-qq", "-o", str(log), *argv], cwd=cwd, capture_output=True,
-                   timeout=120, env={**os.environ, "LC_ALL": "C.UTF-8"})
+                   timeout=120, env=program_env(LC_ALL="C.UTF-8"))
     names: set[str] = set()
     for line in log.read_text(errors="replace").splitlines():
         m = LINE.match(line)
