@@ -28,7 +28,7 @@ EPILOG = """examples:
 "summary": {...}}; each file has "identity" (class, byte_order, machine, type, osabi, os, abi,
 decided_by, evidence[], conflicts[], interp, linkage, pie, needed, libc), "predicted" (syscalls:
 name -> {origins[{kind, from}], count, vdso_only}, libraries[], unmapped_imports[], sites, notes)
-and "verdicts" (shim, guest, host, status: runs|degraded|fails|cannot run|unknown, reason,
+and "verdicts" (shim, guest, host, status: runs|degraded|may fail|fails|cannot run|unknown, reason,
 counts, calls[{syscall, outcome, errno, fallback, note, from}]).
 
 Directories are walked recursively without following symlinked directories;
@@ -217,6 +217,7 @@ def _print_text(ins, args: argparse.Namespace) -> None:
             extra = f" errno {c.errno}" if c.errno else ""
             extra += f"; {c.fallback}" if c.fallback else ""
             extra += " [vDSO: only without the vDSO]" if c.vdso_only else ""
+            extra += " [only libraries import it]" if c.library_only and c.outcome == "failed" else ""
             src = f" <- {c.origins[0]}" if c.origins else ""
             out.append(f"      {c.syscall:<22} {c.outcome}{extra}{src}")
         if len(v.calls) > 12:

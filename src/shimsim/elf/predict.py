@@ -42,9 +42,10 @@ def is_glibc_object(soname: str) -> bool:
 class Origin:
     kind: str            # "loader", "startup", "import", "site", "syscall()"
     text: str
+    library: bool = False   # from a needed/dlopened library, not the program itself
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "from": self.text}
+        return {"kind": self.kind, "from": self.text, "library": self.library}
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Prediction:
     syscalls: dict[str, list[Origin]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     vdso_only: set[str] = field(default_factory=set)
+    direct: set[str] = field(default_factory=set)   # reached by the program itself, loader or start-up
     libraries: list[Library] = field(default_factory=list)
     unmapped_imports: list[str] = field(default_factory=list)
     sites: int = 0
@@ -71,6 +73,8 @@ class Prediction:
     notes: list[str] = field(default_factory=list)
 
     def add(self, name: str, origin: Origin, vdso: bool = False) -> None:
+        if not origin.library:
+            self.direct.add(name)
         n = self.counts.get(name, 0)
         self.counts[name] = n + 1
         origins = self.syscalls.setdefault(name, [])
@@ -88,7 +92,8 @@ class Prediction:
         return {
             "abi": self.abi, "libc_table": self.table,
             "syscalls": {n: {"origins": [o.to_json() for o in self.syscalls[n]],
-                             "count": self.counts[n], "vdso_only": n in self.vdso_only}
+                             "count": self.counts[n], "vdso_only": n in self.vdso_only,
+                             "only_from_libraries": n not in self.direct}
                          for n in self.names()},
             "libraries": [{"soname": lib.soname, "path": lib.path, "error": lib.error, "glibc": lib.glibc,
                            "dlopen_by": lib.dlopen_by}
@@ -289,7 +294,7 @@ def predict(main: RawElf, ident: Identity, budget: Budget, follow_libraries: boo
     for soname, raw in objs.objects:
         if is_glibc_object(soname) and raw is not main:
             continue
-        _sites(pred, soname, raw, numbers, budget)
+        _sites(pred, soname, raw, numbers, budget, library=raw is not main)
     pred.unnamed_numbers.sort()
     return pred
 
@@ -304,7 +309,9 @@ def _startup(pred: Prediction, ident: Identity, table: LibcTable | None) -> None
             continue
         kind = "loader" if row.kind == "loader" else "startup"
         for name in row.syscalls:
-            pred.add(name, Origin(kind, f"{key[1:]} ({row.source.split()[0]})"))
+            label = {"@ld.so": "dynamic loader (ld.so)", "@start-dynamic": "glibc start-up (dynamic)",
+                     "@start-static": "glibc start-up (static)", "@exit": "exit"}.get(key, key[1:])
+            pred.add(name, Origin(kind, label))
 
 
 def _imports(pred: Prediction, objs: list[tuple[str, RawElf]], table: LibcTable, budget: Budget) -> None:
@@ -327,7 +334,7 @@ def _imports(pred: Prediction, objs: list[tuple[str, RawElf]], table: LibcTable,
             row, via = hit
             label = f"import of {base}" + (f" (as {via})" if via != base else "") + f" by {soname}"
             for name in row.syscalls:
-                pred.add(name, Origin("import", label), vdso=row.kind == "vdso")
+                pred.add(name, Origin("import", label, library=raw is not objs[0][1]), vdso=row.kind == "vdso")
     pred.unmapped_imports = sorted(unmapped)
 
 
@@ -339,7 +346,8 @@ def _numbers(abi: str) -> dict[int, str]:
         return {}
 
 
-def _sites(pred: Prediction, soname: str, raw: RawElf, numbers: dict[int, str], budget: Budget) -> None:
+def _sites(pred: Prediction, soname: str, raw: RawElf, numbers: dict[int, str], budget: Budget,
+           library: bool = False) -> None:
     with open(raw.path, "rb") as fh:
         def read(off: int, n: int) -> bytes:
             fh.seek(off)
@@ -359,7 +367,8 @@ def _sites(pred: Prediction, soname: str, raw: RawElf, numbers: dict[int, str], 
                     pred.unnamed_numbers.append(s.number)
                 continue
             name = f"#{s.number}"
-        pred.add(name, Origin("syscall()" if s.kind == "syscall()" else "site", _site_text(soname, s)))
+        pred.add(name, Origin("syscall()" if s.kind == "syscall()" else "site", _site_text(soname, s),
+                              library=library))
 
 
 def _site_text(soname: str, s: Site) -> str:

@@ -17,7 +17,8 @@ from shimsim.elf.ident import Identity, abi_name
 from shimsim.elf.predict import Prediction
 from shimsim.errors import ShimsimError
 
-RUNS, DEGRADED, FAILS, CANNOT, UNKNOWN = "runs", "degraded", "fails", "cannot run", "unknown"
+RUNS, DEGRADED, MAY_FAIL, FAILS, CANNOT, UNKNOWN = ("runs", "degraded", "may fail", "fails", "cannot run",
+                                                    "unknown")
 IDENTITY_SHIMS = {"native"}     # '*' shims that are the host's own kernel: guest must equal host
 
 
@@ -39,10 +40,12 @@ class Call:
     fallback: str | None = None
     vdso_only: bool = False
     origins: list[str] = field(default_factory=list)
+    library_only: bool = False      # only libraries import it: the program may never get there
 
     def to_json(self) -> dict:
         return {"syscall": self.syscall, "outcome": self.outcome, "note": self.note, "errno": self.errno,
-                "fallback": self.fallback, "vdso_only": self.vdso_only, "from": self.origins}
+                "fallback": self.fallback, "vdso_only": self.vdso_only, "only_from_libraries": self.library_only,
+                "from": self.origins}
 
 
 @dataclass
@@ -56,7 +59,9 @@ class Verdict:
     calls: list[Call] = field(default_factory=list)       # every call that is not a clean translate/emulate
 
     def fatal(self) -> list[Call]:
-        return [c for c in self.calls if c.outcome == "failed" and not c.fallback and not c.vdso_only]
+        """Failing calls with no fallback, the program's own ones first."""
+        out = [c for c in self.calls if c.outcome == "failed" and not c.fallback and not c.vdso_only]
+        return sorted(out, key=lambda c: c.library_only)
 
     def to_json(self) -> dict:
         return {"shim": self.shim, "guest": self.guest, "host": self.host, "status": self.status,
@@ -139,7 +144,7 @@ def _judge(name: str, compiled, pred: Prediction, guest: str, host: str, default
         if code in (shimmod.TRANSLATED, shimmod.EMULATED):
             continue
         call = Call(sc_name, outcome, compiled.notes.get(nr, ""), vdso_only=sc_name in pred.vdso_only,
-                    origins=origins)
+                    origins=origins, library_only=sc_name not in pred.direct)
         if code == shimmod.FAILED:
             call.errno = errnames.get(compiled.fail_err[nr], str(compiled.fail_err[nr]))
             fid = compiled.fallback[nr] if nr < len(compiled.fallback) else -1
@@ -154,10 +159,15 @@ def _judge(name: str, compiled, pred: Prediction, guest: str, host: str, default
                                    + ("; ".join(pred.notes[:2]) or "no libc table and no numbered raw sites"))
     elif len(failed) == total:
         status, reason = CANNOT, f"cannot run: every predicted call fails ({default_note})"
-    elif fatal:
+    elif [c for c in fatal if not c.library_only]:
+        hard = [c for c in fatal if not c.library_only]
         status = FAILS
-        reason = f"{len(fatal)} predicted call(s) fail: " + ", ".join(f"{c.syscall} ({c.errno})" for c in fatal[:8]) \
-            + (" ..." if len(fatal) > 8 else "")
+        reason = f"{len(hard)} predicted call(s) fail: " + ", ".join(f"{c.syscall} ({c.errno})" for c in hard[:8]) \
+            + (" ..." if len(hard) > 8 else "")
+    elif fatal:
+        status = MAY_FAIL
+        reason = (f"{len(fatal)} call(s) fail that only libraries import, so the program may never make them: "
+                  + ", ".join(f"{c.syscall} ({c.errno})" for c in fatal[:8]) + (" ..." if len(fatal) > 8 else ""))
     elif calls:
         status = DEGRADED
         reason = f"{len(calls)} call(s) not fully supported (partial, stubbed, faked, or failing with a fallback)"
