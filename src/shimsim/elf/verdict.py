@@ -157,7 +157,7 @@ def _judge(name: str, compiled, pred: Prediction, guest: str, host: str, default
     if not total:
         status, reason = UNKNOWN, ("nothing predicted: "
                                    + ("; ".join(pred.notes[:2]) or "no libc table and no numbered raw sites"))
-    elif len(failed) == total and not any(c.fallback for c in failed):
+    elif len(failed) == total:          # nothing at all is served: fallbacks have nowhere to go
         status, reason = CANNOT, f"cannot run: every predicted call fails ({default_note})"
     elif [c for c in fatal if not c.library_only]:
         hard = [c for c in fatal if not c.library_only]
