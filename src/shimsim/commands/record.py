@@ -86,13 +86,21 @@ def record(strace_exe: str, cmd: list[str], out: str, child_stdout_to_stderr: bo
     """Run the command under strace writing the trace to ``out``; the command's exit status."""
     argv = [strace_exe, *STRACE_OPTIONS, "-o", out, "--", *cmd]
     try:
-        r = subprocess.run(argv, stdout=sys.stderr if child_stdout_to_stderr else None)
+        r = subprocess.run(argv, stdout=_stderr_fd() if child_stdout_to_stderr else None)
     except OSError as exc:
         raise ShimsimError(f"cannot run {strace_exe}: {exc.strerror or exc}") from None
     if not os.path.exists(out) or os.path.getsize(out) == 0:
         raise ShimsimError(f"strace recorded nothing (exit status {r.returncode}); "
                            "is ptrace allowed here? (containers may need --cap-add SYS_PTRACE)")
     return r.returncode
+
+
+def _stderr_fd() -> int:
+    """Our stderr as a file descriptor for the child (2 when sys.stderr is not a file)."""
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return 2
 
 
 def run(args: argparse.Namespace) -> int:
