@@ -344,3 +344,17 @@ def test_illumos_interp_and_gnu_tag_os_field(built):
         q.write_bytes(bytes(data))
         i = inspect_path(str(q)).identity
         assert i.abi == abi and i.decided_by.startswith(".note.ABI-tag: OS ")
+
+
+def test_stripped_static_still_finds_syscall_calls(built):
+    """Without .symtab, glibc's syscall(2) is recognised by its own code."""
+    strip = shutil.which("strip")
+    if strip is None:
+        pytest.skip("strip (binutils) is not installed")
+    out = built["tmp"] / "static-stripped"
+    shutil.copy(built["static"], out)
+    subprocess.run([strip, str(out)], check=True)
+    ins = inspect_path(str(out))
+    assert not read_elf(str(out)).local_functions
+    assert any("call to syscall(2)" in t for t in _origins(ins, "getuid"))
+    assert any("call to syscall(2)" in t for t in _origins(ins, "gettid"))

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from shimsim.elf.reader import Budget, RawElf, Region
 
 EM_386, EM_X86_64, EM_AARCH64 = 3, 62, 183
+# glibc x86-64 syscall(2) (sysdeps/unix/sysv/linux/x86_64/syscall.S): rdi->rax, rsi->rdi, rdx->rsi,
+# rcx->rdx, r8->r10, r9->r8, 8(%rsp)->r9, syscall
+GLIBC_SYSCALL_FN = bytes.fromhex("4889f8 4889f7 4889d6 4889ca 4d89c2 4d89c8 4c8b4c2408 0f05")
 LOOKBACK = 24          # bytes searched before an x86 site for the number load
 MAX_SCAN_BYTES = 256 << 20
 MAX_SITES = 200_000
@@ -220,5 +223,12 @@ def _syscall_entries(raw: RawElf, read, budget: Budget) -> dict[str, set[int]]:
                 if start >= 4 and buf[start - 4:start] == b"\xf3\x0f\x1e\xfa":  # endbr64
                     entries.add(region.vaddr + start - 4)
                 entries.add(region.vaddr + start)
+    if raw.e_machine == EM_X86_64:
+        # glibc's syscall(2) itself, found by its argument shuffle in stripped static binaries
+        for region in raw.exec_regions:
+            budget.check()
+            buf = read(region.offset, region.size)
+            for mt in re.finditer(re.escape(GLIBC_SYSCALL_FN), buf):
+                entries.add(region.vaddr + mt.start())
     direct = {-1 - e for e in entries if e < 0}
     return {"syscall": {e for e in entries if e >= 0}, "gotcall": direct}
