@@ -40,7 +40,10 @@ def inspect_path(path: str, shims: list[str] | None = None, host: str | None = N
     budget = Budget(seconds)
     raw = read_elf(path, budget)
     ident = identify(raw)
-    pred = predict(raw, ident, budget, follow_libraries)
+    try:
+        pred = predict(raw, ident, budget, follow_libraries)
+    except OSError as exc:          # the file (or a library) vanished or became unreadable meanwhile
+        raise ElfReadError(f"cannot read: {exc.strerror or exc}") from None
     out = Inspection(path, ident, pred, warnings=list(raw.warnings))
     if shims:
         out.verdicts = verdicts(ident, pred, shims, host)

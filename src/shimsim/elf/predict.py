@@ -159,7 +159,7 @@ class _Objects:
                 seen.add(f)
                 try:
                     raw = _read_library(path, budget)
-                except ElfReadError:
+                except (ElfReadError, OSError):
                     continue
                 if raw.e_machine != main.e_machine or raw.elfclass != main.elfclass:
                     continue
@@ -202,6 +202,9 @@ class _Objects:
                 raw = _read_library(path, budget)
             except ElfReadError as exc:
                 last_err = f"{path}: {exc}"
+                continue
+            except OSError as exc:
+                last_err = f"{path}: {exc.strerror or exc}"
                 continue
             if raw.e_machine != req.e_machine or raw.elfclass != req.elfclass:
                 last_err = f"{path}: wrong class or machine"
