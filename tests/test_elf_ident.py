@@ -9,6 +9,7 @@ note added with objcopy --add-section.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 import subprocess
@@ -129,7 +130,8 @@ def test_static_sites_cover_the_run(built):
     if strace is None:
         pytest.skip("strace not installed: static coverage not measured")
     log = built["tmp"] / "static.strace"
-    subprocess.run([strace, "-f", "-qq", "-o", str(log), str(built["static"])], check=False)
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    subprocess.run([strace, "-f", "-qq", "-o", str(log), str(built["static"])], check=False, env=env)
     seen = _traced(log)
     assert seen and seen <= set(p.syscalls), sorted(seen - set(p.syscalls))
 
