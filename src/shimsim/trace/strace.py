@@ -91,13 +91,18 @@ def _parse_uint(s: str, i: int) -> tuple[int, int]:
     return (int(s[i:j]) if j > i else -1), j
 
 
+# 10^-k as the nearest doubles, the same literals as INV10 in csrc/tok_scan.c
+_INV10 = (1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15)
+
+
 def _frac(s: str, i: int) -> tuple[float, int]:
-    """Digits after a dot -> (fraction, end); exactly the C computation."""
+    """Digits after a dot -> (fraction, end); exactly the C computation (at
+    most 15 digits count, each exact in a double, times the nearest 10^-k)."""
     j = i
     while j < len(s) and _digit(s[j]):
         j += 1
     digits = s[i:j][:15]
-    return (int(digits) / 10 ** len(digits) if digits else 0.0), j
+    return (float(int(digits)) * _INV10[len(digits)] if digits else 0.0), j
 
 
 def _wrap64(v: int) -> int:
