@@ -143,3 +143,11 @@ def test_library_closure_is_listed(bins, capsys):
     code, out, _ = _run(capsys, "inspect", str(bins["linux"]), "--json")
     libs = json.loads(out)["files"][0]["predicted"]["libraries"]
     assert any(lib["soname"] == "libc.so.6" and lib["glibc"] for lib in libs)
+
+
+def test_fail_on(bins, capsys):
+    args = ["inspect", str(bins["freebsd"]), "--shim", "native", "--host", "linux-x86_64", "--brief"]
+    assert _run(capsys, *args, "--fail-on", "cannot-run")[0] == 1
+    assert _run(capsys, *args)[0] == 0
+    ok = ["inspect", str(bins["linux"]), "--shim", "vm", "--brief"]
+    assert _run(capsys, *ok, "--fail-on", "degraded")[0] == 0

@@ -23,6 +23,7 @@ EPILOG = """examples:
   shimsim inspect ./freebsd-binary --shim native          (cannot run: no layer for this ABI)
   shimsim inspect /usr/bin --shim all --brief             (a directory, recursively)
   shimsim inspect prog --origins 3 --json
+  shimsim inspect ./image-rootfs/usr/bin --shim gvisor --brief --fail-on fails   (exit 1 if any fails)
 
 --json prints one object: {"files": [...], "errors": [{"path", "error"}], "skipped_not_elf": N,
 "summary": {...}}; each file has "identity" (class, byte_order, machine, type, osabi, os, abi,
@@ -54,6 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="do not follow DT_NEEDED libraries (imports of the file itself only)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="give up on one file after this long (default 30)")
+    p.add_argument("--fail-on", choices=("degraded", "may-fail", "fails", "cannot-run"), default=None,
+                   metavar="STATUS",
+                   help="exit 1 when any verdict is STATUS or worse (degraded < may-fail < fails < cannot-run)")
     add_json(p)
     p.set_defaults(func=run)
 
@@ -147,7 +151,14 @@ def run(args: argparse.Namespace) -> int:
         if not targets and not errors:
             print("shimsim: no ELF files found", file=sys.stderr)
         return 2
+    if args.fail_on:
+        worst = SEVERITY[args.fail_on.replace("-", " ")]
+        if any(SEVERITY.get(v.status, 0) >= worst for r in results for v in r.verdicts):
+            return 1
     return 0
+
+
+SEVERITY = {"runs": 0, "unknown": 0, "degraded": 1, "may fail": 2, "fails": 3, "cannot run": 4}
 
 
 class _progress:
