@@ -19,6 +19,11 @@ def add_engine(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (it is drawn on stderr, and only when stderr is a terminal)")
+
+
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, sort_keys=False)
     sys.stdout.write("\n")

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from shimsim import trace
-from shimsim.commands._common import add_engine, add_json, formatter, print_json
+from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
 from shimsim.errors import ShimsimError
 from shimsim.trace import formats
 from shimsim.trace.decode import decode
@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--events", metavar="OUT.jsonl", help="write every event as one JSON object per line")
     p.add_argument("--decode", action="store_true",
                    help="with --events: add each syscall's decoded arguments (fds, paths, flags, enums, integers)")
+    add_quiet(p)
     add_json(p)
     add_engine(p)
     p.set_defaults(func=run)
@@ -51,6 +52,23 @@ def summarise(t: trace.Trace) -> dict[str, Any]:
     if st.summary is not None:
         d["summary_table"] = {"syscalls": len(st.summary), "mismatches": st.summary_mismatches}
     return d
+
+
+def _consume(t: trace.Trace, quiet: bool) -> None:
+    """Read the whole trace for its statistics, with a progress bar on a terminal."""
+    from shimsim.report import progress
+
+    with progress.TraceProgress(t.paths, "parse", progress.enabled(quiet)) as bar:
+        n = 0
+        if t.engine == "c" and t.format.startswith("strace"):
+            for b in t.batches():  # no Python object per event
+                n += b.count
+                bar.update(n)
+        else:
+            for _ev in t.events():
+                n += 1
+                if n % 8192 == 0:
+                    bar.update(n)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,12 +85,8 @@ def run(args: argparse.Namespace) -> int:
                     row["decoded"] = decode(ev)
                 out.write(json.dumps(row, ensure_ascii=False))
                 out.write("\n")
-    elif t.engine == "c" and t.format.startswith("strace"):
-        for _b in t.batches():  # no Python object per event
-            pass
     else:
-        for _ev in t.events():
-            pass
+        _consume(t, args.quiet)
     d = summarise(t)
     if args.json:
         print_json(d)
