@@ -11,8 +11,8 @@ from shimsim import engine as _engine
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
-from shimsim.commands._common import add_engine, add_json, formatter, print_json
-from shimsim.commands.replay import (FAIL_ON, add_quiet, add_trace_options, failed_conditions,
+from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
+from shimsim.commands.replay import (FAIL_ON, add_trace_options, failed_conditions,
                                      replay_many)
 from shimsim.errors import ShimsimError
 from shimsim.report import verdict

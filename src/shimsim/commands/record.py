@@ -17,8 +17,8 @@ import tempfile
 from shimsim import engine as _engine
 from shimsim import shim as _shim
 from shimsim import trace
-from shimsim.commands._common import add_engine, add_json, formatter, print_json
-from shimsim.commands.replay import add_fail_on, add_quiet, failed_conditions, replay_trace, report_json
+from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
+from shimsim.commands.replay import add_fail_on, failed_conditions, replay_trace, report_json
 from shimsim.errors import ShimsimError
 
 STRACE_OPTIONS = ("-f", "-tt", "-T", "-y", "-s", "256")

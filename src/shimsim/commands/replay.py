@@ -10,7 +10,7 @@ from shimsim import engine as _engine
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
-from shimsim.commands._common import add_engine, add_json, formatter, print_json
+from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
 from shimsim.errors import ShimsimError
 from shimsim.report import progress as _progress
 from shimsim.report import verdict
@@ -48,10 +48,6 @@ def add_fail_on(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", action="append", choices=FAIL_ON, default=None, metavar="COND",
                    help="exit 1 when COND holds: fatal, divergence (any), failed, partial; repeatable "
                         "(default never)")
-
-
-def add_quiet(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar on stderr")
 
 
 def add_trace_options(p: argparse.ArgumentParser) -> None:

@@ -35,8 +35,8 @@ class _EventsColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         n = task.fields.get("events", 0)
         el = task.elapsed or 0.0
-        rate = f", {n / el / 1e6:.2f} M events/s" if el > 0 else ""
-        return Text(f"{n:,} events{rate}", style="progress.data.speed")
+        rate = f" {n / el / 1e6:.2f}M/s" if el > 0 else ""
+        return Text(f"{n / 1e6:.2f}M events{rate}", style="progress.data.speed")
 
 
 def _file_pos(real: str) -> int | None:
