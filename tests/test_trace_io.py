@@ -128,6 +128,16 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
     assert got == want and st.lines == data.count(b"\n")
 
 
+@pytest.mark.parametrize("kind", ["gz", "xz", "zst"])
+def test_compressed_stdin_is_sniffed(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    data = PLAIN.read_bytes()
+    comp = {"gz": gzip.compress, "xz": lzma.compress, "zst": zstandard.ZstdCompressor().compress}[kind](data)
+    monkeypatch.setattr(sys, "stdin", _io.TextIOWrapper(_io.BytesIO(comp)))
+    monkeypatch.setattr(io, "_stdin_head", None)
+    t = trace.open("-")
+    assert t.format == "strace" and sum(1 for _ in t.events()) == 900 - data.count(b"resumed>")
+
+
 def test_ff_files_given_separately() -> None:
     files = sorted(str(p) for p in (FIX / "gen" / "pipeline_ff").iterdir())
     t = trace.open(files)

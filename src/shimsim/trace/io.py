@@ -229,10 +229,11 @@ def lines(path: str, on_long_line: Callable[[int], None] | None = None) -> Itera
 def head_lines(path: str, n: int = 200) -> list[str]:
     """The first n lines, for format sniffing (reads at most one block)."""
     if path == "-":
-        head = stdin_head()
-        if head.startswith((_GZ, _XZ, _ZST)):
-            return []  # compressed stdin: no sniffing, the format must be given or defaults
-        return [ln.rstrip("\r") for ln in decode(head).split("\n")[:n]]
+        head = _inflate_head(stdin_head())
+        got = decode(head).split("\n")
+        if len(got) > 1:
+            got.pop()  # possibly cut mid-line
+        return [ln.rstrip("\r") for ln in got[:n]]
     stream, raw = open_binary(path)
     try:
         head = _read(stream, path, 1 << 16)
@@ -243,6 +244,25 @@ def head_lines(path: str, n: int = 200) -> list[str]:
     if len(head) == 1 << 16 and len(got) > 1:
         got.pop()  # cut mid-line
     return [ln.rstrip("\r") for ln in got[:n]]
+
+
+def _inflate_head(head: bytes) -> bytes:
+    """The start of a compressed stdin, decompressed as far as the head allows
+    (stdin cannot be reopened, so sniffing works on this partial text)."""
+    try:
+        if head.startswith(_GZ):
+            import zlib
+
+            return zlib.decompressobj(wbits=31).decompress(head, 1 << 16)
+        if head.startswith(_XZ):
+            return lzma.LZMADecompressor().decompress(head, 1 << 16)
+        if head.startswith(_ZST):
+            import zstandard
+
+            return zstandard.ZstdDecompressor().decompressobj().decompress(head)[: 1 << 16]
+    except Exception:  # a corrupt stream: the parse itself reports it  # noqa: BLE001
+        return b""
+    return head
 
 
 def is_stdin(path: str) -> bool:
