@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             from shimsim.report import terminal
             con = terminal.console()
             kept = f"trace kept in {args.output}" if args.output else "trace not kept (-o FILE keeps it)"
-            con.print(Text(f"recorded: {' '.join(cmd)} (exit status {status}), {t.stats.lines} lines; {kept}"))
+            con.print(Text(f"recorded: {shlex.join(cmd)} (exit status {status}), {t.stats.lines} lines; {kept}"))
             con.print()
             terminal.print_replay(con, rep, t, args.limit)
             if args.html:
