@@ -111,8 +111,9 @@ def test_events_respect_their_signature(ev: model.Event) -> None:
             assert text in abi.signals.members
         elif a.kind in ("int", "size", "uint"):
             assert text.isdigit()
-    if ev.rec == model.ERROR:
+    if ev.rec in (model.ERROR, model.RESTARTED):
         assert ev.ret == -1 and abi.errno.members[ev.errname] == ev.err
+        assert (ev.rec == model.RESTARTED) == ev.errname.startswith("ERESTART")   # as strace's parser says
     else:
         assert ev.rec in (model.SUCCESS, model.UNKNOWN) and ev.errname is None
 
@@ -228,12 +229,15 @@ def test_streams_obey_settings() -> None:
 
 # --------------------------------------------------------------------------- trace text
 
-@settings(max_examples=40)
+@settings(max_examples=60)
 @given(ss.trace_text("strace"))
 def test_strace_text_looks_like_its_options(tt: ss.TraceText) -> None:
     lines = tt.text.splitlines()
-    assert len(lines) == len(tt.events) and tt.text.endswith("\n")
-    for line, ev in zip(lines, tt.events):
+    merged = [e for e in tt.events if e.flags & model.F_MERGED]
+    assert len(lines) == len(tt.events) + len(merged) and tt.text.endswith("\n")
+    assert sorted(e.line for e in tt.events) == sorted(set(e.line for e in tt.events))
+    for ev in tt.events:
+        line = lines[ev.line - 1]
         body = re.sub(r"^(\[pid +\d+\] |\d+ +)", "", line)
         if "-f-o" in tt.options:
             assert re.match(r"^\d+ +", line) and ev.pid is not None
@@ -243,10 +247,16 @@ def test_strace_text_looks_like_its_options(tt: ss.TraceText) -> None:
             assert re.match(r"^\d\d:\d\d:\d\d [^.]", body)
         elif "-ttt" in tt.options:
             assert re.match(r"^\d+\.\d{6} ", body)
-        if "-T" in tt.options and ev.kind == model.SYSCALL and ev.ret is not None:
-            assert re.search(r" <\d+\.\d{6}>$", line)
-        if ev.kind == model.SYSCALL:
+        if ev.flags & model.F_MERGED:
+            # strace -f: NAME(first args <unfinished ...>, another process, <... NAME resumed>rest) = R
+            assert line.endswith(" <unfinished ...>") and f"{ev.name}(" in line and ev.pid is not None
+            resumed = [x for x in lines[ev.line:] if f"<... {ev.name} resumed>" in x]
+            assert resumed and resumed[0].split(" resumed>")[1].startswith(
+                ev.args[len(line.split(f"{ev.name}(", 1)[1][:-len(" <unfinished ...>")].rstrip(" ")):].lstrip(" "))
+        elif ev.kind == model.SYSCALL:
             assert f"{ev.name}({ev.args}) = " in line
+            if "-T" in tt.options and ev.ret is not None:
+                assert re.search(r" <\d+\.\d{6}>$", line)
         elif ev.kind == model.EXIT:
             assert line.endswith(f"+++ exited with {ev.ret} +++")
         elif ev.kind == model.SIGNAL:

@@ -30,6 +30,7 @@ docs/strategies.md has the longer tour.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -808,16 +809,22 @@ class TraceText:
         return self.text
 
 
-def _strace_text(abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...]) -> TraceText:
+def _strace_text(abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...],
+                 splits: Sequence[int] = ()) -> TraceText:
+    """strace text for RECS with OPTS.  SPLITS[i] > 0 prints call i as
+    ``NAME(first args <unfinished ...>``, then the next record (of another
+    process), then ``<... NAME resumed>rest) = RESULT``, as strace -f does when
+    processes interleave: the parser merges the two halves into one event at
+    the first line, emitted when the call resumes."""
     ts_kind = next((o[1:] for o in ("-ttt", "-tt", "-t", "-r") if o in opts), None)
     plain = "-f-o" in opts
     style = _Style(fd_paths="-y" in opts, pids=True, times=ts_kind is not None,
                    ts_kind=ts_kind or "tt", dur="-T" in opts, pid_style="plain" if plain else "bracket")
     evs = _events_for(abi, recs, "strace", style)
-    lines: list[str] = []
     nprocs = 1
     prev_us: int | None = None
-    for i, (r, ev) in enumerate(zip(recs, evs)):
+    prefixed: list[bool] = []
+    for r, ev in zip(recs, evs):
         if ev.ts is not None:
             us = round(ev.ts * 1e6)
             if ts_kind == "t":
@@ -826,15 +833,45 @@ def _strace_text(abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...]) -> Tr
                 ev.ts = (0 if prev_us is None else us - prev_us) / 1e6
             prev_us = us
         # -f on stderr prefixes lines while more than one process is traced; -f -o always
-        if not (plain or ("-f" in opts and nprocs > 1)):
+        prefixed.append(plain or ("-f" in opts and nprocs > 1))
+        if not prefixed[-1]:
             ev.pid = None
-        lines.append(render_strace(ev, pid_style=style.pid_style, ts_kind=style.ts_kind))
-        ev.line = i + 1
         if r.kind == model.SYSCALL and r.sc is not None and r.sc.name in FORK_NAMES and r.errname is None:
             nprocs += 1
         elif r.kind == model.EXIT:
             nprocs -= 1
-    return TraceText("strace", abi.name, "\n".join(lines) + "\n", tuple(evs), opts)
+    lines: list[str] = []
+    out: list[Event] = []
+    i = 0
+    while i < len(recs):
+        r, ev = recs[i], evs[i]
+        k = splits[i] - 1 if i < len(splits) else -1
+        nxt = i + 1
+        if (k >= 0 and ts_kind != "r" and nxt < len(recs) and r.kind == model.SYSCALL and ev.ret is not None
+                and recs[nxt].pid != r.pid and prefixed[i] and prefixed[nxt]
+                and (plain or recs[nxt].kind != model.EXIT)):
+            pieces = [_arg_text(v, "strace", style.fd_paths) for v in r.values]
+            k = min(k, len(pieces))
+            first = ", ".join(pieces[:k]) + (", " if 0 < k < len(pieces) else "")
+            whole = render_strace(ev, pid_style=style.pid_style, ts_kind=style.ts_kind)
+            at = whole.index(f"{ev.name}(")
+            lines.append(f"{whole[:at]}{ev.name}({first} <unfinished ...>")
+            ev.line = len(lines)
+            lines.append(render_strace(evs[nxt], pid_style=style.pid_style, ts_kind=style.ts_kind))
+            evs[nxt].line = len(lines)
+            out.append(evs[nxt])
+            rest = dataclasses.replace(ev, args=", ".join(pieces[k:]))
+            tail = render_strace(rest, pid_style=style.pid_style, ts_kind=style.ts_kind)
+            lines.append(f"{tail[:at]}<... {ev.name} resumed>{tail[at + len(ev.name) + 1:]}")
+            ev.flags |= model.F_MERGED
+            out.append(ev)
+            i += 2
+            continue
+        lines.append(render_strace(ev, pid_style=style.pid_style, ts_kind=style.ts_kind))
+        ev.line = len(lines)
+        out.append(ev)
+        i += 1
+    return TraceText("strace", abi.name, "\n".join(lines) + "\n", tuple(out), opts)
 
 
 def _other_text(fmt: str, abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...]) -> TraceText:
@@ -936,7 +973,9 @@ def trace_text(format: str, abi: str | None = None, *, min_size: int = 1, max_si
             pid = st.sampled_from([(), ("-f",), ("-f-o",)])
             opt_st = st.tuples(pid, ts, st.sampled_from([(), ("-T",)]), st.sampled_from([(), ("-y",)])).map(
                 lambda t: tuple(o for part in t for o in part))
-        return st.tuples(recs, opt_st).map(lambda ro: _strace_text(a, ro[0], ro[1]))
+        return recs.flatmap(lambda rs: st.tuples(st.just(rs), opt_st, st.lists(
+            _ints(0, 4), min_size=len(rs), max_size=len(rs)))).map(
+            lambda ros: _strace_text(a, ros[0], ros[1], ros[2]))
     opts_all = {"truss-freebsd": [(), ("-d",), ("-d", "-D")], "truss-illumos": [(), ("-d",)],
                 "dtruss": [(), ("-d",)], "kdump": [(), ("-d",)]}[format]
     opt_st = st.just(tuple(options)) if options is not None else st.sampled_from(opts_all)
