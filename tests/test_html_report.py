@@ -139,3 +139,31 @@ def test_browser_screenshot_is_not_blank(hostile_report: Path, tmp_path: Path) -
     assert (w, h) == (1200, 2000)
     # a blank page decompresses to a handful of byte values; text and charts to many
     assert len(set(raw)) > 64
+
+
+def _rows(dom: str) -> list[tuple[str, int, str, bool]]:
+    """(syscall, calls, outcome, hidden) per row of the syscall table, in DOM order."""
+    body = re.search(r'<table id="syscalls">.*?<tbody>(.*?)</tbody>', dom, re.S).group(1)
+    out = []
+    for tr in re.findall(r"<tr [^>]*>.*?</tr>", body, re.S):
+        name = re.search(r"<code>(.*?)</code>", tr).group(1)
+        calls = int(re.search(r'<td class="num">(\d+)</td>', tr).group(1))
+        outcome = re.search(r'class="pill"[^>]*>(\w+)<', tr).group(1)
+        out.append((name, calls, outcome, "display: none" in tr.split(">")[0]))
+    return out
+
+
+def test_browser_filter_and_sort_from_the_address(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert cli("replay", str(TAIL), "--shim", "linuxulator", "--html", str(out), "-q").returncode == 0
+    dom = browser("--dump-dom", out.as_uri() + "#outcome=failed").stdout
+    rows = _rows(dom)
+    shown = [r for r in rows if not r[3]]
+    assert {r[2] for r in shown} == {"failed"} and len(shown) == 2 and len(rows) > 30
+    assert re.search(r'id="shown">2 of \d+ syscalls<', dom)
+    dom = browser("--dump-dom", out.as_uri() + "#sort=calls&dir=desc").stdout
+    calls = [r[1] for r in _rows(dom)]
+    assert calls == sorted(calls, reverse=True) and calls[0] == 61
+    dom = browser("--dump-dom", out.as_uri() + "#q=inotify&sort=name&dir=asc").stdout
+    shown = [r[0] for r in _rows(dom) if not r[3]]
+    assert shown == ["inotify_add_watch", "inotify_init"]

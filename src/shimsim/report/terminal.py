@@ -19,7 +19,7 @@ from shimsim import replay as _replay
 from shimsim.report import Verdict, verdict
 from shimsim.shim import OUTCOME_NAMES
 
-PIPE_WIDTH = 240     # a pipe has no width: wide enough that rows stay on one line
+PIPE_WIDTH = 1000    # a pipe has no width: wide enough that rows stay on one line
 OUTCOME_STYLE = {"unknown": "magenta", "failed": "bold red", "faked": "yellow", "stubbed": "yellow",
                  "partial": "yellow", "emulated": "cyan", "translated": "green", "same": "dim"}
 VERDICT_STYLE = {"runs": "bold green", "runs-emulated": "bold yellow", "breaks": "bold red"}
