@@ -59,6 +59,18 @@ HEAD = """#define _GNU_SOURCE
 #include <sys/random.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/select.h>
+#include <sys/utsname.h>
+#include <sys/times.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 extern char **environ;
 static int cb(const char *p, const struct stat *s, int f, struct FTW *w) { (void)p; (void)s; (void)f; (void)w; return 0; }
 """
@@ -117,6 +129,24 @@ CASES = {
     "sync": 'sem_t s; sem_init(&s, 0, 1); sem_wait(&s); sem_post(&s); sem_destroy(&s); '
             'pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER; pthread_mutex_lock(&m); pthread_mutex_unlock(&m); '
             'pthread_cond_t cv = PTHREAD_COND_INITIALIZER; pthread_cond_signal(&cv); pthread_cond_broadcast(&cv);',
+    "server": 'int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); struct sockaddr_in a = {0}; '
+              'a.sin_family = AF_INET; a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); bind(s, (void *)&a, sizeof a); '
+              'socklen_t l = sizeof a; getsockname(s, (void *)&a, &l); listen(s, 1); '
+              'int c = socket(AF_INET, SOCK_STREAM, 0); connect(c, (void *)&a, sizeof a); int x = accept(s, 0, 0); '
+              'send(c, "x", 1, 0); char b[4]; recv(x, b, 1, 0); shutdown(c, SHUT_RDWR); '
+              'struct pollfd p = {x, POLLIN, 0}; poll(&p, 1, 0); fd_set f; FD_ZERO(&f); FD_SET(x, &f); '
+              'struct timeval tv = {0, 0}; select(x + 1, &f, 0, 0, &tv); close(x); close(c); close(s);',
+    "eventloop": 'int e = epoll_create1(0); int ev = eventfd(0, 0); struct epoll_event ee = {EPOLLIN, {0}}; '
+                 'epoll_ctl(e, EPOLL_CTL_ADD, ev, &ee); epoll_wait(e, &ee, 1, 0); '
+                 'int t = timerfd_create(CLOCK_MONOTONIC, 0); struct itimerspec it = {{0, 0}, {0, 1000}}; '
+                 'timerfd_settime(t, 0, &it, NULL); int in = inotify_init1(0); inotify_add_watch(in, "/tmp", IN_CREATE); '
+                 'sigset_t m; sigemptyset(&m); sigaddset(&m, SIGUSR1); int sf = signalfd(-1, &m, 0); '
+                 'close(sf); close(in); close(t); close(ev); close(e);',
+    "paths": 'mkdir("/tmp/ss-p", 0700); chmod("/tmp/ss-p", 0755); chown("/tmp/ss-p", 0, 0); '
+             'symlink("/tmp/ss-p", "/tmp/ss-l"); char b[64]; readlink("/tmp/ss-l", b, sizeof b); '
+             'rename("/tmp/ss-l", "/tmp/ss-m"); link("/etc/passwd", "/tmp/ss-h"); unlink("/tmp/ss-h"); '
+             'unlink("/tmp/ss-m"); truncate("/tmp/nonexistent", 0); utimes("/tmp/ss-p", NULL); rmdir("/tmp/ss-p"); '
+             'struct utsname u; uname(&u); struct tms t; times(&t); struct rusage r; getrusage(RUSAGE_SELF, &r);',
     "ids": 'getuid(); geteuid(); getgid(); getegid(); getpid(); getppid(); getpgrp(); getsid(0); '
            'gid_t g[64]; getgroups(64, g); setsid(); umask(022); chdir("/tmp"); setuid(getuid());',
 }
