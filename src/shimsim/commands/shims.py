@@ -53,15 +53,28 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"shims": rows})
         return 0
-    w = max(len(r["name"]) for r in rows)
-    head = " ".join(f"{k:>10}" for k in KINDS)
-    print(f"{'shim':<{w}}  {'guest':<14} {'host':<18} {head}  {'unlisted':>8}  default")
-    for r in rows:
-        c = " ".join(f"{r['counts'][k]:>10}" for k in KINDS)
-        print(f"{r['name']:<{w}}  {r['guest']:<14} {r['host']:<18} {c}  {r['unlisted']:>8}  {r['default']}")
-    print()
-    for r in rows:
-        print(f"{r['name']}: {r['description']}")
-        for p in r["provenance"]:
-            print(f"    {p}")
+    _print_text(rows)
     return 0
+
+
+def _print_text(rows: list[dict]) -> None:
+    """One aligned row per shim (coloured on a terminal), then descriptions and provenance."""
+    from rich.text import Text
+
+    from shimsim.report import terminal
+
+    con = terminal.console()
+    cols = [("shim", "left"), ("guest", "left"), ("host", "left")] + [(k, "right") for k in KINDS] + \
+        [("unlisted", "right"), ("default", "left")]
+    tab = terminal.table(*cols, tty=con.is_terminal)
+    for r in rows:
+        tab.add_row(Text(r["name"]), Text(r["guest"]), Text(r["host"]),
+                    *[Text(str(r["counts"][k]), style=terminal.OUTCOME_STYLE[k] if r["counts"][k] else "dim")
+                      for k in KINDS],
+                    str(r["unlisted"]), Text(r["default"]))
+    terminal.print_table(con, tab)
+    con.print()
+    for r in rows:
+        con.print(Text(f"{r['name']}: {r['description']}", style="bold"))
+        for p in r["provenance"]:
+            con.print(Text(f"    {p}"))
