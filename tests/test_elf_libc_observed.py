@@ -187,3 +187,41 @@ def test_observed_calls_are_predicted(tmp_path, name):
     predicted = set(inspect_path(str(exe)).prediction.syscalls)
     missing = sorted(seen - predicted)
     assert not missing, f"{name}: traced but not predicted: {missing}"
+
+
+GXX = shutil.which("g++")
+CXX = r"""
+#include <iostream>
+#include <fstream>
+#include <thread>
+#include <filesystem>
+#include <string>
+#include <mutex>
+int main() {
+    std::mutex m;
+    std::thread t([&] { std::lock_guard<std::mutex> g(m); });
+    t.join();
+    std::ifstream f("/etc/passwd"); std::string line; while (std::getline(f, line)) {}
+    for (auto &e : std::filesystem::directory_iterator("/etc")) { (void)e; }
+    std::cout << std::filesystem::current_path() << std::endl;
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(GXX is None, reason="g++ is not installed")
+def test_cxx_program_through_libstdcxx(tmp_path):
+    """libstdc++ is a non-glibc library of the closure: its libc imports are the program's."""
+    src = tmp_path / "p.cc"
+    src.write_text(CXX)
+    exe = tmp_path / "cxx"
+    res = subprocess.run([GXX, "-O1", "-std=c++17", "-o", str(exe), str(src), "-pthread"], capture_output=True,
+                         text=True)
+    if res.returncode != 0:
+        pytest.skip(f"g++ could not build the test program: {res.stderr[:200]}")
+    seen = _trace(tmp_path, exe)
+    ins = inspect_path(str(exe))
+    predicted = set(ins.prediction.syscalls)
+    assert not sorted(seen - predicted), f"traced but not predicted: {sorted(seen - predicted)}"
+    assert any(lib.soname.startswith("libstdc++") and lib.path for lib in ins.prediction.libraries)
+    assert any("by libstdc++" in o.text for os_ in ins.prediction.syscalls.values() for o in os_)
