@@ -217,3 +217,14 @@ def test_cli_mixed_good_and_bad(tmp_path, good):
     run2 = subprocess.run([sys.executable, "-m", "shimsim", "inspect", str(bad), str(empty)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert run2.returncode == 2 and "Traceback" not in run2.stderr
+
+
+@pytest.mark.parametrize("blob,fragment", [
+    (b"\xcf\xfa\xed\xfe\x07\x00\x00\x01" + bytes(24), "Mach-O 64-bit"),
+    (b"MZ\x90\x00" + bytes(60), "PE/COFF"),
+    (b"!<arch>\n" + bytes(60), "ar archive"),
+])
+def test_other_binary_formats_are_named(tmp_path, blob, fragment):
+    p = tmp_path / "other"
+    p.write_bytes(blob)
+    _expect_error(p, fragment)

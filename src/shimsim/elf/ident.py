@@ -38,7 +38,7 @@ INTERP_OS = {
     "/usr/lib/ld.so.1": "illumos", "/lib/ld.so.1": "illumos",
     "/lib/ld-musl-x86_64.so.1": "linux", "/lib/ld-musl-aarch64.so.1": "linux",
     "/lib/ld-musl-i386.so.1": "linux",
-    "/System/Library/Frameworks/ld": "darwin",
+    "/system/bin/linker64": "linux", "/system/bin/linker": "linux",     # Android's bionic loader
 }
 OS_NAMES = {"linux": "Linux", "freebsd": "FreeBSD", "netbsd": "NetBSD", "openbsd": "OpenBSD",
             "illumos": "illumos/Solaris", "hurd": "GNU Hurd", "darwin": "Darwin"}

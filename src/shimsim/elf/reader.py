@@ -40,6 +40,13 @@ SHF_EXECINSTR = 4
 ET_REL, ET_EXEC, ET_DYN = 1, 2, 3
 
 
+_OTHER_FORMATS = {
+    b"\xcf\xfa\xed\xfe": "a Mach-O 64-bit file (macOS)", b"\xce\xfa\xed\xfe": "a Mach-O 32-bit file (macOS)",
+    b"\xca\xfe\xba\xbe": "a Mach-O universal binary (macOS) or a Java class file",
+    b"!<ar": "an ar archive (static library)",
+}
+
+
 class ElfReadError(Exception):
     """A file that cannot be inspected; ``str()`` is one line for the user."""
 
@@ -122,6 +129,9 @@ def _header_fields(head: bytes, path: str, size: int) -> tuple[int, bool, tuple]
     if len(head) < 16 or head[:4] != ELFMAG:
         if head[:4] == ELFMAG:
             raise ElfReadError(f"truncated ELF header ({size} bytes)")
+        kind = _OTHER_FORMATS.get(head[:4]) or ("a PE/COFF (Windows) file" if head[:2] == b"MZ" else None)
+        if kind:
+            raise ElfReadError(f"not an ELF file: {kind}")
         raise ElfReadError("not an ELF file (no \\x7fELF magic)")
     ei_class, ei_data = head[4], head[5]
     if ei_class not in (1, 2):
