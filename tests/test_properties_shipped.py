@@ -26,7 +26,8 @@ KNOWN: dict[tuple[str, str], str] = {
     # stop at "E2" and reject the line: `= -1 E2BIG (Argument list too long)`.
     ("*", "roundtrip-strace"): r"E2BIG|rejects the tool's own output: .*unexpected text after the return value",
     # H-formats: FreeBSD truss quotes strerror in '...' without escaping, and messages such as
-    # "Can't assign requested address" (EADDRNOTAVAIL) contain an apostrophe: the line is rejected.
+    # "Can't assign requested address" (EADDRNOTAVAIL, also ESHUTDOWN, ETOOMANYREFS) contain an
+    # apostrophe: the line is rejected.
     ("*", "roundtrip-truss-freebsd"): r"ERR#49 'Can't",
     # H-replay (tables/shims): O_SYNC and O_DSYNC both map to O_FSYNC, so O_SYNC reads back as
     # O_DSYNC (the __O_SYNC bit is lost) and the mapping is not declared lossy.
