@@ -151,3 +151,31 @@ def test_fail_on(bins, capsys):
     assert _run(capsys, *args)[0] == 0
     ok = ["inspect", str(bins["linux"]), "--shim", "vm", "--brief"]
     assert _run(capsys, *ok, "--fail-on", "degraded")[0] == 0
+
+
+def test_progress_bar_on_a_terminal_keeps_results_on_stdout(bins, tmp_path):
+    """stderr a terminal, stdout a file: the bar goes to the terminal, the results to the file."""
+    import pty
+    import sys
+    master, slave = pty.openpty()
+    out = tmp_path / "out.txt"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), "COLUMNS": "100"}
+    with open(out, "w") as fh:
+        proc = subprocess.run([sys.executable, "-m", "shimsim", "inspect", str(bins["linux"]), str(bins["freebsd"]),
+                               "--brief"], stdout=fh, stderr=slave, env=env, timeout=120)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    term = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "inspect" in term and "2/2" in term          # the bar counted both files
+    text = out.read_text()
+    assert "linux-x86_64" in text and "freebsd-amd64" in text and "2 file(s) inspected" in text
