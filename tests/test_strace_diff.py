@@ -175,3 +175,17 @@ def test_batches_same_records_both_engines(name: str) -> None:
             rows += [e.to_json() for e in _ctok.to_events(ffi, b.events, b.count, b.files, b.abis)]
         got[eng] = rows
     assert got["c"] == got["python"] and len(got["c"]) > 10
+
+
+def test_files_do_not_join(tmp_path: Path) -> None:
+    """Two traces given together: an unfinished call at the end of one is not
+    completed by a resumed line of the same pid in the next."""
+    a, b = tmp_path / "a.strace", tmp_path / "b.strace"
+    a.write_text("7 read(3,  <unfinished ...>\n7 close(4 <unfinished ...>\n")
+    b.write_text("7 <... read resumed>\"x\", 1) = 1\nclose(5\n")
+    evs = assert_same([str(a), str(b)])
+    assert [(e["file"].rsplit("/", 1)[1], e["line"], e["rec"]) for e in evs] == [
+        ("a.strace", 1, "unfinished"), ("a.strace", 2, "unfinished"), ("b.strace", 1, "success")]
+    t = trace.open([str(a), str(b)])
+    list(t.events())
+    assert t.stats.unparsed_first[0][0] == str(b) and "never completed" in t.stats.unparsed_first[0][2]

@@ -155,7 +155,8 @@ class Trace:
         p = StraceParser(self.stats, self._resolver(), self.strict)
         for path, pid in self.files:
             yield from p.parse(io.lines(path, self._long_line(path)), path, pid)
-        yield from p.finish()
+            # calls and call lines never join across files: each file ends here
+            yield from p.finish()
         self._check_summary()
 
     # -- strace, C tokeniser -----------------------------------------------
@@ -177,10 +178,11 @@ class Trace:
                 self._c_notes(tok, table)
                 if n:
                     yield Batch(ptr(), n, self.paths, self.abis)
-        n = tok.finish()
-        self._c_notes(tok, table)
-        if n:
-            yield Batch(ptr(), n, self.paths, self.abis)
+            # calls and call lines never join across files: each file ends here
+            n = tok.finish()
+            self._c_notes(tok, table)
+            if n:
+                yield Batch(ptr(), n, self.paths, self.abis)
         self._c_stats(tok, table)
 
     def _c_notes(self, tok: Any, table: Any) -> None:
