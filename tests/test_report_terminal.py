@@ -184,3 +184,15 @@ def test_fail_on_repeatable_and_bad_value() -> None:
 def test_json_has_verdict_first() -> None:
     d = json.loads(cli("replay", str(TAIL), "--shim", "linuxulator", "--json").stdout)
     assert list(d)[0] == "verdict" and d["verdict"]["status"] == "breaks"
+
+
+def test_control_characters_from_a_trace_never_reach_the_terminal(tmp_path: Path) -> None:
+    """An ESC in a trace file name (or any trace text) is shown as \\x1b, not obeyed."""
+    p = tmp_path / "evil\x1b]0;owned\x07\x1b[2J.strace"
+    p.write_bytes(LS.read_bytes())
+    for args in (["replay", str(p), "--shim", "native"], ["diff", "--shim", "native", "--shim", "gvisor", str(p)]):
+        r = cli(*args)
+        assert r.returncode == 0, r.stderr
+        assert "\x1b" not in r.stdout and "\x07" not in r.stdout
+        assert "evil\\x1b]0;owned\\x07\\x1b[2J.strace" in r.stdout
+    assert terminal.clean("a\x1b[31mb\x9bc\td") == "a\\x1b[31mb\\x9bc\td"   # tabs are harmless

@@ -105,27 +105,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_text(a: _replay.Report, b: _replay.Report, rows: list[dict], same: int, t: trace.Trace) -> None:
-    from rich.text import Text
-
     from shimsim.report import terminal
 
     con = terminal.console()
     for label, rep in (("A", a), ("B", b)):
         v = verdict(rep)
-        line = Text(f"{label} {rep.shim} ({rep.guest} -> {rep.host}): ")
-        line.append(v.text, style=terminal.VERDICT_STYLE.get(v.status, "bold"))
+        line = terminal.text(f"{label} {rep.shim} ({rep.guest} -> {rep.host}): ")
+        line.append(terminal.clean(v.text), style=terminal.VERDICT_STYLE.get(v.status, "bold"))
         con.print(line)
     con.print()
-    con.print(Text(f"trace: {', '.join(t.paths)} ({t.format}, {t.abi}), {a.syscalls} syscalls"))
+    con.print(terminal.text(f"trace: {', '.join(t.paths)} ({t.format}, {t.abi}), {a.syscalls} syscalls"))
     if not rows:
-        con.print(Text(f"no difference: both shims treat all {same} syscalls of the trace alike"))
+        con.print(terminal.text(f"no difference: both shims treat all {same} syscalls of the trace alike"))
         return
-    con.print(Text(f"{len(rows)} syscalls differ, {same} the same"))
+    con.print(terminal.text(f"{len(rows)} syscalls differ, {same} the same"))
     con.print()
     tab = terminal.table(("syscall", "left"), ("calls", "right"), (f"A {a.shim}", "left"),
                          (f"B {b.shim}", "left"), ("note (B)", "left"), tty=con.is_terminal)
     for r in rows:
-        tab.add_row(Text(r["name"]), str(r["calls"]), _cell(r["a"]), _cell(r["b"]), Text(r["b"]["note"]))
+        tab.add_row(terminal.text(r["name"]), str(r["calls"]), _cell(r["a"]), _cell(r["b"]), terminal.text(r["b"]["note"]))
     terminal.print_table(con, tab)
 
 
@@ -137,5 +135,5 @@ def _cell(side: dict):
     mixed = len(side["calls"]) > 1
     t = terminal.outcome_text(side["outcome"])
     if mixed:
-        t.append(" (" + ", ".join(f"{n} {k}" for k, n in side["calls"].items()) + ")")
+        t.append(terminal.clean(" (" + ", ".join(f"{n} {k}" for k, n in side["calls"].items()) + ")"))
     return t

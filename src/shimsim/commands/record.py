@@ -130,16 +130,14 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print_json({"recording": recording, **report_json(rep, t)})
         else:
-            from rich.text import Text
-
             from shimsim.report import terminal
             con = terminal.console()
             kept = f"trace kept in {args.output}" if args.output else "trace not kept (-o FILE keeps it)"
-            con.print(Text(f"recorded: {shlex.join(cmd)} (exit status {status}), {t.stats.lines} lines; {kept}"))
+            con.print(terminal.text(f"recorded: {shlex.join(cmd)} (exit status {status}), {t.stats.lines} lines; {kept}"))
             con.print()
             terminal.print_replay(con, rep, t, args.limit)
             if args.html:
-                con.print(Text(f"HTML report written to {args.html}"))
+                con.print(terminal.text(f"HTML report written to {args.html}"))
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)

@@ -59,8 +59,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_text(rows: list[dict]) -> None:
     """One aligned row per shim (coloured on a terminal), then descriptions and provenance."""
-    from rich.text import Text
-
     from shimsim.report import terminal
 
     con = terminal.console()
@@ -68,13 +66,13 @@ def _print_text(rows: list[dict]) -> None:
         [("unlisted", "right"), ("default", "left")]
     tab = terminal.table(*cols, tty=con.is_terminal)
     for r in rows:
-        tab.add_row(Text(r["name"]), Text(r["guest"]), Text(r["host"]),
-                    *[Text(str(r["counts"][k]), style=terminal.OUTCOME_STYLE[k] if r["counts"][k] else "dim")
+        tab.add_row(terminal.text(r["name"]), terminal.text(r["guest"]), terminal.text(r["host"]),
+                    *[terminal.text(str(r["counts"][k]), style=terminal.OUTCOME_STYLE[k] if r["counts"][k] else "dim")
                       for k in KINDS],
-                    str(r["unlisted"]), Text(r["default"]))
+                    str(r["unlisted"]), terminal.text(r["default"]))
     terminal.print_table(con, tab)
     con.print()
     for r in rows:
-        con.print(Text(f"{r['name']}: {r['description']}", style="bold"))
+        con.print(terminal.text(f"{r['name']}: {r['description']}", style="bold"))
         for p in r["provenance"]:
-            con.print(Text(f"    {p}"))
+            con.print(terminal.text(f"    {p}"))

@@ -7,6 +7,7 @@ parsed as markup) and the console is made with markup and highlighting off.
 """
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any, TextIO
 
@@ -19,10 +20,21 @@ from shimsim import replay as _replay
 from shimsim.report import Verdict, verdict
 from shimsim.shim import OUTCOME_NAMES
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 PIPE_WIDTH = 1000    # a pipe has no width: wide enough that rows stay on one line
 OUTCOME_STYLE = {"unknown": "magenta", "failed": "bold red", "faked": "yellow", "stubbed": "yellow",
                  "partial": "yellow", "emulated": "cyan", "translated": "green", "same": "dim"}
 VERDICT_STYLE = {"runs": "bold green", "runs-emulated": "bold yellow", "breaks": "bold red"}
+
+
+def clean(s: str) -> str:
+    """Control characters (an ESC from a hostile trace would drive the terminal) as \\xNN."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+
+
+def text(s: str, style: str = "") -> Text:
+    """Trace-derived text for rich: never markup, never terminal control sequences."""
+    return Text(clean(s), style=style)
 
 
 def console(stream: TextIO | None = None) -> Console:
@@ -54,13 +66,13 @@ def print_table(con: Console, t: Table) -> None:
 
 
 def outcome_text(name: str) -> Text:
-    return Text(name, style=OUTCOME_STYLE.get(name, ""))
+    return text(name, style=OUTCOME_STYLE.get(name, ""))
 
 
 def print_verdict(con: Console, v: Verdict) -> None:
-    con.print(Text(v.text, style=VERDICT_STYLE.get(v.status, "bold")))
+    con.print(text(v.text, style=VERDICT_STYLE.get(v.status, "bold")))
     for n in v.notes:
-        con.print(Text(f"  - {n}"))
+        con.print(text(f"  - {n}"))
 
 
 def _share(n: int, total: int) -> str:
@@ -72,11 +84,11 @@ def print_replay(con: Console, rep: _replay.Report, t: Any, limit: int) -> None:
     tty = con.is_terminal
     print_verdict(con, verdict(rep))
     con.print()
-    con.print(Text(f"shim {rep.shim}: {rep.guest} -> {rep.host}   trace: {', '.join(t.paths)} ({t.format})"))
-    con.print(Text(f"{rep.events} events, {rep.syscalls} syscalls"
+    con.print(text(f"shim {rep.shim}: {rep.guest} -> {rep.host}   trace: {', '.join(t.paths)} ({t.format})"))
+    con.print(text(f"{rep.events} events, {rep.syscalls} syscalls"
                    + (f", {t.stats.unparsed_count} lines not parsed" if t.stats.unparsed_count else "")))
     for line in t.stats.unparsed_lines[:3]:
-        con.print(Text(f"  not parsed: {line}"))
+        con.print(text(f"  not parsed: {line}"))
     con.print()
     ot = table(("outcome", "left"), ("calls", "right"), ("share", "right"), tty=tty)
     for o in range(7):
@@ -86,38 +98,38 @@ def print_replay(con: Console, rep: _replay.Report, t: Any, limit: int) -> None:
     con.print()
     st = table(("syscall", "left"), ("calls", "right"), ("outcome", "left"), ("note", "left"), tty=tty)
     for r in rep.syscall_rows():
-        st.add_row(Text(r["name"]), str(r["calls"]), outcome_text(r["outcome"]), Text(r["note"]))
+        st.add_row(text(r["name"]), str(r["calls"]), outcome_text(r["outcome"]), text(r["note"]))
     print_table(con, st)
     con.print()
     _print_divergences(con, rep, limit)
     if rep.event_rows:
         con.print()
-        con.print(Text(f"first {len(rep.event_rows)} events:"))
+        con.print(text(f"first {len(rep.event_rows)} events:"))
         for r in rep.event_rows:
-            con.print(Text("  " + event_line(r)))
+            con.print(text("  " + event_line(r)))
     con.print()
     if rep.first_fatal is None:
-        con.print(Text("first fatal divergence: none (the program would run as recorded, "
+        con.print(text("first fatal divergence: none (the program would run as recorded, "
                        "modulo the divergences above)"))
     else:
         f = rep.first_fatal
-        con.print(Text(f"first fatal divergence: {f.file}:{f.line}: {f.reason}", style="bold red"))
+        con.print(text(f"first fatal divergence: {f.file}:{f.line}: {f.reason}", style="bold red"))
 
 
 def _print_divergences(con: Console, rep: _replay.Report, limit: int) -> None:
     kinds = ", ".join(f"{v} {_replay.DIV_NAMES[k]}" for k, v in sorted(rep.div_counts.items()))
-    con.print(Text(f"divergences: {rep.ndivergences}" + (f" ({kinds})" if kinds else ""), style="bold"))
+    con.print(text(f"divergences: {rep.ndivergences}" + (f" ({kinds})" if kinds else ""), style="bold"))
     for d in rep.divergences[:limit]:
         tag = "FATAL" if d.fatal else _replay.DIV_NAMES[d.code]
-        line = Text(f"  {d.file}:{d.line}: ")
+        line = text(f"  {d.file}:{d.line}: ")
         line.append(f"[{tag}]", style="bold red" if d.fatal else "yellow")
-        line.append(f" {d.reason}")
+        line.append(clean(f" {d.reason}"))
         con.print(line)
     shown = min(limit, len(rep.divergences))
     if rep.ndivergences > shown:
-        con.print(Text(f"  ... {rep.ndivergences - shown} more (--limit N, or --json)"))
+        con.print(text(f"  ... {rep.ndivergences - shown} more (--limit N, or --json)"))
     if rep.undecoded:
-        con.print(Text(f"flag arguments not decoded in {rep.undecoded} calls (raw or unusual text): not judged"))
+        con.print(text(f"flag arguments not decoded in {rep.undecoded} calls (raw or unusual text): not judged"))
 
 
 def event_line(r: dict) -> str:
