@@ -17,6 +17,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from shimsim.report.html import json_for_script
@@ -74,7 +75,12 @@ def test_report_is_self_contained_and_escaped(hostile_report: Path) -> None:
     assert page.count("<script") == 2
     data = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1)
     assert "<" not in data and "\u2028" not in data
-    assert {r["name"] for r in json.loads(data)["syscalls"]} >= {"inotify_add_watch", "openat"}
+    embedded = json.loads(data)
+    assert {r["name"] for r in embedded["report"]["syscalls"]} >= {"inotify_add_watch", "openat"}
+    # the embedded report is the --json object, valid against the shipped schema
+    from shimsim.report import schemas
+    jsonschema.Draft202012Validator(schemas.load("replay")).validate(embedded["report"])
+    assert embedded["timeline"]["events"] == embedded["report"]["events"]
     # Jinja-looking and rich-markup trace text stays literal
     assert "&amp;amp;" in page                                   # '&amp;' in the trace shown literally
 

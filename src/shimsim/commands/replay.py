@@ -13,7 +13,7 @@ from shimsim import trace
 from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
 from shimsim.errors import ShimsimError
 from shimsim.report import progress as _progress
-from shimsim.report import verdict
+from shimsim.report import replay_json
 from shimsim.shim import FAILED, FAKED, PARTIAL, STUBBED, UNKNOWN
 
 EPILOG = """examples:
@@ -138,12 +138,7 @@ def failed_conditions(conds: list[str] | None, rep: _replay.Report) -> list[str]
 
 
 def report_json(rep: _replay.Report, t: trace.Trace) -> dict:
-    out = {"verdict": verdict(rep).to_json()}
-    out.update(rep.to_json())
-    out["traces"] = list(t.paths)
-    out["format"] = t.format
-    out["unparsed_lines"] = t.stats.unparsed_count
-    return out
+    return replay_json(rep, t)
 
 
 def run(args: argparse.Namespace) -> int:

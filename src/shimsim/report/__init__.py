@@ -8,6 +8,7 @@ syscall X (reason)".  Everything below it in a report is the evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from shimsim import replay as _replay
 from shimsim.shim import EMULATED, FAKED, PARTIAL, STUBBED, UNKNOWN
@@ -61,3 +62,13 @@ def verdict(rep: _replay.Report) -> Verdict:
         return Verdict("runs", f"would run ({nonfatal} divergence{'s' if nonfatal != 1 else ''}, none fatal)",
                        0, notes)
     return Verdict("runs", "would run", 0, notes)
+
+
+def replay_json(rep: _replay.Report, t: Any) -> dict:
+    """The replay report as one JSON object (schemas/replay.json): the verdict first."""
+    out = {"verdict": verdict(rep).to_json()}
+    out.update(rep.to_json())
+    out["traces"] = list(t.paths)
+    out["format"] = t.format
+    out["unparsed_lines"] = t.stats.unparsed_count
+    return out

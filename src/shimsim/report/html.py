@@ -22,7 +22,7 @@ from markupsafe import Markup
 from shimsim import __version__
 from shimsim import replay as _replay
 from shimsim.errors import ShimsimError
-from shimsim.report import verdict
+from shimsim.report import replay_json, verdict
 from shimsim.report.timeline import Timeline
 from shimsim.shim import OUTCOME_NAMES
 
@@ -119,7 +119,8 @@ def render(rep: _replay.Report, t: Any, tl: Timeline | None = None) -> str:
     rows = rep.syscall_rows()
     lines = trace_lines(rep.divergences)
     divs = [{**d.to_json(), "text": lines.get((d.file, d.line))} for d in rep.divergences]
-    data = {"syscalls": [{k: r[k] for k in ("name", "calls", "outcome", "note")} for r in rows],
+    # the same object as --json (schemas/replay.json), for the table script and for tools
+    data = {"report": replay_json(rep, t), "timeline": tl.to_json() if tl is not None else None,
             "outcome_order": list(OUTCOME_NAMES[:7])}
     return _template().render(
         title=f"shimsim: {rep.shim} on {', '.join(t.paths)}",
