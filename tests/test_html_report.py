@@ -96,6 +96,9 @@ def test_sections_present() -> None:
     assert 'id="verdict"' in page and "would break at" in page and "tail_f_inotify.strace:267" in page
     assert 'id="outcome-chart"' in page and 'id="timeline"' in page and 'id="syscalls"' in page
     assert 'id="divergences"' in page
+    # 140 columns of 2 events; the two failed inotify calls are marked in the strip, in red
+    assert page.count('class="mark"') in (1, 2) and 'class="mark" x="' in page
+    assert re.search(r'<rect class="mark" [^>]*fill="#c0392b"', page)
     # the recorded line of the fatal divergence is shown next to it
     assert "inotify_add_watch(" in page
 

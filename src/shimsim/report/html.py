@@ -24,7 +24,7 @@ from shimsim import replay as _replay
 from shimsim.errors import ShimsimError
 from shimsim.report import replay_json, verdict
 from shimsim.report.timeline import Timeline
-from shimsim.shim import OUTCOME_NAMES
+from shimsim.shim import EMULATED, OUTCOME_NAMES
 
 COLOURS = {"unknown": "#8e44ad", "failed": "#c0392b", "faked": "#d35400", "stubbed": "#e67e22",
            "partial": "#f1c40f", "emulated": "#2e86c1", "translated": "#27ae60", "other": "#bdc3c7"}
@@ -102,7 +102,10 @@ def _timeline(tl: Timeline | None, rep: _replay.Report, paths: list[str]) -> dic
         title = f"{b.file}:{b.line}: " + ", ".join(
             f"{OUTCOME_NAMES[o]} {b.counts[o]}" for o in range(7) if b.counts[o]) + (
             f", other events {other}" if other else "")
-        cols.append({"parts": parts, "title": title})
+        worst = next((o for o in range(7) if b.counts[o]), None)
+        # rare problems vanish in shares: the strip above marks every column that has any
+        mark = COLOURS[OUTCOME_NAMES[worst]] if worst is not None and worst < EMULATED else None
+        cols.append({"parts": parts, "title": title, "mark": mark})
     fatal = None
     if rep.first_fatal is not None:
         key = (order.get(rep.first_fatal.file, 0), rep.first_fatal.line)
