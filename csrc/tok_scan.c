@@ -237,7 +237,9 @@ int ss_parse_result(const char *s, size_t n, size_t i, ss_result *r)
         if (i >= n)
             return 0;
         char c = s[i];
-        if (c == 'E' && !r->errname && i + 1 < n && s[i + 1] >= 'A' && s[i + 1] <= 'Z') {
+        /* errno names: E + capitals, digits, underscores (E2BIG has a digit first) */
+        if (c == 'E' && !r->errname && i + 1 < n &&
+            ((s[i + 1] >= 'A' && s[i + 1] <= 'Z') || IS_DIGIT(s[i + 1]))) {
             size_t j = i + 1;
             while (j < n && IS_NAME(s[j]))
                 j++;

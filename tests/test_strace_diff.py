@@ -77,6 +77,7 @@ results = st.sampled_from([
     " = 0 (INJECTED)", " = 3</etc/hostname>", " = 0 <0.000034>", " = 18446744073709551615",
     " = -1 EAGAIN (Resource temporarily unavailable) <0.000010>", " = ? <unavailable>", " =", " = x",
     " = 0 trailing", " = 0 <1.2x>", "", " <unfinished ...>", " <detached ...>",
+    " = -1 E2BIG (Argument list too long)", " = -1 E (x)", " = -1 Ex",
 ])
 bodies = st.one_of(
     st.builds(lambda n, a, r: f"{n}({a}){r}" if not r.startswith(" <") else f"{n}({a}{r}", names, args, results),

@@ -151,6 +151,16 @@ def test_summary_tables(engine: str) -> None:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_errno_name_with_a_digit(tmp_path: Path, engine: str) -> None:
+    """E2BIG: the one errno name whose second character is a digit."""
+    p = tmp_path / "e2big.strace"
+    p.write_text('execve("/bin/true", ["true", "x"...], 0x7ffd /* 9999 vars */) = -1 E2BIG (Argument list too long)\n')
+    evs, t = events(str(p), engine, strict=True)
+    assert evs[0].errname == "E2BIG" and evs[0].err == 7 and evs[0].rec == model.ERROR
+    assert t.stats.syscalls == {"execve": [1, 1]}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_truncation_raw_and_hex(engine: str) -> None:
     evs, _ = events(g("ls_plain.strace"), engine)
     rd = [e for e in evs if e.name == "read" and '"...' in e.args]

@@ -278,7 +278,8 @@ def parse_result(s: str, i: int) -> Result | int:
         if i >= n:
             return r
         c = s[i]
-        if c == "E" and r.errname is None and i + 1 < n and ("A" <= s[i + 1] <= "Z"):
+        # errno names: E + capitals, digits, underscores (E2BIG has a digit first)
+        if c == "E" and r.errname is None and i + 1 < n and ("A" <= s[i + 1] <= "Z" or _digit(s[i + 1])):
             j = i + 1
             while j < n and _name_char(s[j]):
                 j += 1
