@@ -56,7 +56,9 @@ def test_outcome_filter_and_any_abi_shims() -> None:
     assert all(r["source"].endswith("(default)") for r in d["syscalls"])
 
 
-@pytest.mark.parametrize("args,msg", [(["no-such-shim"], "no-such-shim"), (["gvisor", "--format", "xml"], "invalid choice")])
+@pytest.mark.parametrize("args,msg", [(["no-such-shim"], "no-such-shim"), (["gvisor", "--format", "xml"], "invalid choice"),
+                                      (["gvisor", "--abi", "freebsd-amd64"], "models guest linux-x86_64 only"),
+                                      (["native", "--abi", "nope"], "unknown ABI 'nope'")])
 def test_bad_input(args: list[str], msg: str) -> None:
     r = cli("compat", *args)
     assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr

@@ -11,6 +11,7 @@ import sys
 
 from shimsim import shim as _shim
 from shimsim.commands._common import add_json, formatter, print_json
+from shimsim.errors import ShimsimError
 from shimsim.replay import _names_by_value
 
 EPILOG = """examples:
@@ -44,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def matrix(spec: _shim.Spec, abi: str | None) -> tuple[_shim.CompiledShim, list[dict]]:
     """One row per guest syscall, from the compiled shim and the spec's rules."""
+    if abi is not None and spec.guest != _shim.ANY and abi != spec.guest:
+        raise ShimsimError(f"--abi {abi}: shim {spec.name} models guest {spec.guest} only "
+                           "(--abi chooses the guest of shims for any ABI: native, vm, none)")
     trace_abi = abi or ("linux-x86_64" if spec.guest == _shim.ANY else None)
     cs = _shim.compile_shim(spec, trace_abi)
     host = cs.host

@@ -111,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
     spec = _shim.load_spec(args.shim)          # a bad shim name fails before anything runs
     tmpdir = None
     out = args.output
+    if out is not None:
+        d = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(d) or not os.access(d, os.W_OK):
+            raise ShimsimError(f"cannot write the recording to {out}: "
+                               f"{'no such directory' if not os.path.isdir(d) else 'directory not writable'}")
     if out is None:
         tmpdir = tempfile.mkdtemp(prefix="shimsim-record-")
         out = os.path.join(tmpdir, "trace.strace")
