@@ -20,7 +20,7 @@ REC_NAMES = {
     INJECTED: "injected", UNFINISHED: "unfinished",
 }
 # Flags (SS_EVF_*)
-F_MERGED, F_TRUNCATED, F_HAS_TS, F_HAS_DUR, F_CORE = 1, 2, 4, 8, 16
+F_MERGED, F_TRUNCATED, F_HAS_TS, F_HAS_DUR, F_CORE, F_NO_RET = 1, 2, 4, 8, 16, 32
 
 
 @dataclass(slots=True)

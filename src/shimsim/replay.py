@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shimsim import model
+from shimsim.batch import EventPacker  # noqa: F401  (public here too: tests and properties pack through it)
 from shimsim.engine import core
 from shimsim.shim import (EMULATED, FAILED, FAKED, NONE, OUTCOME_NAMES, PARTIAL, STUBBED,
                           TRANSLATED, UNKNOWN, CompiledShim)
@@ -359,78 +360,6 @@ def fnv1a(b: bytes) -> int:
     for c in b:
         h = ((h ^ c) * 16777619) & 0xFFFFFFFF
     return h
-
-
-class EventPacker:
-    """Python Events -> ss_event arrays (for tests, benchmarks and non-strace formats).
-
-    File names become file_id indexes into ``files``; text fields point into
-    buffers this packer keeps alive until the next ``pack`` call."""
-
-    def __init__(self, abis: list[str] | None = None) -> None:
-        self.abis = list(abis or [])
-        self.files: list[str] = []
-        self._file_ids: dict[str, int] = {}
-        self._keep: list[Any] = []
-
-    def file_id(self, path: str) -> int:
-        fid = self._file_ids.get(path)
-        if fid is None:
-            fid = self._file_ids[path] = len(self.files)
-            self.files.append(path)
-        return fid
-
-    def _abi_index(self, name: str | None) -> int:
-        if name is None:
-            return 0
-        if name not in self.abis:
-            self.abis.append(name)
-        return self.abis.index(name)
-
-    def pack(self, events: list[model.Event]):
-        """(ss_event array, count).  All text of the batch goes into one
-        contiguous buffer, as the C tokeniser's arena does, so the replay
-        reads it in order."""
-        ffi = core().ffi
-        n = len(events)
-        arr = ffi.new("ss_event[]", max(1, n))
-        chunks: list[bytes] = []
-        offsets: list[tuple[int, int, int, int, int, int]] = []
-        pos = 0
-        for ev in events:
-            row = []
-            for text in (ev.name, ev.args, ev.errname):
-                b = text.encode() if text else b""
-                row += [pos, len(b)]
-                chunks.append(b)
-                chunks.append(b"\0")
-                pos += len(b) + 1
-            offsets.append(tuple(row))  # type: ignore[arg-type]
-        buf = ffi.new("char[]", b"".join(chunks) or b"\0")
-        for i, ev in enumerate(events):
-            c = arr[i]
-            c.line = ev.line
-            c.file_id = self.file_id(ev.file)
-            c.kind = ev.kind
-            c.rec = ev.rec or 0
-            c.flags = ev.flags
-            c.pid = -1 if ev.pid is None else ev.pid
-            c.tid = -1 if ev.tid is None else ev.tid
-            c.nr = -1 if ev.nr is None else ev.nr
-            c.err = ev.err or 0
-            c.ret = ev.ret or 0
-            c.abi = self._abi_index(ev.abi)
-            c.ts = ev.ts or 0.0
-            c.dur = ev.dur or 0.0
-            no, nl, ao, al, eo, el = offsets[i]
-            if ev.name:
-                c.name, c.name_len = buf + no, nl
-            if ev.args:
-                c.args, c.args_len = buf + ao, al
-            if ev.errname:
-                c.errname, c.errname_len = buf + eo, el
-        self._keep = [arr, buf]
-        return arr, n
 
 
 # --------------------------------------------------------------------------- driver + report

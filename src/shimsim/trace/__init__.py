@@ -132,15 +132,17 @@ class Trace:
             self._new_stats()
             yield from self._c_batches()
             return
-        ffi = _engine.core().ffi
+        from shimsim.batch import EventPacker
+
+        packer = EventPacker(self.abis, self.paths)
         buf: list[model.Event] = []
         for ev in self.events():
             buf.append(ev)
             if len(buf) >= BATCH_EVENTS:
-                yield _pack(ffi, buf, self.paths, self.abis)
+                yield Batch(*packer.pack(buf), packer.files, packer.abis)
                 buf = []
         if buf:
-            yield _pack(ffi, buf, self.paths, self.abis)
+            yield Batch(*packer.pack(buf), packer.files, packer.abis)
 
     # -- strace, Python reference ----------------------------------------
     def _resolver(self):  # -> strace.Resolver
@@ -243,7 +245,15 @@ class Trace:
     # -- other formats -------------------------------------------------------
     def _other(self) -> Iterator[model.Event]:
         mod = formats.module(self.format)
+        aliases: dict[str, str] = getattr(mod, "ALIASES", {})
         sc, er, sg = self.tables()
+        reverse: dict[str, tuple[dict[int, str], dict[int, str]]] = {}
+
+        def names(abi: str) -> tuple[dict[int, str], dict[int, str]]:
+            if abi not in reverse:
+                reverse[abi] = _number_names(abi)
+            return reverse[abi]
+
         index = {n: i for i, n in enumerate(self.abis)}
         st = self.stats
         for path, _pid in self.files:
@@ -258,16 +268,50 @@ class Trace:
                     self.abis.append(ev.abi)
                     self._tables = None
                     sc, er, sg = self.tables()
-                if ev.kind == model.SYSCALL and ev.nr is None and ev.name and sc[a] is not None:
-                    ev.nr = sc[a].get(ev.name)
-                if ev.errname and ev.err is None and er[a] is not None:
-                    ev.err = er[a].get(ev.errname, -1)
-                if ev.kind in (model.SIGNAL, model.STOPPED, model.KILLED) and ev.err is None and ev.name \
-                        and sg[a] is not None:
-                    ev.err = sg[a].get(ev.name, -1)
+                self._resolve_other(ev, sc[a], er[a], sg[a], aliases, names(ev.abi))
                 st.add_event(ev)
                 yield ev
             st.lines += counted.n
+
+
+    @staticmethod
+    def _resolve_other(ev: model.Event, sc: dict[str, int] | None, er: dict[str, int] | None,
+                       sg: dict[str, int] | None, aliases: dict[str, str],
+                       names: tuple[dict[int, str], dict[int, str]]) -> None:
+        """Numbers for names and names for numbers, through the guest ABI.
+
+        truss, dtruss and kdump print some calls under other names than the
+        syscall table (FreeBSD ``exit`` is ``_exit``; illumos truss prints
+        subcodes such as ``door_call``): the format module's ALIASES say which.
+        They print errnos and signals as numbers: the names come from the
+        ABI's tables, so errors are counted and replayed by name."""
+        errno_names, signal_names = names
+        if ev.kind == model.SYSCALL and ev.nr is None and ev.name and sc is not None:
+            ev.nr = sc.get(ev.name)
+            if ev.nr is None and ev.name in aliases:
+                ev.nr = sc.get(aliases[ev.name])
+        if ev.errname and ev.err is None and er is not None:
+            ev.err = er.get(ev.errname, -1)
+        elif ev.kind == model.SYSCALL and ev.errname is None and ev.err and ev.err > 0:
+            ev.errname = errno_names.get(ev.err, f"E{ev.err}")
+        if ev.kind in (model.SIGNAL, model.STOPPED, model.KILLED):
+            if ev.err is None and ev.name and sg is not None:
+                ev.err = sg.get(ev.name, -1)
+            elif ev.name is None and ev.err and ev.err > 0:
+                ev.name = signal_names.get(ev.err, f"SIG{ev.err}")
+
+
+def _number_names(abi: str) -> tuple[dict[int, str], dict[int, str]]:
+    """errno and signal number -> canonical name for one ABI (empty if the
+    ABI has no tables)."""
+    from shimsim import tables
+
+    if abi not in tables.list_abis():
+        return {}, {}
+    a = tables.load_abi(abi)
+    errnos = {v: a.errno.decode(v)[0] for v in set(dict(a.errno.supported()).values())}
+    signals = {v: a.signals.decode(v)[0] for v in set(dict(a.signals.supported()).values())}
+    return errnos, signals
 
 
 class _Counted:
@@ -290,49 +334,6 @@ def _abi_list(fmt: str, abi: str) -> tuple[list[str], tuple[int, int, int]]:
     if abi == "linux-i386":
         return ["linux-i386", "linux-x86_64", "linux-x32"], (1, 0, 2)
     return [abi], (0, -1, -1)
-
-
-def _pack(ffi: Any, evs: list[model.Event], files: list[str], abis: list[str]) -> Batch:
-    """Python events into an ss_event array (the strings kept alive by the batch)."""
-    from shimsim.trace.strace import F_NO_RET
-
-    arr = ffi.new("ss_event[]", len(evs))
-    keep: list[Any] = [arr]
-    fidx = {p: i for i, p in enumerate(files)}
-    aidx = {a: i for i, a in enumerate(abis)}
-
-    def cstr(s: str | None) -> tuple[Any, int]:
-        if not s:
-            return ffi.NULL, 0
-        b = ffi.new("char[]", s.encode("utf-8", "surrogateescape"))
-        keep.append(b)
-        return b, len(b) - 1
-
-    for k, ev in enumerate(evs):
-        e = arr[k]
-        e.line = ev.line
-        e.file_id = fidx.get(ev.file, 0)
-        e.kind = ev.kind
-        e.rec = ev.rec or 0
-        e.flags = ev.flags | (F_NO_RET if ev.kind == model.SYSCALL and ev.ret is None else 0)
-        e.pid = ev.pid if ev.pid is not None else -1
-        e.tid = ev.tid if ev.tid is not None else -1
-        e.nr = ev.nr if ev.nr is not None else -1
-        e.err = ev.err if ev.err is not None else 0
-        e.ret = ev.ret if ev.ret is not None else 0
-        if ev.ts is not None:
-            e.ts = ev.ts
-            e.flags |= model.F_HAS_TS
-        if ev.dur is not None:
-            e.dur = ev.dur
-            e.flags |= model.F_HAS_DUR
-        e.name, e.name_len = cstr(ev.name)
-        e.args, e.args_len = cstr(ev.args)
-        e.errname, e.errname_len = cstr(ev.errname)
-        e.abi = aidx.get(ev.abi or "", 0)
-    b = Batch(arr, len(evs), files, abis)
-    b._keep = keep  # type: ignore[attr-defined]
-    return b
 
 
 def open(paths: str | list[str], format: str | None = None, abi: str | None = None,  # noqa: A001

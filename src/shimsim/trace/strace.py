@@ -36,7 +36,7 @@ FORMAT = "strace"
 DEFAULT_OS = "linux"
 
 # Extra ss_event flag: the result was "?" (no return value printed).
-F_NO_RET = 32
+F_NO_RET = model.F_NO_RET  # SS_EVF_NO_RET: the call printed '= ?'
 MAX_PARTIAL = 1 << 20   # a call line split by spliced output may grow to this many bytes
 
 # Scan results
