@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import struct
@@ -40,8 +41,11 @@ def chromium() -> str:
 
 
 def browser(*args: str) -> subprocess.CompletedProcess:
+    # the sanitizer run preloads ASan into python; chromium must not inherit it (it hangs)
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
     return subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                           "--virtual-time-budget=2000", *args], capture_output=True, text=True, timeout=120)
+                           "--virtual-time-budget=2000", *args], capture_output=True, text=True, timeout=120,
+                          env=env)
 
 
 @pytest.fixture(scope="module")
