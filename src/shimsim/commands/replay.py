@@ -27,7 +27,9 @@ EPILOG = """examples:
   shimsim replay run.strace --shim linuxulator --events 30 (the first 30 events one by one)
 
 The report starts with the verdict: "would run", "would run with N emulated
-calls" or "would break at FILE:LINE: syscall X (reason)".
+calls" (calls the layer serves itself instead of passing them to a host call:
+emulated, partial, stubbed or faked) or "would break at FILE:LINE: syscall X
+(reason)", with notes on what qualifies it.
 
 outcomes, worst first: unknown (not a syscall of the guest ABI), failed, faked,
 stubbed, partial, emulated, translated.  A divergence is an event whose
