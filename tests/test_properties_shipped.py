@@ -22,9 +22,6 @@ MAX_EXAMPLES = 12
 
 # (shim or "*" for any, property) -> the finding, as a regex on the message.
 KNOWN: dict[tuple[str, str], str] = {
-    # H-strace: strace prints E2BIG (the one errno name with a digit after the E); both parsers
-    # stop at "E2" and reject the line: `= -1 E2BIG (Argument list too long)`.
-    ("*", "roundtrip-strace"): r"E2BIG|rejects the tool's own output: .*unexpected text after the return value",
     # H-formats: FreeBSD truss quotes strerror in '...' without escaping, and messages such as
     # "Can't assign requested address" (EADDRNOTAVAIL, also ESHUTDOWN, ETOOMANYREFS) contain an
     # apostrophe: the line is rejected.

@@ -145,14 +145,11 @@ def _printable(fam: tables.Family) -> list[str]:
 
 @functools.lru_cache(maxsize=None)
 def errnos(abi: str) -> st.SearchStrategy[str]:
-    """errno names of ABI that have a value (one name per value, the primary
-    one), shrinking towards EPERM."""
+    """errno names of ABI that have a value (one name per value, the one the
+    tables print for it, as Family.decode gives), shrinking towards EPERM."""
     fam = _abi(abi).errno
-    seen: dict[int, str] = {}
-    for n in _printable(fam):
-        if fam.members[n] > 0:  # type: ignore[operator]
-            seen.setdefault(fam.members[n], n)  # type: ignore[arg-type]
-    return st.sampled_from([seen[v] for v in sorted(seen)])
+    values = sorted({fam.members[n] for n in _printable(fam) if fam.members[n] > 0})  # type: ignore[operator]
+    return st.sampled_from([fam.decode(v)[0] for v in values])
 
 
 @functools.lru_cache(maxsize=None)
@@ -693,7 +690,8 @@ def _events_for(abi: tables.ABI, recs: list[_Rec], fmt: str, style: _Style) -> l
                 if fmt in ("strace", "truss-illumos") and r.errname.startswith("ERESTART"):
                     ev.rec = model.RESTARTED
                 if fmt in ("truss-freebsd", "dtruss", "kdump"):
-                    ev.errname = None          # these print the number only
+                    # these print the number only; the trace driver names it through the ABI
+                    ev.errname = abi.errno.decode(ev.err)[0]
             elif r.ret is None:
                 ev.rec = model.UNKNOWN
             else:
