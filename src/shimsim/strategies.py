@@ -44,7 +44,7 @@ from shimsim.model import Event
 
 __all__ = [
     "FORMATS", "FlagSet", "ShimSpecText", "TraceText", "abis", "errnos", "events", "family",
-    "flag_sets", "format_abis", "render", "render_strace", "shim_specs", "signals", "streams",
+    "flag_sets", "format_abis", "render", "render_strace", "shim_specs", "signals", "single_records", "streams",
     "syscalls", "trace_text",
 ]
 
@@ -64,7 +64,7 @@ PATHS = ("/etc/passwd", "/tmp/a", "/dev/null", "/usr/lib/libc.so.6", "/home/u/no
          "/proc/self/maps", "/var/log/messages")
 STRINGS = ("hello", "en_US.UTF-8", "x")
 BUFS = ("", "abc", "hello\\n", "root:x:0:0")
-FORK_NAMES = frozenset({"fork", "vfork", "clone", "rfork", "__fork14", "__vfork14", "forkx", "forkall",
+FORK_NAMES = frozenset({"fork", "vfork", "clone", "clone3", "rfork", "__fork14", "__vfork14", "forkx", "forkall",
                         "fork1", "pdfork"})
 EXIT_NAMES = ("exit_group", "exit", "_exit", "rexit", "sys_exit")
 # fd lifecycle calls the generic classes leave out (handled as their own steps)
