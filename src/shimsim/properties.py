@@ -394,8 +394,8 @@ def _flag_call_text(cs: shim.CompiledShim, family: str, fs: strategies.FlagSet) 
 def _fixed_arg(a: tables.Arg, fs: strategies.FlagSet | None) -> str:
     if fs is not None:
         return str(fs)
-    return {"fd": "3", "dirfd": "AT_FDCWD", "path": '"/tmp/a"', "string": '"x"', "buf": '"abc"',
-            "mode": "0644", "signal": "SIGTERM", "flags": "0", "enum": "0"}.get(
+    return {"fd": "3", "dirfd": "AT_FDCWD", "path": '"/tmp/a"', "string": '"x"', "buf": "0x7ffde0000000",
+            "size": "4096", "mode": "0644", "signal": "SIGTERM", "flags": "0", "enum": "0"}.get(
         a.kind, "0x7ffde0000000" if a.kind in ("ptr", "addr", "struct", "array", "time", "sockaddr") else "0")
 
 
