@@ -150,7 +150,7 @@ def check_lifecycle(evs: list[model.Event], abi_name: str) -> None:
         assert e.pid in open_fds, f"event of pid {e.pid} before its fork"
         assert e.pid not in exited, f"event of pid {e.pid} after its exit"
         fds = open_fds[e.pid]
-        if e.kind == model.EXIT:
+        if e.kind in (model.EXIT, model.KILLED):
             exited.add(e.pid)
             continue
         if e.kind != model.SYSCALL:

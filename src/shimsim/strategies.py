@@ -156,11 +156,9 @@ def errnos(abi: str) -> st.SearchStrategy[str]:
 def signals(abi: str) -> st.SearchStrategy[str]:
     """Signal names of ABI with a value, one per number, shrinking towards SIGHUP."""
     fam = _abi(abi).signals
-    seen: dict[int, str] = {}
-    for n in _printable(fam):
-        if n not in ("SIGRTMIN", "SIGRTMAX"):
-            seen.setdefault(fam.members[n], n)  # type: ignore[arg-type]
-    return st.sampled_from([seen[v] for v in sorted(seen) if v > 0])
+    values = sorted({fam.members[n] for n in _printable(fam)
+                     if n not in ("SIGRTMIN", "SIGRTMAX") and fam.members[n] > 0})  # type: ignore[operator]
+    return st.sampled_from([fam.decode(v)[0] for v in values])
 
 
 @dataclass(frozen=True)
@@ -566,9 +564,13 @@ def _step(draw: Any, s: _State, forced: bool) -> bool:
         s.procs[child] = _Proc(child, dict(p.fds))
         s.order.append(child)
     elif act == "exit" and not (p.pid == s.first and len(live) > 1):   # the first process exits last
-        status = draw(_ints(0, 3))
-        new.append(_Rec(model.SYSCALL, p.pid, pools["exit"][0], [Num(status, "int")], None, None))
-        new.append(_Rec(model.EXIT, p.pid, status=status))
+        if draw(_ints(0, 3)) < 3:        # exits through the exit call, or (1 in 4) is killed by a signal
+            status = draw(_ints(0, 3))
+            new.append(_Rec(model.SYSCALL, p.pid, pools["exit"][0], [Num(status, "int")], None, None))
+            new.append(_Rec(model.EXIT, p.pid, status=status))
+        else:
+            core = draw(_ints(0, 1))
+            new.append(_Rec(model.KILLED, p.pid, signal=draw(signals(a.name)), status=core))
         p.alive = False
     elif act == "signal":
         new.append(_Rec(model.SIGNAL, p.pid, signal=draw(signals(a.name))))
@@ -707,6 +709,10 @@ def _events_for(abi: tables.ABI, recs: list[_Rec], fmt: str, style: _Style) -> l
                 ev.args = f"{{si_signo={r.signal}, si_code=SI_USER, si_pid={r.pid}, si_uid=1000}}"
         else:
             ev = Event(r.kind, FILE, 0, pid=pid, ts=ts, ret=r.status, abi=abi.name, flags=flags)
+            if r.kind == model.KILLED:
+                assert r.signal is not None
+                ev.ret, ev.name, ev.err = None, r.signal, _sig_num(abi, r.signal)
+                ev.flags |= model.F_CORE if r.status else 0
         out.append(ev)
     return out
 
@@ -836,7 +842,7 @@ def _strace_text(abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...],
             ev.pid = None
         if r.kind == model.SYSCALL and r.sc is not None and r.sc.name in FORK_NAMES and r.errname is None:
             nprocs += 1
-        elif r.kind == model.EXIT:
+        elif r.kind in (model.EXIT, model.KILLED):
             nprocs -= 1
     lines: list[str] = []
     out: list[Event] = []
@@ -847,7 +853,7 @@ def _strace_text(abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...],
         nxt = i + 1
         if (k >= 0 and ts_kind != "r" and nxt < len(recs) and r.kind == model.SYSCALL and ev.ret is not None
                 and recs[nxt].pid != r.pid and prefixed[i] and prefixed[nxt]
-                and (plain or recs[nxt].kind != model.EXIT)):
+                and (plain or recs[nxt].kind not in (model.EXIT, model.KILLED))):
             pieces = [_arg_text(v, "strace", style.fd_paths) for v in r.values]
             k = min(k, len(pieces))
             first = ", ".join(pieces[:k]) + (", " if 0 < k < len(pieces) else "")
@@ -883,6 +889,8 @@ def _other_text(fmt: str, abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ..
             continue                       # dtruss prints returning syscalls only
         if fmt in ("kdump", "truss-illumos") and r.kind == model.EXIT:
             continue                       # the parser derives it from the exit call
+        if fmt != "truss-freebsd" and r.kind == model.KILLED:
+            continue                       # only FreeBSD truss prints a death by signal
         keep.append(r)
     evs = _events_for(abi, keep, fmt, style)
     chunks: list[str] = []
