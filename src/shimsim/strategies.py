@@ -625,7 +625,8 @@ def streams(abi: str, *, min_size: int = 1, max_size: int = 30, classes: Iterabl
     start, an fd is opened (lowest free number, as the kernel does) before a
     call uses it and closed at most once; a fork comes before any event of
     its child, which inherits its parent's fds; a process's ``exit`` is its
-    last event, followed by its exit record; the first process exits last.
+    last call, followed by its exit record (or the process is killed by a
+    signal: a killed record, core dumped or not); the first process ends last.
     Calls fail now and then (errors=False: never); signals arrive (signals=False: never).
     CLASSES restricts the calls besides open/close/fork/exit.  Arguments are
     printed as FORMAT's tool prints them (fd_paths: strace -y decorations).
