@@ -477,6 +477,8 @@ def _law_text(kind: str, n: str | None, abi: str | None) -> str | None:
                          errname=n, err=g.errno.members.get(n), abi=abi)
     else:
         ev = model.Event(model.SIGNAL, strategies.FILE, 1, pid=1000, name=n, err=g.signals.members.get(n), abi=abi)
+        if g.os == "linux":
+            ev.args = f"{{si_signo={n}, si_code=SI_USER, si_pid=1, si_uid=0}}"
     return render_trace([ev], abi)
 
 
