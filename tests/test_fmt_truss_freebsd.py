@@ -283,3 +283,16 @@ def test_aliases_name_real_freebsd_syscalls() -> None:
                       and e.name not in abi.by_name and tf.ALIASES.get(e.name) not in abi.by_name}
         assert unresolved == set(), name
     assert abi.syscall(tf.ALIASES["stat"]).number == 188
+
+
+def test_strerror_with_an_apostrophe_is_an_error_line(tmp_path):
+    """truss quotes strerror without escaping: EADDRNOTAVAIL's text has an
+    apostrophe of its own (found by the truss round-trip property)."""
+    from shimsim import trace
+
+    f = tmp_path / "t.truss"
+    f.write_text(" 1000: connect(3,{ AF_INET 10.0.0.1:80 },16)\t ERR#49 'Can't assign requested address'\n")
+    t = trace.open([str(f)], format="truss-freebsd", strict=True, engine="python")
+    (ev,) = list(t.events())
+    assert (ev.name, ev.pid, ev.err, ev.errname) == ("connect", 1000, 49, "EADDRNOTAVAIL")
+    assert ev.extra["errmsg"] == "Can't assign requested address"

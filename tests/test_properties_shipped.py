@@ -22,14 +22,6 @@ MAX_EXAMPLES = 12
 
 # (shim or "*" for any, property) -> the finding, as a regex on the message.
 KNOWN: dict[tuple[str, str], str] = {
-    # H-formats: FreeBSD truss quotes strerror in '...' without escaping, and messages such as
-    # "Can't assign requested address" (EADDRNOTAVAIL, also ESHUTDOWN, ETOOMANYREFS) contain an
-    # apostrophe: the line is rejected.
-    ("*", "roundtrip-truss-freebsd"): r"ERR#49 'Can't",
-    # H-replay (tables/shims): O_SYNC and O_DSYNC both map to O_FSYNC, so O_SYNC reads back as
-    # O_DSYNC (the __O_SYNC bit is lost) and the mapping is not declared lossy.
-    ("linuxulator", "flag-roundtrip"): r"O_SYNC \(0x101000\) -> host 0x80 -> guest O_RDONLY\|O_DSYNC",
-    ("linuxulator-arm64", "flag-roundtrip"): r"O_SYNC \(0x101000\) -> host 0x80 -> guest O_RDONLY\|O_DSYNC",
     # H-replay (shim.build_flagmap): a field whose values come from another family (the exit
     # signal in clone flags, strace's CLONE_VM|SIGCHLD) is left out of the flag map, so such
     # clone flags are never decoded (replay counts them as undecoded).

@@ -48,7 +48,7 @@ ALIASES: dict[str, str] = {
 _PREFIX = re.compile(r"^(?:(?P<pid>\d+)(?:\s+(?P<tid>\d+))?:\s+)?(?P<t1>\d+\.\d+\s+)?(?P<t2>\d+\.\d+\s+)?")
 _CALL = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.]*|#\d+)\((?P<rest>.*)$")
 _RET_OK = re.compile(r"^(?P<args>.*)\)\s*=\s*(?P<ret>-?\d+)(?:\s+\((?P<hex>0x[0-9a-fA-F]+)\))?\s*$")
-_RET_ERR = re.compile(r"^(?P<args>.*)\)\s*ERR#(?P<err>-?\d+)\s+'(?P<msg>[^']*)'\s*$")
+_RET_ERR = re.compile(r"^(?P<args>.*)\)\s*ERR#(?P<err>-?\d+)\s+'(?P<msg>.*)'\s*$")
 _RET_SPECIAL = re.compile(r"^(?P<args>.*)\)\s*(?P<code>ERESTART|EJUSTRETURN)\s*$")
 _NO_RET = re.compile(r"^(?P<args>.*)\)$")
 _SIGNAL = re.compile(r"^SIGNAL\s+(?P<num>\d+)(?:\s+\((?P<name>[A-Z0-9?+]+)\))?(?P<info>.*)$")
@@ -58,7 +58,7 @@ _STOPPED = re.compile(r"^Process stopped because of:\s+(?P<why>-?\d+)$")
 _THREAD = re.compile(r"^<(?:new thread (?P<new>\d+)|thread (?P<gone>\d+) exited|new process)>$")
 _UNKNOWN = re.compile(r"^-- UNKNOWN (?P<abi>.+?) SYSCALL (?P<nr>\d+) --$")
 
-_STRONG = re.compile(r"(?:\)\s*=\s*-?\d+ \(0x[0-9a-f]+\)\s*$|\)\s*ERR#\d+ '[^']*'\s*$|^process exit, rval = \d+$"
+_STRONG = re.compile(r"(?:\)\s*=\s*-?\d+ \(0x[0-9a-f]+\)\s*$|\)\s*ERR#\d+ '.*'\s*$|^process exit, rval = \d+$"
                      r"|^SIGNAL \d+(?: \(SIG\w+\))?|^Process stopped because of:|^process killed, signal = "
                      r"|^[A-Za-z_#][\w#.]*\s+\d+\.\d{9}\s+\d+\s+\d+$)")      # a truss -c row
 
