@@ -47,12 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        from shimsim import properties
-    except ImportError as exc:  # hypothesis is a test extra
-        raise ShimsimError(f"shimsim check needs hypothesis ({exc}); install it with "
-                           "'pip install shimsim[test]' or 'pip install hypothesis'") from None
-    from shimsim import shim
+    from shimsim import properties, shim  # properties imports hypothesis: only when checking
 
     if args.max_examples < 1:
         raise ShimsimError("--max-examples must be at least 1")
