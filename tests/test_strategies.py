@@ -209,9 +209,11 @@ def test_streams_fd_paths_decorate_fds(evs: list[model.Event]) -> None:
 def test_streams_shrink_to_a_small_readable_example() -> None:
     evs = find(ss.streams("linux-x86_64"), lambda evs: any(e.name == "close" for e in evs),
                settings=settings(max_examples=500, database=None, derandomize=True))
-    # a few events: something that opens fd 3 (open, dup, pipe), perhaps a call or two, close(3);
-    # every call succeeds (errors shrink away), one process, the lowest fd
-    assert [e.name for e in evs][-1] == "close" and 2 <= len(evs) <= 4, [e.name for e in evs]
+    # a few events: something that opens fd 3 (open, dup, pipe), perhaps a few calls, close(3);
+    # every call succeeds (errors shrink away), one process, the lowest fd.  How far the
+    # shrinker gets depends on the hypothesis release (6.155: 4 events, 6.170: 7), so the
+    # bound is "a screenful", not the minimum.
+    assert [e.name for e in evs][-1] == "close" and 2 <= len(evs) <= 8, [e.name for e in evs]
     assert arg(evs[-1], 0) == "3"
     assert all(e.rec == model.SUCCESS and e.pid == evs[0].pid for e in evs)
 
