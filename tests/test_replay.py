@@ -303,19 +303,7 @@ def test_unknown_names_and_foreign_abi_events() -> None:
 
 def c_results(cs, events):
     """Per-event results of the C core for Python events (through the packer)."""
-    from shimsim.engine import core
-    mod = core()
-    packer = replay.EventPacker([cs.guest.name])
-    arr, n = packer.pack(events)
-    stt = mod.ffi.new("ss_rp_stats *")
-    per = mod.ffi.new("uint64_t[]", cs.nsys * 8)
-    stt.per_nr = per
-    out = mod.ffi.new("ss_rp_result[]", max(1, n))
-    sh = cs.c()
-    sh.ptr.abi = 0
-    mod.lib.ss_replay_batch(sh.ptr, arr, n, stt, out)
-    return [replay.Result(o.outcome, o.div, o.nflags, bool(o.dropped), bool(o.undecoded), o.fallback,
-                          o.host_nr, o.err, o.ret, list(o.hflags), list(o.unsup)) for o in out[0:n]]
+    return replay.run_batch(cs, events).results
 
 
 FLAGS = tables.load_abi("linux-x86_64").family("open_flags")

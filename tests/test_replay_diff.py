@@ -21,25 +21,9 @@ MOD = core()
 FFI, LIB = MOD.ffi, MOD.lib
 
 
-def c_run(cs: shim.CompiledShim, events: list[model.Event]) -> tuple[list[replay.Result], object]:
-    packer = replay.EventPacker([cs.guest.name])
-    arr, n = packer.pack(events)
-    stt = FFI.new("ss_rp_stats *")
-    per = FFI.new("uint64_t[]", cs.nsys * replay.NOUT)
-    divs = FFI.new("ss_rp_div[]", 64)
-    unk = FFI.new("uint32_t[]", 64)
-    stt.per_nr, stt.divs, stt.divs_cap, stt.unk, stt.unk_cap = per, divs, 64, unk, 64
-    out = FFI.new("ss_rp_result[]", max(1, n))
-    sh = cs.c()
-    sh.ptr.abi = 0
-    LIB.ss_replay_batch(sh.ptr, arr, n, stt, out)
-    res = [replay.Result(o.outcome, o.div, o.nflags, bool(o.dropped), bool(o.undecoded), o.fallback,
-                         o.host_nr, o.err, o.ret, list(o.hflags), list(o.unsup)) for o in out[0:n]]
-    return res, (stt, per, divs)
-
-
 def assert_same(cs: shim.CompiledShim, events: list[model.Event]) -> None:
-    cres, (stt, per, divs) = c_run(cs, events)
+    run = replay.run_batch(cs, events)
+    cres, stt = run.results, run.stats
     for i, (e, c) in enumerate(zip(events, cres)):
         p = replay.replay_event(cs, e)
         for f in FIELDS:

@@ -622,23 +622,7 @@ _AGREE_FIELDS = ("outcome", "div", "nflags", "dropped", "undecoded", "fallback",
 
 def c_results(cs: shim.CompiledShim, events: list[model.Event]) -> list[replay.Result]:
     """Per-event results of the C core for EVENTS (one ss_replay_batch call)."""
-    from shimsim.engine import core
-
-    mod = core()
-    ffi, lib = mod.ffi, mod.lib
-    packer = replay.EventPacker([cs.guest.name])
-    arr, n = packer.pack(events)
-    stt = ffi.new("ss_rp_stats *")
-    per = ffi.new("uint64_t[]", cs.nsys * replay.NOUT)
-    divs = ffi.new("ss_rp_div[]", 64)
-    unk = ffi.new("uint32_t[]", 64)
-    stt.per_nr, stt.divs, stt.divs_cap, stt.unk, stt.unk_cap = per, divs, 64, unk, 64
-    out = ffi.new("ss_rp_result[]", max(1, n))
-    sh = cs.c()
-    sh.ptr.abi = 0
-    lib.ss_replay_batch(sh.ptr, arr, n, stt, out)
-    return [replay.Result(o.outcome, o.div, o.nflags, bool(o.dropped), bool(o.undecoded), o.fallback,
-                          o.host_nr, o.err, o.ret, list(o.hflags), list(o.unsup)) for o in out[0:n]]
+    return replay.run_batch(cs, events).results
 
 
 def agreement_machine(subject: Subject, abi: str, cap: _Capture | None = None) -> type[RuleBasedStateMachine]:

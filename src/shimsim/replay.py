@@ -660,6 +660,35 @@ def _names_by_value(fam) -> dict[int, str]:
     return d
 
 
+@dataclass
+class BatchRun:
+    """Per-event results and counters of one ``ss_replay_batch`` call."""
+    results: list[Result]
+    stats: Any                # cdata 'ss_rp_stats *'
+    _keep: tuple = ()         # the buffers ``stats`` points into
+
+
+def run_batch(cs: CompiledShim, events: list[model.Event], cap: int = 64) -> BatchRun:
+    """Python events through the C core in one batch, with per-event results:
+    what the differential tests and properties compare with replay_event."""
+    mod = core()
+    ffi, lib = mod.ffi, mod.lib
+    packer = EventPacker([cs.guest.name])   # owns the events' text until the batch has run
+    arr, n = packer.pack(events)
+    stt = ffi.new("ss_rp_stats *")
+    per = ffi.new("uint64_t[]", cs.nsys * NOUT)
+    divs = ffi.new("ss_rp_div[]", cap)
+    unk = ffi.new("uint32_t[]", cap)
+    stt.per_nr, stt.divs, stt.divs_cap, stt.unk, stt.unk_cap = per, divs, cap, unk, cap
+    out = ffi.new("ss_rp_result[]", max(1, n))
+    sh = cs.c()
+    sh.ptr.abi = 0
+    lib.ss_replay_batch(sh.ptr, arr, n, stt, out)
+    res = [Result(o.outcome, o.div, o.nflags, bool(o.dropped), bool(o.undecoded), o.fallback,
+                  o.host_nr, o.err, o.ret, list(o.hflags), list(o.unsup)) for o in out[0:n]]
+    return BatchRun(res, stt, (per, divs, unk, packer, sh))
+
+
 def replay_events(cs: CompiledShim, events: Iterable[model.Event], engine: str = "python",
                   batch: int = 65536) -> Report:
     """Replay Python events with either engine (C through the packer)."""
