@@ -2,120 +2,15 @@
 /* Replay core: classify, translate flags and errno, count.  The rules are
  * the ones of src/shimsim/replay.py (the reference), line for line. */
 #include <string.h>
+#include "lex.h"
 #include "replay.h"
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 /* ------------------------------------------------------------ arguments */
 
-/* Characters the argument scanner must look at; everything else is skipped
- * in a tight loop. */
-static const uint8_t special[256] = {
-    ['"'] = 1, ['/'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1,
-    ['<'] = 1, [','] = 1,
-};
-
-/* First index >= i holding a special character (len if none); 16 bytes at
- * a time where SSE2 is available, the same answer either way. */
-static size_t skip_plain(const char *s, size_t i, size_t len)
-{
-#if defined(__SSE2__)
-    const __m128i q = _mm_set1_epi8('"'), sl = _mm_set1_epi8('/'), lp = _mm_set1_epi8('('),
-                  lb = _mm_set1_epi8('['), lc = _mm_set1_epi8('{'), rp = _mm_set1_epi8(')'),
-                  rb = _mm_set1_epi8(']'), rc = _mm_set1_epi8('}'), lt = _mm_set1_epi8('<'),
-                  cm = _mm_set1_epi8(',');
-    while (i + 16 <= len) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        __m128i m = _mm_or_si128(
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, sl)),
-                         _mm_or_si128(_mm_cmpeq_epi8(v, lp), _mm_cmpeq_epi8(v, lb))),
-            _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lc), _mm_cmpeq_epi8(v, rp)),
-                                      _mm_or_si128(_mm_cmpeq_epi8(v, rb), _mm_cmpeq_epi8(v, rc))),
-                         _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, cm))));
-        int bits = _mm_movemask_epi8(m);
-        if (bits)
-            return i + (size_t)__builtin_ctz((unsigned)bits);
-        i += 16;
-    }
-#endif
-    while (i < len && !special[(uint8_t)s[i]])
-        i++;
-    return i;
-}
-
-/* Spans of arguments 0..maxidx in one pass; returns how many were found. */
-static unsigned arg_spans(const char *s, size_t len, unsigned maxidx, size_t *starts, size_t *ends)
-{
-    size_t i = 0, st = 0;
-    unsigned cur = 0;
-    int depth = 0;
-    while (i < len) {
-        i = skip_plain(s, i, len);
-        if (i >= len)
-            break;
-        char c = s[i];
-        if (c == '"') {
-            /* to the closing quote: the next '"' not escaped by an odd run of
-             * backslashes (the same as skipping each escaped character) */
-            size_t open = i + 1;
-            i = open;
-            for (;;) {
-                const char *q = i < len ? memchr(s + i, '"', len - i) : NULL;
-                if (!q) {
-                    i = len;
-                    break;
-                }
-                size_t j = (size_t)(q - s), k = j;
-                while (k > open && s[k - 1] == '\\')
-                    k--;
-                i = j;
-                if (((j - k) & 1) == 0)
-                    break;
-                i = j + 1;
-            }
-        } else if (c == '/') {
-            if (i + 1 < len && s[i + 1] == '*') {
-                i += 2;
-                while (i + 1 < len && !(s[i] == '*' && s[i + 1] == '/'))
-                    i++;
-                i++;
-            }
-        } else if (c == '(' || c == '[' || c == '{') {
-            depth++;
-        } else if (c == ')' || c == ']' || c == '}') {
-            if (depth > 0)
-                depth--;
-        } else if (c == '<') {
-            if (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
-                while (i < len && s[i] != '>')   /* -y decoration: 3</path> */
-                    i++;
-        } else if (depth == 0) {  /* ',' */
-            starts[cur] = st;
-            ends[cur] = i;
-            if (cur == maxidx)
-                return cur + 1;
-            cur++;
-            st = i + 1;
-        }
-        i++;
-    }
-    starts[cur] = st;
-    ends[cur] = len;
-    return cur + 1;
-}
-
+/* argument spans come from the one scanner, lex.c */
 int ss_arg_span(const char *s, size_t len, unsigned idx, size_t *start, size_t *end)
 {
-    size_t a[8], b[8];
-    if (idx > 7)
-        return 0;
-    unsigned n = arg_spans(s, len, idx, a, b);
-    if (idx >= n)
-        return 0;
-    *start = a[idx];
-    *end = b[idx];
-    return 1;
+    return ss_lex_arg_span(s, len, idx, start, end);
 }
 
 /* ------------------------------------------------------------ flags */
@@ -373,7 +268,7 @@ uint32_t ss_replay_batch(const ss_shim *sh, const ss_event *ev, size_t n,
                         size_t sa[8], sb[8];
                         unsigned nspans = 0;
                         if (np > 0)   /* programs are sorted by argument: one scan finds all */
-                            nspans = arg_spans(e->args, e->args_len, sh->progs[off + np - 1].arg, sa, sb);
+                            nspans = ss_lex_arg_spans(e->args, e->args_len, sh->progs[off + np - 1].arg, sa, sb);
                         for (uint32_t k = 0; k < np; k++) {
                             const ss_fprog *p = &sh->progs[off + k];
                             int d = 0;

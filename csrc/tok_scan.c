@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Scanning primitives of the strace tokeniser; see tok_scan.h. */
+#include "lex.h"
 #include "tok_scan.h"
 #include "tokenise.h"
 
@@ -24,39 +25,6 @@ size_t ss_parse_frac(const char *s, size_t n, size_t i, double *out)
     return j;
 }
 
-/* past an fd decoration '<...>' at s[i]; n+1 (> n) if unclosed */
-size_t ss_skip_decoration(const char *s, size_t n, size_t i)
-{
-    static const unsigned char DECO_SPECIAL[256] = {['\\'] = 1, ['['] = 1, [']'] = 1, ['<'] = 1, ['>'] = 1};
-    const unsigned char *u = (const unsigned char *)s;
-    size_t j = i + 1;
-    int bd = 0, ad = 1; /* -yy nests: </dev/null<char 1:3>> */
-    while (j < n) {
-        while (j < n && !DECO_SPECIAL[u[j]])
-            j++;
-        if (j >= n)
-            break;
-        char ch = s[j];
-        if (ch == '\\') {
-            j += 2;
-            continue;
-        }
-        if (ch == '[')
-            bd++;
-        else if (ch == ']') {
-            if (bd > 0)
-                bd--;
-        } else if (bd == 0 && ch == '<')
-            ad++;
-        else if (bd == 0 && ch == '>') {
-            if (--ad == 0)
-                return j + 1;
-        }
-        j++;
-    }
-    return n + 1;
-}
-
 static const char *ss_find2(const char *s, size_t n, size_t i, char a, char b)
 {
     /* first "ab" at or after i */
@@ -69,116 +37,6 @@ static const char *ss_find2(const char *s, size_t n, size_t i, char a, char b)
         i = (size_t)(p - s) + 1;
     }
     return NULL;
-}
-
-/* characters ss_scan_args must look at; everything else is skipped in a tight loop */
-static const unsigned char SCAN_SPECIAL[256] = {
-    ['"'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1, ['<'] = 1, ['/'] = 1,
-};
-static const unsigned char STR_SPECIAL[256] = {['"'] = 1, ['\\'] = 1};
-
-int ss_scan_args(const char *s, size_t n, size_t i, size_t *end, int *trunc)
-{
-    int depth = 0;
-    *trunc = 0;
-    const unsigned char *u = (const unsigned char *)s;
-    while (i < n) {
-        while (i < n && !SCAN_SPECIAL[u[i]])
-            i++;
-        if (i >= n)
-            break;
-        char c = s[i];
-        switch (c) {
-        case '"':
-            i++;
-            for (;;) {
-                while (i < n && !STR_SPECIAL[u[i]])
-                    i++;
-                if (i >= n || s[i] == '"')
-                    break;
-                i += 2; /* backslash escape */
-            }
-            if (i >= n) {
-                *end = n;
-                return SC_EOL;
-            }
-            i++;
-            if (STARTS(s, n, i, "...")) {
-                *trunc = 1;
-                i += 3;
-            }
-            continue;
-        case '(': case '[': case '{':
-            depth++;
-            break;
-        case ')': case ']': case '}':
-            if (depth == 0) {
-                if (c == ')') {
-                    *end = i;
-                    return SC_CLOSE;
-                }
-            } else
-                depth--;
-            break;
-        case '<':
-            if (STARTS(s, n, i, "<unfinished ...>")) {
-                *end = i;
-                return SC_UNFINISHED;
-            }
-            if (STARTS(s, n, i, "<detached ...>")) {
-                *end = i;
-                return SC_DETACHED;
-            }
-            if (i > 0 && IS_DIGIT(s[i - 1]) && i + 1 < n && s[i + 1] != '<') {
-                size_t j = ss_skip_decoration(s, n, i);
-                if (j > n) {
-                    *end = n;
-                    return SC_EOL;
-                }
-                i = j;
-                continue;
-            }
-            break;
-        case '/':
-            if (i + 1 < n && s[i + 1] == '*') {
-                const char *p = ss_find2(s, n, i + 2, '*', '/');
-                if (!p) {
-                    *end = n;
-                    return SC_EOL;
-                }
-                i = (size_t)(p - s) + 2;
-                continue;
-            }
-            break;
-        default:
-            break;
-        }
-        i++;
-    }
-    *end = n;
-    return SC_EOL;
-}
-
-/* past the ')' matching s[i] == '(' (quotes respected); 0 if none */
-size_t ss_balanced_paren(const char *s, size_t n, size_t i)
-{
-    int depth = 0;
-    while (i < n) {
-        char c = s[i];
-        if (c == '"') {
-            i++;
-            while (i < n && s[i] != '"')
-                i += s[i] == '\\' ? 2 : 1;
-        } else if (c == '(')
-            depth++;
-        else if (c == ')') {
-            depth--;
-            if (depth == 0)
-                return i + 1;
-        }
-        i++;
-    }
-    return 0;
 }
 
 /* ' = RESULT ...' at s[i]; 0 ok or an SS_R_* code */
@@ -226,7 +84,7 @@ int ss_parse_result(const char *s, size_t n, size_t i, ss_result *r)
         r->ret = (int64_t)v;
         i = j;
         if (i < n && s[i] == '<') {
-            size_t k = ss_skip_decoration(s, n, i);
+            size_t k = ss_lex_decoration(s, n, i);
             if (k > n)
                 return SS_R_TRAIL;
             i = k;
@@ -247,7 +105,7 @@ int ss_parse_result(const char *s, size_t n, size_t i, ss_result *r)
             r->errname_len = (uint32_t)(j - i);
             i = j;
         } else if (c == '(') {
-            size_t j = ss_balanced_paren(s, n, i);
+            size_t j = ss_lex_balanced_paren(s, n, i);
             if (!j)
                 return SS_R_TRAIL;
             if (j - i == 10 && memcmp(s + i + 1, "INJECTED", 8) == 0)

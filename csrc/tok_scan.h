@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Scanning primitives of the strace tokeniser (internal to the C core):
- * numbers, fractions, fd decorations, balanced argument text and results.
+ * numbers, fractions and results (argument text is lex.h's).
  * Mirrors the helpers of src/shimsim/trace/strace.py. */
 #ifndef SHIMSIM_TOK_SCAN_H
 #define SHIMSIM_TOK_SCAN_H
@@ -14,9 +14,6 @@
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 #define IS_NAME(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || IS_DIGIT(c) || (c) == '_')
 #define IS_HEX(c) (IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
-
-/* ss_scan_args results */
-enum { SC_CLOSE, SC_UNFINISHED, SC_DETACHED, SC_EOL };
 
 /* A parsed " = RESULT ..." tail. */
 typedef struct {
@@ -56,9 +53,6 @@ static inline size_t ss_parse_uint(const char *s, size_t n, size_t i, uint64_t *
 }
 
 size_t ss_parse_frac(const char *s, size_t n, size_t i, double *out);
-size_t ss_skip_decoration(const char *s, size_t n, size_t i);
-int ss_scan_args(const char *s, size_t n, size_t i, size_t *end, int *trunc);
-size_t ss_balanced_paren(const char *s, size_t n, size_t i);
 int ss_parse_result(const char *s, size_t n, size_t i, ss_result *r);
 uint8_t ss_rec_of(const ss_result *r);
 

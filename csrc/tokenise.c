@@ -3,6 +3,7 @@
  * reference src/shimsim/trace/strace.py; keep the two in step (the
  * differential test compares them event by event). */
 #include "tokenise.h"
+#include "lex.h"
 #include "tok_scan.h"
 #include "tok_store.h"
 
@@ -394,17 +395,17 @@ static void do_call(ss_tok *t, const char *s, size_t n, size_t i, size_t j, ctx 
 {
     size_t start = j + 1, end;
     int trunc;
-    int kind = ss_scan_args(s, n, start, &end, &trunc);
+    int kind = ss_lex_call(s, n, start, &end, &trunc);
     uint32_t flags = trunc ? SS_EVF_TRUNCATED : 0;
-    if (kind == SC_EOL) {
+    if (kind == SS_LEX_EOL) {
         incomplete(t, s, n, c, s + i, j - i, start);
         return;
     }
-    if (kind == SC_UNFINISHED || kind == SC_DETACHED) {
+    if (kind == SS_LEX_UNFINISHED || kind == SS_LEX_DETACHED) {
         size_t alen = end - start;
         if (alen && s[start + alen - 1] == ' ')
             alen--;
-        if (kind == SC_DETACHED) {
+        if (kind == SS_LEX_DETACHED) {
             ss_event *e = base_event(t, SS_EV_DETACHED, c);
             if (!e)
                 return;
@@ -554,7 +555,7 @@ static void do_anon_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c
     }
     size_t end;
     int trunc;
-    if (ss_scan_args(s, n, i, &end, &trunc) != SC_CLOSE) {
+    if (ss_lex_call(s, n, i, &end, &trunc) != SS_LEX_CLOSE) {
         unparsed(t, c, SS_R_SYNTAX, s, n);
         return;
     }
@@ -614,15 +615,15 @@ static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         r0 += 17;
     size_t end;
     int trunc;
-    int kind = ss_scan_args(s, n, r0, &end, &trunc);
-    if (kind == SC_EOL) {
+    int kind = ss_lex_call(s, n, r0, &end, &trunc);
+    if (kind == SS_LEX_EOL) {
         incomplete(t, s, n, c, name, name_len, r0);
         return;
     }
     adopt(t, c->pid, name, name_len);
     ss_pidrec *p = ss_pids_get(&t->pids, c->pid, 0);
     int have = p && p->has_pending;
-    if (kind == SC_UNFINISHED) {
+    if (kind == SS_LEX_UNFINISHED) {
         size_t plen = end - r0;
         if (plen && s[r0 + plen - 1] == ' ')
             plen--;
@@ -658,7 +659,7 @@ static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
         emit_unfinished(t, p);
         have = 0;
     }
-    if (kind == SC_DETACHED) {
+    if (kind == SS_LEX_DETACHED) {
         ss_event *e;
         if (have) {
             uint32_t alen;

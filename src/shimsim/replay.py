@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shimsim import model
+from shimsim.lex import strace as _lex
 from shimsim.batch import EventPacker  # noqa: F401  (public here too: tests and properties pack through it)
 from shimsim.engine import core
 from shimsim.shim import (EMULATED, FAILED, FAKED, NONE, OUTCOME_NAMES, PARTIAL, STUBBED,
@@ -40,38 +41,8 @@ SIGNAL_KINDS = (model.SIGNAL, model.KILLED, model.STOPPED)
 
 # --------------------------------------------------------------------------- reference scanning
 
-def arg_span(s: str, idx: int) -> tuple[int, int] | None:
-    """Span of argument IDX in an strace argument list (mirrors ss_arg_span)."""
-    n = len(s)
-    i = st = cur = depth = 0
-    while i < n:
-        c = s[i]
-        if c == '"':
-            i += 1
-            while i < n and s[i] != '"':
-                if s[i] == "\\":
-                    i += 1
-                i += 1
-        elif c == "/" and i + 1 < n and s[i + 1] == "*":
-            i += 2
-            while i + 1 < n and not (s[i] == "*" and s[i + 1] == "/"):
-                i += 1
-            i += 1
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}":
-            if depth > 0:
-                depth -= 1
-        elif c == "<" and i > 0 and "0" <= s[i - 1] <= "9":
-            while i < n and s[i] != ">":
-                i += 1
-        elif c == "," and depth == 0:
-            if cur == idx:
-                return st, i
-            cur += 1
-            st = i + 1
-        i += 1
-    return (st, n) if cur == idx else None
+# Span of argument IDX: the one Python lexer (mirrors ss_lex_arg_span in csrc/lex.c).
+arg_span = _lex.arg_span
 
 
 _HEX = "0123456789abcdefABCDEF"

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from shimsim import model
 from shimsim.errors import InputError
+from shimsim.lex import strace as _lex
 
 MAX_LINE = 1 << 20   # a longer "line" is not trace output (binary or corrupt input)
 SNIFF_LINES = 50
@@ -87,45 +88,9 @@ def parse_int(text: str) -> int:
     return -v if neg else v
 
 
-def split_args(text: str) -> list[str]:
-    """Split an argument list at top-level commas, respecting quotes and
-    (), [], {} and <> nesting.  Unbalanced input still splits (best effort):
-    this is for decoding extras, never for deciding whether a line parses."""
-    out: list[str] = []
-    depth = 0
-    quote = False
-    cur: list[str] = []
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if quote:
-            cur.append(c)
-            if c == "\\" and i + 1 < n:
-                cur.append(text[i + 1])
-                i += 2
-                continue
-            if c == '"':
-                quote = False
-        elif c == '"':
-            quote = True
-            cur.append(c)
-        elif c in "([{<":
-            depth += 1
-            cur.append(c)
-        elif c in ")]}>":
-            depth = max(0, depth - 1)
-            cur.append(c)
-        elif c == "," and depth == 0:
-            out.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(c)
-        i += 1
-    tail = "".join(cur).strip()
-    if tail or out:
-        out.append(tail)
-    return out
+# Top-level arguments: the one lexer of argument text (truss, dtruss and kdump
+# print C-like argument lists; their '0x3<PROT_READ>' is read like a -y decoration).
+split_args = _lex.split_args
 
 
 _FLAGARG = re.compile(r"^(-?(?:0x[0-9a-fA-F]+|\d+))<([^<>]*)>$")

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from shimsim import model
+from shimsim.lex import strace as _lex
 
 _INT = re.compile(r"^-?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -30,41 +31,8 @@ INT_KINDS = {"int", "uint", "long", "ulong", "size", "ssize", "off", "pid", "uid
              "socklen", "id", "time", "struct", "array", "buf", "sockaddr", "fdarray", "cmd"}
 
 
-def split_args(text: str) -> list[str]:
-    """Top-level comma-separated pieces of strace argument text (quotes,
-    brackets, braces, parentheses, fd decorations and comments respected)."""
-    out: list[str] = []
-    depth = 0
-    start = 0
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            i += 1
-            while i < n and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth = max(0, depth - 1)
-        elif c == "<" and i > 0 and text[i - 1].isdigit():
-            j = text.find(">", i)
-            # nested -yy decorations: </dev/null<char 1:3>>
-            while j >= 0 and text.count("<", i, j + 1) > text.count(">", i, j + 1):
-                j = text.find(">", j + 1)
-            i = n if j < 0 else j
-        elif c == "/" and text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 1
-        elif c == "," and depth == 0:
-            out.append(text[start:i].strip())
-            start = i + 1
-        i += 1
-    last = text[start:].strip()
-    if last or out:
-        out.append(last)
-    return out
+# Top-level comma-separated pieces of strace argument text: the one lexer.
+split_args = _lex.split_args
 
 
 def parse_int(text: str) -> int | None:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from shimsim import model
+from shimsim.lex import strace as _lex
 from shimsim.errors import InputError
 from shimsim.model import Event
 from shimsim.trace.stats import ParseStats
@@ -40,7 +41,7 @@ F_NO_RET = model.F_NO_RET  # SS_EVF_NO_RET: the call printed '= ?'
 MAX_PARTIAL = 1 << 20   # a call line split by spliced output may grow to this many bytes
 
 # Scan results
-CLOSE, UNFINISHED, DETACHED, EOL = 0, 1, 2, 3
+CLOSE, UNFINISHED, DETACHED, EOL = _lex.CLOSE, _lex.UNFINISHED, _lex.DETACHED, _lex.EOL
 
 # Unparsed reasons, shared with the C tokeniser (SS_R_* in csrc/tokenise.h); index = code.
 REASONS = (
@@ -130,101 +131,10 @@ def splice_start(s: str) -> int:
     return best
 
 
-def scan_args(s: str, i: int) -> tuple[int, int, bool]:
-    """Scan argument text from i.  Returns (end, kind, truncated): kind CLOSE
-    (s[end] is the closing ')'), UNFINISHED / DETACHED (s[end] is the '<' of
-    the marker) or EOL (the arguments run past the end of the line)."""
-    depth = 0
-    n = len(s)
-    trunc = False
-    while i < n:
-        c = s[i]
-        if c == '"':
-            i += 1
-            while i < n and s[i] != '"':
-                i += 2 if s[i] == "\\" else 1
-            if i >= n:
-                return n, EOL, trunc
-            i += 1
-            if s.startswith("...", i):
-                trunc = True
-                i += 3
-            continue
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            if depth == 0:
-                if c == ")":
-                    return i, CLOSE, trunc
-            else:
-                depth -= 1
-        elif c == "<":
-            if s.startswith("<unfinished ...>", i):
-                return i, UNFINISHED, trunc
-            if s.startswith("<detached ...>", i):
-                return i, DETACHED, trunc
-            if i > 0 and _digit(s[i - 1]) and i + 1 < n and s[i + 1] != "<":
-                j = _skip_decoration(s, i)
-                if j < 0:
-                    return n, EOL, trunc
-                i = j
-                continue
-        elif c == "/" and s.startswith("/*", i):
-            j = s.find("*/", i + 2)
-            if j < 0:
-                return n, EOL, trunc
-            i = j + 2
-            continue
-        i += 1
-    return n, EOL, trunc
-
-
-def _skip_decoration(s: str, i: int) -> int:
-    """Skip an fd decoration '<...>' starting at s[i] == '<' (brackets inside,
-    as in '<TCP:[1.2.3.4:5->6.7.8.9:10]>', may hold '>'; -yy nests '<...>').
-    -1 if unclosed."""
-    j = i + 1
-    n = len(s)
-    bd = 0
-    ad = 1  # -yy nests: </dev/null<char 1:3>>
-    while j < n:
-        ch = s[j]
-        if ch == "\\":
-            j += 2
-            continue
-        if ch == "[":
-            bd += 1
-        elif ch == "]":
-            if bd > 0:
-                bd -= 1
-        elif bd == 0 and ch == "<":
-            ad += 1
-        elif bd == 0 and ch == ">":
-            ad -= 1
-            if ad == 0:
-                return j + 1
-        j += 1
-    return -1
-
-
-def _balanced_paren(s: str, i: int) -> int:
-    """Index just past the ')' matching s[i] == '(' (quotes respected); -1 if none."""
-    depth = 0
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if c == '"':
-            i += 1
-            while i < n and s[i] != '"':
-                i += 2 if s[i] == "\\" else 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return -1
+# Argument text is scanned by the one Python lexer (shimsim.lex.strace, the twin of csrc/lex.c).
+scan_args = _lex.scan_call
+_balanced_paren = _lex.balanced_paren
+_skip_decoration = _lex.decoration_end
 
 
 @dataclass(slots=True)

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""Scanners of tracer text; ``lex.strace`` is the Python twin of csrc/lex.c."""
