@@ -6,5 +6,5 @@ from setuptools import find_packages, setup
 setup(
     package_dir={"": "src", "shimsim._tables": "tables"},
     packages=find_packages("src", exclude=["shimsim._tables*"]) + ["shimsim._tables"],
-    cffi_modules=["src/shimsim/_build.py:ffibuilder"],
+    cffi_modules=["csrc/build_ffi.py:ffibuilder"],
 )

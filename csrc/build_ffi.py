@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: MIT
 """cffi build script for the C core (API mode, out of line).
 
+It lives in csrc/, outside the installed package (as pynacl keeps its
+bindings build): setup.py names it in cffi_modules, and
+``python csrc/build_ffi.py`` builds src/shimsim/_core*.so in place.
+
 Build switches, read at install time:
   SHIMSIM_DEBUG=1     -O0 -g
   SHIMSIM_SANITIZE=1  AddressSanitizer + UndefinedBehaviorSanitizer (run Python
@@ -15,7 +19,7 @@ from pathlib import Path
 
 from cffi import FFI
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CSRC = ROOT / "csrc"
 # shimsim.h holds the shared types and goes first; every other header follows.
 HEADERS = [CSRC / "shimsim.h"] + sorted(p for p in CSRC.glob("*.h") if p.name != "shimsim.h")
