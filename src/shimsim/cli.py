@@ -5,12 +5,14 @@ Each subcommand lives in ``shimsim.commands.<name>`` and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` to a
 callable taking the parsed namespace and returning an exit status.
 Exit status: 0 success, 1 a requested condition failed (``--fail-on``),
-2 bad input or usage.
+2 bad input or usage (including a file that cannot be read or written),
+130 interrupted, 141 stdout closed early (``| head``), as SIGPIPE would.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from shimsim import __version__
@@ -48,9 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     except ShimsimError as exc:
         print(f"shimsim: error: {exc}", file=sys.stderr)
         return exc.exit_status
-    except BrokenPipeError:  # e.g. piped into head
-        sys.stderr.close()
-        return 0
+    except BrokenPipeError:  # e.g. piped into head: end quietly, as a tool killed by SIGPIPE
+        # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13
+    except OSError as exc:  # a file the user named cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"shimsim: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("shimsim: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: MIT
+"""The CLI's exit statuses on unwritable outputs and on a stdout closed early."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from shimsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_unwritable_output_is_one_error_line(tmp_path, capsys) -> None:
+    target = tmp_path / "missing" / "x.toml"
+    status = main(["derive", "freebsd-amd64", "linux-x86_64", "-o", str(target)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1
+    assert err.startswith("shimsim: error: ") and str(target) in err
+    assert "No such file or directory" in err and "Traceback" not in err
+
+
+def test_output_that_is_a_directory_is_an_error(tmp_path, capsys) -> None:
+    status = main(["derive", "freebsd-amd64", "linux-x86_64", "-o", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 2 and str(tmp_path) in err and "Traceback" not in err
+
+
+def test_stdout_closed_early_ends_quietly() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shimsim", "parse", str(ROOT / "examples" / "git-commit.strace"), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    proc.stdout.read(10)  # read a little, then close the pipe as `head -c 10` would
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""
