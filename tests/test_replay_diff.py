@@ -177,3 +177,33 @@ def test_flag_decode_agrees(text: str, fmi: int) -> None:
     ok = LIB.ss_flag_decode(FFI.addressof(CS.c().ptr.fmaps[fmi]), b, len(b), h, u, d)
     pok, ph, pu, pd = replay.flag_decode(fm, text)
     assert (bool(ok), h[0], u[0], bool(d[0])) == (pok, ph, pu, pd), (fm.family, text)
+
+
+@pytest.mark.parametrize("path", [FIX / "strace" / "gen" / "python_signals_f_tt.strace",
+                                  FIX / "replay" / "python_threads_f_tt.strace"], ids=lambda p: p.name)
+def test_event_rows_same_on_both_engines(path: Path) -> None:
+    """--events rows (exit, signal and syscall events alike) are the same under
+    both engines: an exit event has no name (null), not an empty one."""
+    rows = {}
+    for eng in ("c", "python"):
+        t = trace.open([str(path)], engine=eng)
+        rows[eng] = replay.replay_trace(t, shim.load_spec("native"), events=100000).event_rows
+    assert rows["c"] == rows["python"]
+    kinds = {r["kind"] for r in rows["c"]}
+    assert "exit" in kinds and "syscall" in kinds
+    assert all(r["name"] is None for r in rows["c"] if r["kind"] == "exit")
+
+
+def test_engine_seam_is_the_only_choice() -> None:
+    """engine.get gives engine objects; a bad name is a clear error; a trace and a
+    replayer carry the engine object, whose name the reports print."""
+    from shimsim import engine
+    from shimsim.errors import ShimsimError
+
+    assert engine.get("c").name == "c" and engine.get("python").name == "python"
+    assert engine.get(engine.get("python")) is engine.get("python")
+    with pytest.raises(ShimsimError, match="unknown engine 'rust'"):
+        engine.get("rust")
+    t = trace.open([str(FIX / "replay" / "python_threads_f_tt.strace")], engine="python")
+    assert t.engine is engine.get("python")
+    assert replay.Replayer(shim.load("linuxulator"), t.engine).report.engine == "python"

@@ -163,17 +163,15 @@ def merged_lines(ls: list[str]) -> set[int]:
 def test_batches_same_records_both_engines(name: str) -> None:
     """batches(): the C tokeniser's ss_event arrays and the Python reference's
     events packed into ss_event arrays hold the same records."""
-    from shimsim import engine
-    from shimsim.trace import _ctok
+    from shimsim.engine import c
 
-    ffi = engine.core().ffi
     got = {}
     for eng in ("c", "python"):
         t = trace.open(str(FIX / "gen" / name), engine=eng)
         rows = []
         for b in t.batches():
             assert b.abis == t.abis and b.files == t.paths
-            rows += [e.to_json() for e in _ctok.to_events(ffi, b.events, b.count, b.files, b.abis)]
+            rows += [e.to_json() for e in c.to_events(b.events, b.count, b.files, b.abis)]
         got[eng] = rows
     assert got["c"] == got["python"] and len(got["c"]) > 10
 

@@ -24,9 +24,10 @@ from typing import Any
 from shimsim import tables
 from shimsim.errors import InputError, ShimsimError, UnknownName
 
-# Outcome codes, ordered worst first so that "worst seen" is a minimum.
-UNKNOWN, FAILED, FAKED, STUBBED, PARTIAL, EMULATED, TRANSLATED, NONE = range(8)
-OUTCOME_NAMES = ("unknown", "failed", "faked", "stubbed", "partial", "emulated", "translated", "none")
+# Outcome codes, ordered worst first so that "worst seen" is a minimum (shimsim.codes).
+from shimsim.codes import (EMULATED, FAILED, FAKED, NONE, OUTCOME_NAMES, PARTIAL,  # noqa: E402,F401
+                           STUBBED, TRANSLATED, UNKNOWN)
+
 RULE_OUTCOME = {"translate": TRANSLATED, "emulate": EMULATED, "partial": PARTIAL,
                 "fail": FAILED, "stub": STUBBED, "fake": FAKED}
 RULE_KEYS = {"do", "to", "by", "errno", "note", "flags"}
@@ -364,8 +365,8 @@ class CompiledShim:
     def c(self):
         """The ss_shim struct for the C core (built once, arrays kept alive here)."""
         if self._c is None:
-            from shimsim.replay import pack_shim
-            self._c = pack_shim(self)
+            from shimsim.engine import c
+            self._c = c.pack_shim(self)
         return self._c
 
 
