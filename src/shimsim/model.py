@@ -8,11 +8,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from shimsim.codes import (  # noqa: F401  (the codes, re-exported under their historical names)
-    DETACHED, ERROR, EXIT, F_CORE, F_HAS_DUR, F_HAS_TS, F_MERGED, F_NO_RET, F_TRUNCATED, INJECTED,
-    KILLED, KIND_NAMES, PERSONALITY, REC_NAMES, RESTARTED, SIGNAL, STOPPED, SUCCESS, SUPERSEDED,
-    SYSCALL, UNFINISHED)
-from shimsim.codes import REC_UNKNOWN as UNKNOWN  # noqa: F401  (recorded '= ?')
+from shimsim.codes import (  # noqa: F401  (the codes under the names they have here)
+    DETACHED, EXIT, F_CORE, F_HAS_DUR, F_HAS_TS, F_MERGED, F_NO_RET, F_TRUNCATED, KILLED, KIND_NAMES,
+    PERSONALITY, REC_NAMES, SIGNAL, STOPPED, SUPERSEDED, SYSCALL)
+from shimsim.codes import REC_ERROR as ERROR
+from shimsim.codes import REC_INJECTED as INJECTED
+from shimsim.codes import REC_RESTARTED as RESTARTED
+from shimsim.codes import REC_SUCCESS as SUCCESS
+from shimsim.codes import REC_UNFINISHED as UNFINISHED
+from shimsim.codes import REC_UNKNOWN as UNKNOWN  # recorded '= ?' (not the replay outcome codes.UNKNOWN)
 
 
 @dataclass(slots=True)

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from shimsim import model
-from shimsim.codes import DIV_FAILS, NDIV, NOUT
+from shimsim.codes import (DIV_FAILS, NDIV, NEV, NOTE_SUMMARY, NOTE_UNPARSED, NOUT, REASONS, TOK_ERRNOS,
+                           TOK_MAX_ABI, TOK_SIGNALS, TOK_SYSCALLS)
 from shimsim.errors import InputError, ShimsimError
 from shimsim.model import Result
 
-SYSCALLS, ERRNOS, SIGNALS = 0, 1, 2
-MAX_ABI = 4
-NOTE_UNPARSED, NOTE_SUMMARY = 1, 2
+SYSCALLS, ERRNOS, SIGNALS, MAX_ABI = TOK_SYSCALLS, TOK_ERRNOS, TOK_SIGNALS, TOK_MAX_ABI
 BATCH_EVENTS = 65536     # events per packed batch
 DIVS_CAP = 4096          # divergence records kept per batch (all are counted)
 FCACHE_ENTRIES = 4096    # flag-decoding memo of a packed shim (results are identical)
@@ -262,7 +261,7 @@ class Tokeniser:
             "lines": int(c.lines), "unparsed": int(c.unparsed), "blank": int(c.blank),
             "stack": int(c.stack), "messages": int(c.messages), "summary": int(c.summary),
             "continuation": int(c.continuation),
-            "by_kind": [int(c.by_kind[k]) for k in range(9)],
+            "by_kind": [int(c.by_kind[k]) for k in range(NEV + 1)],
         }
 
     def syscall_stats(self) -> dict[str, list[int]]:
@@ -288,7 +287,6 @@ def strace_batches(t: Any) -> Iterator[Batch]:
     """An strace trace through the C tokeniser, block by block; fills t.stats
     (``t`` is a shimsim.trace.Trace)."""
     from shimsim.trace import io
-    from shimsim.trace.strace import REASONS
     from shimsim.trace.summary import SummaryTable
 
     def reason_text(code: int) -> str:

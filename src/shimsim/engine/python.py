@@ -15,9 +15,10 @@ from typing import Any
 
 from shimsim import model
 from shimsim.codes import (DIV_ERRNO, DIV_FAILS, DIV_FALLBACK, DIV_FLAG, DIV_NONE, DIV_RESULT,
-                           DIV_SIGNAL, EMULATED, FAILED, MAXF, NONE, PARTIAL, STUBBED, TRANSLATED,
+                           DIV_SIGNAL, EMULATED, FAILED, NONE, PARTIAL, STUBBED, TRANSLATED,
                            UNKNOWN)
 from shimsim.lex import strace as _lex
+from shimsim.codes import RP_MAXF as MAXF
 from shimsim.model import Result
 
 TOKEN_MAX = 128          # flag tokens this long or longer are not decoded (C buffer size)

@@ -17,7 +17,8 @@ as it was before the package split.
 from __future__ import annotations
 
 from shimsim.codes import (DIV_ERRNO, DIV_FAILS, DIV_FALLBACK, DIV_FLAG, DIV_NAMES,  # noqa: F401
-                           DIV_NONE, DIV_RESULT, DIV_SIGNAL, MAXF, NOUT)
+                           DIV_NONE, DIV_RESULT, DIV_SIGNAL, NOUT)
+from shimsim.codes import RP_MAXF as MAXF  # noqa: F401
 from shimsim.engine.c import (DIVS_CAP, FCACHE_ENTRIES, BatchRun, EventPacker,  # noqa: F401
                               fnv1a, pack_shim, run_batch)
 from shimsim.engine.python import (SIGNAL_KINDS, TOKEN_MAX, arg_span, flag_decode,  # noqa: F401

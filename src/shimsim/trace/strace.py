@@ -43,22 +43,9 @@ MAX_PARTIAL = 1 << 20   # a call line split by spliced output may grow to this m
 # Scan results
 CLOSE, UNFINISHED, DETACHED, EOL = _lex.CLOSE, _lex.UNFINISHED, _lex.DETACHED, _lex.EOL
 
-# Unparsed reasons, shared with the C tokeniser (SS_R_* in csrc/tokenise.h); index = code.
-REASONS = (
-    "",
-    "expected a syscall line: NAME(ARGS) = RESULT, --- SIGNAL ---, +++ exit +++ or a strace message",
-    "malformed '[pid N]' prefix",
-    "expected ' = ' and a return value after the arguments",
-    "expected a return value (number or ?) after '='",
-    "unexpected text after the return value",
-    "expected '<... NAME resumed>'",
-    "malformed signal line: expected '--- SIGNAME ... ---'",
-    "malformed exit line: expected '+++ exited with N +++', '+++ killed by SIG +++' or '+++ superseded by execve in pid N +++'",
-    "malformed personality line: expected '[ Process PID=N runs in 32 bit|64 bit|x32 mode. ]'",
-    "call line never completed (expected ')' and a return value)",
-    "call line too long while joining continuation lines",
-)
-R_SYNTAX, R_PREFIX, R_EQ, R_RETVAL, R_TRAIL, R_RESUMED, R_SIGNAL, R_EXIT, R_PERS, R_PARTIAL, R_TOOLONG = range(1, 12)
+# Unparsed reasons, shared with the C tokeniser (SS_R_*); index = code (csrc/codes.def).
+from shimsim.codes import (R_EQ, R_EXIT, R_PARTIAL, R_PERS, R_PREFIX, R_RESUMED,  # noqa: E402,F401
+                           R_RETVAL, R_SIGNAL, R_SYNTAX, R_TOOLONG, R_TRAIL, REASONS)
 
 PERSONALITY_MODES = {"64 bit": 0, "32 bit": 1, "x32": 2}
 
