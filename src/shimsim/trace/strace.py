@@ -749,11 +749,52 @@ def parse(lines: Iterable[str], path: str, stats: ParseStats, strict: bool,
     yield from p.finish()
 
 
+# --------------------------------------------------------------------------- sniffing
+
+_STRACE_LINE = re.compile(
+    r"^(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?: *[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}"
+    r"(?:[A-Za-z_][A-Za-z0-9_]*\(.*(?:\) += |<unfinished \.\.\.>)|<\.\.\. [A-Za-z0-9_]+ resumed>"
+    r"|--- |\+\+\+ |\[ Process PID=|strace: )"
+)
+# i386-only names: a trace made on a 32-bit system (no personality note)
+I386_NAMES = frozenset({"mmap2", "fstat64", "stat64", "lstat64", "fcntl64", "_llseek", "ugetrlimit",
+                        "socketcall", "waitpid", "sigreturn", "fstatat64", "statfs64",
+                        "_newselect"})
+_CALL = re.compile(r"(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?:[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}([a-z_][a-z0-9_]*)\(")
+
+
+def strace_score(lines: list[str]) -> float:
+    body = [ln for ln in lines if ln.strip()]
+    if not body:
+        return 0.0
+    calls = sum(1 for ln in body if _STRACE_LINE.match(ln))
+    stack = sum(1 for ln in body if ln.startswith(" > "))  # -k frames follow calls
+    return (calls + stack) / len(body) if calls else 0.0
+
+
+def is_summary_only(lines: list[str]) -> bool:
+    body = [ln for ln in lines if ln.strip()]
+    return bool(body) and (is_summary_header(body[0]) or body[0].startswith("System call usage summary"))
+
+
 def sniff(lines: list[str]) -> float:
     """Confidence that these first lines are strace output."""
-    from shimsim.trace.sniff import strace_score
-
     return strace_score(lines)
+
+
+def guess_abi(lines: list[str]) -> str | None:
+    """The guest ABI of a strace trace from its content: i386-only syscall
+    names with no personality note mean a trace recorded on a 32-bit system."""
+    if any("[ Process PID=" in ln for ln in lines):
+        return None
+    for ln in lines:
+        m = _CALL.match(ln)
+        if m and m.group(1) in I386_NAMES:
+            return "linux-i386"
+    return None
+
+
+strace_abi = guess_abi
 
 
 ResolverFactory = Callable[[str], Resolver]
