@@ -30,7 +30,6 @@ SYSCALLS, ERRNOS, SIGNALS, MAX_ABI = TOK_SYSCALLS, TOK_ERRNOS, TOK_SIGNALS, TOK_
 BATCH_EVENTS = 65536     # events per packed batch
 DIVS_CAP = 4096          # divergence records kept per batch (all are counted)
 FCACHE_ENTRIES = 4096    # flag-decoding memo of a packed shim (results are identical)
-STRACE_FORMATS = ("strace", "strace-summary")   # what the C tokeniser reads
 
 
 def core():  # -> the compiled cffi module
@@ -559,13 +558,13 @@ class CEngine:
         core()
 
     def events(self, trace: Any) -> Iterator[model.Event]:
-        if trace.format in STRACE_FORMATS:
+        if getattr(trace.module, "C_TOKENISER", False):
             return (ev for b in strace_batches(trace) for ev in to_events(b.events, b.count, b.files, b.abis))
         return trace.reference_events()
 
     def chunks(self, trace: Any) -> Iterator[Batch]:
         """ss_event batches; for strace no Python object is made per event."""
-        if trace.format in STRACE_FORMATS:
+        if getattr(trace.module, "C_TOKENISER", False):
             return strace_batches(trace)
         return self._packed(trace.reference_events(), trace.abis, trace.paths)
 

@@ -26,7 +26,7 @@ from shimsim import engine as _engine
 from shimsim import model
 from shimsim.engine.c import Batch  # noqa: F401  (public here: t.batches() yields them)
 from shimsim.errors import InputError, ShimsimError
-from shimsim.trace import formats, io, sniff
+from shimsim.trace import formats, io
 from shimsim.trace.stats import ParseStats
 
 __all__ = ["open", "Trace", "Batch", "ParseStats", "expand_paths"]
@@ -62,6 +62,7 @@ class Trace:
         self.files = files
         self.paths = [p for p, _ in files]
         self.format = fmt
+        self.module = formats.module(fmt)   # the format module: sniff, guess_abi, parse, render
         self.abi = abi
         self.strict = strict
         self.engine = _engine.get(eng)   # the engine object (its .name is "c" or "python")
@@ -120,29 +121,13 @@ class Trace:
         return c.batches(self)
 
     def reference_events(self) -> Iterator[model.Event]:
-        """Every event through the Python parsers; fills self.stats."""
+        """Every event through the format's Python parser; fills self.stats."""
         self.new_stats()
-        if self.format in ("strace", "strace-summary"):
-            yield from self._py_strace()
+        whole = getattr(self.module, "parse_trace", None)
+        if whole is not None:          # the format reads the trace as a whole (strace)
+            yield from whole(self)
         else:
-            yield from self._other()
-
-    # -- strace, Python reference ----------------------------------------
-    def _resolver(self):  # -> strace.Resolver
-        from shimsim.trace.strace import Resolver
-
-        sc, er, sg = self.tables()
-        return Resolver(self.abis, sc, er, sg, self.modes)
-
-    def _py_strace(self) -> Iterator[model.Event]:
-        from shimsim.trace.strace import StraceParser
-
-        p = StraceParser(self.stats, self._resolver(), self.strict)
-        for path, pid in self.files:
-            yield from p.parse(io.lines(path, self.long_line(path)), path, pid)
-            # calls and call lines never join across files: each file ends here
-            yield from p.finish()
-        self.check_summary()
+            yield from self._lines()
 
     def check_summary(self) -> None:
         """strace -C: the summary table at the end against the events read;
@@ -160,9 +145,10 @@ class Trace:
                 st.summary_mismatches.append(
                     f"{name}: summary table says {want[0]} calls/{want[1]} errors, events give {got[0]}/{got[1]}")
 
-    # -- other formats -------------------------------------------------------
-    def _other(self) -> Iterator[model.Event]:
-        mod = formats.module(self.format)
+    # -- line formats ----------------------------------------------------------
+    def _lines(self) -> Iterator[model.Event]:
+        """A format whose parse() reads lines: its events resolved through the guest ABI."""
+        mod = self.module
         aliases: dict[str, str] = getattr(mod, "ALIASES", {})
         sc, er, sg = self.tables()
         reverse: dict[str, tuple[dict[int, str], dict[int, str]]] = {}
@@ -266,15 +252,10 @@ def open(paths: str | list[str], format: str | None = None, abi: str | None = No
         if not io.exists(p):
             raise InputError(p, None, "no such file")
     head = io.head_lines(files[0][0])
-    fmt = format or sniff.detect(head, files[0][0])
-    mod = formats.module(fmt)
+    fmt = format or formats.detect(head, files[0][0])
+    formats.module(fmt)
     if abi is None:
-        guessed = None
-        if fmt.startswith("strace"):
-            guessed = sniff.strace_abi(head)
-        elif hasattr(mod, "guess_abi"):
-            guessed = mod.guess_abi(head)
-        abi = guessed or formats.default_abi(fmt, mod)
+        abi = formats.guess_abi(fmt, head)
     else:
         from shimsim import tables
 

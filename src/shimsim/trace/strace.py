@@ -30,6 +30,7 @@ from shimsim import model
 from shimsim.lex import strace as _lex
 from shimsim.errors import InputError
 from shimsim.model import Event
+from shimsim.trace import _fmtbase, args, io
 from shimsim.trace.stats import ParseStats
 from shimsim.trace.summary import SummaryTable
 
@@ -798,3 +799,115 @@ strace_abi = guess_abi
 
 
 ResolverFactory = Callable[[str], Resolver]
+
+
+# --------------------------------------------------------------------------- the whole trace
+
+C_TOKENISER = True   # the C engine reads strace with csrc/tokenise.c
+
+
+def sniff_summary(lines: list[str]) -> float:
+    """strace-summary: 1 when the first lines are strace -c's table alone."""
+    return 1.0 if is_summary_only(lines) else 0.0
+
+
+def parse_trace(t) -> Iterator[Event]:
+    """The Python reference over a whole trace (shimsim.trace.Trace): calls and
+    call lines join within a file, never across files."""
+    sc, er, sg = t.tables()
+    p = StraceParser(t.stats, Resolver(t.abis, sc, er, sg, t.modes), t.strict)
+    for path, pid in t.files:
+        yield from p.parse(io.lines(path, t.long_line(path)), path, pid)
+        yield from p.finish()
+    t.check_summary()
+
+
+# --------------------------------------------------------------------------- rendering
+
+ARG_SEP = ", "
+
+
+def render_arg(v, fd_paths: bool = False) -> str:
+    """One argument value (shimsim.trace.args) as strace prints it (-y: fds with paths)."""
+    if isinstance(v, args.Fd):
+        return f"{v.n}<{v.path}>" if fd_paths and v.path is not None else str(v.n)
+    if isinstance(v, args.FdPair):
+        a, b = v.fds
+        return f"[{a}, {b}]"
+    if isinstance(v, args.Ptr):
+        return "NULL" if v.addr == 0 else hex(v.addr)
+    return _fmtbase.render_arg_plain(v)
+
+
+def _hms(us: int) -> tuple[str, str]:
+    s, frac = divmod(us, 1_000_000)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h % 24:02d}:{m:02d}:{sec:02d}", f"{frac:06d}"
+
+
+def render(ev: Event, *, pid_style: str = "bracket", ts_kind: str = "tt") -> str:
+    """One event as strace prints it: ``[pid N] `` (pid_style "bracket", as
+    with -f on stderr) or ``N `` ("plain", -f -o FILE) when ev.pid is set, a
+    timestamp when ev.ts is set (ts_kind t, tt, ttt or r), the call,
+    `` = RESULT`` (``-1 ERRNAME (message)`` on error, ``?`` without one), and
+    `` <DUR>`` (-T) when ev.dur is set.  Signals, exits and kills print as
+    their ``---``/``+++`` lines.
+
+    >>> from shimsim.model import Event, SYSCALL, ERROR
+    >>> render(Event(SYSCALL, "f", 1, name="openat", args='AT_FDCWD, "/x", O_RDONLY',
+    ...              rec=ERROR, ret=-1, errname="ENOENT", abi="linux-x86_64"))
+    'openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory)'
+    """
+    head = ""
+    if ev.pid is not None:
+        head = f"[pid {ev.pid:5d}] " if pid_style == "bracket" else f"{ev.pid:<5d} "
+    if ev.ts is not None:
+        us = round(ev.ts * 1e6)
+        if ts_kind == "t":
+            head += _hms(us)[0] + " "
+        elif ts_kind == "tt":
+            h, f = _hms(us)
+            head += f"{h}.{f} "
+        elif ts_kind == "ttt":
+            head += f"{us // 1_000_000}.{us % 1_000_000:06d} "
+        elif ts_kind == "r":
+            head += f"{us // 1_000_000:6d}.{us % 1_000_000:06d} "
+        else:
+            raise ValueError(f"ts_kind is t, tt, ttt or r, not {ts_kind!r}")
+    if ev.kind == model.SIGNAL:
+        return f"{head}--- {ev.name}{' ' + ev.args if ev.args else ''} ---"
+    if ev.kind == model.EXIT:
+        return f"{head}+++ exited with {ev.ret} +++"
+    if ev.kind == model.KILLED:
+        return f"{head}+++ killed by {ev.name}{' (core dumped)' if ev.flags & model.F_CORE else ''} +++"
+    if ev.kind != model.SYSCALL:
+        raise ValueError(f"render_strace prints syscalls, signals, exits and kills, not {model.KIND_NAMES[ev.kind]}")
+    line = f"{head}{ev.name}({ev.args}) = "
+    if ev.errname is not None:
+        line += f"{ev.ret if ev.ret is not None else -1} {ev.errname} ({_strerror(ev)})"
+    elif ev.ret is None:
+        line += "?"
+    elif ev.ret >= 0x1000_0000:
+        line += hex(ev.ret)                     # addresses print in hex
+    else:
+        line += str(ev.ret)
+    if ev.dur is not None:
+        dus = round(ev.dur * 1e6)
+        line += f" <{dus // 1_000_000}.{dus % 1_000_000:06d}>"
+    return line
+
+
+def _strerror(ev: Event) -> str:
+    from shimsim import tables
+
+    if ev.abi in tables.list_abis() and ev.errname:
+        fam = tables.load_abi(ev.abi).errno
+        if ev.errname in fam.members:
+            return fam.member(ev.errname).note or ev.errname
+    return ev.errname or "Unknown error"
+
+
+# what strace prints, for the generating strategies
+RESTART_RECORDED = True     # ERESTART* errno names: the call is recorded as restarted
+SIGINFO = True              # a signal line carries its siginfo
