@@ -4,7 +4,7 @@
  * The shim arrives as flat arrays built by src/shimsim/shim.py (one entry
  * per guest syscall number) and packed by src/shimsim/engine/c.py; the Python
  * reference engine (engine/python.py) implements the same rules on the same arrays,
- * and tests/test_replay_diff.py holds the two to agreement event by event.
+ * and tests/replay/test_replay_diff.py holds the two to agreement event by event.
  * One call per batch; nothing here allocates. */
 #ifndef SHIMSIM_REPLAY_H
 #define SHIMSIM_REPLAY_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* strace tokeniser: turns batches of strace output lines into ss_event
  * records, one call per batch.  Mirrors src/shimsim/trace/strace.py (the
- * Python reference) rule for rule; tests/test_strace_diff.py compares them.
+ * Python reference) rule for rule; tests/trace/test_strace_diff.py compares them.
  *
  * Lifetime: the events and notes of a batch point into the caller's buffer
  * (keep it alive until the next ss_tok_feed/ss_tok_finish) or into the

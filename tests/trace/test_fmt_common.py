@@ -18,7 +18,7 @@ from shimsim.errors import InputError
 from shimsim.trace import dtruss, kdump, truss_freebsd, truss_illumos
 from shimsim.trace.stats import ParseStats
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 MODULES: dict[str, ModuleType] = {
     "truss_freebsd": truss_freebsd, "truss_illumos": truss_illumos, "dtruss": dtruss, "kdump": kdump,
 }

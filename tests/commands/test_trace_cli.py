@@ -9,7 +9,7 @@ import pytest
 
 from shimsim import cli
 
-FIX = Path(__file__).parent / "fixtures" / "strace"
+FIX = Path(__file__).parents[1] / "fixtures" / "strace"
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -207,7 +207,7 @@ def test_cli_mixed_good_and_bad(tmp_path, good):
     bad.write_bytes(b"\x7fELF\x02\x01")
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     run = subprocess.run([sys.executable, "-m", "shimsim", "inspect", str(good), str(bad), str(empty),
                           "--brief"], capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).parents[1] / "fixtures"
 TAIL = str(FIX / "replay" / "tail_f_inotify.strace")
 LS = str(FIX / "replay" / "ls_plain.strace")
 

@@ -15,7 +15,7 @@ from shimsim import replay, shim, trace
 from shimsim.report import progress, terminal, verdict
 from shimsim.report.timeline import Timeline
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).parents[1] / "fixtures"
 TAIL = FIX / "replay" / "tail_f_inotify.strace"
 LS = FIX / "replay" / "ls_plain.strace"
 HOSTILE = FIX / "report" / "hostile.strace"

@@ -23,7 +23,7 @@ import pytest
 
 from shimsim.report.html import json_for_script
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).parents[1] / "fixtures"
 HOSTILE = FIX / "report" / "hostile.strace"
 TAIL = FIX / "replay" / "tail_f_inotify.strace"
 HOSTILE_NAME = "x\"><img src=x onerror=document.title='pwned'>.strace"

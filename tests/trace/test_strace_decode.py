@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from shimsim import trace
 from shimsim.trace.decode import decode, parse_int, split_args, unquote
 
-FIX = Path(__file__).parent / "fixtures" / "strace" / "gen"
+FIX = Path(__file__).parents[1] / "fixtures" / "strace" / "gen"
 
 
 def first(path: str, name: str):

@@ -16,7 +16,7 @@ from shimsim import cli, trace
 from shimsim.errors import InputError
 from shimsim.trace import io
 
-FIX = Path(__file__).parent / "fixtures" / "strace"
+FIX = Path(__file__).parents[1] / "fixtures" / "strace"
 PLAIN = FIX / "gen" / "pipeline_f.strace"
 ENGINES = ("c", "python")
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from shimsim import model, replay, shim, tables, trace
 from shimsim.errors import ShimsimError
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).parents[1] / "fixtures"
 REPLAY = FIX / "replay"
 LS = REPLAY / "ls_plain.strace"
 TAIL = REPLAY / "tail_f_inotify.strace"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from shimsim import trace
 
-FIX = Path(__file__).parent / "fixtures" / "strace"
+FIX = Path(__file__).parents[1] / "fixtures" / "strace"
 FILES = sorted(p for p in FIX.rglob("*") if p.is_file() and p.name != "SOURCES.csv")
 
 

@@ -14,7 +14,7 @@ import pytest
 from shimsim import model, trace
 from shimsim.errors import InputError
 
-FIX = Path(__file__).parent / "fixtures" / "strace"
+FIX = Path(__file__).parents[1] / "fixtures" / "strace"
 GEN = sorted(p for p in (FIX / "gen").rglob("*") if p.is_file())
 PUB = sorted((FIX / "pub").iterdir())
 ENGINES = ("c", "python")

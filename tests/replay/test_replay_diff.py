@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from shimsim import derive, model, replay, shim, tables, trace
 from shimsim.engine import core
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).parents[1] / "fixtures"
 TRACES = sorted((FIX / "replay").glob("*.strace")) + sorted((FIX / "truss_freebsd").glob("*.log"))
 LINUX_SHIMS = ["native", "vm", "none", "linuxulator", "netbsd-compat-linux", "illumos-lx", "gvisor", "wsl1"]
 FIELDS = ("outcome", "div", "nflags", "dropped", "undecoded", "fallback", "host_nr", "err", "ret")
@@ -207,3 +207,4 @@ def test_engine_seam_is_the_only_choice() -> None:
     t = trace.open([str(FIX / "replay" / "python_threads_f_tt.strace")], engine="python")
     assert t.engine is engine.get("python")
     assert replay.Replayer(shim.load("linuxulator"), t.engine).report.engine == "python"
+

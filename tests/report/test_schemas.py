@@ -18,7 +18,7 @@ import pytest
 from shimsim import cli
 from shimsim.report import schemas
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).parents[1] / "fixtures"
 TAIL = str(FIX / "replay" / "tail_f_inotify.strace")
 LS = str(FIX / "replay" / "ls_plain.strace")
 TRUSS = sorted((FIX / "truss_freebsd").glob("*.log"))
