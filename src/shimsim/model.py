@@ -19,6 +19,14 @@ from shimsim.codes import REC_UNFINISHED as UNFINISHED
 from shimsim.codes import REC_UNKNOWN as UNKNOWN  # recorded '= ?' (not the replay outcome codes.UNKNOWN)
 
 
+def s64(v: int) -> int:
+    """V as ss_event's int64 holds it: a tracer's unsigned 64-bit value (an
+    illumos truss address such as 0xFFFFFD7FFF390000) wraps to its signed
+    two's-complement value, as it does in the C core."""
+    v &= 0xFFFFFFFFFFFFFFFF
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
 @dataclass(slots=True)
 class Event:
     kind: int

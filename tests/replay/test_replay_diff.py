@@ -208,3 +208,21 @@ def test_engine_seam_is_the_only_choice() -> None:
     assert t.engine is engine.get("python")
     assert replay.Replayer(shim.load("linuxulator"), t.engine).report.engine == "python"
 
+
+def test_unsigned_64_bit_returns_wrap_as_in_c() -> None:
+    """illumos truss prints mmap's address as 0xFFFFFD7FFF390000 (>= 2**63): it
+    packs into ss_event's int64 (no OverflowError) and both engines see the
+    same signed value."""
+    assert model.s64(0xFFFFFD7FFF390000) == 0xFFFFFD7FFF390000 - (1 << 64)
+    assert model.s64(-1) == -1 and model.s64(5) == 5 and model.s64(1 << 64) == 0
+    cs = shim.load("native", "illumos-amd64")
+    mmap = cs.guest.by_name["mmap"].number
+    ev = model.Event(model.SYSCALL, "t", 1, name="mmap", nr=mmap, args="0x0, 4096, PROT_READ, MAP_PRIVATE, -1, 0",
+                     ret=0xFFFFFD7FFF390000, rec=model.SUCCESS, abi="illumos-amd64")
+    assert_same(cs, [ev])
+    rows = {}
+    for eng in ("c", "python"):
+        rp = replay.Replayer(cs, eng, keep_events=1)
+        rp.feed_events([ev])
+        rows[eng] = rp.finish().event_rows
+    assert rows["c"] == rows["python"] and rows["c"][0]["result"] == str(0xFFFFFD7FFF390000 - (1 << 64))

@@ -161,7 +161,7 @@ class EventPacker:
             c.tid = -1 if ev.tid is None else ev.tid
             c.nr = -1 if ev.nr is None else ev.nr
             c.err = ev.err or 0
-            c.ret = ev.ret or 0
+            c.ret = model.s64(ev.ret or 0)
             c.abi = self._abi_index(ev.abi)
             no, nl, ao, al, eo, el = offsets[i]
             if ev.name:

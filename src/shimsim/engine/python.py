@@ -131,7 +131,7 @@ def replay_event(cs, ev: model.Event) -> Result:
     div_arg = div_fmap = div_unsup = 0
     fb, hnr = -1, -1
     e_err = ev.err or 0
-    e_ret = ev.ret or 0
+    e_ret = model.s64(ev.ret or 0)   # an int64 in ss_event, as in C
     err, ret = e_err, e_ret
     hflags, unsup = [0] * MAXF, [0] * MAXF
     if ev.kind == model.SYSCALL:
