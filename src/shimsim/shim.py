@@ -12,16 +12,13 @@ core.  Both engines therefore run on the very same compiled tables.
 """
 from __future__ import annotations
 
-import csv
-import importlib.resources
-import io
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shimsim import tables
+from shimsim import csvtable, resources, tables
 from shimsim.errors import InputError, ShimsimError, UnknownName
 
 # Outcome codes, ordered worst first so that "worst seen" is a minimum.
@@ -37,7 +34,7 @@ ANY = "*"
 
 
 def shim_dir() -> Path:
-    return Path(str(importlib.resources.files("shimsim._tables"))) / "shims"
+    return resources.table_path("shims")
 
 
 def list_shims() -> list[str]:
@@ -287,23 +284,16 @@ class Fallback:
 
 def load_fallbacks(path: Path | None = None) -> list[Fallback]:
     """tables/fallbacks.csv: known retry chains of libcs and language runtimes."""
-    path = path or Path(str(importlib.resources.files("shimsim._tables"))) / "fallbacks.csv"
-    display = "tables/fallbacks.csv" if path.name == "fallbacks.csv" else str(path)
+    path = path or resources.table_path("fallbacks.csv")
+    table = csvtable.read(path, ("syscall", "errnos", "fallback", "source", "note"),
+                          resources.display(path), strip=False)
     out = []
-    text = path.read_text(encoding="utf-8")
-    rows = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip() and not line.startswith("#")]
-    header = ["syscall", "errnos", "fallback", "source", "note"]
-    if not rows or next(csv.reader([rows[0][1]])) != header:
-        raise InputError(display, rows[0][0] if rows else None, f"header must be {','.join(header)}")
-    for lineno, line in rows[1:]:
-        cells = next(csv.reader(io.StringIO(line)))
-        if len(cells) != 5:
-            raise InputError(display, lineno, f"expected 5 columns ({','.join(header)}), got {len(cells)}")
-        sc, errs, fb, src, note = cells
+    for row in table:
+        sc, errs, fb, src, note = row.cells
         if not src.strip():
-            raise InputError(display, lineno, "every fallback needs its source")
+            raise table.error(row.line, "every fallback needs its source")
         out.append(Fallback(sc, tuple(e for e in errs.split("|") if e),
-                            tuple(t for t in fb.split("|") if t and t != "-"), src, note, lineno))
+                            tuple(t for t in fb.split("|") if t and t != "-"), src, note, row.line))
     return out
 
 

@@ -11,9 +11,6 @@ Layout and vocabularies are documented in tables/README.md.
 """
 from __future__ import annotations
 
-import csv
-import importlib.resources
-import io
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -21,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from shimsim import csvtable, resources
 from shimsim.errors import InputError, UnknownName
 
 STATUSES = ("implemented", "obsolete", "unimplemented", "reserved")
@@ -95,7 +93,6 @@ HAS_DETAIL = ("struct", "array")
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
 _CONST_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_INT_RE = re.compile(r"-?(0x[0-9a-fA-F]+|0o[0-7]+|[0-9]+)\Z")
 _SIG_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\((.*)\)\s*->\s*(\S+)\s*\[([^\]]*)\]\Z")
 
 
@@ -330,68 +327,9 @@ class Family:
 
 # --------------------------------------------------------------------------- reading helpers
 
-def _rows(path: Path, display: str) -> Iterator[tuple[int, list[str], dict[str, str]]]:
-    """Yield (line, cells, header-comments-so-far) for a CSV with '#' comment lines and a header."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(display, None, f"cannot read: {exc.strerror}") from None
-    comments: dict[str, str] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
-            continue
-        if raw.startswith("#"):
-            m = re.match(r"#\s*([a-z-]+):\s*(.*)", raw)
-            if m:
-                comments.setdefault(m.group(1), m.group(2))
-                comments.setdefault(f"{m.group(1)}@line", str(lineno))
-            continue
-        try:
-            cells = next(csv.reader(io.StringIO(raw)))
-        except csv.Error as exc:
-            raise InputError(display, lineno, f"bad CSV: {exc}") from None
-        yield lineno, cells, comments
-
-
-def parse_int(text: str, display: str, line: int, what: str = "value") -> int:
-    t = text.strip()
-    if not _INT_RE.match(t):
-        raise InputError(display, line, f"{what} {text!r} is not an integer (decimal, 0x.. or 0o..)")
-    v = int(t, 0)
-    if not -(1 << 63) <= v < (1 << 64):
-        raise InputError(display, line, f"{what} {text!r} does not fit in 64 bits")
-    return v
-
-
-def _check_header(cells: list[str], want: list[str], display: str, line: int) -> None:
-    if cells != want:
-        raise InputError(display, line, f"header must be {','.join(want)}, got {','.join(cells)}")
-
-
-def _table_row_count(comments: dict[str, str], display: str, rows: int) -> None:
-    """The provenance header declares how many upstream rows there were; all must be accounted for."""
-    if "upstream-rows" not in comments:
-        raise InputError(display, None, "missing '# upstream-rows: N' provenance line")
-    line = int(comments["upstream-rows@line"])
-    up = parse_int(comments["upstream-rows"].split()[0], display, line, "upstream-rows")
-    extra = 0
-    for key in ("excluded-rows", "folded-rows"):
-        if key in comments:
-            extra += parse_int(comments[key].split()[0], display, int(comments[f"{key}@line"]), key)
-    supp = 0
-    if "supplement-rows" in comments:
-        supp = parse_int(comments["supplement-rows"].split()[0], display,
-                         int(comments["supplement-rows@line"]), "supplement-rows")
-        if "supplement-source" not in comments:
-            raise InputError(display, int(comments["supplement-rows@line"]),
-                             "supplement-rows needs a '# supplement-source: repo@commit:path' line")
-    if rows + extra != up + supp:
-        raise InputError(display, line,
-                         f"upstream-rows says {up} but the file has {rows} rows"
-                         + (f" + {extra} excluded/folded" if extra else "")
-                         + (f" - {supp} supplemented" if supp else ""))
-    if "source" not in comments:
-        raise InputError(display, None, "missing '# source: repo@commit:path' provenance line")
+parse_int = csvtable.parse_int
+SYSCALL_HEADER = ("number", "name", "status", "kind", "entry", "aliases", "note")
+CONST_HEADER = ("family", "name", "value", "role", "note")
 
 
 # --------------------------------------------------------------------------- the table set
@@ -419,9 +357,7 @@ class Tables:
     """All tables under one root directory (the installed package, or a test's tmp_path)."""
 
     def __init__(self, root: Path | None = None) -> None:
-        if root is None:
-            root = Path(str(importlib.resources.files("shimsim._tables")))
-        self.root = Path(root).resolve()
+        self.root = Path(root).resolve() if root is not None else resources.tables_root()
         self._abis: dict[str, ABI] = {}
         self._const_files: dict[tuple[str, str, str], dict[str, dict[str, Member]]] = {}
         self._sigs: dict[str, dict[str, Signature]] = {}
@@ -429,10 +365,7 @@ class Tables:
 
     def display(self, path: Path) -> str:
         """Paths in messages are relative to the table root's parent (tables/...)."""
-        try:
-            return str(path.relative_to(self.root.parent))
-        except ValueError:
-            return str(path)
+        return resources.display(path, self.root)
 
     def _toml(self, rel: str) -> dict:
         path = self.root / rel
@@ -548,20 +481,13 @@ class Tables:
     def _read_const_rows(self, path: Path, os: str, file: str,
                          require_prov: bool = False) -> dict[str, dict[str, Member]]:
         disp = self.display(path)
+        table = csvtable.read(path, CONST_HEADER, disp, no_header="empty table (no header)")
         out: dict[str, dict[str, Member]] = {}
         seen: dict[str, int] = {}
-        header = ["family", "name", "value", "role", "note"]
-        got_header = False
-        comments: dict[str, str] = {}
         real = 0
-        for line, cells, comments in _rows(path, disp):
-            if not got_header:
-                _check_header(cells, header, disp, line)
-                got_header = True
-                continue
-            if len(cells) != len(header):
-                raise InputError(disp, line, f"expected {len(header)} cells, got {len(cells)}")
-            fam, name, val, role, note = (c.strip() for c in cells)
+        for row in table:
+            line = row.line
+            fam, name, val, role, note = row.cells
             if not _CONST_RE.match(name):
                 raise InputError(disp, line, f"bad constant name {name!r}")
             if name in seen:
@@ -587,8 +513,6 @@ class Tables:
                 value = parse_int(val, disp, line)
                 real += 1
             out.setdefault(fam, {})[name] = Member(name, value, role, alias_of, note, disp, line)
-        if not got_header:
-            raise InputError(disp, None, "empty table (no header)")
         for fam, ms in out.items():
             for m in ms.values():
                 if m.alias_of and m.alias_of not in ms:
@@ -597,13 +521,11 @@ class Tables:
                     raise InputError(disp, m.line, f"{m.name} is an alias of {m.alias_of} but "
                                                    f"their values differ")
         if require_prov:
-            if "source" not in comments:
-                raise InputError(disp, None, "missing '# source: repo@commit:path' provenance line")
-            if "upstream-rows" in comments:
-                ln = int(comments["upstream-rows@line"])
-                up = parse_int(comments["upstream-rows"].split()[0], disp, ln, "upstream-rows")
-                if up != real:
-                    raise InputError(disp, ln, f"upstream-rows says {up} but {real} rows have values")
+            table.check_sources(pinned=False)
+            up = table.meta_int("upstream-rows")
+            if up is not None and up != real:
+                raise InputError(disp, table.first("upstream-rows")[0],  # type: ignore[index]
+                                 f"upstream-rows says {up} but {real} rows have values")
         return out
 
     def check_translatable(self, fam: str) -> None:
@@ -774,21 +696,14 @@ class ABI:
     def _load_syscalls(self) -> list[Syscall]:
         path = self.tables.root / self.spec["syscalls"]
         disp = self.tables.display(path)
-        header = ["number", "name", "status", "kind", "entry", "aliases", "note"]
+        table = csvtable.read(path, SYSCALL_HEADER, disp, no_header="empty table (no header)")
         sigs = self.tables.signatures(self.os)
         out: list[Syscall] = []
         nums: dict[int, int] = {}
         names: dict[str, int] = {}
-        comments: dict[str, str] = {}
-        got_header = False
-        for line, cells, comments in _rows(path, disp):
-            if not got_header:
-                _check_header(cells, header, disp, line)
-                got_header = True
-                continue
-            if len(cells) != len(header):
-                raise InputError(disp, line, f"expected {len(header)} cells, got {len(cells)}")
-            num_s, name, status, kind, entry, aliases_s, note = (c.strip() for c in cells)
+        for row in table:
+            line = row.line
+            num_s, name, status, kind, entry, aliases_s, note = row.cells
             number = parse_int(num_s, disp, line, "syscall number")
             if number < 0:
                 raise InputError(disp, line, f"syscall number {number} is negative")
@@ -816,9 +731,8 @@ class ABI:
                 returns=sig.returns if sig else None,
                 returns_family=sig.returns_family if sig else None,
             ))
-        if not got_header:
-            raise InputError(disp, None, "empty table (no header)")
-        _table_row_count(comments, disp, len(out))
+        table.check_upstream_rows()
+        table.check_sources(pinned=False)
         return out
 
     def syscall(self, key: str | int) -> Syscall:
