@@ -301,12 +301,17 @@ arch = "x"
 pointer_bits = 64
 syscalls = "syscalls/t-linux.csv"
 consts_arch = "x"
+endian = "little"
+uname = ["tx"]
+elf_machine = 62
 
 [abi.t-freebsd]
 os = "freebsd"
 arch = "x"
 pointer_bits = 64
 syscalls = "syscalls/t-freebsd.csv"
+endian = "little"
+uname = ["tx"]
 """
 
 SYSCALLS = """\
@@ -585,3 +590,26 @@ def test_enum_decode_round_trip(abi: str, value: int) -> None:
     else:
         assert rest == value and value not in errno.supported().values()
     assert tables.load_abi("linux-x86_64").errno.decode(512) == ["ERESTARTSYS"]
+
+
+@pytest.mark.parametrize("edit,fragment", [
+    (('endian = "little"\nuname = ["tx"]\nelf_machine = 62\n', ""), "abi t-linux: missing key 'endian'"),
+    (('elf_machine = 62', 'elf_machine = "EM_X86_64"'), "elf_machine must be an integer"),
+    (('elf_machine = 62', 'elf_mashine = 62'), "unknown key(s) elf_mashine"),
+    (('endian = "little"\nuname = ["tx"]\nelf', 'endian = "middle"\nuname = ["tx"]\nelf'), "endian must be"),
+    (('elf_machine = 62', 'personalities = { "16" = "t-linux" }'), "personalities maps 64/32/x32"),
+])
+def test_reject_bad_abi_facts(tmp_path: Path, edit: tuple[str, str], fragment: str) -> None:
+    root = make_root(tmp_path, **{"abis.toml": ABIS_TOML.replace(*edit)})
+    with pytest.raises(InputError) as ei:
+        Tables(root).list_abis()
+    assert str(ei.value).startswith("tables/abis.toml:1: ") and fragment in str(ei.value)
+
+
+def test_find_abis_by_fact(tmp_path: Path) -> None:
+    t = Tables(make_root(tmp_path))
+    assert t.find_abis(uname="tx") == ["t-linux", "t-freebsd"]
+    assert t.find_abis(os="linux", machine=62) == ["t-linux"]
+    assert t.find_abis(machine=3) == []
+    assert REAL.facts("linux-x86_64").audit_arch == 0xC000003E
+    assert REAL.find_abis(os="linux", uname="aarch64") == ["linux-aarch64"]

@@ -334,6 +334,57 @@ CONST_HEADER = ("family", "name", "value", "role", "note")
 
 # --------------------------------------------------------------------------- the table set
 
+# abis.toml keys and their TOML types (tables/abis.toml's header says what each means)
+ABI_KEYS: dict[str, str] = {
+    "os": "a string", "arch": "a string", "syscalls": "a string", "pointer_bits": "an integer",
+    "syscall_abis": "a list of strings", "consts_arch": "a string", "elf_machine": "an integer",
+    "endian": "a string", "uname": "a list of strings", "audit_arch": "an integer",
+    "personalities": "a table", "interpreters": "a list of strings", "lib_dirs": "a list of strings",
+    "libc": "a string", "libc_rename": "a string", "doc": "a string",
+}
+
+
+def _is(value: object, want: str) -> bool:
+    if want == "a string":
+        return isinstance(value, str)
+    if want == "an integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if want == "a table":
+        return isinstance(value, dict)
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+@dataclass(frozen=True)
+class ArchFacts:
+    """What abis.toml says about one ABI's machine, loader and tracer personalities."""
+
+    name: str
+    os: str
+    arch: str
+    pointer_bits: int
+    endian: str
+    uname: tuple[str, ...]
+    elf_machine: int | None = None
+    audit_arch: int | None = None
+    personalities: dict[str, str] = field(default_factory=dict)
+    interpreters: tuple[str, ...] = ()
+    lib_dirs: tuple[str, ...] = ()
+    libc: str | None = None
+    libc_rename: str | None = None
+    syscall_abis: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_spec(cls, name: str, spec: dict) -> ArchFacts:
+        return cls(name=name, os=spec["os"], arch=spec["arch"], pointer_bits=int(spec["pointer_bits"]),
+                   endian=spec["endian"], uname=tuple(spec["uname"]),
+                   elf_machine=spec.get("elf_machine"), audit_arch=spec.get("audit_arch"),
+                   personalities=dict(spec.get("personalities", {})),
+                   interpreters=tuple(spec.get("interpreters", ())),
+                   lib_dirs=tuple(spec.get("lib_dirs", ())), libc=spec.get("libc"),
+                   libc_rename=spec.get("libc_rename"),
+                   syscall_abis=tuple(spec["syscall_abis"]) if "syscall_abis" in spec else None)
+
+
 @dataclass
 class FamilySpec:
     name: str
@@ -386,11 +437,45 @@ class Tables:
         disp = self.display(self.root / "abis.toml")
         if not isinstance(data, dict) or not data:
             raise InputError(disp, None, "expected [abi.NAME] tables")
+        lines = {m.group(1).strip('"'): i for i, l in enumerate(
+                 (self.root / "abis.toml").read_text(encoding="utf-8").splitlines(), 1)
+                 if (m := re.match(r"\[abi\.(\S+)\]", l))}
         for name, spec in data.items():
-            for key in ("os", "arch", "syscalls", "pointer_bits"):
+            line = lines.get(name)
+            for key in ("os", "arch", "syscalls", "pointer_bits", "endian", "uname"):
                 if key not in spec:
-                    raise InputError(disp, None, f"abi {name}: missing key {key!r}")
+                    raise InputError(disp, line, f"abi {name}: missing key {key!r}")
+            for key, want in ABI_KEYS.items():
+                if key in spec and not _is(spec[key], want):
+                    raise InputError(disp, line, f"abi {name}: {key} must be {want}, got {spec[key]!r}")
+            unknown = set(spec) - set(ABI_KEYS)
+            if unknown:
+                raise InputError(disp, line, f"abi {name}: unknown key(s) {', '.join(sorted(unknown))} "
+                                             f"(known: {', '.join(ABI_KEYS)})")
+            if spec["endian"] not in ("little", "big"):
+                raise InputError(disp, line, f"abi {name}: endian must be little or big")
+            for mode, other in spec.get("personalities", {}).items():
+                if mode not in ("64", "32", "x32") or not isinstance(other, str):
+                    raise InputError(disp, line, f"abi {name}: personalities maps 64/32/x32 to an ABI name")
         return data
+
+    def facts(self, name: str) -> ArchFacts:
+        """The architecture facts of ABI NAME from abis.toml (its syscall table is not read)."""
+        spec = self.abi_specs.get(name)
+        if spec is None:
+            raise UnknownName("ABI", name, self.abi_specs)
+        return ArchFacts.from_spec(name, spec)
+
+    def find_abis(self, os: str | None = None, machine: int | None = None,
+                  uname: str | None = None, bits: int | None = None) -> list[str]:
+        """ABIs matching every given fact: OS name, ELF e_machine, `uname -m` string, pointer bits."""
+        out = []
+        for name in self.abi_specs:
+            f = self.facts(name)
+            if ((os is None or f.os == os) and (machine is None or f.elf_machine == machine)
+                    and (uname is None or uname in f.uname) and (bits is None or f.pointer_bits == bits)):
+                out.append(name)
+        return out
 
     @cached_property
     def families(self) -> dict[str, FamilySpec]:
@@ -841,3 +926,14 @@ def list_abis() -> list[str]:
 def load_abi(name: str) -> ABI:
     """The ABI NAME from the installed tables (cached); UnknownName if there is none."""
     return default_tables().load_abi(name)
+
+
+def facts(name: str) -> ArchFacts:
+    """Architecture facts of ABI NAME (abis.toml only; cheap)."""
+    return default_tables().facts(name)
+
+
+def find_abis(os: str | None = None, machine: int | None = None, uname: str | None = None,
+              bits: int | None = None) -> list[str]:
+    """Installed ABIs matching every given fact (see Tables.find_abis)."""
+    return default_tables().find_abis(os, machine, uname, bits)

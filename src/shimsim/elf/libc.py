@@ -12,17 +12,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from shimsim import csvtable, resources
+from shimsim import csvtable, resources, tables
 from shimsim.errors import InputError
 
 HEADER = ["symbol", "syscalls", "kind", "source", "notes"]
 KINDS = {"direct", "composite", "vdso", "none", "loader", "startup"}
-# ABI -> table for the C library that ABI's dynamic programs are linked with:
-# a table name, or (base table, equivalents file) for a table derived by renaming.
-TABLE_FOR_ABI: dict[str, str | tuple[str, str]] = {
-    "linux-x86_64": "glibc-x86_64",
-    "linux-aarch64": ("glibc-x86_64", "glibc-aarch64-equivalents"),
-}
 EQUIV_HEADER = ["x86_64", "aarch64", "source", "notes"]
 
 
@@ -160,9 +154,12 @@ def derived_table(base: str, equivalents: str) -> LibcTable:
 
 
 def table_for_abi(abi: str) -> LibcTable | None:
-    spec = TABLE_FOR_ABI.get(abi)
-    if spec is None:
+    """The libc table of ABI (abis.toml `libc`, derived through `libc_rename` when given)."""
+    if abi not in tables.list_abis():
         return None
-    if isinstance(spec, tuple):
-        return derived_table(*spec)
-    return load_table(spec)
+    f = tables.facts(abi)
+    if f.libc is None:
+        return None
+    if f.libc_rename:
+        return derived_table(f.libc, f.libc_rename)
+    return load_table(f.libc)
