@@ -270,6 +270,13 @@ def _parse_map(section: str, body: Any, err) -> dict[str, MapEntry]:
     return out
 
 
+def rule_key(spec: Spec, sc: Any) -> str | None:
+    """The spec key naming syscall SC: its table name or one of its aliases (newfstat for fstat)."""
+    if sc.name in spec.rules:
+        return sc.name
+    return next((a for a in sc.aliases if a in spec.rules), None)
+
+
 # --------------------------------------------------------------------------- fallbacks
 
 @dataclass(frozen=True)
@@ -468,20 +475,26 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
     for name, rule in spec.rules.items():
         if name not in guest.by_name:
             raise spec.err("syscalls", name, f"{UnknownName('syscall', name, guest.by_name)} in guest ABI {guest.name}")
+        sc = guest.by_name[name]
+        other = [n for n in (sc.name, *sc.aliases) if n != name and n in spec.rules]
+        if other:
+            raise spec.err("syscalls", name, f"{name} and {other[0]} are one syscall of {guest.name} "
+                                             f"(number {sc.number}); give one rule")
     default_rule = Rule("", spec.default, None, [], spec.default_errno if spec.default == "fail" else None,
                         spec.default_note, {}, None)
     unlisted = 0
     counted: set[str] = set()
     for sc in guest.syscalls:
         nr = sc.number
-        rule = spec.rules.get(sc.name)
+        key = rule_key(spec, sc)
+        rule = spec.rules.get(key) if key else None
         if rule is None:
             rule = default_rule
             unlisted += 1
         elif sc.name not in counted:
             counted.add(sc.name)
             listed[OUTCOME_NAMES[RULE_OUTCOME[rule.do]]] += 1
-        section_key = ("syscalls", sc.name) if rule is not default_rule else ("shim", "default")
+        section_key = ("syscalls", key) if rule is not default_rule else ("shim", "default")
         outcome[nr] = RULE_OUTCOME[rule.do]
         notes[nr] = rule.note
         to = rule.to if rule is not default_rule else (sc.name if spec.default == "translate" else None)

@@ -786,9 +786,12 @@ class ABI:
         out: list[Syscall] = []
         nums: dict[int, int] = {}
         names: dict[str, int] = {}
+        keep = self.spec.get("syscall_abis")      # a shared table's rows of this ABI
         for row in table:
             line = row.line
             num_s, name, status, kind, entry, aliases_s, note = row.cells
+            if keep is not None and kind not in keep:
+                continue
             number = parse_int(num_s, disp, line, "syscall number")
             if number < 0:
                 raise InputError(disp, line, f"syscall number {number} is negative")
