@@ -32,6 +32,7 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["abi", "os", "arch"]
     assert any(l.split()[0] == "freebsd-arm64" for l in lines[1:])
+    assert any(l.split()[:3] == ["linux-riscv64", "linux", "riscv64"] for l in lines[1:])
     obj = run_json(capsys, "abi", "list")
     names = [a["name"] for a in obj["abis"]]
     assert names[0] == "linux-x86_64" and names == tables.list_abis()

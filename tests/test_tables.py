@@ -619,3 +619,51 @@ def test_find_abis_by_fact(tmp_path: Path) -> None:
     assert t.find_abis(machine=3) == []
     assert REAL.facts("linux-x86_64").audit_arch == 0xC000003E
     assert REAL.find_abis(os="linux", uname="aarch64") == ["linux-aarch64"]
+
+
+# --------------------------------------------------------------------------- one generic Linux table
+
+@pytest.mark.parametrize("abi", [a for a in DECLARED if tables.facts(a).os == "linux"])
+@pytest.mark.parametrize("number,name", [(463, "setxattrat"), (466, "removexattrat"),
+                                         (467, "open_tree_attr"), (469, "file_setattr"),
+                                         (470, "listns")])
+def test_new_linux_slots_on_every_linux_abi(abi: str, number: int, name: str) -> None:
+    """Linux 6.13-6.18 numbers are shared by every architecture (the generic numbers from 424 on)."""
+    assert tables.load_abi(abi).syscall(name).number == number
+
+
+def test_generic_table_filtered_per_abi() -> None:
+    """arm64 and riscv64 read one table; the abi column decides (arch/*/kernel/Makefile.syscalls)."""
+    arm, rv = tables.load_abi("linux-aarch64"), tables.load_abi("linux-riscv64")
+    assert arm.spec["syscalls"] == rv.spec["syscalls"] == "syscalls/linux-generic.csv"
+    assert arm.syscall("renameat").number == 38 and "renameat" not in rv.by_name   # riscv has no renameat
+    assert rv.syscall("riscv_hwprobe").number == 258 and rv.syscall(259).name == "riscv_flush_icache"
+    assert "riscv_hwprobe" not in arm.by_name
+    assert rv.syscall("getrlimit").number == arm.syscall("getrlimit").number == 163
+    assert rv.syscall("memfd_secret").number == 447
+    # time32 / 32-bit rows of the same numbers are not in a 64-bit ABI
+    assert rv.syscall(62).name == "lseek" and "llseek" not in rv.by_name
+    assert rv.syscall("lookup_dcookie").status == "unimplemented"     # sys_ni_syscall upstream
+    f = tables.facts("linux-riscv64")
+    assert (f.elf_machine, f.audit_arch, f.uname) == (243, 0xC00000F3, ("riscv64",))
+
+
+@pytest.mark.parametrize("abi,value", [("linux-x86_64", 0x40), ("linux-i386", 0x40),
+                                       ("linux-aarch64", None), ("linux-riscv64", None)])
+def test_x86_mmap_flags_do_not_leak(abi: str, value: int | None) -> None:
+    """The Linux base is asm-generic; only the x86 overlay has MAP_32BIT."""
+    fam = tables.load_abi(abi).family("mmap.flags")
+    assert fam.value("MAP_32BIT") == value
+    assert fam.value("MAP_ANONYMOUS") == 0x20
+
+
+def test_filter_makes_numbers_unique(tmp_path: Path) -> None:
+    """A shared table may repeat a number across abis; one ABI's filter must not keep two."""
+    shared = SYSCALLS.replace("upstream-rows: 3", "upstream-rows: 4") + "0,read64,implemented,64,,,\n"
+    toml = ABIS_TOML.replace('consts_arch = "x"\n', 'consts_arch = "x"\nsyscall_abis = ["common", "64"]\n')
+    root = make_root(tmp_path, **{"abis.toml": toml, "syscalls/t-linux.csv": shared})
+    expect_error(root, "tables/syscalls/t-linux.csv:7:", r"duplicate number 0 \(first at line 4\)")
+    only = make_root(tmp_path / "b", **{"abis.toml": toml.replace('"common", "64"', '"common"'),
+                                        "syscalls/t-linux.csv": shared})
+    abi = Tables(only).load_abi("t-linux")
+    assert [s.name for s in abi.syscalls] == ["read", "openat"]

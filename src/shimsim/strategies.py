@@ -49,14 +49,18 @@ __all__ = [
 ]
 
 FILE = "generated"
-# Trace formats trace_text() can print, with the ABIs whose tool prints them.
-FORMATS: dict[str, tuple[str, ...]] = {
-    "strace": ("linux-x86_64", "linux-i386", "linux-aarch64"),
-    "truss-freebsd": ("freebsd-amd64", "freebsd-arm64"),
-    "truss-illumos": ("illumos-amd64",),
-    "dtruss": ("darwin-x86_64",),
-    "kdump": ("freebsd-amd64", "netbsd-amd64", "openbsd-amd64"),
+# Trace formats trace_text() can print, with the OSes whose tool prints them; FORMATS lists the
+# ABIs of those OSes in abis.toml order, so a new ABI of a known OS needs no code here.
+FORMAT_OSES: dict[str, tuple[str, ...]] = {
+    "strace": ("linux",),
+    "truss-freebsd": ("freebsd",),
+    "truss-illumos": ("illumos",),
+    "dtruss": ("darwin",),
+    "kdump": ("freebsd", "netbsd", "openbsd"),
 }
+FORMATS: dict[str, tuple[str, ...]] = {
+    fmt: tuple(a for a in tables.list_abis() if tables.facts(a).os in oses)
+    for fmt, oses in FORMAT_OSES.items()}
 # strace option styles trace_text("strace") chooses from (all combinable).
 STRACE_OPTIONS = ("-f", "-f-o", "-t", "-tt", "-ttt", "-r", "-T", "-y")
 
