@@ -9,8 +9,8 @@ Each ``[[table]]`` of the manifest names an output file (relative to tables/), h
 (``how``) and its upstream file as ``owner/repo@<40-hex commit>:path``.  An upstream file is read
 from the first ``--from`` directory (or ``$SHIMSIM_UPSTREAM``, ``:``-separated) that has it, as
 either ``DIR/owner+repo/repo`` (a bare git directory, as the ``fetch`` tool leaves it: the file is
-read at the pinned commit with ``git show``) or ``DIR/owner+repo/path`` (a plain copy of the file
-at that commit).
+read at the pinned commit with ``git show``) or ``DIR/owner+repo@<commit>/path`` (a plain copy of the
+file at that commit).
 
 Readers (``how``):
 
@@ -29,6 +29,7 @@ missing upstream file, a malformed row: the message names file and line).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import difflib
 import io
@@ -78,7 +79,7 @@ def read_upstream(src: Source, dirs: list[Path]) -> str:
             if r.returncode == 0:
                 return r.stdout.decode("utf-8")
             tried.append(f"{git} (git show: {r.stderr.decode(errors='replace').strip()})")
-        copy = base / src.path
+        copy = d / f"{src.repo.replace('/', '+')}@{src.commit}" / src.path
         if copy.is_file():
             return copy.read_text(encoding="utf-8")
         tried.append(str(copy))
@@ -212,14 +213,16 @@ def generate(manifest: Path, tables: Path, dirs: list[Path]) -> dict[Path, str]:
 
 def compat_docs(root: Path) -> dict[Path, str]:
     """docs/compat/<shim>.md: the output of `shimsim compat SHIM --format md` for every shipped shim."""
-    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    sys.path.insert(0, str(root / "src"))
+    from shimsim import cli                    # noqa: PLC0415 (the checkout being regenerated)
 
     def shimsim(*args: str) -> str:
-        r = subprocess.run([sys.executable, "-m", "shimsim", *args], capture_output=True, text=True,
-                           env=env, cwd=root)
-        if r.returncode != 0:
-            raise RegenError(f"shimsim {' '.join(args)} failed: {r.stderr.strip()}")
-        return r.stdout
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            rc = cli.main(list(args))
+        if rc != 0:
+            raise RegenError(f"shimsim {' '.join(args)} exited {rc}")
+        return buf.getvalue()
 
     names = [p.stem for p in sorted((root / "tables" / "shims").glob("*.toml"))
              if not p.name.startswith("_")]
@@ -266,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--from", dest="dirs", action="append", type=Path, default=[],
-                   help="directory holding owner+repo/repo (git) or owner+repo/PATH copies")
+                   help="directory holding owner+repo/repo (git) or owner+repo@COMMIT/PATH copies")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     p.add_argument("--root", type=Path, default=ROOT, help="project root (default: this checkout)")
     p.add_argument("--manifest", type=Path, help="default ROOT/tables/UPSTREAM.toml")
