@@ -12,16 +12,13 @@ core.  Both engines therefore run on the very same compiled tables.
 """
 from __future__ import annotations
 
-import csv
-import importlib.resources
-import io
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shimsim import tables
+from shimsim import csvtable, resources, tables
 from shimsim.errors import InputError, ShimsimError, UnknownName
 
 # Outcome codes, ordered worst first so that "worst seen" is a minimum (shimsim.codes).
@@ -38,7 +35,7 @@ ANY = "*"
 
 
 def shim_dir() -> Path:
-    return Path(str(importlib.resources.files("shimsim._tables"))) / "shims"
+    return resources.table_path("shims")
 
 
 def list_shims() -> list[str]:
@@ -274,6 +271,13 @@ def _parse_map(section: str, body: Any, err) -> dict[str, MapEntry]:
     return out
 
 
+def rule_key(spec: Spec, sc: Any) -> str | None:
+    """The spec key naming syscall SC: its table name or one of its aliases (newfstat for fstat)."""
+    if sc.name in spec.rules:
+        return sc.name
+    return next((a for a in sc.aliases if a in spec.rules), None)
+
+
 # --------------------------------------------------------------------------- fallbacks
 
 @dataclass(frozen=True)
@@ -288,23 +292,16 @@ class Fallback:
 
 def load_fallbacks(path: Path | None = None) -> list[Fallback]:
     """tables/fallbacks.csv: known retry chains of libcs and language runtimes."""
-    path = path or Path(str(importlib.resources.files("shimsim._tables"))) / "fallbacks.csv"
-    display = "tables/fallbacks.csv" if path.name == "fallbacks.csv" else str(path)
+    path = path or resources.table_path("fallbacks.csv")
+    table = csvtable.read(path, ("syscall", "errnos", "fallback", "source", "note"),
+                          resources.display(path), strip=False)
     out = []
-    text = path.read_text(encoding="utf-8")
-    rows = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip() and not line.startswith("#")]
-    header = ["syscall", "errnos", "fallback", "source", "note"]
-    if not rows or next(csv.reader([rows[0][1]])) != header:
-        raise InputError(display, rows[0][0] if rows else None, f"header must be {','.join(header)}")
-    for lineno, line in rows[1:]:
-        cells = next(csv.reader(io.StringIO(line)))
-        if len(cells) != 5:
-            raise InputError(display, lineno, f"expected 5 columns ({','.join(header)}), got {len(cells)}")
-        sc, errs, fb, src, note = cells
+    for row in table:
+        sc, errs, fb, src, note = row.cells
         if not src.strip():
-            raise InputError(display, lineno, "every fallback needs its source")
+            raise table.error(row.line, "every fallback needs its source")
         out.append(Fallback(sc, tuple(e for e in errs.split("|") if e),
-                            tuple(t for t in fb.split("|") if t and t != "-"), src, note, lineno))
+                            tuple(t for t in fb.split("|") if t and t != "-"), src, note, row.line))
     return out
 
 
@@ -479,20 +476,26 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
     for name, rule in spec.rules.items():
         if name not in guest.by_name:
             raise spec.err("syscalls", name, f"{UnknownName('syscall', name, guest.by_name)} in guest ABI {guest.name}")
+        sc = guest.by_name[name]
+        other = [n for n in (sc.name, *sc.aliases) if n != name and n in spec.rules]
+        if other:
+            raise spec.err("syscalls", name, f"{name} and {other[0]} are one syscall of {guest.name} "
+                                             f"(number {sc.number}); give one rule")
     default_rule = Rule("", spec.default, None, [], spec.default_errno if spec.default == "fail" else None,
                         spec.default_note, {}, None)
     unlisted = 0
     counted: set[str] = set()
     for sc in guest.syscalls:
         nr = sc.number
-        rule = spec.rules.get(sc.name)
+        key = rule_key(spec, sc)
+        rule = spec.rules.get(key) if key else None
         if rule is None:
             rule = default_rule
             unlisted += 1
         elif sc.name not in counted:
             counted.add(sc.name)
             listed[OUTCOME_NAMES[RULE_OUTCOME[rule.do]]] += 1
-        section_key = ("syscalls", sc.name) if rule is not default_rule else ("shim", "default")
+        section_key = ("syscalls", key) if rule is not default_rule else ("shim", "default")
         outcome[nr] = RULE_OUTCOME[rule.do]
         notes[nr] = rule.note
         to = rule.to if rule is not default_rule else (sc.name if spec.default == "translate" else None)

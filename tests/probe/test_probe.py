@@ -35,7 +35,7 @@ if shutil.which("strace") is None:
     pytestmark = pytest.mark.skip(reason="strace is not installed")
 elif _seccomp_reason() is not None:
     pytestmark = pytest.mark.skip(reason=f"seccomp unavailable: {_seccomp_reason()}")
-elif _plan.MACHINE_ABI.get(os.uname().machine) != "linux-x86_64":
+elif tables.find_abis(os="linux", uname=os.uname().machine) != ["linux-x86_64"]:
     pytestmark = pytest.mark.skip(reason="the test shims model linux-x86_64 guests")
 
 PY = sys.executable

@@ -232,12 +232,18 @@ class _Counted:
 
 
 def _abi_list(fmt: str, abi: str) -> tuple[list[str], tuple[int, int, int]]:
-    """ABI names by index and the personality modes (64 bit, 32 bit, x32) for strace."""
-    if abi == "linux-x86_64":
-        return ["linux-x86_64", "linux-i386", "linux-x32"], (0, 1, 2)
-    if abi == "linux-i386":
-        return ["linux-i386", "linux-x86_64", "linux-x32"], (1, 0, 2)
-    return [abi], (0, -1, -1)
+    """ABI names by index and the personality modes (64 bit, 32 bit, x32) for strace.
+
+    The personalities come from abis.toml: the trace's ABI is index 0, then the others a
+    personality switch can reach; an ABI without personalities never switches."""
+    from shimsim import tables
+
+    pers = tables.facts(abi).personalities if abi in tables.list_abis() else {}
+    if not pers:
+        return [abi], (0, -1, -1)
+    names = [abi] + [pers[m] for m in ("64", "32", "x32") if m in pers and pers[m] != abi]
+    modes = tuple(names.index(pers[m]) if m in pers else -1 for m in ("64", "32", "x32"))
+    return names, modes  # type: ignore[return-value]
 
 
 def open(paths: str | list[str], format: str | None = None, abi: str | None = None,  # noqa: A001

@@ -30,18 +30,18 @@ from shimsim.errors import InputError, ShimsimError, UnknownName
 class Format:
     module: str                   # the module that owns the format
     default_abi: str              # the guest ABI when neither --abi nor the content says
-    abis: tuple[str, ...] = ()    # the ABIs whose tool prints it (what strategies generate)
+    oses: tuple[str, ...] = ()    # the OSes whose tool prints it (strategies generate their ABIs)
     sniff: str = "sniff"          # the module's sniffing function for this format
 
 
 FORMATS: dict[str, Format] = {
     # strace-summary first: a summary-only file also scores as nothing else
     "strace-summary": Format("shimsim.trace.strace", "linux-x86_64", (), "sniff_summary"),
-    "strace": Format("shimsim.trace.strace", "linux-x86_64", ("linux-x86_64", "linux-i386", "linux-aarch64")),
-    "truss-freebsd": Format("shimsim.trace.truss_freebsd", "freebsd-amd64", ("freebsd-amd64", "freebsd-arm64")),
-    "truss-illumos": Format("shimsim.trace.truss_illumos", "illumos-amd64", ("illumos-amd64",)),
-    "dtruss": Format("shimsim.trace.dtruss", "darwin-x86_64", ("darwin-x86_64",)),
-    "kdump": Format("shimsim.trace.kdump", "freebsd-amd64", ("freebsd-amd64", "netbsd-amd64", "openbsd-amd64")),
+    "strace": Format("shimsim.trace.strace", "linux-x86_64", ("linux",)),
+    "truss-freebsd": Format("shimsim.trace.truss_freebsd", "freebsd-amd64", ("freebsd",)),
+    "truss-illumos": Format("shimsim.trace.truss_illumos", "illumos-amd64", ("illumos",)),
+    "dtruss": Format("shimsim.trace.dtruss", "darwin-x86_64", ("darwin",)),
+    "kdump": Format("shimsim.trace.kdump", "freebsd-amd64", ("freebsd", "netbsd", "openbsd")),
 }
 
 # DEFAULT_OS of a module -> the ABI used when nothing else says
@@ -85,8 +85,12 @@ def default_abi(name: str, mod: ModuleType | None = None) -> str:
 
 
 def printable() -> dict[str, tuple[str, ...]]:
-    """Format -> the ABIs whose tool prints it, for the formats strategies can generate."""
-    return {n: f.abis for n, f in FORMATS.items() if f.abis}
+    """Format -> the ABIs whose tool prints it, for the formats strategies can generate: the ABIs
+    of the format's OSes in abis.toml order, so a new ABI of a known OS needs no code here."""
+    from shimsim import tables
+
+    return {n: tuple(a for a in tables.list_abis() if tables.facts(a).os in f.oses)
+            for n, f in FORMATS.items() if f.oses}
 
 
 def scores(lines: list[str]) -> dict[str, float]:
