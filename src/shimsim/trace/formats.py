@@ -20,6 +20,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     "truss-illumos": ("shimsim.trace.truss_illumos", "illumos-amd64"),
     "dtruss": ("shimsim.trace.dtruss", "darwin-x86_64"),
     "kdump": ("shimsim.trace.kdump", "freebsd-amd64"),
+    "runsc-strace": ("shimsim.trace.runsc_strace", "linux-x86_64"),
+    "qemu-strace": ("shimsim.trace.qemu_strace", "linux-aarch64"),
 }
 
 # DEFAULT_OS of a module -> the ABI used when nothing else says
