@@ -9,12 +9,15 @@ prediction beside it, program by program and call by call.
 
 runsc (gVisor on this host's ABI, linux-x86_64):
 
-1. the command runs natively under ``strace -f``;
-2. that recording is replayed through the model of the installed release
-   (``runsc --version`` -> ``gvisor@RELEASE`` when shipped, else ``gvisor``):
-   a fatal divergence predicts "breaks";
-3. it runs again under ``runsc --platform=ptrace --network=none --strace do``
-   and the boot log (format runsc-strace) gives each call's real result;
+1. the command runs under ``runsc --platform=ptrace --network=none --strace do``
+   (first: the sandbox's root is an overlay, so the files it writes are gone
+   before the native run) and the boot log (format runsc-strace) gives each
+   call's real result;
+2. it runs again natively under ``strace -f``; that recording is replayed
+   through the model of the installed release (``runsc --version`` ->
+   ``gvisor@RELEASE`` when shipped, else ``gvisor``): a fatal divergence
+   predicts "breaks";
+3. (the prediction uses only the native recording, never the layer's log);
 4. per process, the two call sequences are aligned by name; for every
    aligned pair the model says whether the layer changes the call's result
    (the shim fails, stubs or fakes it where the native call did otherwise)
@@ -542,10 +545,12 @@ def _probe_runsc(cmd, timeout, compare_output, workdir, eng, shim_name) -> RealP
     notes = []
     if not name.endswith(f"@{version}"):
         notes.append(f"no model of gVisor release {version} is shipped: {name} used instead")
+    # the sandbox first: its root is an overlay, so what the command writes there is gone
+    # afterwards and the native run starts from the same files (git init, cp, mkdir)
+    real, log = run_runsc(cmd, workdir, timeout, runsc)
     native, rec_path = run_native(cmd, workdir, timeout, strace)
     nev, nbad = load_events(rec_path, "strace", abi, eng)
     nev = after_first_exec(nev)
-    real, log = run_runsc(cmd, workdir, timeout, runsc)
     rev, rbad = load_events(log, "runsc-strace", abi, eng)
     rev = after_first_exec(rev)
     report = _replay.replay_events(cs, nev, eng)
