@@ -12,7 +12,9 @@ runs the seccomp imitation of the same model on each runsc command
 (``shimsim probe --shim``) and reports how often its observed result
 matches the real runsc's.
 
-The qemu corpus runs Debian's arm64 builds: a sysroot made with
+The runsc corpus needs (Debian) coreutils git tar perl python3 golang-go fzf ripgrep jq curl
+xz-utils bzip2 zstd openssl nodejs default-jre-headless, and cargo from rustup; the qemu
+corpus runs Debian's arm64 builds: a sysroot made with
 ``dpkg --add-architecture arm64; apt-get update; apt-get download PKG:arm64 ...;
 dpkg -x`` for each (SYSROOT_PACKAGES below).
 """
@@ -42,6 +44,13 @@ RUNSC = [
     [PY, "-c", "import tempfile; tempfile.TemporaryFile().write(b'x')"],
     [PY, "-c", "import os; os.memfd_create('x')"], [PY, "-c", "import socket; socket.socketpair()"],
     [PY, "-c", "import os; os.getrandom(8)"], [PY, "-c", "import os; print(os.statvfs('/').f_bsize)"],
+    # Go (Debian golang-go, fzf) and Rust (Debian ripgrep, rustup's cargo proxy) binaries
+    ["go", "version"], ["go", "env", "GOOS"], ["fzf", "--version"], ["rg", "--version"], ["rg", "root", "/etc/passwd"],
+    ["cargo", "--version"],
+    ["jq", "-n", "1+1"], ["curl", "--version"], ["xz", "-c", "/etc/hostname"], ["bzip2", "-c", "/etc/hostname"],
+    ["zstd", "-q", "-c", "/etc/hostname"], ["openssl", "version"], ["openssl", "sha256", "/etc/hostname"],
+    ["node", "-e", "require('fs').copyFileSync('/etc/passwd', '/tmp/shimsim-node-cp')"],
+    ["java", "-version"],
 ]
 QEMU = [
     ["/bin/busybox", "echo", "hi"], ["/bin/busybox", "ls", "/"], ["/bin/busybox", "sh", "-c", "echo a | tr a b"],
@@ -60,10 +69,15 @@ QEMU = [
     ["/usr/bin/python3.11", "-c", "import tempfile; tempfile.TemporaryFile().write(b'x')"],
     ["/usr/bin/python3.11", "-c", "import os; os.memfd_create('x')"],
     ["/usr/bin/python3.11", "-c", "import socket; socket.socketpair()"],
+    ["/usr/bin/rg", "--version"], ["/usr/bin/rg", "root", "/etc/passwd"], ["/usr/bin/fzf", "--version"],
+    ["/usr/bin/jq", "-n", "1+1"], ["/usr/bin/xz", "-c", "/etc/hostname"], ["/bin/bzip2", "-c", "/etc/hostname"],
+    ["/usr/bin/zstd", "-q", "-c", "/etc/hostname"], ["/usr/bin/openssl", "version"],
+    ["/usr/bin/openssl", "sha256", "/etc/hostname"],
 ]
 SYSROOT_PACKAGES = ("busybox-static bash libc6 libgcc-s1 libtinfo6 coreutils libacl1 libattr1 libselinux1 "
                     "libpcre2-8-0 libgmp10 libcap2 tar grep sed gzip findutils perl-base libcrypt1 python3.11-minimal "
-                    "libpython3.11-minimal libexpat1 zlib1g libssl3 diffutils libzstd1 liblzma5 libbz2-1.0")
+                    "libpython3.11-minimal libexpat1 zlib1g libssl3 diffutils libzstd1 liblzma5 libbz2-1.0 "
+                    "ripgrep fzf jq libjq1 libonig5 xz-utils bzip2 zstd openssl liblz4-1")
 
 
 def seccomp_observed(shim: str, cmd: list[str], timeout: float) -> str | None:

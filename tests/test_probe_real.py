@@ -305,3 +305,14 @@ def test_real_qemu_missing_guest_program_is_a_clear_error(tmp_path: Path, capsys
     code = cli.main(["probe", "--real", "qemu", "--sysroot", str(tmp_path), "--", "/no/such/prog"])
     assert code == 2
     assert "guest program not found" in capsys.readouterr().err
+
+
+def test_strace_recording_is_cut_at_the_first_process_exec_only() -> None:
+    evs = [_ev("brk", 12, model.SUCCESS, 1, None, 1),
+           _ev("execve", 59, model.SUCCESS, 0, None, 2),
+           _ev("vfork", 58, model.SUCCESS, 7, None, 3),
+           model.Event(kind=model.SYSCALL, file="t", line=4, pid=7, name="execve", nr=59, rec=model.SUCCESS, ret=0),
+           _ev("wait4", 61, model.SUCCESS, 7, None, 5)]
+    assert [e.line for e in real.after_first_exec(evs)] == [3, 4, 5]
+    # no exec of the first process: nothing is cut
+    assert [e.line for e in real.after_first_exec(evs[2:])] == [3, 4, 5]

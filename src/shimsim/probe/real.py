@@ -225,10 +225,13 @@ def load_events(path: Path, fmt: str, abi: str, engine: str | None) -> tuple[lis
 
 
 def after_first_exec(events: list[model.Event]) -> list[model.Event]:
-    """The command's events: everything after the first successful execve (strace
-    and runsc both show the exec of the command itself)."""
+    """The command's events in a strace recording: everything after the first
+    process's first successful execve (strace shows the exec of the command
+    itself).  runsc's log needs no cut: the sandbox loads the command without
+    an execve, and a later execve there is one of the command's own."""
+    root = next((ev.pid for ev in events if ev.pid is not None), None)
     for i, ev in enumerate(events):
-        if ev.kind == model.SYSCALL and ev.name == "execve" and ev.rec == model.SUCCESS:
+        if ev.pid == root and ev.kind == model.SYSCALL and ev.name == "execve" and ev.rec == model.SUCCESS:
             return events[i + 1:]
     return events
 
@@ -552,7 +555,6 @@ def _probe_runsc(cmd, timeout, compare_output, workdir, eng, shim_name) -> RealP
     nev, nbad = load_events(rec_path, "strace", abi, eng)
     nev = after_first_exec(nev)
     rev, rbad = load_events(log, "runsc-strace", abi, eng)
-    rev = after_first_exec(rev)
     report = _replay.replay_events(cs, nev, eng)
     calls = compare_aligned(as_recording(rec_path, nev), as_recording(log, rev), Model(cs))
     ref_status = "timeout" if native.timed_out else (exit_status(nev) or native.status())
