@@ -316,3 +316,13 @@ def test_strace_recording_is_cut_at_the_first_process_exec_only() -> None:
     assert [e.line for e in real.after_first_exec(evs)] == [3, 4, 5]
     # no exec of the first process: nothing is cut
     assert [e.line for e in real.after_first_exec(evs[2:])] == [3, 4, 5]
+
+
+def test_qemu_log_sharing_the_programs_output_keeps_the_result(tmp_path: Path) -> None:
+    """Without -D the log shares the terminal with the program: its output lands
+    between a call and the call's result (as in 'qemu-aarch64 -strace busybox echo hi 2>&1')."""
+    f = tmp_path / "q.log"
+    f.write_text("13631 getuid() = 0\n13631 write(1,0x5dafc0,3)hi\n = 3\n13631 exit_group(0)\n")
+    evs = events(f, format="qemu-strace", abi="linux-aarch64", strict=True)
+    assert [(e.name, e.ret) for e in evs] == [("getuid", 0), ("write", 3), ("exit_group", None)]
+    assert evs[1].args == "1,0x5dafc0,3" and evs[2].rec == model.UNFINISHED
