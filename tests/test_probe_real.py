@@ -326,3 +326,24 @@ def test_qemu_log_sharing_the_programs_output_keeps_the_result(tmp_path: Path) -
     evs = events(f, format="qemu-strace", abi="linux-aarch64", strict=True)
     assert [(e.name, e.ret) for e in evs] == [("getuid", 0), ("write", 3), ("exit_group", None)]
     assert evs[1].args == "1,0x5dafc0,3" and evs[2].rec == model.UNFINISHED
+
+
+@given(st.lists(st.tuples(st.sampled_from(["getpid", "close", "read", "futex"]),
+                          st.one_of(st.integers(0, 2**47), st.integers(1, 133).map(lambda e: -e)),
+                          st.integers(1, 999999)),
+                min_size=1, max_size=20))
+def test_runsc_parser_round_trips_rendered_lines(calls) -> None:
+    """Exit lines printed as pkg/sentry/strace prints them parse back to the same results."""
+    lines = []
+    for i, (name, r, ns) in enumerate(calls):
+        pre = f"I1207 00:46:17.{i:06d}   20750 strace.go:602] [   1:   1] prog "
+        lines.append(pre + f"E {name}(0x1)")
+        res = f"0 (0x0) errno={-r} (x)" if r < 0 else f"{r} ({r:#x})"
+        lines.append(pre + f"X {name}(0x1) = {res} ({ns}ns)")
+
+    class S:
+        def unparsed(self, *a): raise AssertionError(a)
+        def skip(self, *a): pass
+    evs = list(runsc_strace.parse(lines, "t", S(), True))
+    assert [(e.name, -e.err if e.rec == model.ERROR else e.ret) for e in evs] == [(n, r) for n, r, _ in calls]
+    assert [round(e.dur * 1e9) for e in evs] == [ns for _, _, ns in calls]
