@@ -347,3 +347,11 @@ def test_runsc_parser_round_trips_rendered_lines(calls) -> None:
     evs = list(runsc_strace.parse(lines, "t", S(), True))
     assert [(e.name, -e.err if e.rec == model.ERROR else e.ret) for e in evs] == [(n, r) for n, r, _ in calls]
     assert [round(e.dur * 1e9) for e in evs] == [ns for _, _, ns in calls]
+
+
+def test_runsc_restart_errnos_are_restarts_not_errors(tmp_path: Path) -> None:
+    f = tmp_path / "r.txt"
+    f.write_text("I1207 00:56:12.5   1 strace.go:602] [   1:   1] sh X wait4(0xffffffff, 0x7f2178d9546c, 0x0, 0x0)"
+                 " = 0 (0x0) errno=512 (to be restarted if SA_RESTART is set) (72.72108ms)\n")
+    ev = events(f, format="runsc-strace", strict=True)[0]
+    assert ev.rec == model.RESTARTED and ev.errname == "ERESTARTSYS" and ev.dur == pytest.approx(0.07272108)

@@ -59,6 +59,16 @@ OBSERVED = {
                         "(ls, stat) always pass AT_NO_AUTOMOUNT, so under runsc 20221219 'ls -l' fails; modelled "
                         "as failing for every call (calls without AT_NO_AUTOMOUNT would work)"),
               ["pkg/sentry/syscalls/linux/sys_stat.go"]),
+    "getrandom": (Rule("getrandom", "partial",
+                       note="Supported in the table; GetRandom rejects flags other than GRND_NONBLOCK|GRND_RANDOM "
+                            "with EINVAL (pkg/sentry/syscalls/linux/sys_random.go:48): GRND_INSECURE fails (Rust std "
+                            "tries it first and falls back)"),
+                  ["pkg/sentry/syscalls/linux/sys_random.go"]),
+    "openat": (Rule("openat", "partial",
+                    note="SupportedPoint in the table; O_TMPFILE is not supported on the overlay root runsc do uses "
+                         "(observed: EISDIR; the VFS contract, pkg/sentry/vfs/filesystem.go:242, allows EOPNOTSUPP); "
+                         "CPython's tempfile falls back to mkstemp+unlink"),
+               ["pkg/sentry/vfs/filesystem.go"]),
 }
 
 

@@ -33,6 +33,8 @@ _BODY = re.compile(r"^\[\s*(?P<pid>\d+):\s*(?P<tid>\d+)\] (?P<comm>.*?) (?P<dir>
 _RESULT = re.compile(r"^(?P<args>.*)\) = (?P<ret>-?\d+) \((?P<hex>0x[0-9a-f]+)\)"
                      r"(?: errno=(?P<errno>\d+) \((?P<text>[^()]*)\))? \((?P<dur>[0-9.hmsµnu]+)\)$")
 _DUR = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|µs|us|ns)")
+# Linux's kernel-internal restart errnos (include/linux/errno.h), which runsc's log shows as numbers
+RESTART_ERRNOS = {512: "ERESTARTSYS", 513: "ERESTARTNOINTR", 514: "ERESTARTNOHAND", 516: "ERESTART_RESTARTBLOCK"}
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
 
 
@@ -100,6 +102,14 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
         open_calls.pop(tid, None)
         ret = int(r.group("ret"))
         errno = r.group("errno")
+        if errno and int(errno) in RESTART_ERRNOS:
+            # the Sentry's internal restart codes: the call is restarted, the program never sees them
+            ev = fb.syscall_event(path, lineno, pid=tid, tid=tid, ts=ts, name=b.group("name"), args=r.group("args"),
+                                  rec=model.RESTARTED, errname=RESTART_ERRNOS[int(errno)], err=int(errno),
+                                  dur=duration(r.group("dur")), flags=model.F_HAS_TS | model.F_HAS_DUR,
+                                  extra={"tgid": pid, "comm": b.group("comm")})
+            yield ev
+            continue
         ev = fb.syscall_event(path, lineno, pid=tid, tid=tid, ts=ts, name=b.group("name"), args=r.group("args"),
                               ret=-1 if errno else ret, rec=model.ERROR if errno else model.SUCCESS,
                               err=int(errno) if errno else None, dur=duration(r.group("dur")),
