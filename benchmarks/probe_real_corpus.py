@@ -96,13 +96,14 @@ def main() -> int:
     ap.add_argument("--out", required=True, help="JSON lines, one per command")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--seccomp", action="store_true", help="runsc: also run the seccomp imitation")
+    ap.add_argument("--shim", help="judge this model instead of the installed release's (e.g. gvisor)")
     a = ap.parse_args()
     corpus = RUNSC if a.layer == "runsc" else QEMU
     rows = []
     with open(a.out, "w", encoding="utf-8") as out:
         for cmd in corpus:
             try:
-                r = real.probe(a.layer, cmd, a.timeout, sysroot=a.sysroot)
+                r = real.probe(a.layer, cmd, a.timeout, sysroot=a.sysroot, shim_name=a.shim)
                 o = r.to_json()
                 if a.seccomp and a.layer == "runsc":
                     o["seccomp_observed"] = seccomp_observed(r.shim, cmd, a.timeout)
