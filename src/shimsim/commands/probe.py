@@ -161,6 +161,13 @@ def print_real(o: dict) -> None:
     else:
         print(f"first divergence: {fd['syscall']} at {fd['where']}: native {fd['native']}, under the layer "
               f"{fd['layer']}; model: {fd['model_rule']} ({'predicted' if fd['model'] == 'changes' else 'MISSED'})")
+    fm = c["first_disagreement"]
+    if fm is not None:
+        print(f"first call the model got wrong: {fm['syscall']} at {fm['where']}: native {fm['native']}, "
+              f"under the layer {fm['layer']}; model: {fm['model_rule']}")
+    if nat is not None and real.get("stdout_same") is not None:
+        print(f"output:    stdout {'same' if real['stdout_same'] else 'differs'}, "
+              f"stderr {'same' if real['stderr_same'] else 'differs'} (native vs layer)")
     for name, d in sorted(c["changed_by_layer"].items()):
         print(f"  layer changed {name}: {d['calls']} calls (e.g. native {d['native']}, layer {d['layer']}); "
               f"model foresaw {d['predicted']}")

@@ -298,6 +298,10 @@ class CallComparison:
         """The first call (in the layer's log) whose result the layer changed."""
         return next((v for v in self.verdicts if v.real == "changes"), None)
 
+    def first_missed(self) -> CallVerdict | None:
+        """The first call the model got wrong, either way."""
+        return next((v for v in self.verdicts if not v.agree), None)
+
     def disagreements(self) -> dict[str, dict]:
         """Per syscall name: the calls the model got wrong, in each direction."""
         out: dict[str, dict] = {}
@@ -325,6 +329,7 @@ class CallComparison:
                 "unaligned": {"native": self.unaligned_native, "layer": self.unaligned_layer},
                 "first_divergence": fd.to_json() if fd else None,
                 "first_divergence_predicted": None if fd is None else fd.model == "changes",
+                "first_disagreement": None if self.first_missed() is None else self.first_missed().to_json(),
                 "disagreements": self.disagreements()}
 
 
@@ -501,6 +506,9 @@ class RealProbe:
                         "layer": {"status": self.real_status, "seconds": round(self.real.seconds, 3),
                                   "log": str(self.real.log), "argv": self.real.argv},
                         "stdout_compared": self.compare_output,
+                        "stdout_same": None if self.reference is None else self.reference.output() == self.real.output(),
+                        "stderr_same": None if self.reference is None else
+                        self.reference.stderr.read_bytes() == self.real.stderr.read_bytes(),
                         "why": self.why_breaks()},
             "calls": self.calls.to_json(),
             "unparsed_lines": self.unparsed, "notes": self.notes, "workdir": str(self.workdir),
