@@ -355,3 +355,16 @@ def test_runsc_restart_errnos_are_restarts_not_errors(tmp_path: Path) -> None:
                  " = 0 (0x0) errno=512 (to be restarted if SA_RESTART is set) (72.72108ms)\n")
     ev = events(f, format="runsc-strace", strict=True)[0]
     assert ev.rec == model.RESTARTED and ev.errname == "ERESTARTSYS" and ev.dur == pytest.approx(0.07272108)
+
+
+@pytest.mark.skipif(shutil.which("qemu-aarch64") is None, reason="qemu-aarch64 is not installed (apt-get install qemu-user)")
+def test_real_qemu_cli_text_report(tmp_path: Path, capsys) -> None:
+    prog = tmp_path / "hi"
+    aarch64_elf(prog)
+    code = cli.main(["probe", "--real", "qemu", "--out", str(tmp_path / "w"), "--fail-on", "breaks", "--", str(prog)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "under the real qemu 7." in out and "judging qemu-user@" in out
+    assert "calls:     3/3 judged as the layer answered them (100.0%)" in out
+    assert "layer changed set_robust_list: 1 calls (e.g. native 0, layer -1 ENOSYS); model foresaw 1" in out
+    assert "first divergence: set_robust_list" in out and "(predicted)" in out
