@@ -225,15 +225,15 @@ def _runsc_reason() -> str | None:
     return None
 
 
-def _runsc_processes() -> set[int]:
-    out = subprocess.run(["pgrep", "-x", "runsc"], capture_output=True, text=True).stdout
+def _runsc_processes(root: Path) -> set[int]:
+    """runsc, runsc-sandbox and runsc-gofer processes of this test's private --root."""
+    out = subprocess.run(["pgrep", "-f", f"--root={root}"], capture_output=True, text=True).stdout
     return {int(p) for p in out.split()}
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(_runsc_reason() is not None, reason=_runsc_reason() or "")
 def test_real_runsc_pidfd_open_breaks_and_the_model_foresaw_the_call(tmp_path: Path) -> None:
-    before = _runsc_processes()
     r = real.probe("runsc", [sys.executable, "-c", "import os; os.close(os.pidfd_open(os.getpid()))"],
                    timeout=60, out_dir=str(tmp_path))
     assert r.shim == f"gvisor@{real.runsc_release()}" or r.notes
@@ -245,7 +245,7 @@ def test_real_runsc_pidfd_open_breaks_and_the_model_foresaw_the_call(tmp_path: P
     assert r.calls.rate is not None and r.calls.rate > 0.9
     # nothing left behind: no container under the private root, no new runsc process
     assert real.cleanup_runsc(shutil.which("runsc"), tmp_path / "runsc-root") == []
-    assert _runsc_processes() <= before
+    assert _runsc_processes(tmp_path / "runsc-root") == set()
 
 
 @pytest.mark.slow
