@@ -368,3 +368,15 @@ def test_real_qemu_cli_text_report(tmp_path: Path, capsys) -> None:
     assert "calls:     3/3 judged as the layer answered them (100.0%)" in out
     assert "layer changed set_robust_list: 1 calls (e.g. native 0, layer -1 ENOSYS); model foresaw 1" in out
     assert "first divergence: set_robust_list" in out and "(predicted)" in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_runsc_reason() is not None, reason=_runsc_reason() or "")
+def test_real_runsc_timeout_leaves_no_sandbox_behind(tmp_path: Path) -> None:
+    r = real.probe("runsc", ["sleep", "30"], timeout=3, out_dir=str(tmp_path))
+    assert r.real.timed_out and r.real_status == "timeout"
+    roots = [p for p in real.do_roots(tmp_path / "runsc-log") if p.name.startswith("runsc-do")]
+    assert roots    # runsc do's own state directory, beside the --root the probe gave
+    for root in roots:
+        assert not root.exists()
+        assert _runsc_processes(root) == set()

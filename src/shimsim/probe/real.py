@@ -178,12 +178,54 @@ def run_runsc(cmd: list[str], workdir: Path, timeout: float, runsc: str) -> tupl
         run = _run("runsc", argv, workdir, timeout)
     finally:
         cleanup_runsc(runsc, root)
+        for do_root in do_roots(logdir):
+            cleanup_runsc(runsc, do_root)
+            kill_root_processes(do_root)
+            if do_root.parent == Path(tempfile.gettempdir()) and do_root.name.startswith("runsc-do"):
+                shutil.rmtree(do_root, ignore_errors=True)
     boot = sorted(logdir.glob("*.boot.txt"))
     if not boot:
         err = run.stderr.read_text(errors="replace").strip()
         raise ShimsimError(f"runsc wrote no boot log in {logdir} (did the sandbox start? {err[:300]})")
     run.log = boot[-1]
     return run, boot[-1]
+
+
+def do_roots(logdir: Path) -> list[Path]:
+    """The state directories 'runsc do' made for itself (it replaces --root with a
+    new /tmp/runsc-doNNN), read from the Args line of its own logs."""
+    roots: set[Path] = set()
+    for log in logdir.glob("*.txt"):
+        try:
+            with open(log, encoding="utf-8", errors="replace") as f:
+                for _ in range(4):
+                    m = re.search(r"Args: \[\S+ (?:.* )?--root=(\S+)", f.readline())
+                    if m:
+                        roots.add(Path(m.group(1)))
+                        break
+        except OSError:
+            continue
+    return sorted(roots)
+
+
+def kill_root_processes(root: Path) -> list[int]:
+    """SIGKILL, by pid, the runsc processes (sandbox, gofer) started with this root;
+    they run in their own sessions, out of reach of the run's process group."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            argv = (d / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a == f"--root={root}".encode() for a in argv) and Path(argv[0].decode(errors="replace")).name.startswith("runsc"):
+            try:
+                os.kill(int(d.name), signal.SIGKILL)
+                pids.append(int(d.name))
+            except ProcessLookupError:
+                pass
+    return pids
 
 
 def cleanup_runsc(runsc: str, root: Path) -> list[str]:
