@@ -38,9 +38,12 @@ qemu (QEMU user mode, a foreign-architecture binary):
    of the same program (the path inside the sysroot, outside it) when the
    host has one.
 
-Every run is its own process group, killed at the timeout; runsc sandboxes
-are created under a private ``--root`` that is emptied (runsc delete
---force) afterwards, so nothing is left behind.
+Every run is its own process group, killed at the timeout.  ``runsc do``
+keeps its container state in a directory of its own (/tmp/runsc-doNNN,
+named in its logs, whatever --root says): afterwards its containers are
+force-deleted, its sandbox and gofer processes (own sessions, out of the
+group's reach) killed by pid, and the directory removed, so nothing is left
+behind.
 """
 from __future__ import annotations
 
