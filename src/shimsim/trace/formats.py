@@ -42,6 +42,9 @@ FORMATS: dict[str, Format] = {
     "truss-illumos": Format("shimsim.trace.truss_illumos", "illumos-amd64", ("illumos",)),
     "dtruss": Format("shimsim.trace.dtruss", "darwin-x86_64", ("darwin",)),
     "kdump": Format("shimsim.trace.kdump", "freebsd-amd64", ("freebsd", "netbsd", "openbsd")),
+    # the real layers' own logs (probe --real): read, never generated
+    "runsc-strace": Format("shimsim.trace.runsc_strace", "linux-x86_64"),
+    "qemu-strace": Format("shimsim.trace.qemu_strace", "linux-aarch64"),
 }
 
 # DEFAULT_OS of a module -> the ABI used when nothing else says

@@ -764,11 +764,15 @@ I386_NAMES = frozenset({"mmap2", "fstat64", "stat64", "lstat64", "fcntl64", "_ll
 _CALL = re.compile(r"(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?:[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}([a-z_][a-z0-9_]*)\(")
 
 
+# QEMU's -strace prints "PID name(a,b)" with no space after the commas; strace always puts one
+_QEMU_ARGS = re.compile(r"^\d+ [a-z_][a-z0-9_]*\([^ ()\",]*,[^ ]")
+
+
 def strace_score(lines: list[str]) -> float:
     body = [ln for ln in lines if ln.strip()]
     if not body:
         return 0.0
-    calls = sum(1 for ln in body if _STRACE_LINE.match(ln))
+    calls = sum(1 for ln in body if _STRACE_LINE.match(ln) and not _QEMU_ARGS.match(ln))
     stack = sum(1 for ln in body if ln.startswith(" > "))  # -k frames follow calls
     return (calls + stack) / len(body) if calls else 0.0
 
