@@ -273,7 +273,11 @@ def build(src: Path, guest: str, upstream: str) -> tuple[list[Rule], list[str]]:
         else:
             rules.append(Rule(name, "emulate", note=f"{where}: no host call of that name; QEMU builds it"))
     # guest calls with no TARGET_NR_ at all: QEMU cannot even name them
+    # (one rule per syscall: an alias such as newfstat for fstat is covered by its syscall's rule)
     for name in sorted(abi.by_name):
+        sc = abi.by_name[name]
+        if name != sc.name or any(n in targets for n in (sc.name, *sc.aliases)):
+            continue
         if name not in targets:
             rules.append(Rule(name, "fail", errno="ENOSYS",
                               note=f"no TARGET_NR_{name} in linux-user/{TARGETS[guest][0]}/syscall_nr.h: 'Unsupported syscall'"))

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from shimsim import cli, model, shim, trace
 from shimsim.errors import InputError, ShimsimError
 from shimsim.probe import real
-from shimsim.trace import qemu_strace, runsc_strace, sniff
+from shimsim.trace import formats, qemu_strace, runsc_strace
 
-ROOT = Path(__file__).resolve().parents[1]
-FIX = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+FIX = ROOT / "tests" / "fixtures"
 RUNSC_LOG = FIX / "runsc" / "python-pidfd_open.boot.txt"
 QEMU_LOG = FIX / "qemu" / "python-thread.aarch64.log"
 
@@ -89,9 +89,9 @@ def test_qemu_unknown_syscall_without_unimp_line_stays_unknown(tmp_path: Path) -
 def test_strace_output_is_not_taken_for_qemu_and_back() -> None:
     strace_lines = ['1234  openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3',
                     "1234  close(3)                          = 0"]
-    assert sniff.detect(strace_lines, "x") == "strace"
-    assert sniff.detect(QEMU_LOG.read_text().splitlines()[:30], "x") == "qemu-strace"
-    assert sniff.detect(RUNSC_LOG.read_text().splitlines(), "x") == "runsc-strace"
+    assert formats.detect(strace_lines, "x") == "strace"
+    assert formats.detect(QEMU_LOG.read_text().splitlines()[:30], "x") == "qemu-strace"
+    assert formats.detect(RUNSC_LOG.read_text().splitlines(), "x") == "runsc-strace"
 
 
 @given(st.lists(st.tuples(st.sampled_from(["getpid", "close", "read", "futex"]),
