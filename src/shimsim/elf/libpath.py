@@ -1,15 +1,23 @@
 # SPDX-License-Identifier: MIT
-"""Find a DT_NEEDED library on this machine the way the glibc loader would.
+"""Find a DT_NEEDED library the way the glibc loader would.
 
 Order: DT_RPATH (when there is no DT_RUNPATH), DT_RUNPATH, /etc/ld.so.cache,
 then the default directories.  A candidate whose class or machine differs
 from the requesting file is skipped, as the loader does.
+
+Where files are looked for is a :class:`Root`: this machine (:data:`HOST`)
+by default; ``shimsim.image`` supplies a container image's merged file
+system, with the image's own ld.so.cache and musl path file.
 """
 from __future__ import annotations
 
 import os
 import struct
 from functools import lru_cache
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from shimsim.elf.reader import Budget, RawElf
 
 from shimsim import tables
 
@@ -88,3 +96,32 @@ def candidates(soname: str, machine: int, requester: str, rpath: list[str], runp
         if p not in seen:
             seen.append(p)
     return seen
+
+
+class Root:
+    """Where the loader looks: the interface ``predict`` reads files through."""
+
+    where = "on this machine"        # completes "not found ..."
+
+    def candidates(self, soname: str, machine: int, requester: str, rpath: list[str],
+                   runpath: list[str]) -> list[str]:
+        return candidates(soname, machine, requester, rpath, runpath)
+
+    def isfile(self, path: str) -> bool:
+        return os.path.isfile(path)
+
+    def listdir(self, path: str) -> list[str]:
+        return os.listdir(path)
+
+    def realpath(self, path: str) -> str:
+        return os.path.realpath(path)
+
+    def open(self, path: str) -> BinaryIO:
+        return open(path, "rb")
+
+    def read_library(self, path: str, budget: "Budget") -> "RawElf":
+        from shimsim.elf.predict import _read_library
+        return _read_library(path, budget)
+
+
+HOST = Root()

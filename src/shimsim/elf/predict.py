@@ -107,7 +107,8 @@ class Prediction:
 class _Objects:
     """The program and its DT_NEEDED closure as the loader would find it here."""
 
-    def __init__(self, main: RawElf, budget: Budget, follow: bool) -> None:
+    def __init__(self, main: RawElf, budget: Budget, follow: bool, root: "libpath.Root | None" = None) -> None:
+        self.root = root or libpath.HOST
         self.objects: list[tuple[str, RawElf]] = [(os.path.basename(main.path), main)]
         self.libraries: list[Library] = []
         self._dlopen_done = False
@@ -147,18 +148,18 @@ class _Objects:
         if runtime is None:
             return []
         found: list[RawElf] = []
-        for d in _python_dynload_dirs(main.path, runtime[1].path):
+        for d in _python_dynload_dirs(main.path, runtime[1].path, self.root):
             try:
-                names = sorted(f for f in os.listdir(d) if f.endswith(".so"))[:MAX_PLUGINS]
+                names = sorted(f for f in self.root.listdir(d) if f.endswith(".so"))[:MAX_PLUGINS]
             except OSError:
                 continue
             for f in names:
                 path = os.path.join(d, f)
-                if f in seen or not os.path.isfile(path):
+                if f in seen or not self.root.isfile(path):
                     continue
                 seen.add(f)
                 try:
-                    raw = _read_library(path, budget)
+                    raw = self.root.read_library(path, budget)
                 except (ElfReadError, OSError):
                     continue
                 if raw.e_machine != main.e_machine or raw.elfclass != main.elfclass:
@@ -180,7 +181,7 @@ class _Objects:
         for owner, raw in list(self.objects):
             if is_glibc_object(owner) or not {"dlopen", "dlmopen"} & {i.split("@", 1)[0] for i in raw.imports}:
                 continue
-            for name in _library_strings(raw, budget):
+            for name in _library_strings(raw, budget, self.root):
                 if name in seen or is_glibc_object(name):
                     continue
                 seen.add(name)
@@ -194,12 +195,12 @@ class _Objects:
         return found
 
     def _find(self, soname: str, req: RawElf, budget: Budget) -> tuple[Library, RawElf | None]:
-        last_err = "not found on this machine"
-        for path in libpath.candidates(soname, req.e_machine, req.path, req.runpath, req.runpath):
-            if not os.path.isfile(path):
+        last_err = f"not found {self.root.where}"
+        for path in self.root.candidates(soname, req.e_machine, req.path, req.runpath, req.runpath):
+            if not self.root.isfile(path):
                 continue
             try:
-                raw = _read_library(path, budget)
+                raw = self.root.read_library(path, budget)
             except ElfReadError as exc:
                 last_err = f"{path}: {exc}"
                 continue
@@ -218,11 +219,11 @@ MAX_DATA_SCAN = 64 << 20
 MAX_DLOPEN_NAMES = 64
 
 
-def _library_strings(raw: RawElf, budget: Budget) -> list[str]:
+def _library_strings(raw: RawElf, budget: Budget, root: "libpath.Root") -> list[str]:
     """sonames (lib*.so.N) appearing as NUL-terminated strings in loaded data."""
     names: list[str] = []
     total = 0
-    with open(raw.path, "rb") as fh:
+    with root.open(raw.path) as fh:
         for region in raw.data_regions:
             budget.check()
             size = min(region.size, MAX_DATA_SCAN - total)
@@ -242,15 +243,15 @@ def _library_strings(raw: RawElf, budget: Budget) -> list[str]:
 MAX_PLUGINS = 256
 
 
-def _python_dynload_dirs(main_path: str, runtime_path: str) -> list[str]:
+def _python_dynload_dirs(main_path: str, runtime_path: str, root: "libpath.Root") -> list[str]:
     """<prefix>/lib/pythonX.Y/lib-dynload candidates for a Python runtime binary."""
     m = re.search(r"python(\d+\.\d+)", os.path.basename(runtime_path)) or \
-        re.search(r"python(\d+\.\d+)", os.path.basename(os.path.realpath(main_path)))
+        re.search(r"python(\d+\.\d+)", os.path.basename(root.realpath(main_path)))
     if m is None:
         return []
     ver = m.group(1)
     out = []
-    for p in (os.path.realpath(main_path), os.path.realpath(runtime_path)):
+    for p in (root.realpath(main_path), root.realpath(runtime_path)):
         prefix = os.path.dirname(os.path.dirname(p))          # .../bin/python3.11 -> ...
         out.append(os.path.join(prefix, "lib", f"python{ver}", "lib-dynload"))
     out.append(f"/usr/lib/python{ver}/lib-dynload")           # Debian keeps it outside the prefix
@@ -281,11 +282,17 @@ def _definers(objs: list[tuple[str, RawElf]]) -> dict[str, str]:
     return out
 
 
-def predict(main: RawElf, ident: Identity, budget: Budget, follow_libraries: bool = True) -> Prediction:
-    """Predict the syscall set of ``main`` (already read) for its guest ABI."""
+def predict(main: RawElf, ident: Identity, budget: Budget, follow_libraries: bool = True,
+            root: "libpath.Root | None" = None) -> Prediction:
+    """Predict the syscall set of ``main`` (already read) for its guest ABI.
+
+    ``root`` is where libraries are looked for and files are read: this
+    machine by default, or a container image's merged file system.
+    """
+    root = root or libpath.HOST
     table = table_for_abi(ident.abi) if ident.libc in ("glibc", None) else None
     pred = Prediction(ident.abi, table.name if table else None)
-    objs = _Objects(main, budget, follow_libraries and ident.linkage == "dynamic")
+    objs = _Objects(main, budget, follow_libraries and ident.linkage == "dynamic", root)
     pred.libraries = objs.libraries
     numbers = _numbers(ident.abi)
     _startup(pred, ident, table)
@@ -297,7 +304,7 @@ def predict(main: RawElf, ident: Identity, budget: Budget, follow_libraries: boo
     for soname, raw in objs.objects:
         if is_glibc_object(soname) and raw is not main:
             continue
-        _sites(pred, soname, raw, numbers, budget, library=raw is not main)
+        _sites(pred, soname, raw, numbers, budget, library=raw is not main, root=root)
     pred.unnamed_numbers.sort()
     return pred
 
@@ -350,8 +357,8 @@ def _numbers(abi: str) -> dict[int, str]:
 
 
 def _sites(pred: Prediction, soname: str, raw: RawElf, numbers: dict[int, str], budget: Budget,
-           library: bool = False) -> None:
-    with open(raw.path, "rb") as fh:
+           library: bool = False, root: "libpath.Root | None" = None) -> None:
+    with (root or libpath.HOST).open(raw.path) as fh:
         def read(off: int, n: int) -> bytes:
             fh.seek(off)
             return fh.read(n)

@@ -430,9 +430,20 @@ def read_elf(path: str, budget: Budget | None = None) -> RawElf:
         fh = open(path, "rb")
     except OSError as exc:
         raise ElfReadError(f"cannot read: {exc.strerror or exc}") from None
+    with fh:
+        return read_elf_stream(path, fh, st.st_size, budget)
+
+
+def read_elf_stream(path: str, fh: BinaryIO, size: int, budget: Budget | None = None) -> RawElf:
+    """Read an ELF image from a seekable stream (a file inside a container image, say).
+
+    ``path`` is what the result and its messages are named by.
+    """
+    budget = budget or Budget()
+    if size == 0:
+        raise ElfReadError("empty file (0 bytes)")
     try:
-        with fh:
-            return _Reader(path, fh, st.st_size, budget).run()
+        return _Reader(path, fh, size, budget).run()
     except ElfReadError:
         raise
     except OSError as exc:
