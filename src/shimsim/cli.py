@@ -19,7 +19,7 @@ from shimsim import __version__
 from shimsim.errors import ShimsimError
 
 # Subcommand modules, in the order --help lists them.
-COMMANDS = ("abi", "parse", "replay", "shims", "derive", "inspect", "probe", "check", "record", "compat", "diff")
+COMMANDS = ("abi", "parse", "replay", "shims", "derive", "inspect", "probe", "check", "record", "compat", "diff", "image")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: MIT
+"""The self-contained HTML report of ``shimsim image``.
+
+Everything shown comes from the image (paths, commands, layer history) and is
+untrusted: the page is rendered with Jinja2 autoescaping, and the --json
+object is embedded with the same escaping as the replay report.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.resources
+
+from shimsim import __version__
+from shimsim.errors import ShimsimError
+from shimsim.report.html import _env, json_for_script
+
+
+def render(rep: dict) -> str:
+    text = (importlib.resources.files("shimsim.report") / "templates" / "image.html.j2").read_text("utf-8")
+    ref = f":{rep['reference']}" if rep["reference"] else ""
+    return _env().from_string(text).render(
+        title=f"shimsim image: {rep['image']}{ref}", rep=rep, data_json=json_for_script(rep),
+        version=__version__, generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def write(path: str, rep: dict) -> None:
+    text = render(rep)
+    try:
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(text)
+    except OSError as exc:
+        raise ShimsimError(f"cannot write {path}: {exc.strerror or exc}") from None
