@@ -128,7 +128,7 @@ def render_text(rep: dict) -> str:
             out.append(f"MISMATCH: {a['headline']}")
         for v in a["verdicts"]:
             who = f" [{v['binary']}]" if v.get("binary") else ""
-            out.append(f"verdict on {v['target']}: {v['status']}: {v['reason']}{who}")
+            out.append(f"verdict on {v['target']}: {_status_reason(v)}{who}")
         ep = a["entrypoint"]
         if ep["argv"]:
             out.append(f"entrypoint ({ep['from']}): {' '.join(ep['argv'])}")
@@ -155,7 +155,7 @@ def render_text(rep: dict) -> str:
             if b["missing"]:
                 out.append(f"    missing in the image: {', '.join(b['missing'])}")
             for v in b["verdicts"]:
-                out.append(f"    {v['target']}: {v['status']}: {v['reason']}")
+                out.append(f"    {v['target']}: {_status_reason(v)}")
         rest = len(a["binaries"]) - len(shown)
         if rest > 0:
             out.append(f"  ... {rest} more binaries with no failing verdict (use --json)")
@@ -177,3 +177,9 @@ def render_text(rep: dict) -> str:
 def _rank(status: str) -> int:
     from shimsim.image.analyse import SEVERITY
     return SEVERITY.get(status, 0)
+
+
+def _status_reason(v: dict) -> str:
+    """'status: reason', without saying the status twice when the reason starts with it."""
+    r = v["reason"]
+    return r if r.startswith(v["status"] + ":") else f"{v['status']}: {r}"

@@ -12,6 +12,7 @@ actually is.
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import posixpath
 from dataclasses import dataclass, field
@@ -415,6 +416,10 @@ class Binary:
                 "verdicts": self.verdicts}
 
 
+# static programs seen before (busybox in every layer of every platform): (sha256, name) -> analysis
+_STATIC: dict[tuple[bytes, str], tuple] = {}
+
+
 def inspect_binary(fs: ImageFS, root: ImageRoot, path: str, role: str, targets: list[Target],
                    seconds: float = 30.0, follow: bool = True) -> Binary:
     hit = fs.lookup(path)
@@ -426,13 +431,21 @@ def inspect_binary(fs: ImageFS, root: ImageRoot, path: str, role: str, targets: 
         b.error = "content not kept in memory (the image is over the 2 GiB analysis budget)"
         return b
     budget = Budget(seconds)
+    key = (hashlib.sha256(node.data).digest(), posixpath.basename(b.path))
     try:
-        raw = read_elf_stream(b.path, io.BytesIO(node.data), len(node.data), budget)
-        ident = identify(raw)
-        root.flavour = ("freebsd" if ident.os == "freebsd" else
-                        "musl" if ident.libc == "musl" or (ident.interp or "").find("ld-musl") >= 0 else "glibc")
-        root.musl_arch = posixpath.basename(ident.interp or "").removeprefix("ld-musl-").removesuffix(".so.1")
-        pred = predict(raw, ident, budget, follow, root)
+        if key in _STATIC:
+            raw, ident, pred = _STATIC[key]
+        else:
+            raw = read_elf_stream(b.path, io.BytesIO(node.data), len(node.data), budget)
+            ident = identify(raw)
+            root.flavour = ("freebsd" if ident.os == "freebsd" else
+                            "musl" if ident.libc == "musl" or (ident.interp or "").find("ld-musl") >= 0 else "glibc")
+            root.musl_arch = posixpath.basename(ident.interp or "").removeprefix("ld-musl-").removesuffix(".so.1")
+            pred = predict(raw, ident, budget, follow, root)
+            if ident.linkage != "dynamic":      # nothing of it depends on the image around it
+                if len(_STATIC) > 256:
+                    _STATIC.clear()
+                _STATIC[key] = (raw, ident, pred)
     except ElfReadError as exc:
         b.error = str(exc)
         return b

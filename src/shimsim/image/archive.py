@@ -354,7 +354,11 @@ def open_store(path: str) -> Store:
         raise ImageError(path, None, f"not an image: {what}; expected an OCI layout, an OCI archive "
                                      "or a docker/podman save tarball")
     fh.seek(0)
-    return TarStore(path, fh)
+    try:
+        return TarStore(path, fh)
+    except BaseException:
+        fh.close()
+        raise
 
 
 def _plausible_v7(head: bytes) -> bool:

@@ -252,6 +252,7 @@ class ImageFS:
                 self.notes.append(f"layer {ch.index}: whiteout {m} removes /{p}, which no lower layer has")
             for r in gone:
                 self.removed.append(Removed("/" + r, ch.index, "whiteout", m))
+        self.removed.sort(key=lambda r: (r.layer, r.path))
         for path, node, link in ch.entries:
             where = self._place(path)
             if link is not None:
