@@ -16,6 +16,7 @@ import hashlib
 import io
 import posixpath
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from shimsim.elf import Inspection, libpath
 from shimsim.elf.ident import MACHINES, abi_name, identify
@@ -70,10 +71,24 @@ class Target:
     host: str                   # host ABI (or opaque host name)
 
 
+@lru_cache(maxsize=64)
+def _spec(name: str):
+    """A shipped shim's spec, parsed once (each is a few thousand lines of TOML)."""
+    from shimsim import shim as shimmod
+    return shimmod.load_spec(name)
+
+
+@lru_cache(maxsize=1)
+def _shim_hosts() -> tuple[tuple[str, str, str], ...]:
+    """(name, guest, host) of every shipped shim."""
+    from shimsim import shim as shimmod
+    return tuple((n, _spec(n).guest, _spec(n).host) for n in shimmod.list_shims())
+
+
 def make_targets(hosts: list[str], shims: list[str]) -> list[Target]:
     from shimsim import shim as shimmod
     from shimsim import tables
-    known_hosts = set(tables.list_abis()) | {shimmod.load_spec(n).host for n in shimmod.list_shims()} - {"*"}
+    known_hosts = set(tables.list_abis()) | {h for _n, _g, h in _shim_hosts()} - {"*"}
     out: list[Target] = []
     for h in hosts:
         real = HOST_ALIASES.get(h, h)
@@ -85,7 +100,7 @@ def make_targets(hosts: list[str], shims: list[str]) -> list[Target]:
         for n in (names if s == "all" else [s]):
             if n not in names:
                 raise UnknownName("shim", n, names)
-            spec = shimmod.load_spec(n)
+            spec = _spec(n)
             out.append(Target(n, "shim", machine_abi() if spec.host == shimmod.ANY else spec.host))
     if not out:
         out.append(Target(machine_abi(), "host", machine_abi()))
@@ -96,7 +111,7 @@ def layer_for(guest: str, t: Target) -> tuple[str | None, str]:
     """(shim that runs a ``guest`` binary for this target, or None; why)."""
     from shimsim import shim as shimmod
     if t.kind == "shim":
-        spec = shimmod.load_spec(t.name)
+        spec = _spec(t.name)
         if spec.guest == shimmod.ANY:
             if t.name == "native" and guest != t.host:
                 return None, _no_layer(guest, t.host)
@@ -106,10 +121,10 @@ def layer_for(guest: str, t: Target) -> tuple[str | None, str]:
         return t.name, f"{t.name} runs {guest} guests on {spec.host}"
     if guest == t.host:
         return "native", f"native: a {guest} image on a {t.host} host"
-    for n in shimmod.list_shims():
-        spec = shimmod.load_spec(n)
-        if spec.guest == guest and spec.host == t.host:
-            return n, f"through {n} ({spec.description.split(',')[0]})" if spec.description else f"through {n}"
+    for n, g, h in _shim_hosts():
+        if g == guest and h == t.host:
+            desc = _spec(n).description
+            return n, f"through {n} ({desc.split(',')[0]})" if desc else f"through {n}"
     return None, _no_layer(guest, t.host)
 
 
