@@ -229,7 +229,7 @@ def test_text_report(multi, capsys):
 
 def test_references(parts, capsys):
     lay = fx.Layout(parts["tmp"] / "tworefs")
-    a = lay.image([parts["base"]], entrypoint=["/usr/bin/busybox"])
+    a = lay.image([parts["base"]], entrypoint=["/usr/bin/busybox"], compression=None)
     b = lay.image([fx.layer([("dir", "bin"), ("file", "bin/x", b"not a program\n")])], entrypoint=["/bin/x"])
     root = lay.finish([(a, "one"), (b, "two")])
     rc, _, err = run(["image", str(root)], capsys)
@@ -244,8 +244,8 @@ def test_references(parts, capsys):
 
 def test_no_entrypoint_and_not_found(parts, capsys):
     lay = fx.Layout(parts["tmp"] / "noep")
-    a = lay.image([parts["base"]])
-    b = lay.image([parts["base"]], cmd=["nosuch"], env=["PATH=/usr/bin"])
+    a = lay.image([parts["base"]], compression=None)
+    b = lay.image([parts["base"]], cmd=["nosuch"], env=["PATH=/usr/bin"], compression=None)
     root = lay.finish([(a, "none"), (b, "missing")])
     rc, rep = run_json(["image", f"{root}:none"], capsys)
     assert "neither Entrypoint nor Cmd" in rep["analyses"][0]["entrypoint"]["error"]
