@@ -137,7 +137,7 @@ def test_whiteouts_remove_lower_files(debianish, capsys):
                        "/etc/sub/kept-by-none": "opaque directory"}
     assert [lay["whiteouts"] for lay in a["layers"]] == [0, 1]
     assert [lay["opaque_directories"] for lay in a["layers"]] == [0, 1]
-    assert a["layers"][1]["created_by"] == "test layer 1"
+    assert a["layers"][1]["created_by"] == "layer 1 written by tests/imagefix.py"
     # the merged tree itself
     from shimsim.image.analyse import merge_layers
     from shimsim.image.archive import open_store
