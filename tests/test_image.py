@@ -451,3 +451,19 @@ def test_go_binaries_are_named(parts, capsys):
     assert "/lib64/ld-linux-x86-64.so.2" in u["missing"]
     assert "interpreter /lib64/ld-linux-x86-64.so.2 is not in the image" in u["verdicts"][0]["reason"]
     assert rep["analyses"][0]["verdicts"][0]["status"] == "cannot run"
+
+
+def test_example_image_tool(tmp_path, capsys):
+    """README's example: tools/make_example_image.py, then shimsim image on what it wrote."""
+    import sys
+    out = tmp_path / "example"
+    tool = Path(__file__).resolve().parent.parent / "tools" / "make_example_image.py"
+    res = subprocess.run([sys.executable, str(tool), str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    rc, rep = run_json(["image", str(out), "--host", "linux", "--host", "freebsd", "--host", "illumos"], capsys)
+    an = {a["platform"]: a for a in rep["analyses"]}
+    assert set(an) == {"linux/amd64", "linux/arm64/v8", "freebsd/amd64"}
+    assert "exec format error" in an["linux/arm64/v8"]["headline"]
+    assert an["linux/amd64"]["removed"][0]["path"] == "/etc/debug.conf"
+    res = subprocess.run([sys.executable, str(tool), str(out)], capture_output=True, text=True)
+    assert res.returncode == 2 and "exists" in res.stderr
