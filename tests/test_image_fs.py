@@ -197,3 +197,16 @@ def test_variant_compatibility(tmp_path, capsys, variant, want, picked):
         return
     assert rc == 0, cap.err
     assert json.loads(cap.out)["analyses"][0]["platform"] == picked
+
+
+def test_lone_manifest_with_another_platform_is_used_with_a_note(tmp_path, capsys):
+    lay = fx.Layout(tmp_path / "lone")
+    m = lay.image([fx.layer([("file", "x", fx.read(fx.BUSYBOX))])], entrypoint=["/x"], compression=None,
+                  platform_in_descriptor=False)
+    root = lay.finish([(m, None)])
+    rc = cli.main(["image", str(root), "--platform", "linux/arm64", "--json"])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    (a,) = json.loads(cap.out)["analyses"]
+    assert a["platform"] == "linux/amd64"
+    assert a["notes"][0].startswith("image platform (linux/amd64) does not match the expected platform (linux/arm64)")

@@ -135,7 +135,8 @@ def render_text(rep: dict) -> str:
         for s in ep["chain"]:
             what = f"#! {s['interpreter']}{' ' + s['argument'] if s['argument'] else ''}" if s["kind"] == "script" \
                 else s["kind"]
-            out.append(f"  -> {s['path']} ({what}, layer {s['layer']})")
+            via = f"{s['named']} = " if s["named"] != s["path"] else ""
+            out.append(f"  -> {via}{s['path']} ({what}, layer {s['layer']})")
         if ep["error"]:
             out.append(f"  entrypoint problem: {ep['error']}")
         if a["binary_os_versions"]:

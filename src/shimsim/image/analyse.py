@@ -307,10 +307,11 @@ class Step:
     layer: int
     interpreter: str | None = None
     argument: str | None = None
+    named: str = ""              # the name it was reached by ("/bin/sh" for /usr/bin/dash)
 
     def to_json(self) -> dict:
-        return {"path": self.path, "kind": self.kind, "layer": self.layer, "interpreter": self.interpreter,
-                "argument": self.argument}
+        return {"path": self.path, "named": self.named or self.path, "kind": self.kind, "layer": self.layer,
+                "interpreter": self.interpreter, "argument": self.argument}
 
 
 @dataclass
@@ -350,7 +351,9 @@ def find_entrypoint(fs: ImageFS, cfg: dict | None) -> Entrypoint:
     cwd = (str(c.get("WorkingDir") or "/")).lstrip("/")
     prog, search = argv[0], "/" not in argv[0]
     for _ in range(MAX_INTERP_DEPTH + 2):
-        hit = _find_program(fs, prog, path_var, cwd) if search else fs.lookup(prog, cwd=cwd)
+        found = _find_program(fs, prog, path_var, cwd) if search else fs.lookup(prog, cwd=cwd)
+        hit = found[:2] if found else None
+        named = found[2] if search and found else prog
         if hit is None:
             where = f"in the image's PATH ({path_var})" if search else "in the image"
             out.error = (f"{prog}: not found {where}: the runtime fails with "
@@ -365,7 +368,7 @@ def find_entrypoint(fs: ImageFS, cfg: dict | None) -> Entrypoint:
             out.error = f"{prog} (/{real}) is not executable (mode {node.mode:o}): 'permission denied'"
             return out
         if node.head[:4] == ELF_MAGIC:
-            out.chain.append(Step("/" + real, "elf", node.layer))
+            out.chain.append(Step("/" + real, "elf", node.layer, named=named))
             last = out.chain[-1]
             if len(out.chain) >= 2 and out.chain[-2].kind == "script" and \
                     posixpath.basename(last.path) == "env" and out.chain[-2].argument:
@@ -379,7 +382,7 @@ def find_entrypoint(fs: ImageFS, cfg: dict | None) -> Entrypoint:
         if node.head[:2] == b"#!":
             line = node.head[2:MAX_SHEBANG].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
             interp, _, arg = line.replace("\t", " ").partition(" ")
-            out.chain.append(Step("/" + real, "script", node.layer, interp or None, arg.strip() or None))
+            out.chain.append(Step("/" + real, "script", node.layer, interp or None, arg.strip() or None, named))
             if not interp:
                 out.error = f"/{real}: '#!' names no interpreter: 'exec format error'"
                 return out
@@ -389,17 +392,19 @@ def find_entrypoint(fs: ImageFS, cfg: dict | None) -> Entrypoint:
             prog, search = interp, False
             cwd = posixpath.dirname(real)
             continue
-        out.chain.append(Step("/" + real, "data", node.layer))
+        out.chain.append(Step("/" + real, "data", node.layer, named=named))
         out.error = f"/{real} is neither ELF nor a #! script: 'exec format error'"
         return out
     return out
 
 
-def _find_program(fs: ImageFS, name: str, path_var: str, cwd: str) -> tuple[str, Node] | None:
+def _find_program(fs: ImageFS, name: str, path_var: str, cwd: str) -> tuple[str, Node, str] | None:
+    """(tree path, node, the PATH candidate that found it), as execvp searches."""
     for d in path_var.split(":"):
-        hit = fs.lookup(posixpath.join(d or ".", name), cwd=cwd)
+        cand = posixpath.join(d or ".", name)
+        hit = fs.lookup(cand, cwd=cwd)
         if hit is not None and hit[1].kind == "file" and fs.executable(hit[1]):
-            return hit
+            return hit[0], hit[1], cand
     return None
 
 

@@ -99,6 +99,7 @@ class Candidate:
     config: dict | None = None
     layers: list[Layer] = field(default_factory=list)
     platform_from: str = "descriptor"   # "descriptor" or "config"
+    notes: list[str] = field(default_factory=list)
 
     @property
     def present(self) -> bool:
@@ -389,6 +390,13 @@ def choose(listing: Listing, want: Platform) -> Candidate:
             p = c.platform
             if (p.os, p.architecture, p.variant) == (want.os, want.architecture, variant):
                 return c
+    if len(images) == 1 and images[0].list_kind is None:
+        # a lone manifest is used anyway; podman only warns, in these words ("WARNING: image
+        # platform (linux/386) does not match the expected platform (linux/amd64)" in its output)
+        c = images[0]
+        c.notes.append(f"image platform ({c.platform.text()}) does not match the expected platform "
+                       f"({want.text()}); a lone manifest is used anyway, as podman does")
+        return c
     raise ImageError(listing_image(listing), None, no_match_message(listing, want))
 
 

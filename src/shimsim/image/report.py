@@ -134,7 +134,7 @@ def _analyse(store: Store, cand: Candidate, targets: list[Target], all_binaries:
                     for r in fs.removed[:MAX_REMOVED]],
         "removed_total": len(fs.removed),
         "files": sum(1 for _ in fs.files()),
-        "notes": fs.notes[:50],
+        "notes": cand.notes + fs.notes[:50],
     }
 
 
