@@ -210,3 +210,9 @@ def test_lone_manifest_with_another_platform_is_used_with_a_note(tmp_path, capsy
     (a,) = json.loads(cap.out)["analyses"]
     assert a["platform"] == "linux/amd64"
     assert a["notes"][0].startswith("image platform (linux/amd64) does not match the expected platform (linux/arm64)")
+
+
+def test_plain_layer_whose_first_name_looks_like_a_magic():
+    """'BZh' opens a bzip2 stream, but a plain tar whose first member is named so is a tar."""
+    fs = _merged([fx.layer([("file", "BZh91AY", b"x"), ("file", "\x1f\x8bname", b"y")])])
+    assert fs.isfile("/BZh91AY") and fs.isfile("/\x1f\x8bname")

@@ -13,7 +13,6 @@ headline.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from shimsim.commands._common import add_json, formatter, print_json
 from shimsim.errors import ShimsimError

@@ -43,7 +43,11 @@ class ImageError(ShimsimError):
 
 
 def sniff(head: bytes) -> str | None:
-    """The compression of a stream from its first bytes (None: not compressed)."""
+    """The compression of a stream from its first bytes (None: not compressed).
+
+    A tar header ("ustar" at offset 257) wins: a member name may start with "BZh"."""
+    if head[257:262] == b"ustar":
+        return None
     for magic, name in MAGIC.items():
         if head.startswith(magic):
             return name

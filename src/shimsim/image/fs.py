@@ -105,7 +105,8 @@ def read_layer(index: int, fh: BinaryIO, image: str, member: str, budget: list[i
     """Parse one layer blob; ``budget`` is [bytes of content still allowed in memory]."""
     outer = _Hashing(fh, alg)
     buffered = io.BufferedReader(outer, 1 << 16)
-    kind = sniff(buffered.peek(8)[:8])
+    head = buffered.peek(512)[:512]
+    kind = sniff(head)
     ch = LayerChanges(index, compression=kind)
     current = None
     try:
