@@ -467,3 +467,18 @@ def test_example_image_tool(tmp_path, capsys):
     assert an["linux/amd64"]["removed"][0]["path"] == "/etc/debug.conf"
     res = subprocess.run([sys.executable, str(tool), str(out)], capture_output=True, text=True)
     assert res.returncode == 2 and "exists" in res.stderr
+
+
+def test_freebsd_version_from_abi_notes_against_the_host(multi, capsys):
+    rc, rep = run_json(["image", str(multi), "--platform", "freebsd/amd64", "--host", "freebsd@13.2",
+                        "--host", "freebsd-amd64@1401000"], capsys)
+    (a,) = rep["analyses"]
+    v = {x["target"]: x for x in a["verdicts"]}
+    assert v["freebsd@13.2"]["status"] == "may fail"
+    assert v["freebsd@13.2"]["reason"].startswith("built for FreeBSD 14.0 (__FreeBSD_version 1400097), newer than "
+                                                  "the host's 13.2 (1302000)")
+    assert v["freebsd-amd64@1401000"]["status"] not in ("may fail", "fails", "cannot run")
+    err = _one_error(capsys, ["image", str(multi), "--host", "linux@6.1"])
+    assert "understood for FreeBSD hosts only" in err
+    err = _one_error(capsys, ["image", str(multi), "--host", "freebsd@fourteen"])
+    assert "expected a FreeBSD version such as 14.1" in err

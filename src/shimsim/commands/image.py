@@ -31,6 +31,9 @@ ABI names (linux-x86_64, freebsd-amd64, illumos-amd64, ...) or the short names
 linux, freebsd, illumos, windows (WSL1) and gvisor; the layer that runs a
 platform there is chosen from the shipped shims (linuxulator, illumos-lx, wsl1,
 ...).  --shim NAME judges through one shim instead.  Default: this machine.
+A FreeBSD host may carry its version (--host freebsd@13.2): a FreeBSD binary
+whose ABI note says it was built for a newer FreeBSD may fail there (FreeBSD
+images declare no os.version, so the binaries' notes are what is compared).
 
 --json prints one object (schemas/image.json): "platforms" (every platform
 manifest, present or not, with a verdict per target from the declared platform),

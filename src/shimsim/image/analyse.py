@@ -69,6 +69,23 @@ class Target:
     name: str                   # as the user gave it
     kind: str                   # "host" or "shim"
     host: str                   # host ABI (or opaque host name)
+    version: int | None = None  # the host's __FreeBSD_version, from ABI@VERSION
+
+
+# __FreeBSD_version is <major><two-digit minor><three digits>: 1400097 is 14.0
+# source: freebsd/freebsd-src@0010db7bbc62a031b34706ed4e5f60549f4740fd:sys/sys/param.h
+def freebsd_version(text: str) -> int:
+    """'14.1', '14' or a raw __FreeBSD_version ('1401000') as __FreeBSD_version."""
+    if text.isdigit() and len(text) >= 6:
+        return int(text)
+    major, _, minor = text.partition(".")
+    if not major.isdigit() or (minor and not minor.isdigit()):
+        raise ValueError(text)
+    return int(major) * 100000 + int(minor or 0) * 1000
+
+
+def version_text(v: int) -> str:
+    return f"{v // 100000}.{(v // 1000) % 100}"
 
 
 @lru_cache(maxsize=64)
@@ -91,10 +108,19 @@ def make_targets(hosts: list[str], shims: list[str]) -> list[Target]:
     known_hosts = set(tables.list_abis()) | {h for _n, _g, h in _shim_hosts()} - {"*"}
     out: list[Target] = []
     for h in hosts:
-        real = HOST_ALIASES.get(h, h)
+        base, _, ver = h.partition("@")
+        real = HOST_ALIASES.get(base, base)
         if real not in known_hosts:
-            raise UnknownName("host", h, sorted(known_hosts | set(HOST_ALIASES)))
-        out.append(Target(h, "host", real))
+            raise UnknownName("host", base, sorted(known_hosts | set(HOST_ALIASES)))
+        version = None
+        if ver:
+            if not real.startswith("freebsd-"):
+                raise ShimsimError(f"--host {h}: a version (@VERSION) is understood for FreeBSD hosts only")
+            try:
+                version = freebsd_version(ver)
+            except ValueError:
+                raise ShimsimError(f"--host {h}: expected a FreeBSD version such as 14.1 or 1401000") from None
+        out.append(Target(h, "host", real, version))
     names = shimmod.list_shims()
     for s in shims:
         for n in (names if s == "all" else [s]):
@@ -509,7 +535,15 @@ def _binary_verdict(b: Binary, t: Target) -> dict:
     except ShimsimError as exc:
         return {**base, "status": CANNOT, "reason": f"cannot evaluate: {exc}", "counts": {}, "calls": []}
     j = v.to_json()
-    return {**base, "status": j["status"], "reason": j["reason"], "counts": j["counts"], "calls": j["calls"][:40]}
+    status, reason = j["status"], j["reason"]
+    kv = ins.identity.kernel_version
+    if t.version and ins.identity.os == "freebsd" and kv and kv.isdigit() and int(kv) > t.version:
+        if SEVERITY.get(status, 0) < SEVERITY["may fail"]:
+            status = "may fail"
+        reason = (f"built for FreeBSD {version_text(int(kv))} (__FreeBSD_version {kv}), newer than the host's "
+                  f"{version_text(t.version)} ({t.version}): it may make system calls the older kernel lacks; "
+                  + reason)
+    return {**base, "status": status, "reason": reason, "counts": j["counts"], "calls": j["calls"][:40]}
 
 
 def mismatch(cand: Candidate, b: Binary | None) -> str | None:
