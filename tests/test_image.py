@@ -482,3 +482,24 @@ def test_freebsd_version_from_abi_notes_against_the_host(multi, capsys):
     assert "understood for FreeBSD hosts only" in err
     err = _one_error(capsys, ["image", str(multi), "--host", "freebsd@fourteen"])
     assert "expected a FreeBSD version such as 14.1" in err
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("config", ["not", "an", "object"], "config field 'config' is not a dict"),
+    ("rootfs", "layers", "config field 'rootfs' is not a dict"),
+    ("config", {"Entrypoint": 7}, "config field config.Entrypoint has the wrong type"),
+    ("rootfs", {"type": "layers", "diff_ids": "sha256:00"}, "config field rootfs.diff_ids is not a list of digests"),
+    ("architecture", 64, "config field 'architecture' is not a str"),
+])
+def test_malformed_config_fields(parts, tmp_path, field, value, message, capsys):
+    lay = fx.Layout(tmp_path / "cfg")
+    ldesc = lay.blob(parts["top"], fx.MT_LAYER[None])
+    cfg = {"architecture": "amd64", "os": "linux", "config": {},
+           "rootfs": {"type": "layers", "diff_ids": [fx.sha(parts["top"])]}}
+    cfg[field] = value
+    cdesc = lay.blob(json.dumps(cfg).encode(), fx.MT_CONFIG)
+    mdesc = lay.blob(json.dumps({"schemaVersion": 2, "mediaType": fx.MT_MANIFEST, "config": cdesc,
+                                 "layers": [ldesc]}).encode(), fx.MT_MANIFEST)
+    root = lay.finish([(mdesc, None)])
+    err = _one_error(capsys, ["image", str(root)])
+    assert f"blobs/sha256/{cdesc['digest'].split(':')[1]}: {message}" in err

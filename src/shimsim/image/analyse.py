@@ -363,8 +363,8 @@ def image_env(cfg: dict | None) -> dict[str, str]:
 
 def find_entrypoint(fs: ImageFS, cfg: dict | None) -> Entrypoint:
     c = (cfg or {}).get("config") or {}
-    ep = [str(a) for a in c.get("Entrypoint") or []]
-    cmd = [str(a) for a in c.get("Cmd") or []]
+    ep = _argv(c.get("Entrypoint"))
+    cmd = _argv(c.get("Cmd"))
     argv = ep + cmd
     source = "Entrypoint+Cmd" if ep and cmd else "Entrypoint" if ep else "Cmd" if cmd else "none"
     out = Entrypoint(argv, source)
@@ -422,6 +422,13 @@ def find_entrypoint(fs: ImageFS, cfg: dict | None) -> Entrypoint:
         out.error = f"/{real} is neither ELF nor a #! script: 'exec format error'"
         return out
     return out
+
+
+def _argv(value) -> list[str]:
+    """Entrypoint/Cmd: a list, or a lone string (which docker runs as one word)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(a) for a in value or []]
 
 
 def _find_program(fs: ImageFS, name: str, path_var: str, cwd: str) -> tuple[str, Node, str] | None:

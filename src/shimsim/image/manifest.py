@@ -291,10 +291,26 @@ def _walk(store: Store, desc: dict, ref: str | None, via: str, list_kind: str | 
     out.append(cand)
 
 
+CONFIG_TYPES = {"config": dict, "rootfs": dict, "history": list, "os": str, "architecture": str, "variant": str,
+                "os.version": str, "os.features": list}
+RUN_CONFIG_TYPES = {"Entrypoint": (list, str), "Cmd": (list, str), "Env": list, "WorkingDir": str, "User": str}
+
+
 def _config(store: Store, name: str, data: bytes) -> dict:
+    """The image config, its fields of the types the image spec gives them."""
     cfg = _json(store, name, data)
     if not isinstance(cfg, dict):
         raise ImageError(store.image, name, "expected an image config object")
+    for key, typ in CONFIG_TYPES.items():
+        if cfg.get(key) is not None and not isinstance(cfg[key], typ):
+            raise ImageError(store.image, name, f"config field {key!r} is not a {typ.__name__}")
+    run = cfg.get("config") or {}
+    for key, types in RUN_CONFIG_TYPES.items():
+        if run.get(key) is not None and not isinstance(run[key], types):
+            raise ImageError(store.image, name, f"config field config.{key} has the wrong type")
+    diff_ids = (cfg.get("rootfs") or {}).get("diff_ids")
+    if diff_ids is not None and (not isinstance(diff_ids, list) or not all(isinstance(d, str) for d in diff_ids)):
+        raise ImageError(store.image, name, "config field rootfs.diff_ids is not a list of digests")
     return cfg
 
 
