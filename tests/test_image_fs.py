@@ -11,9 +11,10 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import imagefix as fx
@@ -216,3 +217,64 @@ def test_plain_layer_whose_first_name_looks_like_a_magic():
     """'BZh' opens a bzip2 stream, but a plain tar whose first member is named so is a tar."""
     fs = _merged([fx.layer([("file", "BZh91AY", b"x"), ("file", "\x1f\x8bname", b"y")])])
     assert fs.isfile("/BZh91AY") and fs.isfile("/\x1f\x8bname")
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.text("ab:/", max_size=4),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text("ab", max_size=2), inner,
+                                                                                   max_size=3), max_leaves=6)
+
+
+def _paths_of(doc, prefix=()):
+    yield prefix
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield from _paths_of(v, prefix + (k,))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            yield from _paths_of(v, prefix + (i,))
+
+
+def _set(doc, path, value):
+    if not path:
+        return value
+    cur = doc
+    for p in path[:-1]:
+        cur = cur[p]
+    cur[path[-1]] = value
+    return doc
+
+
+@settings(max_examples=50)       # each example writes and reads a whole image; 2000 passed under "thorough"
+@given(which=st.sampled_from(["index", "manifest", "config"]), pick=st.integers(0, 200), value=JSON)
+def test_any_damaged_document_is_one_error_or_a_report(which, pick, value):
+    """Any field of index.json, the manifest or the config replaced by any JSON value (with the
+    digests that name them kept right): exit 0 or one error line, never a traceback."""
+    import contextlib
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="shimsim-fuzz-") as tmp:
+        lay = fx.Layout(Path(tmp))
+        m = lay.image([fx.layer([("file", "bin/sh", b"#!/bin/true\n")])], entrypoint=["/bin/sh"], compression=None)
+        blobs = Path(tmp) / "blobs" / "sha256"
+        man = json.loads((blobs / m["digest"].split(":")[1]).read_text())
+        if which == "config":
+            cfg = json.loads((blobs / man["config"]["digest"].split(":")[1]).read_text())
+            paths = list(_paths_of(cfg))
+            cfg = _set(cfg, paths[pick % len(paths)], value)
+            man["config"] = lay.blob(json.dumps(cfg).encode(), fx.MT_CONFIG)
+        if which in ("manifest", "config"):
+            if which == "manifest":
+                paths = list(_paths_of(man))
+                man = _set(man, paths[pick % len(paths)], value)
+            m = {**lay.blob(json.dumps(man).encode(), fx.MT_MANIFEST), "platform": m["platform"]}
+        lay.finish([(m, None)])
+        if which == "index":
+            idx = json.loads((Path(tmp) / "index.json").read_text())
+            paths = list(_paths_of(idx))
+            idx = _set(idx, paths[pick % len(paths)], value)
+            (Path(tmp) / "index.json").write_text(json.dumps(idx))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            rc = cli.main(["image", tmp, "--json"])
+        assert rc in (0, 2)
+        if rc == 2:
+            assert err.getvalue().startswith("shimsim: error: ") and err.getvalue().count("\n") == 1
