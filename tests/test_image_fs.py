@@ -278,3 +278,15 @@ def test_any_damaged_document_is_one_error_or_a_report(which, pick, value):
         assert rc in (0, 2)
         if rc == 2:
             assert err.getvalue().startswith("shimsim: error: ") and err.getvalue().count("\n") == 1
+
+
+def test_windows_image(tmp_path, capsys):
+    lay = fx.Layout(tmp_path / "win")
+    m = lay.image([fx.layer([("file", "Files/app.exe", b"MZ\x90\x00" + b"\0" * 60)])], os_name="windows",
+                  entrypoint=["C:\\app.exe"], compression=None)
+    root = lay.finish([(m, None)])
+    rc = cli.main(["image", str(root), "--host", "windows", "--host", "linux", "--json"])
+    rep = json.loads(capsys.readouterr().out)
+    v = {x["target"]: x for x in rep["platforms"][0]["verdicts"]}
+    assert v["windows"]["status"] == "unknown" and "Windows container" in v["windows"]["reason"]
+    assert v["linux"]["status"] == "cannot run" and "needs a Windows host" in v["linux"]["reason"]

@@ -50,6 +50,7 @@ MUSL_DEFAULT = ("/lib", "/usr/local/lib", "/usr/lib")
 # FreeBSD rtld after DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH and the hints file: /lib, /usr/lib;
 # ldconfig puts /usr/local/lib in the hints on every installed system
 FREEBSD_DIRS = ("/lib", "/usr/lib", "/usr/local/lib")
+NOT_JUDGED = "not judged: "
 MAX_SHEBANG = 256               # Linux's BINPRM_BUF_SIZE: the #! line is cut there
 MAX_INTERP_DEPTH = 4            # Linux's interpreter recursion limit (BINPRM_MAX_RECURSION)
 
@@ -147,6 +148,8 @@ def layer_for(guest: str, t: Target) -> tuple[str | None, str]:
         return t.name, f"{t.name} runs {guest} guests on {spec.host}"
     if guest == t.host:
         return "native", f"native: a {guest} image on a {t.host} host"
+    if guest.startswith("windows-") and t.host.startswith("windows"):
+        return None, NOT_JUDGED + "a Windows image runs on a Windows host as a Windows container (PE programs)"
     for n, g, h in _shim_hosts():
         if g == guest and h == t.host:
             desc = _spec(n).description
@@ -183,8 +186,8 @@ def platform_verdicts(cand: Candidate, targets: list[Target]) -> list[dict]:
             continue
         guest = platform_abi(cand.platform)
         shim, why = layer_for(guest, t)
-        out.append({"target": t.name, "host": t.host, "shim": shim, "guest": guest,
-                    "status": "runs" if shim else CANNOT, "reason": why})
+        status = "runs" if shim else "unknown" if why.startswith(NOT_JUDGED) else CANNOT
+        out.append({"target": t.name, "host": t.host, "shim": shim, "guest": guest, "status": status, "reason": why})
     return out
 
 
@@ -527,7 +530,8 @@ def _binary_verdict(b: Binary, t: Target) -> dict:
     shim, why = layer_for(guest, t)
     base = {"target": t.name, "host": t.host, "shim": shim, "guest": guest}
     if shim is None:
-        return {**base, "status": CANNOT, "reason": why, "counts": {}, "calls": []}
+        return {**base, "status": "unknown" if why.startswith(NOT_JUDGED) else CANNOT, "reason": why,
+                "counts": {}, "calls": []}
     if b.missing:
         interp = ins.identity.interp
         if interp in b.missing:
