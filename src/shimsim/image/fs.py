@@ -110,13 +110,17 @@ def read_layer(index: int, fh: BinaryIO, image: str, member: str, budget: list[i
     ch = LayerChanges(index, compression=kind)
     current = None
     try:
-        inner = _Hashing(decompress(buffered, kind), "sha256")
-        tar = tarfile.open(fileobj=io.BufferedReader(inner, 1 << 16), mode="r|")
+        if kind is None and alg == "sha256":
+            inner, stream = outer, buffered     # the blob is the tar stream: hash it once
+        else:
+            inner = _Hashing(decompress(buffered, kind), "sha256")
+            stream = io.BufferedReader(inner, 1 << 16)
+        tar = tarfile.open(fileobj=stream, mode="r|")
         for m in tar:
             current = m.name
             _entry(ch, m, tar, image, member, budget)
         current = None
-        while inner.read(1 << 20):      # the rest of the tar stream (end blocks, padding)
+        while stream.read(1 << 20):     # the rest of the tar stream (end blocks, padding)
             pass
         while buffered.read(1 << 20):   # and of the blob (a compressor's trailing bytes)
             pass
