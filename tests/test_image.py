@@ -503,3 +503,28 @@ def test_malformed_config_fields(parts, tmp_path, field, value, message, capsys)
     root = lay.finish([(mdesc, None)])
     err = _one_error(capsys, ["image", str(root)])
     assert f"blobs/sha256/{cdesc['digest'].split(':')[1]}: {message}" in err
+
+
+def test_origin_runpath_inside_the_image(parts, tmp_path, capsys):
+    """A program with RUNPATH $ORIGIN/../lib finds its library beside it in the image, nowhere else."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    (tmp_path / "foo.c").write_text("int foo(void) { return 42; }\n")
+    (tmp_path / "main.c").write_text("int foo(void);\nint main(void) { return foo() == 42 ? 0 : 1; }\n")
+    subprocess.run([gcc, "-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", "-o", str(tmp_path / "libfoo.so.1"),
+                    str(tmp_path / "foo.c")], check=True, capture_output=True)
+    subprocess.run([gcc, "-o", str(tmp_path / "prog"), str(tmp_path / "main.c"), str(tmp_path / "libfoo.so.1"),
+                    "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib"], check=True, capture_output=True)
+    lay = fx.Layout(tmp_path / "origin")
+    app = fx.layer([("dir", "app"), ("dir", "app/bin"), ("dir", "app/lib"),
+                    ("file", "app/bin/prog", fx.read(str(tmp_path / "prog"))),
+                    ("file", "app/lib/libfoo.so.1", fx.read(str(tmp_path / "libfoo.so.1")))])
+    m = lay.image([parts["base"], app], entrypoint=["/app/bin/prog"], compression=None)
+    root = lay.finish([(m, None)])
+    rc, rep = run_json(["image", str(root)], capsys)
+    (b,) = rep["analyses"][0]["binaries"]
+    libs = {lib["soname"]: lib["path"] for lib in b["libraries"]}
+    assert libs["libfoo.so.1"] == "/app/bin/../lib/libfoo.so.1"      # named as ldd names it
+    assert libs["libc.so.6"] == f"/{ODD_LIB}/libc.so.6" and b["missing"] == []
+    assert b["layer"] == 1 and rep["analyses"][0]["verdicts"][0]["status"] == "runs"
