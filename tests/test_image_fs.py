@@ -290,3 +290,15 @@ def test_windows_image(tmp_path, capsys):
     v = {x["target"]: x for x in rep["platforms"][0]["verdicts"]}
     assert v["windows"]["status"] == "unknown" and "Windows container" in v["windows"]["reason"]
     assert v["linux"]["status"] == "cannot run" and "needs a Windows host" in v["linux"]["reason"]
+
+
+def test_i386_platform_on_an_x86_64_linux_host(tmp_path, capsys):
+    lay = fx.Layout(tmp_path / "i386")
+    m = lay.image([fx.layer([("file", "x", fx.read(fx.BUSYBOX))])], arch="386", entrypoint=["/x"], compression=None)
+    root = lay.finish([(m, None)])
+    assert cli.main(["image", str(root), "--host", "linux-x86_64", "--host", "freebsd", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    v = {x["target"]: x for x in rep["platforms"][0]["verdicts"]}
+    assert v["linux-x86_64"]["shim"] == "native" and "32-bit compat" in v["linux-x86_64"]["reason"]
+    assert v["freebsd"]["status"] == "cannot run"
+    assert "declared linux/386 but /x is an x86_64 ELF" in rep["analyses"][0]["headline"]

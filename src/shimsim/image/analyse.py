@@ -51,6 +51,8 @@ MUSL_DEFAULT = ("/lib", "/usr/local/lib", "/usr/lib")
 # ldconfig puts /usr/local/lib in the hints on every installed system
 FREEBSD_DIRS = ("/lib", "/usr/lib", "/usr/local/lib")
 NOT_JUDGED = "not judged: "
+# 32-bit guests a 64-bit kernel serves with its own compat syscall table (CONFIG_IA32_EMULATION)
+COMPAT32 = {"linux-x86_64": ("linux-i386",)}
 MAX_SHEBANG = 256               # Linux's BINPRM_BUF_SIZE: the #! line is cut there
 MAX_INTERP_DEPTH = 4            # Linux's interpreter recursion limit (BINPRM_MAX_RECURSION)
 
@@ -148,6 +150,8 @@ def layer_for(guest: str, t: Target) -> tuple[str | None, str]:
         return t.name, f"{t.name} runs {guest} guests on {spec.host}"
     if guest == t.host:
         return "native", f"native: a {guest} image on a {t.host} host"
+    if guest in COMPAT32.get(t.host, ()):
+        return "native", f"native: the {t.host} kernel runs {guest} programs itself (32-bit compat syscalls)"
     if guest.startswith("windows-") and t.host.startswith("windows"):
         return None, NOT_JUDGED + "a Windows image runs on a Windows host as a Windows container (PE programs)"
     for n, g, h in _shim_hosts():
@@ -542,7 +546,8 @@ def _binary_verdict(b: Binary, t: Target) -> dict:
                    "('error while loading shared libraries')")
         return {**base, "status": CANNOT, "reason": why, "counts": {}, "calls": []}
     try:
-        v = verdict(ins.identity, ins.prediction, shim, t.host if shim == "native" else None)
+        native_host = guest if guest in COMPAT32.get(t.host, ()) else t.host
+        v = verdict(ins.identity, ins.prediction, shim, native_host if shim == "native" else None)
     except ShimsimError as exc:
         return {**base, "status": CANNOT, "reason": f"cannot evaluate: {exc}", "counts": {}, "calls": []}
     j = v.to_json()
