@@ -302,3 +302,17 @@ def test_i386_platform_on_an_x86_64_linux_host(tmp_path, capsys):
     assert v["linux-x86_64"]["shim"] == "native" and "32-bit compat" in v["linux-x86_64"]["reason"]
     assert v["freebsd"]["status"] == "cannot run"
     assert "declared linux/386 but /x is an x86_64 ELF" in rep["analyses"][0]["headline"]
+
+
+def test_html_escapes_what_the_image_says(tmp_path, capsys):
+    evil = "<script>alert(1)</script>"
+    lay = fx.Layout(tmp_path / "evil")
+    m = lay.image([fx.layer([("file", evil, b"#!/bin/" + evil.encode() + b"\n")])], entrypoint=["/" + evil],
+                  compression=None)
+    root = lay.finish([(m, evil)])
+    out = tmp_path / "r.html"
+    assert cli.main(["image", f"{root}:{evil}", "--html", str(out)]) == 0
+    capsys.readouterr()
+    page = out.read_text()
+    assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<script") == 1            # the JSON data element only
