@@ -528,3 +528,42 @@ def test_origin_runpath_inside_the_image(parts, tmp_path, capsys):
     assert libs["libfoo.so.1"] == "/app/bin/../lib/libfoo.so.1"      # named as ldd names it
     assert libs["libc.so.6"] == f"/{ODD_LIB}/libc.so.6" and b["missing"] == []
     assert b["layer"] == 1 and rep["analyses"][0]["verdicts"][0]["status"] == "runs"
+
+
+def test_musl_image_uses_its_own_loader_paths(parts, tmp_path, capsys):
+    """An Alpine-like image: a musl program (built with musl-gcc) whose library is found through
+    /etc/ld-musl-x86_64.path, and whose libc.so is the musl loader itself, as musl's ldso does."""
+    musl_gcc = shutil.which("musl-gcc")
+    musl_libc = "/usr/lib/x86_64-linux-musl/libc.so"
+    if musl_gcc is None or not os.path.exists(musl_libc):
+        pytest.skip("needs musl-tools (musl-gcc) and musl")
+    (tmp_path / "bar.c").write_text("int bar(void) { return 1; }\n")
+    (tmp_path / "m.c").write_text("int bar(void);\nint main(void) { return bar(); }\n")
+    subprocess.run([musl_gcc, "-shared", "-fPIC", "-Wl,-soname,libbar.so.1", "-o", str(tmp_path / "libbar.so.1"),
+                    str(tmp_path / "bar.c")], check=True, capture_output=True)
+    subprocess.run([musl_gcc, "-o", str(tmp_path / "prog"), str(tmp_path / "m.c"), str(tmp_path / "libbar.so.1")],
+                   check=True, capture_output=True)
+    alpine = fx.layer([("dir", "lib"), ("dir", "etc"), ("dir", "usr"), ("dir", "usr/bin"), ("dir", "opt"),
+                       ("dir", "opt/musl"), ("dir", "opt/musl/lib"),
+                       ("file", "lib/ld-musl-x86_64.so.1", fx.read(musl_libc)),
+                       ("symlink", "lib/libc.musl-x86_64.so.1", "ld-musl-x86_64.so.1"),
+                       ("file", "etc/ld-musl-x86_64.path", b"/opt/musl/lib\n/usr/lib\n", 0o644),
+                       ("file", "opt/musl/lib/libbar.so.1", fx.read(str(tmp_path / "libbar.so.1"))),
+                       ("file", "usr/bin/prog", fx.read(str(tmp_path / "prog")))])
+    lay = fx.Layout(tmp_path / "alpine")
+    m = lay.image([alpine], entrypoint=["prog"], env=["PATH=/usr/bin"], compression="gzip")
+    root = lay.finish([(m, None)])
+    rc, rep = run_json(["image", str(root), "--host", "linux-x86_64", "--host", "gvisor"], capsys)
+    (b,) = rep["analyses"][0]["binaries"]
+    assert b["identity"]["libc"] == "musl" and b["identity"]["interp"] == "/lib/ld-musl-x86_64.so.1"
+    libs = {lib["soname"]: lib["path"] for lib in b["libraries"]}
+    assert libs == {"libbar.so.1": "/opt/musl/lib/libbar.so.1", "libc.so": "/lib/ld-musl-x86_64.so.1"}
+    assert b["missing"] == [] and b["syscalls"] > 20         # musl's own raw syscall sites
+    # without the path file, musl searches /lib:/usr/local/lib:/usr/lib and libbar is not there
+    lay = fx.Layout(tmp_path / "alpine2")
+    m = lay.image([alpine, fx.layer([("whiteout", "etc/ld-musl-x86_64.path")])], entrypoint=["prog"],
+                  env=["PATH=/usr/bin"], compression=None)
+    root = lay.finish([(m, None)])
+    rc, rep = run_json(["image", str(root)], capsys)
+    (b,) = rep["analyses"][0]["binaries"]
+    assert b["missing"] == ["libbar.so.1"] and b["verdicts"][0]["status"] == "cannot run"

@@ -253,6 +253,15 @@ def merge_layers(store: Store, cand: Candidate) -> tuple[ImageFS, list[LayerInfo
     return fs, infos
 
 
+# musl's loader answers these names with itself: "lib" + one of them, then anything
+# source: bminor/musl@039d3c34f2e3578a8b7ada42f89213b844aa7a4e:ldso/dynlink.c (load_library, "reserved")
+MUSL_RESERVED = ("c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet.")
+
+
+def _musl_reserved(soname: str) -> bool:
+    return soname.startswith("lib") and soname[3:].startswith(MUSL_RESERVED)
+
+
 class ImageRoot(libpath.Root):
     """The merged image as the loader's root: its own cache, path files and directories."""
 
@@ -263,6 +272,7 @@ class ImageRoot(libpath.Root):
         self.env = env
         self.flavour = "glibc"
         self.musl_arch = ""
+        self.musl_interp = ""
         self._libs: dict[str, RawElf] = {}
         self._cache: dict[str, list[str]] | None = None
 
@@ -285,6 +295,8 @@ class ImageRoot(libpath.Root):
         origin = posixpath.dirname(self.realpath(requester))
         exp = [libpath._expand(p, origin) for p in (rpath or [])]
         if self.flavour == "musl":
+            if self.musl_interp and _musl_reserved(soname):
+                return [self.musl_interp]       # libc, libm, libpthread, ...: the loader itself
             dirs = self._env_dirs() + exp + self._musl_dirs()
             out = [posixpath.join(d, soname) for d in dirs]
         else:
@@ -501,6 +513,7 @@ def inspect_binary(fs: ImageFS, root: ImageRoot, path: str, role: str, targets: 
             root.flavour = ("freebsd" if ident.os == "freebsd" else
                             "musl" if ident.libc == "musl" or (ident.interp or "").find("ld-musl") >= 0 else "glibc")
             root.musl_arch = posixpath.basename(ident.interp or "").removeprefix("ld-musl-").removesuffix(".so.1")
+            root.musl_interp = (ident.interp or "") if root.flavour == "musl" else ""
             pred = predict(raw, ident, budget, follow, root)
             if ident.linkage != "dynamic":      # nothing of it depends on the image around it
                 if len(_STATIC) > 256:
