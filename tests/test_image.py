@@ -278,13 +278,30 @@ def test_legacy_manifest_json_only(parts, tmp_path, capsys):
     (d / "manifest.json").write_text(json.dumps([{"Config": cfg_name, "RepoTags": ["legacy:latest"],
                                                   "Layers": ["abc/layer.tar"]}]))
     tar = fx.archive(d, tmp_path / "legacy.tar")
+    # docker save stores a layer shared by two images once and symlinks the other
+    (d / "def").mkdir()
+    os.symlink("../abc/layer.tar", d / "def" / "layer.tar")
+    cfg2 = dict(cfg, config={"Entrypoint": ["/usr/bin/sh"]})
+    cfg2_bytes = json.dumps(cfg2).encode()
+    cfg2_name = fx.sha(cfg2_bytes).split(":")[1] + ".json"
+    (d / cfg2_name).write_bytes(cfg2_bytes)
+    (d / "manifest.json").write_text(json.dumps([
+        {"Config": cfg_name, "RepoTags": ["legacy:latest"], "Layers": ["abc/layer.tar"]},
+        {"Config": cfg2_name, "RepoTags": ["other:1"], "Layers": ["def/layer.tar"]}]))
+    tar = fx.archive(d, tmp_path / "legacy.tar")
+    for comp in (None, "gzip"):
+        both = fx.archive(d, tmp_path / f"both-{comp}.tar", comp)
+        rc, rep = run_json(["image", f"{both}:other:1"], capsys)
+        assert rc == 0 and rep["analyses"][0]["entrypoint"]["chain"][0]["path"] == "/usr/bin/busybox"
     for target in (d, tar, f"{tar}:legacy"):
+        if target in (d, tar):
+            target = f"{target}:legacy"
         rc, rep = run_json(["image", str(target)], capsys)
         assert rc == 0 and rep["format"] == "docker-save (legacy)"
         assert rep["analyses"][0]["entrypoint"]["chain"][0]["path"] == "/usr/bin/busybox"
     # the config's file name is its digest
     (d / cfg_name).write_bytes(cfg_bytes.replace(b"amd64", b"arm64"))
-    rc, _, err = run(["image", str(d)], capsys)
+    rc, _, err = run(["image", f"{d}:legacy"], capsys)
     assert rc == 2 and f"{d}: {cfg_name}: digest mismatch" in err
 
 

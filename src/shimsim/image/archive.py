@@ -106,6 +106,16 @@ def safe_member(name: str) -> str | None:
     return norm
 
 
+def link_target(m: tarfile.TarInfo) -> str | None:
+    """The member a hard or symbolic link member names (docker save links shared layers)."""
+    if m.issym():
+        if m.linkname.startswith("/"):
+            return None
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(m.name), m.linkname))
+        return None if joined == ".." or joined.startswith("../") else joined
+    return safe_member(m.linkname)
+
+
 class Store:
     """Members of an image archive or layout directory, by relative path."""
 
@@ -193,7 +203,7 @@ class TarStore(Store):
         self.members: dict[str, tarfile.TarInfo] = {}
         for m in members:
             rel = safe_member(m.name)
-            if rel is not None and (m.isfile() or m.islnk()):
+            if rel is not None and (m.isfile() or m.islnk() or m.issym()):
                 self.members[rel] = m
         end = max((m.offset_data + m.size for m in members), default=0)
         if end > _file_size(fh):
@@ -204,8 +214,8 @@ class TarStore(Store):
     def _member(self, name: str) -> tarfile.TarInfo:
         m = self.members.get(name)
         depth = 0
-        while m is not None and m.islnk() and depth < 8:     # a hard link to another member
-            m = self.members.get(safe_member(m.linkname) or "")
+        while m is not None and (m.islnk() or m.issym()) and depth < 8:     # a link to another member
+            m = self.members.get(link_target(m) or "")
             depth += 1
         if m is None:
             raise ImageError(self.image, name, "missing from the archive")
@@ -253,8 +263,8 @@ class StreamStore(Store):
             rel = safe_member(m.name)
             if rel is None:
                 continue
-            if m.islnk():
-                self.links[rel] = safe_member(m.linkname) or ""
+            if m.islnk() or m.issym():
+                self.links[rel] = link_target(m) or ""
                 continue
             self.sizes[rel] = m.size
             if m.size <= SMALL_MEMBER:
@@ -282,7 +292,7 @@ class StreamStore(Store):
                         f = tar.extractfile(m)
                         if f is not None:
                             yield m, f
-                    elif m.islnk():
+                    elif m.islnk() or m.issym():
                         yield m, io.BytesIO()
                 current = None
                 stream.read()          # to the end: a truncated compressed stream fails here
@@ -320,7 +330,7 @@ class StreamStore(Store):
             want.setdefault(self._resolve(n), []).append(n)
         for m, f in self._iter():
             rel = safe_member(m.name)
-            if rel in want and not m.islnk():
+            if rel in want and not (m.islnk() or m.issym()):
                 for alias in want.pop(rel):
                     if rel in self.small:
                         yield alias, io.BytesIO(self.small[rel])
