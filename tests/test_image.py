@@ -234,7 +234,7 @@ def test_references(parts, capsys):
     root = lay.finish([(a, "one"), (b, "two")])
     rc, _, err = run(["image", str(root)], capsys)
     assert rc == 2 and "holds 2 images (one, two); pick one with IMAGE:REF" in err
-    rc, rep = run_json(["image", f"{root}:two"], capsys)
+    rc, rep = run_json(["image", f"oci:{root}:two"], capsys)       # skopeo's spelling works too
     ep = rep["analyses"][0]["entrypoint"]
     assert rc == 0 and ep["error"] == "/bin/x is neither ELF nor a #! script: 'exec format error'"
     assert rep["analyses"][0]["verdicts"][0]["status"] == "cannot run"

@@ -15,10 +15,17 @@ MAX_REMOVED = 2000               # removed paths listed per platform in the repo
 STATUS_BY_RANK = {v: k for k, v in SEVERITY.items() if k != "unknown"}
 
 
+TRANSPORTS = ("oci:", "oci-archive:", "docker-archive:")     # skopeo's names for the same inputs
+
+
 def split_reference(arg: str) -> tuple[str, str | None]:
-    """IMAGE or IMAGE:REF, where IMAGE is the longest prefix that exists."""
+    """IMAGE or IMAGE:REF, where IMAGE is the shortest prefix that exists; skopeo's
+    transport prefixes (oci:DIR:REF, oci-archive:FILE, docker-archive:FILE) are accepted."""
     if os.path.exists(arg):
         return arg, None
+    for t in TRANSPORTS:
+        if arg.startswith(t) and not os.path.exists(arg.split(":", 1)[0]):
+            return split_reference(arg[len(t):])
     for i in (i for i, ch in enumerate(arg) if ch == ":"):
         if i and os.path.exists(arg[:i]):
             return arg[:i], arg[i + 1:] or None
