@@ -26,7 +26,8 @@ EPILOG = """examples:
   shimsim image app.oci.tar:v2 --html report.html --fail-on fails          (exit 1 if a verdict fails)
 
 IMAGE is a directory or an archive, optionally followed by :REF (an
-org.opencontainers.image.ref.name annotation or a docker RepoTag).  Hosts are
+org.opencontainers.image.ref.name annotation or a docker RepoTag); skopeo's
+spellings oci:DIR:REF, oci-archive:FILE and docker-archive:FILE work too.  Hosts are
 ABI names (linux-x86_64, freebsd-amd64, illumos-amd64, ...) or the short names
 linux, freebsd, illumos, windows (WSL1) and gvisor; the layer that runs a
 platform there is chosen from the shipped shims (linuxulator, illumos-lx, wsl1,
