@@ -159,6 +159,7 @@ def test_whiteout_of_a_library_makes_its_users_fail(parts, capsys):
     root = lay.finish([(m, None)])
     rc, rep = run_json(["image", str(root), "--fail-on", "cannot-run"], capsys)
     assert rc == 1
+    _valid(rep)
     a = rep["analyses"][0]
     env = next(b for b in a["binaries"] if b["path"] == "/usr/bin/env")
     assert env["missing"] == ["libc.so.6"]
@@ -429,8 +430,15 @@ def test_json_schema_and_html(multi, tmp_path, capsys):
     assert '<script type="application/json" id="shimsim-data">' in page
 
 
+def _valid(rep: dict) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from shimsim.report import schemas
+    jsonschema.Draft202012Validator(schemas.load("image")).validate(rep)
+
+
 def test_all_binaries(debianish, capsys):
     rc, rep = run_json(["image", str(debianish), "--all-binaries", "--host", "freebsd-amd64"], capsys)
+    _valid(rep)
     a = rep["analyses"][0]
     paths = {b["path"]: b["role"] for b in a["binaries"]}
     assert paths["/usr/local/bin/app"] if False else True
@@ -571,6 +579,7 @@ def test_musl_image_uses_its_own_loader_paths(parts, tmp_path, capsys):
     m = lay.image([alpine], entrypoint=["prog"], env=["PATH=/usr/bin"], compression="gzip")
     root = lay.finish([(m, None)])
     rc, rep = run_json(["image", str(root), "--host", "linux-x86_64", "--host", "gvisor"], capsys)
+    _valid(rep)
     (b,) = rep["analyses"][0]["binaries"]
     assert b["identity"]["libc"] == "musl" and b["identity"]["interp"] == "/lib/ld-musl-x86_64.so.1"
     libs = {lib["soname"]: lib["path"] for lib in b["libraries"]}
