@@ -180,7 +180,8 @@ def test_multi_platform_index(multi, capsys):
 
     def pv(plat, target):
         return next(v for v in plats[plat]["verdicts"] if v["target"] == target)
-    assert pv("linux/amd64", "linux-x86_64")["shim"] == "native"
+    assert pv("linux/amd64", "linux-x86_64")["shim"] == "native" and pv("linux/amd64", "linux-x86_64")["status"] == "native"
+    assert pv("linux/amd64", "freebsd-amd64")["status"] == "layer"
     assert pv("linux/amd64", "freebsd-amd64")["shim"] == "linuxulator"
     assert pv("linux/amd64", "illumos")["shim"] == "illumos-lx" and pv("linux/amd64", "illumos")["host"] == "illumos-amd64"
     assert pv("linux/arm64/v8", "linux-x86_64")["status"] == "cannot run"

@@ -162,9 +162,9 @@ def layer_for(guest: str, t: Target) -> tuple[str | None, str]:
 
 
 def _no_layer(guest: str, host: str) -> str:
-    g_os, _, g_arch = guest.partition("-")
-    h_os, _, h_arch = host.partition("-")
-    if g_os == h_os or (g_arch and g_arch != h_arch and _same_family(g_os, h_os)):
+    g_os = guest.partition("-")[0]
+    h_os = host.partition("-")[0]
+    if g_os == h_os:
         return (f"cannot run: exec format error (a {guest} binary on a {host} host: other architecture; "
                 "no emulator such as qemu-user is modelled)")
     if h_os == "linux" and g_os in ("freebsd", "netbsd", "openbsd", "illumos"):
@@ -176,12 +176,9 @@ def _no_layer(guest: str, host: str) -> str:
     return f"cannot run: no layer runs {guest} binaries on {host}"
 
 
-def _same_family(a: str, b: str) -> bool:
-    return a == b
-
-
 def platform_verdicts(cand: Candidate, targets: list[Target]) -> list[dict]:
-    """Per target, from the declared platform alone: which layer would run it."""
+    """Per target, from the declared platform alone: which layer would start it (status native,
+    layer, cannot run or unknown)."""
     out = []
     for t in targets:
         if cand.platform is None:
@@ -190,7 +187,9 @@ def platform_verdicts(cand: Candidate, targets: list[Target]) -> list[dict]:
             continue
         guest = platform_abi(cand.platform)
         shim, why = layer_for(guest, t)
-        status = "runs" if shim else "unknown" if why.startswith(NOT_JUDGED) else CANNOT
+        # "native" or "layer": something would start it (the binaries' verdicts say how far it gets)
+        status = ("native" if shim == "native" else "layer") if shim else \
+            "unknown" if why.startswith(NOT_JUDGED) else CANNOT
         out.append({"target": t.name, "host": t.host, "shim": shim, "guest": guest, "status": status, "reason": why})
     return out
 
