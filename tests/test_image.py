@@ -452,6 +452,14 @@ def test_all_binaries(debianish, capsys):
     assert a["layers"][0]["failing_binaries"] and not a["layers"][1]["failing_binaries"]
 
 
+def test_all_binaries_text_summary(debianish, capsys):
+    rc, out, _ = run(["image", str(debianish), "--all-binaries", "--host", "linux-x86_64"], capsys)
+    assert rc == 0
+    line = next(x for x in out.splitlines() if x.startswith("  all ") and "binaries on linux-x86_64" in x)
+    n = int(line.split()[1])
+    assert n >= 5 and sum(int(part.split()[0]) for part in line.split(": ", 1)[1].split(", ")) == n
+
+
 def test_fail_on(debianish, capsys):
     rc, _, _ = run(["image", str(debianish), "--host", "freebsd", "--fail-on", "fails"], capsys)
     assert rc == 1

@@ -163,6 +163,16 @@ def render_text(rep: dict) -> str:
         rest = len(a["binaries"]) - len(shown)
         if rest > 0:
             out.append(f"  ... {rest} more binaries with no failing verdict (use --json)")
+        if any(b["role"] == "image" for b in a["binaries"]):
+            for t in rep["targets"]:
+                counts: dict[str, int] = {}
+                for b in a["binaries"]:
+                    st = "error" if b["error"] else next((v["status"] for v in b["verdicts"]
+                                                          if v["target"] == t["name"]), "unknown")
+                    counts[st] = counts.get(st, 0) + 1
+                order = ("runs", "degraded", "may fail", "fails", "cannot run", "unknown", "error")
+                out.append(f"  all {len(a['binaries'])} binaries on {t['name']}: "
+                           + ", ".join(f"{counts[k]} {k}" for k in order if k in counts))
         out.append("layers:")
         for lay in a["layers"]:
             created = f" {lay['created_by'][:60]}" if lay["created_by"] else ""
