@@ -437,8 +437,14 @@ def _valid(rep: dict) -> None:
     jsonschema.Draft202012Validator(schemas.load("image")).validate(rep)
 
 
-def test_all_binaries(debianish, capsys):
-    rc, rep = run_json(["image", str(debianish), "--all-binaries", "--host", "freebsd-amd64"], capsys)
+@pytest.fixture(scope="module")
+def all_binaries(debianish) -> dict:
+    from shimsim.image import analyse_image
+    return analyse_image(str(debianish), ["freebsd-amd64", "linux-x86_64"], [], all_binaries=True)
+
+
+def test_all_binaries(all_binaries):
+    rep = all_binaries
     _valid(rep)
     a = rep["analyses"][0]
     paths = {b["path"]: b["role"] for b in a["binaries"]}
@@ -452,9 +458,9 @@ def test_all_binaries(debianish, capsys):
     assert a["layers"][0]["failing_binaries"] and not a["layers"][1]["failing_binaries"]
 
 
-def test_all_binaries_text_summary(debianish, capsys):
-    rc, out, _ = run(["image", str(debianish), "--all-binaries", "--host", "linux-x86_64"], capsys)
-    assert rc == 0
+def test_all_binaries_text_summary(all_binaries):
+    from shimsim.commands.image import render_text
+    out = render_text(all_binaries)
     line = next(x for x in out.splitlines() if x.startswith("  all ") and "binaries on linux-x86_64" in x)
     n = int(line.split()[1])
     assert n >= 5 and sum(int(part.split()[0]) for part in line.split(": ", 1)[1].split(", ")) == n
