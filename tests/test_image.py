@@ -608,3 +608,47 @@ def test_musl_image_uses_its_own_loader_paths(parts, tmp_path, capsys):
     rc, rep = run_json(["image", str(root)], capsys)
     (b,) = rep["analyses"][0]["binaries"]
     assert b["missing"] == ["libbar.so.1"] and b["verdicts"][0]["status"] == "cannot run"
+
+
+def test_freebsd_dynamic_program_uses_the_image_hints_file(parts, tmp_path, capsys):
+    """A FreeBSD-branded dynamic program (gcc output, EI_OSABI 9, PT_INTERP /libexec/ld-elf.so.1)
+    whose library is found through the image's /var/run/ld-elf.so.hints, as FreeBSD's rtld does."""
+    import struct
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    (tmp_path / "foo.c").write_text("int foo(void) { return 0; }\n")
+    (tmp_path / "start.c").write_text(
+        "int foo(void);\nvoid _start(void) { long r = foo();\n"
+        "  __asm__ volatile (\"mov $1, %%eax\\n\\tsyscall\" :: \"D\"(r) : \"rax\", \"rcx\", \"r11\"); }\n")
+    subprocess.run([gcc, "-shared", "-fPIC", "-nostdlib", "-Wl,-soname,libfoo.so.1", "-o",
+                    str(tmp_path / "libfoo.so.1"), str(tmp_path / "foo.c")], check=True, capture_output=True)
+    subprocess.run([gcc, "-nostdlib", "-fno-stack-protector", "-o", str(tmp_path / "prog"), str(tmp_path / "start.c"),
+                    str(tmp_path / "libfoo.so.1")], check=True, capture_output=True)
+    prog = bytearray(fx.read(str(tmp_path / "prog")))
+    prog[7] = 9
+    old = b"/lib64/ld-linux-x86-64.so.2\0"
+    pos = prog.find(old)
+    assert pos > 0
+    new = b"/libexec/ld-elf.so.1\0"
+    prog[pos:pos + len(old)] = new + b"\0" * (len(old) - len(new))
+    dirs = b"/opt/fbsd/lib"
+    hints = struct.pack("<6I", 0x746e6845, 1, 128, len(dirs) + 1, 0, len(dirs)) + b"\0" * 104 + dirs + b"\0"
+    base = fx.layer([("dir", "bin"), ("dir", "libexec"), ("dir", "var"), ("dir", "var/run"), ("dir", "opt"),
+                     ("dir", "opt/fbsd"), ("dir", "opt/fbsd/lib"),
+                     ("file", "bin/prog", bytes(prog)), ("file", "libexec/ld-elf.so.1", parts["freebsd"]),
+                     ("file", "opt/fbsd/lib/libfoo.so.1", fx.read(str(tmp_path / "libfoo.so.1")))])
+    with_hints = fx.layer([("file", "var/run/ld-elf.so.hints", hints, 0o644)])
+    lay = fx.Layout(tmp_path / "fbsd")
+    a = lay.image([base, with_hints], os_name="freebsd", entrypoint=["/bin/prog"], compression=None)
+    b = lay.image([base], os_name="freebsd", entrypoint=["/bin/prog"], compression=None)
+    root = lay.finish([(a, "hints"), (b, "nohints")])
+    rc, rep = run_json(["image", f"{root}:hints", "--host", "freebsd", "--host", "linux"], capsys)
+    (bin_,) = rep["analyses"][0]["binaries"]
+    assert bin_["identity"]["abi"] == "freebsd-amd64" and bin_["identity"]["interp"] == "/libexec/ld-elf.so.1"
+    assert {lib["soname"]: lib["path"] for lib in bin_["libraries"]} == {"libfoo.so.1": "/opt/fbsd/lib/libfoo.so.1"}
+    v = {x["target"]: x["status"] for x in rep["analyses"][0]["verdicts"]}
+    assert v["linux"] == "cannot run" and v["freebsd"] != "cannot run"
+    rc, rep = run_json(["image", f"{root}:nohints", "--host", "freebsd"], capsys)
+    (bin_,) = rep["analyses"][0]["binaries"]
+    assert bin_["missing"] == ["libfoo.so.1"] and bin_["verdicts"][0]["status"] == "cannot run"

@@ -15,6 +15,7 @@ import errno
 import hashlib
 import io
 import posixpath
+import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -47,9 +48,13 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # separated) or, without it, this list
 # source: bminor/musl@039d3c34f2e3578a8b7ada42f89213b844aa7a4e:ldso/dynlink.c (mirror of git.musl-libc.org)
 MUSL_DEFAULT = ("/lib", "/usr/local/lib", "/usr/lib")
-# FreeBSD rtld after DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH and the hints file: /lib, /usr/lib;
-# ldconfig puts /usr/local/lib in the hints on every installed system
+# FreeBSD rtld after DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH: the directories of the hints file
+# ldconfig writes, then /lib and /usr/lib; ldconfig puts /usr/local/lib in the hints on installed
+# systems, so it is searched too when an image has no hints file
 FREEBSD_DIRS = ("/lib", "/usr/lib", "/usr/local/lib")
+# struct elfhints_hdr: magic, version, strtab, strsize, dirlist, dirlistlen (u32 each), then spares
+# source: freebsd/freebsd-src@039ea811636f62633b18bcadb9f5332b215f7900:include/elf-hints.h
+ELFHINTS_MAGIC = 0x746e6845
 NOT_JUDGED = "not judged: "
 # 32-bit guests a 64-bit kernel serves with its own compat syscall table (CONFIG_IA32_EMULATION)
 COMPAT32 = {"linux-x86_64": ("linux-i386",)}
@@ -302,11 +307,24 @@ class ImageRoot(libpath.Root):
             dirs = ([] if runpath else exp) + self._env_dirs() + [libpath._expand(p, origin) for p in runpath]
             out = [posixpath.join(d, soname) for d in dirs]
             if self.flavour == "freebsd":
-                out += [posixpath.join(d, soname) for d in FREEBSD_DIRS]
+                out += [posixpath.join(d, soname) for d in self._freebsd_hints() + list(FREEBSD_DIRS)]
             else:
                 out += self.ld_so_cache().get(soname, [])
                 out += [posixpath.join(d, soname) for d in libpath.DEFAULT_DIRS.get(machine, ("/lib", "/usr/lib"))]
         return list(dict.fromkeys(out))
+
+    def _freebsd_hints(self) -> list[str]:
+        """The directory list of the image's /var/run/ld-elf.so.hints (written by ldconfig)."""
+        data = self.fs.read("/var/run/ld-elf.so.hints")
+        if not data or len(data) < 24:
+            return []
+        for order in "<>":
+            magic, _version, strtab, strsize, dirlist, dirlistlen = struct.unpack_from(order + "6I", data)
+            if magic == ELFHINTS_MAGIC:
+                start = strtab + dirlist
+                text = data[start:start + min(dirlistlen, strsize, 1 << 16)].decode("utf-8", "replace")
+                return [d for d in text.split(":") if d]
+        return []
 
     def _musl_dirs(self) -> list[str]:
         data = self.fs.read(f"/etc/ld-musl-{self.musl_arch}.path") if self.musl_arch else None
