@@ -19,7 +19,7 @@ import pytest
 
 from shimsim.image.fs import ImageFS, read_layer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "image"))
 import imagefix as fx  # noqa: E402
 
 

@@ -10,7 +10,7 @@ An OCI layout with three platforms, all from this machine's busybox-static
   linux/amd64    busybox, a '#!/bin/sh' entrypoint, a second layer with whiteouts
   linux/arm64    the same x86-64 busybox under an arm64 tag (the "exec format error" image)
   freebsd/amd64  busybox branded FreeBSD (ABI note and EI_OSABI 9), as FreeBSD images ship
-It uses the writer the tests use (tests/imagefix.py).
+It uses the writer the tests use (tests/image/imagefix.py).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "image"))
 import imagefix as fx  # noqa: E402
 
 

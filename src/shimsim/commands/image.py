@@ -72,13 +72,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _progress(total: int):
-    from shimsim.commands.inspect import _progress as bar
-    ctx = bar(total)
-    advance = ctx.__enter__()
+    """A rich progress bar on stderr for --all-binaries, when stderr is a terminal."""
+    import os
+    from shimsim.report.progress import enabled
+
+    if total < 2 or not enabled(False):
+        def step(path: str) -> None:
+            pass
+        step.close = lambda: None                               # type: ignore[attr-defined]
+        return step
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    bar = Progress(TextColumn("image"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
+    bar.start()
+    task = bar.add_task("", total=total)
 
     def step(path: str) -> None:
-        advance(path)
-    step.close = lambda: ctx.__exit__(None, None, None)     # type: ignore[attr-defined]
+        bar.update(task, advance=1, description=os.path.basename(path)[:40])
+    step.close = bar.stop                                       # type: ignore[attr-defined]
     return step
 
 

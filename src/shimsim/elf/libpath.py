@@ -98,6 +98,22 @@ def candidates(soname: str, machine: int, requester: str, rpath: list[str], runp
     return seen
 
 
+_LIBS: dict[tuple[str, int, int], "RawElf"] = {}
+
+
+def read_library(path: str, budget: "Budget") -> "RawElf":
+    """Libraries are shared by many programs: read each (path, size, mtime) of this machine once."""
+    from shimsim.elf.reader import read_elf
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
+    raw = _LIBS.get(key)
+    if raw is None:
+        if len(_LIBS) > 2048:
+            _LIBS.clear()
+        raw = _LIBS[key] = read_elf(path, budget)
+    return raw
+
+
 class Root:
     """Where the loader looks: the interface ``predict`` reads files through."""
 
@@ -120,8 +136,7 @@ class Root:
         return open(path, "rb")
 
     def read_library(self, path: str, budget: "Budget") -> "RawElf":
-        from shimsim.elf.predict import _read_library
-        return _read_library(path, budget)
+        return read_library(path, budget)
 
 
 HOST = Root()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from shimsim.elf import libpath
 from shimsim.elf.ident import Identity
 from shimsim.elf.libc import LibcTable, table_for_abi
-from shimsim.elf.reader import Budget, ElfReadError, RawElf, read_elf
+from shimsim.elf.reader import Budget, ElfReadError, RawElf
 from shimsim.elf.sites import Site, scan
 
 MAX_LIBRARIES = 512
@@ -258,19 +258,8 @@ def _python_dynload_dirs(main_path: str, runtime_path: str, root: "libpath.Root"
     return list(dict.fromkeys(out))
 
 
-_LIBS: dict[tuple[str, int, int], RawElf] = {}
-
-
-def _read_library(path: str, budget: Budget) -> RawElf:
-    """Libraries are shared by many programs: read each (path, size, mtime) once."""
-    st = os.stat(path)
-    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
-    raw = _LIBS.get(key)
-    if raw is None:
-        if len(_LIBS) > 2048:
-            _LIBS.clear()
-        raw = _LIBS[key] = read_elf(path, budget)
-    return raw
+_LIBS = libpath._LIBS                  # the per-run library cache (benchmarks clear it)
+_read_library = libpath.read_library
 
 
 def _definers(objs: list[tuple[str, RawElf]]) -> dict[str, str]:

@@ -160,10 +160,19 @@ def layer_for(guest: str, t: Target) -> tuple[str | None, str]:
     if guest.startswith("windows-") and t.host.startswith("windows"):
         return None, NOT_JUDGED + "a Windows image runs on a Windows host as a Windows container (PE programs)"
     for n, g, h in _shim_hosts():
-        if g == guest and h == t.host:
+        if g == guest and h == t.host and "@" not in n and not _emulator(g, h):
             desc = _spec(n).description
             return n, f"through {n} ({desc.split(',')[0]})" if desc else f"through {n}"
-    return None, _no_layer(guest, t.host)
+    why = _no_layer(guest, t.host)
+    emulators = [n for n, g, h in _shim_hosts() if g == guest and h == t.host and _emulator(g, h)]
+    if emulators:       # an emulator is a choice the user makes (binfmt_misc), never assumed
+        why += f"; --shim {emulators[0]} judges it under that emulator"
+    return None, why
+
+
+def _emulator(guest: str, host: str) -> bool:
+    """A layer that runs another architecture of the same OS: a CPU emulator (qemu-user)."""
+    return guest.partition("-")[0] == host.partition("-")[0] and guest != host
 
 
 def _no_layer(guest: str, host: str) -> str:
@@ -310,7 +319,7 @@ class ImageRoot(libpath.Root):
                 out += [posixpath.join(d, soname) for d in self._freebsd_hints() + list(FREEBSD_DIRS)]
             else:
                 out += self.ld_so_cache().get(soname, [])
-                out += [posixpath.join(d, soname) for d in libpath.DEFAULT_DIRS.get(machine, ("/lib", "/usr/lib"))]
+                out += [posixpath.join(d, soname) for d in libpath.default_dirs(machine)]
         return list(dict.fromkeys(out))
 
     def _freebsd_hints(self) -> list[str]:

@@ -137,7 +137,7 @@ def test_whiteouts_remove_lower_files(debianish, capsys):
                        "/etc/sub/kept-by-none": "opaque directory"}
     assert [lay["whiteouts"] for lay in a["layers"]] == [0, 1]
     assert [lay["opaque_directories"] for lay in a["layers"]] == [0, 1]
-    assert a["layers"][1]["created_by"] == "layer 1 written by tests/imagefix.py"
+    assert a["layers"][1]["created_by"] == "layer 1 written by tests/image/imagefix.py"
     # the merged tree itself
     from shimsim.image.analyse import merge_layers
     from shimsim.image.archive import open_store
@@ -186,6 +186,8 @@ def test_multi_platform_index(multi, capsys):
     assert pv("linux/amd64", "illumos")["shim"] == "illumos-lx" and pv("linux/amd64", "illumos")["host"] == "illumos-amd64"
     assert pv("linux/arm64/v8", "linux-x86_64")["status"] == "cannot run"
     assert "exec format error" in pv("linux/arm64/v8", "linux-x86_64")["reason"]
+    # an emulator is never assumed, only offered: qemu-user models aarch64 on x86-64 Linux
+    assert "--shim qemu-user@7.2 judges it under that emulator" in pv("linux/arm64/v8", "linux-x86_64")["reason"]
     assert pv("freebsd/amd64", "freebsd-amd64")["shim"] == "native"
     assert pv("freebsd/amd64", "linux-x86_64")["status"] == "cannot run"
     assert "no layer runs freebsd binaries on Linux" in pv("freebsd/amd64", "linux-x86_64")["reason"]
@@ -497,7 +499,7 @@ def test_example_image_tool(tmp_path, capsys):
     """README's example: tools/make_example_image.py, then shimsim image on what it wrote."""
     import sys
     out = tmp_path / "example"
-    tool = Path(__file__).resolve().parent.parent / "tools" / "make_example_image.py"
+    tool = Path(__file__).resolve().parents[2] / "tools" / "make_example_image.py"
     res = subprocess.run([sys.executable, str(tool), str(out)], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     rc, rep = run_json(["image", str(out), "--host", "linux", "--host", "freebsd", "--host", "illumos"], capsys)

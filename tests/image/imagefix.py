@@ -105,7 +105,7 @@ class Layout:
         cfg = {"architecture": arch, "os": os_name,
                "config": {"Env": env if env is not None else ["PATH=/usr/local/bin:/usr/bin:/bin"]},
                "rootfs": {"type": "layers", "diff_ids": [sha(t) for t in layers]},
-               "history": [{"created_by": f"layer {i} written by tests/imagefix.py"} for i in range(len(layers))]}
+               "history": [{"created_by": f"layer {i} written by tests/image/imagefix.py"} for i in range(len(layers))]}
         if variant:
             cfg["variant"] = variant
         if os_version:
