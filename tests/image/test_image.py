@@ -220,6 +220,12 @@ def test_platform_selection_and_podman_error(multi, capsys):
                    'variant "", OS "freebsd"\n')
     rc, _, err = run(["image", str(multi), "--platform", "linux"], capsys)
     assert rc == 2 and "expected OS/ARCH" in err
+    # named, the emulator is the layer for the arm64 platform; it still cannot run the x86-64 binary inside
+    rc, rep = run_json(["image", str(multi), "--platform", "linux/arm64", "--shim", "qemu-user@7.2"], capsys)
+    plat = next(p for p in rep["platforms"] if p["platform"] == "linux/arm64/v8")
+    assert plat["verdicts"][0]["status"] == "layer" and plat["verdicts"][0]["shim"] == "qemu-user@7.2"
+    v = rep["analyses"][0]["verdicts"][0]
+    assert v["status"] == "cannot run" and "qemu-user@7.2 runs linux-aarch64 guests, this is linux-x86_64" in v["reason"]
 
 
 def test_text_report(multi, capsys):
