@@ -27,6 +27,14 @@ MT_CONFIG = "application/vnd.oci.image.config.v1+json"
 MT_LAYER = {None: "application/vnd.oci.image.layer.v1.tar", "gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
             "zstd": "application/vnd.oci.image.layer.v1.tar+zstd", "xz": "application/vnd.oci.image.layer.v1.tar+xz"}
 BUSYBOX = "/bin/busybox"
+# the tools run without the sanitizer pass's preload (ldd would list libasan; Go programs refuse it)
+TOOL_ENV = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+
+
+def run(argv: list[str], **kw) -> subprocess.CompletedProcess:
+    """subprocess.run for the real tools the tests use, without the sanitizer preload."""
+    kw.setdefault("env", TOOL_ENV)
+    return subprocess.run(argv, **kw)
 
 
 def layer(entries: list[tuple]) -> bytes:
@@ -164,7 +172,7 @@ def freebsd_busybox(tmp: Path) -> bytes:
     note = struct.pack("<III", 8, 4, 1) + b"FreeBSD\0" + struct.pack("<I", 1400097)
     (tmp / "freebsd.note").write_bytes(note)
     out = tmp / "busybox-freebsd"
-    subprocess.run(["objcopy", "--update-section", f".note.ABI-tag={tmp / 'freebsd.note'}", BUSYBOX, str(out)],
+    run(["objcopy", "--update-section", f".note.ABI-tag={tmp / 'freebsd.note'}", BUSYBOX, str(out)],
                    check=True, capture_output=True)
     data = bytearray(out.read_bytes())
     data[7] = 9                      # EI_OSABI: ELFOSABI_FREEBSD
@@ -178,7 +186,7 @@ def have(*tools: str) -> bool:
 def glibc_closure(program: str) -> list[tuple[str, bytes]]:
     """(real path, content) of a dynamic program of this machine and of the libraries ldd finds for it."""
     paths = [program]
-    res = subprocess.run(["ldd", program], capture_output=True, text=True, check=True)
+    res = run(["ldd", program], capture_output=True, text=True, check=True)
     for line in res.stdout.splitlines():
         parts = line.split()
         if "=>" in parts and len(parts) > 2 and parts[2].startswith("/"):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -48,7 +47,7 @@ def _image_cache(tmp: Path, libs: list[tuple[str, bytes]]) -> bytes:
     for path, data in libs:
         (root / ODD_LIB / os.path.basename(path)).write_bytes(data)
     (root / "etc" / "ld.so.conf").write_text(f"/{ODD_LIB}\n")
-    subprocess.run(["ldconfig", "-r", str(root)], check=True, capture_output=True)
+    fx.run(["ldconfig", "-r", str(root)], check=True, capture_output=True)
     return (root / "etc" / "ld.so.cache").read_bytes()
 
 
@@ -506,14 +505,14 @@ def test_example_image_tool(tmp_path, capsys):
     import sys
     out = tmp_path / "example"
     tool = Path(__file__).resolve().parents[2] / "tools" / "make_example_image.py"
-    res = subprocess.run([sys.executable, str(tool), str(out)], capture_output=True, text=True)
+    res = fx.run([sys.executable, str(tool), str(out)], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     rc, rep = run_json(["image", str(out), "--host", "linux", "--host", "freebsd", "--host", "illumos"], capsys)
     an = {a["platform"]: a for a in rep["analyses"]}
     assert set(an) == {"linux/amd64", "linux/arm64/v8", "freebsd/amd64"}
     assert "exec format error" in an["linux/arm64/v8"]["headline"]
     assert an["linux/amd64"]["removed"][0]["path"] == "/etc/debug.conf"
-    res = subprocess.run([sys.executable, str(tool), str(out)], capture_output=True, text=True)
+    res = fx.run([sys.executable, str(tool), str(out)], capture_output=True, text=True)
     assert res.returncode == 2 and "exists" in res.stderr
 
 
@@ -560,9 +559,9 @@ def test_origin_runpath_inside_the_image(parts, tmp_path, capsys):
         pytest.skip("gcc is not installed")
     (tmp_path / "foo.c").write_text("int foo(void) { return 42; }\n")
     (tmp_path / "main.c").write_text("int foo(void);\nint main(void) { return foo() == 42 ? 0 : 1; }\n")
-    subprocess.run([gcc, "-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", "-o", str(tmp_path / "libfoo.so.1"),
+    fx.run([gcc, "-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", "-o", str(tmp_path / "libfoo.so.1"),
                     str(tmp_path / "foo.c")], check=True, capture_output=True)
-    subprocess.run([gcc, "-o", str(tmp_path / "prog"), str(tmp_path / "main.c"), str(tmp_path / "libfoo.so.1"),
+    fx.run([gcc, "-o", str(tmp_path / "prog"), str(tmp_path / "main.c"), str(tmp_path / "libfoo.so.1"),
                     "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib"], check=True, capture_output=True)
     lay = fx.Layout(tmp_path / "origin")
     app = fx.layer([("dir", "app"), ("dir", "app/bin"), ("dir", "app/lib"),
@@ -587,9 +586,9 @@ def test_musl_image_uses_its_own_loader_paths(parts, tmp_path, capsys):
         pytest.skip("needs musl-tools (musl-gcc) and musl")
     (tmp_path / "bar.c").write_text("int bar(void) { return 1; }\n")
     (tmp_path / "m.c").write_text("int bar(void);\nint main(void) { return bar(); }\n")
-    subprocess.run([musl_gcc, "-shared", "-fPIC", "-Wl,-soname,libbar.so.1", "-o", str(tmp_path / "libbar.so.1"),
+    fx.run([musl_gcc, "-shared", "-fPIC", "-Wl,-soname,libbar.so.1", "-o", str(tmp_path / "libbar.so.1"),
                     str(tmp_path / "bar.c")], check=True, capture_output=True)
-    subprocess.run([musl_gcc, "-o", str(tmp_path / "prog"), str(tmp_path / "m.c"), str(tmp_path / "libbar.so.1")],
+    fx.run([musl_gcc, "-o", str(tmp_path / "prog"), str(tmp_path / "m.c"), str(tmp_path / "libbar.so.1")],
                    check=True, capture_output=True)
     alpine = fx.layer([("dir", "lib"), ("dir", "etc"), ("dir", "usr"), ("dir", "usr/bin"), ("dir", "opt"),
                        ("dir", "opt/musl"), ("dir", "opt/musl/lib"),
@@ -629,9 +628,9 @@ def test_freebsd_dynamic_program_uses_the_image_hints_file(parts, tmp_path, caps
     (tmp_path / "start.c").write_text(
         "int foo(void);\nvoid _start(void) { long r = foo();\n"
         "  __asm__ volatile (\"mov $1, %%eax\\n\\tsyscall\" :: \"D\"(r) : \"rax\", \"rcx\", \"r11\"); }\n")
-    subprocess.run([gcc, "-shared", "-fPIC", "-nostdlib", "-Wl,-soname,libfoo.so.1", "-o",
+    fx.run([gcc, "-shared", "-fPIC", "-nostdlib", "-Wl,-soname,libfoo.so.1", "-o",
                     str(tmp_path / "libfoo.so.1"), str(tmp_path / "foo.c")], check=True, capture_output=True)
-    subprocess.run([gcc, "-nostdlib", "-fno-stack-protector", "-o", str(tmp_path / "prog"), str(tmp_path / "start.c"),
+    fx.run([gcc, "-nostdlib", "-fno-stack-protector", "-o", str(tmp_path / "prog"), str(tmp_path / "start.c"),
                     str(tmp_path / "libfoo.so.1")], check=True, capture_output=True)
     prog = bytearray(fx.read(str(tmp_path / "prog")))
     prog[7] = 9

@@ -26,7 +26,7 @@ def rootfs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("debian")
     out = tmp / "rootfs.tar"
     try:
-        res = subprocess.run(["mmdebstrap", "--quiet", "--variant=essential", "--format=tar", "bookworm", str(out)],
+        res = fx.run(["mmdebstrap", "--quiet", "--variant=essential", "--format=tar", "bookworm", str(out)],
                              capture_output=True, text=True, timeout=900)
     except subprocess.TimeoutExpired:
         pytest.skip("mmdebstrap took more than 15 minutes")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.skipif(not (fx.have("umoci", "skopeo", "objcopy") and o
 
 
 def tool(*argv: str, cwd: Path) -> None:
-    res = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True)
+    res = fx.run(list(argv), cwd=cwd, capture_output=True, text=True)
     assert res.returncode == 0, f"{' '.join(argv)}: {res.stderr.strip()[:500]}"
 
 
