@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+"""Running the analyses: serially, on a local Dask cluster, or on an existing one.
+
+The same pure function (``analyze.analyze_many``) runs everywhere; rows come
+back as they finish and are folded by the caller, so the order of arrival
+does not matter (the merge is exact).  Inputs go out in small chunks with a
+bounded number in flight, so memory stays flat however large the corpus.
+A chunk whose task fails (an exception, or a worker that died: a crash in
+the C core or a parser) is retried by Dask, then split and each input run
+alone; an input that still fails is one error row naming it.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+
+from shimsim.corpus import analysis as _analyze
+from shimsim.corpus.inputs import Input
+from shimsim.errors import ShimsimError
+
+CHUNK = 16            # inputs per task
+IN_FLIGHT = 4         # tasks in flight per worker
+
+
+def _chunks(items: Iterable[Input], n: int) -> Iterator[list[Input]]:
+    buf: list[Input] = []
+    for it in items:
+        buf.append(it)
+        if len(buf) >= n:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
+def serial(todo: Iterable[Input], shims: list[str], engine: str, on_row: Callable[[dict], None]) -> None:
+    for inp in todo:
+        on_row(_analyze.analyze(inp, shims, engine))
+
+
+def _crash_row(inp: Input, exc: BaseException) -> dict:
+    return {"input": inp.path, "kind": inp.kind, "name": inp.name, "digest": inp.digest, "abi": None,
+            "syscalls": [], "shims": {}, "skipped": None,
+            "error": f"{inp.path}: analysis failed on the worker after retries: {type(exc).__name__}: {exc}"}
+
+
+def dask_client(jobs: int | None = None, scheduler: str | None = None):
+    """A distributed Client: a LocalCluster of ``jobs`` single-threaded worker processes, or the
+    cluster at ``scheduler``.  The caller closes it (and the local cluster with it)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ShimsimError("--jobs and --scheduler need Dask: pip install 'shimsim[corpus]' "
+                           "(dask[distributed])") from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="15s")
+        except (OSError, TimeoutError) as exc:
+            raise ShimsimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    return Client(cluster)
+
+
+def distributed(todo: Iterable[Input], shims: list[str], engine: str, on_row: Callable[[dict], None],
+                client, chunk: int = CHUNK) -> None:
+    from distributed import as_completed
+
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    limit = workers * IN_FLIGHT
+    chunks = _chunks(todo, chunk)
+    pending: dict = {}
+    ac = as_completed()
+
+    def submit(batch: list[Input], single: bool = False) -> None:
+        fut = client.submit(_analyze.analyze_many, batch, shims, engine, retries=1, pure=False)
+        pending[fut] = (batch, single)
+        ac.add(fut)
+
+    for _ in range(limit):
+        b = next(chunks, None)
+        if b is None:
+            break
+        submit(b)
+    for fut in ac:
+        batch, single = pending.pop(fut)
+        try:
+            rows = fut.result()
+        except Exception as exc:  # noqa: BLE001 - a worker crash or an unexpected bug: never the whole run
+            if single or len(batch) == 1:
+                on_row(_crash_row(batch[0], exc))
+            else:
+                for inp in batch:
+                    submit([inp], single=True)
+            fut.release()
+            continue
+        fut.release()
+        for r in rows:
+            on_row(r)
+        b = next(chunks, None)
+        if b is not None:
+            submit(b)
