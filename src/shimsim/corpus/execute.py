@@ -57,7 +57,9 @@ def dask_client(jobs: int | None = None, scheduler: str | None = None):
             return Client(scheduler, timeout="15s")
         except (OSError, TimeoutError) as exc:
             raise ShimsimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+    # dashboard_address=None still serves the dashboard on 8787, and when that port is taken (a
+    # notebook's cluster) distributed falls back with a warning and a leaked socket: ask for any port.
+    cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=logging.ERROR)
     return Client(cluster)
 
