@@ -78,6 +78,9 @@ def analyze(inp: _inputs.Input, shims: list[str], engine: str = "c") -> dict:
             _analyze_elf(inp, shims, row)
         elif inp.kind == _inputs.TRACE:
             _analyze_trace(inp, shims, row, engine)
+        elif inp.kind == _inputs.IMAGE:
+            from shimsim.corpus import images
+            images.analyse(inp.path, shims, row, _outcomes)
         else:
             raise ShimsimError(f"unsupported input kind {inp.kind}")
     except _NotATrace as exc:
@@ -168,7 +171,6 @@ ELF_VERDICT = {"runs": RUNS, "degraded": EMULATED, "may fail": BREAKS, "fails": 
 
 
 def _analyze_elf(inp: _inputs.Input, shims: list[str], row: dict) -> None:
-    from shimsim import shim as shimmod
     from shimsim.elf import ElfReadError, inspect_path
     try:
         ins = inspect_path(inp.path, shims)
@@ -179,17 +181,28 @@ def _analyze_elf(inp: _inputs.Input, shims: list[str], row: dict) -> None:
     names = ins.prediction.names()
     row["syscalls"] = names
     for name, v in zip(shims, ins.verdicts):
-        cs = _compiled(name, abi) if abi else None
-        outcomes: dict[str, str] = {}
-        if cs is not None:
-            for sc in names:
-                s = cs.guest.by_name.get(sc)
-                code = cs.outcome[s.number] if s is not None and s.number < cs.nsys else shimmod.UNKNOWN
-                if code != shimmod.TRANSLATED:
-                    outcomes[sc] = shimmod.OUTCOME_NAMES[code]
+        outcomes = _outcomes(name, abi, names) if abi else {}
         blockers = sorted({c.syscall for c in v.fatal()})
         row["shims"][v.shim] = {"verdict": ELF_VERDICT.get(v.status, UNKNOWN), "reason": f"{v.status}: {v.reason}",
                                 "blockers": blockers, "outcomes": outcomes, "first_fatal": None}
+
+
+def _outcomes(name: str, abi: str, names: list[str]) -> dict[str, str]:
+    """The shim's outcome for each named call of ``abi`` that does not simply translate."""
+    from shimsim import shim as shimmod
+    try:
+        cs = _compiled(name, abi)
+    except ShimsimError:
+        return {}
+    out: dict[str, str] = {}
+    if cs is None:
+        return out
+    for sc in names:
+        s = cs.guest.by_name.get(sc)
+        code = cs.outcome[s.number] if s is not None and s.number < cs.nsys else shimmod.UNKNOWN
+        if code != shimmod.TRANSLATED:
+            out[sc] = shimmod.OUTCOME_NAMES[code]
+    return out
 
 
 # --------------------------------------------------------------------------- traces

@@ -9,6 +9,8 @@
   when analysed); in a walked directory a file that is neither ELF nor a
   recognisable trace is skipped and counted, named on the command line it
   is an error row;
+* a container image (an OCI layout directory, or a tar archive, plain or
+  compressed: ``corpus.images``) is one input;
 * a directory is walked (sorted, symlinked directories not followed).
 
 The digest is the SHA-256 of the content (for a workload: of each run's
@@ -22,7 +24,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
-from shimsim.corpus import loupe
+from shimsim.corpus import images, loupe
 
 ELF_MAGIC = b"\x7fELF"
 TRACE, ELF, LOUPE, IMAGE = "trace", "elf", "loupe", "image"
@@ -75,8 +77,12 @@ def _workload(wdir: str, explicit: bool) -> Input:
 
 
 def _file(path: str, explicit: bool) -> Input:
-    kind = ELF if _has_magic(path) else TRACE
+    kind = ELF if _has_magic(path) else IMAGE if images.is_archive(path) else TRACE
     return Input(kind, path, os.path.basename(path), file_digest(path), explicit)
+
+
+def _layout(path: str, explicit: bool) -> Input:
+    return Input(IMAGE, path, os.path.basename(os.path.normpath(path)), images.layout_digest(path), explicit)
 
 
 def discover(paths: list[str], errors: list[tuple[str, str]], force_loupe: bool = False) -> Iterator[Input]:
@@ -93,6 +99,9 @@ def discover(paths: list[str], errors: list[tuple[str, str]], force_loupe: bool 
             continue
         if not os.path.exists(top):
             errors.append((top, "no such file or directory"))
+            continue
+        if images.is_layout(top):
+            yield _layout(top, True)
             continue
         if os.path.isdir(top):
             yield from _walk(top, errors)
@@ -114,6 +123,8 @@ def _walk(top: str, errors: list[tuple[str, str]]) -> Iterator[Input]:
             full = os.path.join(root, d)
             if loupe.is_workload(full):
                 yield _workload(full, False)
+            elif images.is_layout(full):
+                yield _layout(full, False)
             elif not d.startswith("."):
                 keep.append(d)
         dirs[:] = keep
