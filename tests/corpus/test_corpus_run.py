@@ -198,3 +198,40 @@ def test_a_real_scheduler_and_two_workers_give_the_serial_tables(mixed, tmp_path
                 p.wait()
         for log in logs:
             log.close()
+
+
+def _crashing_analysis(batch, shims, engine):
+    """Runs on a worker: an input named 'crash.strace' kills the worker process, as a crash
+    in the C core would; every other input is analysed for real."""
+    from shimsim.corpus import analysis
+    if any(i.name == "crash.strace" for i in batch):
+        os._exit(11)
+    return analysis.analyze_many(batch, shims, engine)
+
+
+@pytest.mark.slow
+def test_an_input_that_kills_its_worker_is_retried_then_one_error_row(tmp_path):
+    pytest.importorskip("distributed", reason="the corpus extra (dask distributed) is not installed")
+    import cloudpickle
+    import dask
+
+    from shimsim.corpus import execute, inputs
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])   # the workers cannot import this test module
+    for i in range(5):
+        shutil.copy(LS, tmp_path / f"ls{i}.strace")
+    (tmp_path / "crash.strace").write_text((tmp_path / "ls0.strace").read_text() + "getpid() = 7\n")
+    todo = list(inputs.discover([str(tmp_path)], []))
+    rows: list[dict] = []
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        c = execute.dask_client(2)
+        try:
+            execute.distributed(todo, ["gvisor"], "c", rows.append, c, chunk=3, fn=_crashing_analysis)
+        finally:
+            cluster = c.cluster
+            c.close()
+            cluster.close()
+    assert len(rows) == 6
+    bad = [r for r in rows if r["error"]]
+    assert len(bad) == 1 and bad[0]["input"].endswith("crash.strace")
+    assert "analysis failed on the worker after retries" in bad[0]["error"]
+    assert all(r["shims"]["gvisor"]["verdict"] == "emulated" for r in rows if not r["error"])

@@ -65,7 +65,8 @@ def dask_client(jobs: int | None = None, scheduler: str | None = None):
 
 
 def distributed(todo: Iterable[Input], shims: list[str], engine: str, on_row: Callable[[dict], None],
-                client, chunk: int = CHUNK) -> None:
+                client, chunk: int = CHUNK, fn: Callable[..., list[dict]] | None = None) -> None:
+    """Run ``fn`` (default ``analysis.analyze_many``) over chunks of ``todo`` on ``client``."""
     from distributed import as_completed
 
     workers = max(1, len(client.scheduler_info().get("workers", {})))
@@ -75,7 +76,7 @@ def distributed(todo: Iterable[Input], shims: list[str], engine: str, on_row: Ca
     ac = as_completed()
 
     def submit(batch: list[Input], single: bool = False) -> None:
-        fut = client.submit(_analyze.analyze_many, batch, shims, engine, retries=1, pure=False)
+        fut = client.submit(fn or _analyze.analyze_many, batch, shims, engine, retries=1, pure=False)
         pending[fut] = (batch, single)
         ac.add(fut)
 
