@@ -34,6 +34,13 @@ from shimsim.corpus.weights import UNIT
 OUTCOME_ORDER = ("unknown", "failed", "faked", "stubbed", "partial", "emulated", "translated")
 
 
+def _counter(d: dict, key: str) -> Counter:
+    c = d.get(key)
+    if c is None:
+        c = d[key] = Counter()
+    return c
+
+
 def _median(hist: Counter) -> float | None:
     n = sum(hist.values())
     if not n:
@@ -91,35 +98,44 @@ class Summary:
             self.unweighted += 1
         self.total_weight += weight
         self.max_weight = max(self.max_weight, weight)
-        for sc in row["syscalls"]:
-            self.used[sc] += 1
-            self.used_w[sc] += weight
-            self.used_wdist.setdefault(sc, Counter())[weight] += 1
+        used, used_w, wdist = self.used, self.used_w, self.used_wdist
+        syscalls = row["syscalls"]
+        for sc in syscalls:
+            used[sc] += 1
+            used_w[sc] += weight
+            d = wdist.get(sc)
+            if d is None:
+                d = wdist[sc] = Counter()
+            d[weight] += 1
         if "loupe" in row:
             self.loupe_used[row["loupe"]["used"]] += 1
             self.loupe_required[row["loupe"]["required"]] += 1
         for shim, r in row["shims"].items():
             v = r["verdict"]
-            self.verdicts.setdefault(shim, Counter())[v] += 1
-            self.vweight.setdefault(shim, Counter())[v] += weight
+            _counter(self.verdicts, shim)[v] += 1
+            _counter(self.vweight, shim)[v] += weight
             bl = r["blockers"]
             if v == BREAKS and not bl:
                 self.no_layer[shim] += 1
             if r["reason"].startswith("no layer for"):
                 continue
-            b, bw = self.blocked.setdefault(shim, Counter()), self.blocked_w.setdefault(shim, Counter())
-            for sc in bl:
-                b[sc] += 1
-                bw[sc] += weight
-            if len(bl) == 1:
-                self.sole.setdefault(shim, Counter())[bl[0]] += 1
-                self.sole_w.setdefault(shim, Counter())[bl[0]] += weight
-            cells = self.cells.setdefault(shim, {})
+            if bl:
+                b, bw = _counter(self.blocked, shim), _counter(self.blocked_w, shim)
+                for sc in bl:
+                    b[sc] += 1
+                    bw[sc] += weight
+                if len(bl) == 1:
+                    _counter(self.sole, shim)[bl[0]] += 1
+                    _counter(self.sole_w, shim)[bl[0]] += weight
+            cells = self.cells.get(shim)
+            if cells is None:
+                cells = self.cells[shim] = {}
             for sc, o in r["outcomes"].items():
-                cells.setdefault(sc, Counter())[o] += 1
-            j = self.judged.setdefault(shim, Counter())
-            for sc in row["syscalls"]:
-                j[sc] += 1
+                c = cells.get(sc)
+                if c is None:
+                    c = cells[sc] = Counter()
+                c[o] += 1
+            _counter(self.judged, shim).update(syscalls)
 
     def merge(self, other: Summary) -> Summary:
         """self + other (exact; returns self)."""
