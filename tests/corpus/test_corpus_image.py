@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-import imagefix as fx
 from shimsim import corpus
 from shimsim.corpus import images, inputs
 
-pytest.importorskip("shimsim.image")
+# shimsim.image (the image helper's package) and its test writer tests/imagefix.py: skipped without them
+pytest.importorskip("shimsim.image", reason="shimsim.image is not in this build")
+fx = pytest.importorskip("imagefix", reason="tests/imagefix.py (shimsim.image's test writer) is not in this tree")
 pytestmark = pytest.mark.skipif(not (os.path.exists(fx.BUSYBOX) and fx.have("objcopy")),
                                 reason="needs busybox-static and objcopy")
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
