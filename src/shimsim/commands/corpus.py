@@ -13,6 +13,7 @@ EuroSys 2016; Loupe, ASPLOS 2024; definitions in docs/corpus.md).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
@@ -92,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
         raise ShimsimError("--jobs must be 1 or more")
     if args.top < 0:
         raise ShimsimError("--top must be 0 or more")
+    for opt, path in (("--html", args.html), ("--csv", args.csv), ("--out", args.out)):
+        d = os.path.dirname(os.path.abspath(path)) if path else None
+        if d is not None and not os.path.isdir(d):
+            raise ShimsimError(f"{opt} {path}: no such directory {d}")   # before the run, not after it
     w = _weights.load(args.weights) if args.weights else _weights.uniform()
     bar = _Bar(_progress.enabled(args.quiet))
     try:
