@@ -32,10 +32,8 @@ from typing import Any
 
 from shimsim.corpus import inputs as _inputs
 from shimsim.corpus import loupe as _loupe
+from shimsim.corpus.verdicts import BREAKS, ELF_VERDICT, EMULATED, RUNS, UNKNOWN, VERDICTS  # noqa: F401
 from shimsim.errors import ShimsimError
-
-RUNS, EMULATED, BREAKS, UNKNOWN = "runs", "emulated", "breaks", "unknown"
-VERDICTS = (RUNS, EMULATED, BREAKS, UNKNOWN)
 
 _SPECS: dict[str, Any] = {}
 _COMPILED: dict[tuple[str, str], Any] = {}
@@ -166,8 +164,6 @@ def _analyze_loupe(inp: _inputs.Input, shims: list[str], row: dict) -> None:
 
 # --------------------------------------------------------------------------- ELF binaries
 
-ELF_VERDICT = {"runs": RUNS, "degraded": EMULATED, "may fail": BREAKS, "fails": BREAKS, "cannot run": BREAKS,
-               "unknown": UNKNOWN}
 
 
 def _analyze_elf(inp: _inputs.Input, shims: list[str], row: dict) -> None:

@@ -119,7 +119,7 @@ def analyse(path: str, shims: list[str], row: dict, outcome_of) -> None:
     row["syscalls"] = sorted(used)
     row["image"] = {"platform": cand.platform.text() if cand.platform else None, "entrypoint": ep.argv,
                     "binaries": [b.path for b in chain]}
-    from shimsim.corpus.analysis import ELF_VERDICT, UNKNOWN
+    from shimsim.corpus.verdicts import ELF_VERDICT, UNKNOWN
     for t in targets:
         spec_name = shimmod.load_spec(t.name).name
         if ep.error or not chain:

@@ -28,7 +28,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from shimsim.corpus.analysis import BREAKS, EMULATED, RUNS, UNKNOWN, VERDICTS
+from shimsim.corpus.verdicts import BREAKS, EMULATED, RUNS, VERDICTS
 from shimsim.corpus.weights import UNIT
 
 OUTCOME_ORDER = ("unknown", "failed", "faked", "stubbed", "partial", "emulated", "translated")
