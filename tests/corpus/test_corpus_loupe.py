@@ -133,3 +133,23 @@ def test_sniffing_finds_checkout_workload_and_forced_import(tmp_path):
     assert [(i.kind, i.name) for i in one] == [("loupe", "nginx/benchmark-wrk")]
     assert list(inputs.discover([str(tmp_path)], errs, force_loupe=True)) == []
     assert errs and "not a loupedb checkout" in errs[0][1]
+
+
+def test_tools_loupe_layers_table_is_monotonic_in_what_survives(capsys):
+    """tools/loupe_layers.py (docs/corpus.md's table): allowing more ways to survive never runs fewer workloads,
+    and its first column is what corpus itself reports."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("loupe_layers", Path(__file__).resolve().parents[2] / "tools" / "loupe_layers.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main([str(FIX)]) == 0
+    rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ") and "%" in ln]
+    assert [r.split("|")[1].strip() for r in rows] == mod.LAYERS
+    from shimsim import corpus
+    t = corpus.run([str(FIX)], mod.LAYERS).tables(None)
+    shown = {s["shim"]: 100 * s["completeness"] for s in t["shims"]}
+    for r in rows:
+        name, both, loupe_only, fb_only, neither = [c.strip().rstrip(" %") for c in r.strip("|").split("|")]
+        both, loupe_only, fb_only, neither = map(float, (both, loupe_only, fb_only, neither))
+        assert both >= loupe_only >= neither and both >= fb_only >= neither
+        assert both == pytest.approx(shown[name], abs=0.05)
