@@ -7,7 +7,9 @@ does not matter (the merge is exact).  Inputs go out in small chunks with a
 bounded number in flight, so memory stays flat however large the corpus.
 A chunk whose task fails (an exception, or a worker that died: a crash in
 the C core or a parser) is retried by Dask, then split and each input run
-alone; an input that still fails is one error row naming it.
+alone; an input that fails alone too is run once more at the end with
+nothing else in flight (a dying worker also fails the tasks queued on it),
+and if it still fails it is one error row naming it.
 """
 from __future__ import annotations
 
@@ -85,13 +87,14 @@ def distributed(todo: Iterable[Input], shims: list[str], engine: str, on_row: Ca
         if b is None:
             break
         submit(b)
+    suspects: list[Input] = []
     for fut in ac:
         batch, single = pending.pop(fut)
         try:
             rows = fut.result()
-        except Exception as exc:  # noqa: BLE001 - a worker crash or an unexpected bug: never the whole run
+        except Exception:  # noqa: BLE001 - a worker crash or an unexpected bug: never the whole run
             if single or len(batch) == 1:
-                on_row(_crash_row(batch[0], exc))
+                suspects.append(batch[0])      # it may only have shared a dying worker: again, alone, at the end
             else:
                 for inp in batch:
                     submit([inp], single=True)
@@ -103,3 +106,14 @@ def distributed(todo: Iterable[Input], shims: list[str], engine: str, on_row: Ca
         b = next(chunks, None)
         if b is not None:
             submit(b)
+    # Inputs whose task failed even alone: once more each, with nothing else in flight, so a worker
+    # killed by one of them takes no innocent input with it.  What fails now is one error row.
+    for inp in suspects:
+        fut = client.submit(fn or _analyze.analyze_many, [inp], shims, engine, retries=0, pure=False)
+        try:
+            rows = fut.result()
+        except Exception as exc:  # noqa: BLE001
+            rows = [_crash_row(inp, exc)]
+        fut.release()
+        for r in rows:
+            on_row(r)
