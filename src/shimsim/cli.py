@@ -19,7 +19,8 @@ from shimsim import __version__
 from shimsim.errors import ShimsimError
 
 # Subcommand modules, in the order --help lists them.
-COMMANDS = ("abi", "parse", "replay", "shims", "derive", "inspect", "probe", "check", "record", "compat", "diff", "image")
+COMMANDS = ("abi", "parse", "replay", "shims", "derive", "inspect", "image", "corpus", "probe", "check", "record",
+            "compat", "diff")
 
 
 class _Parser(argparse.ArgumentParser):

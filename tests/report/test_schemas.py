@@ -47,6 +47,7 @@ CASES = [
     ("diff", ["diff", "--shim", "native", "--shim", "native", LS]),
     ("inspect", ["inspect", "/bin/true", "--no-libraries"]),
     ("check", ["check", "none", "--max-examples", "3", "--seed", "1"]),
+    ("corpus", ["corpus", str(FIX / "loupedb"), LS, "/bin/true", "--shim", "gvisor", "--shim", "wsl1"]),
 ]
 if TRUSS:
     CASES.append(("replay", ["replay", str(TRUSS[0]), "--shim", "none"]))

@@ -345,13 +345,37 @@ def _numbers(abi: str) -> dict[int, str]:
         return {}
 
 
-def _sites(pred: Prediction, soname: str, raw: RawElf, numbers: dict[int, str], budget: Budget,
-           library: bool = False, root: "libpath.Root | None" = None) -> None:
+_SITES: dict[tuple[str, int, int], tuple[list[Site], list[str]]] = {}
+
+
+def _scan(raw: RawElf, budget: Budget, root: "libpath.Root | None" = None) -> tuple[list[Site], list[str]]:
     with (root or libpath.HOST).open(raw.path) as fh:
         def read(off: int, n: int) -> bytes:
             fh.seek(off)
             return fh.read(n)
-        sites, warns = scan(raw, read, budget)
+        return scan(raw, read, budget)
+
+
+def _library_sites(raw: RawElf, budget: Budget, root: "libpath.Root | None" = None) -> tuple[list[Site], list[str]]:
+    """A library's raw sites are the same for every program that loads it: scan each
+    (path, size, mtime) of this machine once per process (libLLVM alone takes seconds,
+    and a corpus of /usr/bin has dozens of programs that need it).  Files inside
+    another root (an image) are scanned each time."""
+    if root is not None and root is not libpath.HOST:
+        return _scan(raw, budget, root)
+    st = os.stat(raw.path)
+    key = (os.path.realpath(raw.path), st.st_size, st.st_mtime_ns)
+    hit = _SITES.get(key)
+    if hit is None:
+        if len(_SITES) > 2048:
+            _SITES.clear()
+        hit = _SITES[key] = _scan(raw, budget)
+    return hit
+
+
+def _sites(pred: Prediction, soname: str, raw: RawElf, numbers: dict[int, str], budget: Budget,
+           library: bool = False, root: "libpath.Root | None" = None) -> None:
+    sites, warns = _library_sites(raw, budget, root) if library else _scan(raw, budget, root)
     pred.notes.extend(f"{soname}: {w}" for w in warns)
     for s in sites:
         pred.sites += 1
