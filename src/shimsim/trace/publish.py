@@ -88,6 +88,9 @@ _TRACE_START = re.compile(
 TRACERS = {"strace": "strace", "truss": "truss", "dtruss": "dtruss", "ktrace": "kdump", "kdump": "kdump",
            "ltrace": "ltrace", "perf": "perf", "sysdig": "sysdig", "bpftrace": "bpftrace", "runsc": "runsc",
            "tusc": "tusc"}
+# qemu-user's options that take a value (single dash, several letters)
+_QEMU_VALUED = {"-L", "-E", "-U", "-0", "-B", "-R", "-g", "-s", "-cpu", "-d", "-D", "-p", "-r", "-dfilter",
+                "-seed", "-trace", "-plugin"}
 _WRAPPERS = {"sudo", "doas", "pfexec", "time", "env", "nice", "exec", "command", "nohup", "stdbuf", "ionice"}
 # options of the tracers that take a value (so the traced program can be found after them)
 _VALUED = {
@@ -166,6 +169,10 @@ def parse_command(cmd: str) -> Command | None:
                                                                        and os.path.basename(words[i - 1]) in _WRAPPERS):
             i += 1
             continue
+        if base.startswith("qemu-") and "-strace" in words[i + 1:]:
+            # qemu-user's -strace: qemu-aarch64 [opts] -strace PROG
+            opts, prog = _split_options("qemu", words[i + 1:])
+            return Command(cmd.strip(), base, "qemu-strace", opts, prog)
         if base in TRACERS:
             tracer = base
             rest = words[i + 1:]
@@ -198,7 +205,11 @@ def _split_options(tracer: str, words: list[str]) -> tuple[list[str], list[str]]
         if not w.startswith("-") or w == "-":
             break
         opts.append(w)
-        if w.startswith("--"):
+        if tracer == "qemu":
+            if w in _QEMU_VALUED and i + 1 < len(words):
+                opts.append(words[i + 1])
+                i += 1
+        elif w.startswith("--"):
             if "=" not in w and w in _STRACE_LONG_VALUED and tracer == "strace" and i + 1 < len(words):
                 opts.append(words[i + 1])
                 i += 1
