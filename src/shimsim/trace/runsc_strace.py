@@ -20,7 +20,8 @@ gVisor's compat log line, which users paste from Cloud Run and runsc logs
 when they ask whether a missing system call is their problem, is an event
 too: ``[PREFIX: ]Unsupported syscall NAME(0xA,...,0xF). It is ... information.``
 (runsc/boot/compat.go) names a call whose result it does not give (outcome
-unknown, ``extra["unsupported"]``).  ``sys_N`` and ``UNKNOWN[N/0xN]`` are
+unknown, ``extra["unsupported"]``).  A log that has strace lines has that
+call's exit line too: there the message is skipped, not a second event.  ``sys_N`` and ``UNKNOWN[N/0xN]`` are
 calls the log has no name for: their number is N.
 """
 from __future__ import annotations
@@ -94,6 +95,8 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
     """Yield one syscall event per exit line, and an unfinished event for each entry left open."""
     sink = fb.Sink(path, stats, strict, "a runsc strace line")
     open_calls: dict[int, model.Event] = {}     # tid -> entry without exit yet
+    unsupported: list[model.Event] = []         # compat messages: events unless strace lines say more
+    straced = False
     for lineno, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         u = _UNSUP.search(line)
@@ -101,7 +104,7 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
             ev = fb.syscall_event(path, lineno, name=u.group("name"), args=u.group("args"), rec=model.UNKNOWN,
                                   flags=model.F_NO_RET, extra={"unsupported": True})
             _numbered(ev)
-            yield ev
+            unsupported.append(ev)
             continue
         m = _PREFIX.match(line)
         if m is None:
@@ -114,6 +117,7 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
         if b is None:
             sink.bad(lineno, EXPECTED, line[m.end():])
             continue
+        straced = True
         pid, tid = int(b.group("pid")), int(b.group("tid"))
         ts = _clock(m.group("clock"))
         if b.group("dir") == "E":
@@ -153,3 +157,8 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
         yield ev
     for ev in open_calls.values():
         yield ev
+    if straced:
+        if unsupported:
+            stats.skip("runsc compat message (its call has a strace line)", len(unsupported))
+    else:
+        yield from unsupported
