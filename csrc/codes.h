@@ -71,6 +71,7 @@
 /* ss_note.kind: a line that carries no event but matters to the caller. */
 #define SS_NOTE_UNPARSED     1     /* reason = SS_R_* */
 #define SS_NOTE_SUMMARY      2     /* reason 1 = table header, 2 = table row */
+#define SS_NOTE_FRAME        3     /* a -k stack frame of event number reason-1 of this batch (0: of an earlier batch) */
 
 /* Name tables given to the tokeniser (ss_tok_add_name). */
 #define SS_TOK_SYSCALLS      0

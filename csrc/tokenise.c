@@ -143,7 +143,7 @@ static ss_event *new_event(ss_tok *t, uint8_t kind, uint16_t file_id, uint32_t l
     e->file_id = file_id;
     e->line = line;
     e->pid = pid;
-    e->tid = -1;
+    e->tid = pid;    /* strace prints the thread id: [pid N], the -f -o column, the -ff file suffix */
     e->nr = -1;
     e->name = "";
     e->args = "";
@@ -957,6 +957,7 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
     }
     if (STARTS(s, n, 0, " > ")) {
         t->counts.stack++;
+        note(t, SS_NOTE_FRAME, t->nev, c->file_id, c->line, s, n);
         return;
     }
     if (STARTS(s, n, 0, "System call usage summary for")) {

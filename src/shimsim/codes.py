@@ -123,6 +123,7 @@ NR = 12
 # ss_note.kind: a line that carries no event but matters to the caller (SS_NOTE_*)
 NOTE_UNPARSED = 1         # reason = SS_R_*
 NOTE_SUMMARY = 2          # reason 1 = table header, 2 = table row
+NOTE_FRAME = 3            # a -k stack frame of event number reason-1 of this batch (0: of an earlier batch)
 
 # Name tables given to the tokeniser (ss_tok_add_name) (SS_TOK_*)
 TOK_SYSCALLS = 0

@@ -28,6 +28,17 @@ def s64(v: int) -> int:
 
 
 @dataclass(slots=True)
+class Frame:
+    """One stack frame printed under a call (strace -k): the library or
+    executable, the symbol and the offset in it, and the address strace shows
+    (an offset into the mapping)."""
+    library: str
+    symbol: str | None = None
+    offset: int | None = None
+    address: int | None = None
+
+
+@dataclass(slots=True)
 class Event:
     kind: int
     file: str
@@ -46,6 +57,7 @@ class Event:
     abi: str | None = None
     flags: int = 0
     extra: dict[str, Any] = field(default_factory=dict)  # format-specific decoded details
+    frames: list[Frame] = field(default_factory=list)    # the caller's stack (strace -k), innermost first
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -53,6 +65,8 @@ class Event:
         d["rec"] = REC_NAMES.get(self.rec) if self.rec is not None else None
         if not d["extra"]:
             del d["extra"]
+        if not d["frames"]:
+            del d["frames"]
         return d
 
 

@@ -721,6 +721,8 @@ def _strace_text(abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...],
         ev.line = len(lines)
         out.append(ev)
         i += 1
+    for ev in out:
+        ev.tid = ev.pid          # the number strace prints is the thread id
     return TraceText("strace", abi.name, "\n".join(lines) + "\n", tuple(out), opts)
 
 

@@ -54,9 +54,13 @@ def test_public_fixture_lenient(path: Path) -> None:
         assert where.startswith(f"{path}:")
 
 
-def test_public_prompt_fails_strict() -> None:
+def test_public_prompt_skipped_even_strict() -> None:
+    """A shell prompt above a published trace is decoration, skipped with its
+    reason in strict mode too; a line that is neither is still an error."""
+    evs, t = events(str(FIX / "pub" / "gh_siege4_attach_erestartsys.log"), strict=True)
+    assert t.stats.skipped["shell prompt"] == 1 and evs[0].line == 3
     with pytest.raises(InputError) as ei:
-        events(str(FIX / "pub" / "gh_siege4_attach_erestartsys.log"), strict=True)
+        events(str(FIX / "pub" / "gh_stenographer197_killed_sigsegv_core_debug.log"), strict=True)
     assert ei.value.line == 1 and "expected a syscall line" in str(ei.value)
 
 

@@ -97,6 +97,14 @@ def _print_text(d: dict[str, Any]) -> None:
     ev = d["events"]
     w(f"events     {sum(ev.values())}" + (f"  ({', '.join(f'{k} {v}' for k, v in ev.items())})" if ev else "") + "\n")
     w(f"processes  {d['processes']}\n")
+    if d.get("threads", d["processes"]) != d["processes"]:
+        w(f"threads    {d['threads']}\n")
+    pub = d.get("publication") or {}
+    for path, info in pub.items():
+        cmd = info.get("command")
+        notes = info.get("notes", [])
+        if cmd or notes:
+            w(f"published  {path}: " + "; ".join(([f"command {cmd['text']!r}"] if cmd else []) + notes) + "\n")
     if d["skipped"]:
         w("skipped    " + ", ".join(f"{k} {v}" for k, v in d["skipped"].items()) + "\n")
     w(f"unparsed   {d['unparsed']}\n")

@@ -15,13 +15,15 @@ it is freed with the Python object that holds it.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from shimsim import model
-from shimsim.codes import (DIV_FAILS, NDIV, NEV, NOTE_SUMMARY, NOTE_UNPARSED, NOUT, REASONS, TOK_ERRNOS,
+from shimsim.codes import (DIV_FAILS, NDIV, NEV, NOTE_FRAME, NOTE_SUMMARY, NOTE_UNPARSED, NOUT, REASONS, TOK_ERRNOS,
                            TOK_MAX_ABI, TOK_SIGNALS, TOK_SYSCALLS)
 from shimsim.errors import InputError, ShimsimError
 from shimsim.model import Result
@@ -181,6 +183,8 @@ class Batch:
     count: int
     files: list[str]     # ss_event.file_id -> path
     abis: list[str]      # ss_event.abi -> ABI name
+    # -k stack frames of this batch: (event number in the batch, 0 = the previous batch's last; text)
+    frames: list[tuple[int, str]] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
         return self.count
@@ -285,7 +289,7 @@ class Tokeniser:
 def strace_batches(t: Any) -> Iterator[Batch]:
     """An strace trace through the C tokeniser, block by block; fills t.stats
     (``t`` is a shimsim.trace.Trace)."""
-    from shimsim.trace import io
+    from shimsim.trace import publish
     from shimsim.trace.summary import SummaryTable
 
     def reason_text(code: int) -> str:
@@ -293,7 +297,10 @@ def strace_batches(t: Any) -> Iterator[Batch]:
 
     def notes() -> None:
         for note in tok.notes():
-            if note.kind == NOTE_UNPARSED:
+            note.line = t.line_of(t.paths[note.file_id], note.line)   # a published text's numbering
+            if note.kind == NOTE_FRAME:
+                frames.append((note.reason, note.text))
+            elif note.kind == NOTE_UNPARSED:
                 path = t.paths[note.file_id]
                 if t.strict:
                     raise InputError(path, note.line, reason_text(note.reason))
@@ -309,28 +316,49 @@ def strace_batches(t: Any) -> Iterator[Batch]:
     tok = Tokeniser(sc, er, sg, t.modes)
     table = SummaryTable()
     ptr = tok.events_ptr
+    frames: list[tuple[int, str]] = []
+    extra_lines = 0          # decoration lines of published texts, which the tokeniser never sees
+
+    def batch(n: int, fid: int) -> Batch:
+        arr = ptr()
+        if t.paths[fid] in t.cleaned:
+            for k in range(n):
+                e = arr[k]
+                if e.file_id == fid:
+                    e.line = t.line_of(t.paths[fid], int(e.line))
+        b = Batch(arr, n, t.paths, t.abis, list(frames))
+        frames.clear()
+        return b
+
     for fid, (path, pid) in enumerate(t.files):
         first_block = True
         done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
-        for block, _ in io.blocks(path, t.long_line(path), lines_done=done):
+        last_block = b""
+        for block, _ in t.source_blocks(path, done):
             # line numbers: 1 for a file's first block, then the tokeniser counts on
             n = tok.feed(block, fid, 1 if first_block else 0, pid)
             first_block = False
+            last_block = block
             notes()
-            if n:
-                yield Batch(ptr(), n, t.paths, t.abis)
+            if n or frames:
+                yield batch(n, fid)
+        in_file = tok.next_line() - 1 if not first_block else 0
         # calls and call lines never join across files: each file ends here
         n = tok.finish()
         notes()
-        if n:
-            yield Batch(ptr(), n, t.paths, t.abis)
+        if n or frames:
+            yield batch(n, fid)
+        if path in t.cleaned:
+            extra_lines += len(t.cleaned[path].skipped)
+        t.file_done(path, 0, publish.last_line_of_block(last_block, in_file), remap_stats=False)
     c = tok.counts()
-    st.lines = c["lines"]
+    st.lines = c["lines"] + extra_lines
     for k, n in enumerate(c["by_kind"]):
         if n:
             st.events[model.KIND_NAMES[k]] = n
     st.syscalls = tok.syscall_stats()
     st.pids = tok.pids()
+    st.tids = {(p, p) for p in st.pids}     # strace prints thread ids: each is its own tid
     for key, reason in (("blank", "blank"), ("stack", "stack frame (-k)"), ("messages", "strace message"),
                         ("summary", "summary table"), ("continuation", "continuation line")):
         if c[key]:
@@ -464,6 +492,8 @@ class Session:
 
     def feed(self, b: Batch, sink: Any) -> None:
         arr, n, files, abis = b.events, b.count, b.files, b.abis
+        if not n:
+            return          # a batch of -k frames only
         ffi, st = self.ffi, self._st
         guest_idx = abis.index(self.cs.guest.name) if abis and self.cs.guest.name in abis else 0
         self._sh.ptr.abi = guest_idx
@@ -559,7 +589,7 @@ class CEngine:
 
     def events(self, trace: Any) -> Iterator[model.Event]:
         if getattr(trace.module, "C_TOKENISER", False):
-            return (ev for b in strace_batches(trace) for ev in to_events(b.events, b.count, b.files, b.abis))
+            return _with_frames(strace_batches(trace))
         return trace.reference_events()
 
     def chunks(self, trace: Any) -> Iterator[Batch]:
@@ -593,6 +623,27 @@ class CEngine:
 
 
 ENGINE = CEngine()
+
+
+def _with_frames(batches: Iterable[Batch]) -> Iterator[model.Event]:
+    """Events of the tokeniser's batches with their -k frames; a batch's last
+    event waits for the next batch, whose first lines may still be its frames."""
+    from shimsim.trace.strace import parse_frame
+
+    last: model.Event | None = None
+    for b in batches:
+        evs = list(to_events(b.events, b.count, b.files, b.abis))
+        for k, text in b.frames:
+            target = evs[k - 1] if 0 < k <= len(evs) else last
+            if target is not None:
+                target.frames.append(parse_frame(text))
+        if evs:
+            if last is not None:
+                yield last
+            yield from evs[:-1]
+            last = evs[-1]
+    if last is not None:
+        yield last
 
 
 def batches(t: Any) -> Iterator[Batch]:

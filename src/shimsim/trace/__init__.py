@@ -13,9 +13,17 @@ strace goes through the C tokeniser (engine "c") or the Python reference
 resolved here (syscall number, errno and signal numbers through the guest ABI).
 Several files with numeric suffixes (strace -ff -o PREFIX) are one trace, the
 pid of each coming from its suffix.
+
+A trace as people publish it (in a Markdown fence or reST block, indented,
+quoted, under a shell prompt and the tracer's command line, with ``[...]``
+elisions, CRLF or a BOM) is cleaned first (trace.publish): the decoration is
+reported as skipped lines with their reasons, events keep the line numbers of
+the published text, and the command line helps choose the format.  In lenient
+mode a last line cut off in the middle is skipped as "cut-off last line".
 """
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import re
@@ -26,7 +34,7 @@ from shimsim import engine as _engine
 from shimsim import model
 from shimsim.engine.c import Batch  # noqa: F401  (public here: t.batches() yields them)
 from shimsim.errors import InputError, ShimsimError
-from shimsim.trace import formats, io
+from shimsim.trace import formats, io, publish
 from shimsim.trace.stats import ParseStats
 
 __all__ = ["open", "Trace", "Batch", "ParseStats", "expand_paths"]
@@ -58,8 +66,10 @@ def expand_paths(paths: list[str]) -> list[tuple[str, int]]:
 
 
 class Trace:
-    def __init__(self, files: list[tuple[str, int]], fmt: str, abi: str, strict: bool, eng: Any) -> None:
+    def __init__(self, files: list[tuple[str, int]], fmt: str, abi: str, strict: bool, eng: Any,
+                 cleaned: dict[str, publish.Cleaned] | None = None) -> None:
         self.files = files
+        self.cleaned = cleaned or {}   # path -> the published text's trace lines (trace.publish)
         self.paths = [p for p, _ in files]
         self.format = fmt
         self.module = formats.module(fmt)   # the format module: sniff, guess_abi, parse, render
@@ -97,6 +107,72 @@ class Trace:
     def new_stats(self) -> ParseStats:
         self.stats = ParseStats()
         return self.stats
+
+    # -- published traces (trace.publish) ----------------------------------------
+    def source(self, path: str) -> Iterable[str]:
+        """The lines of one file: the cleaned lines of a published text, else the file's."""
+        c = self.cleaned.get(path)
+        return c.lines if c is not None else io.lines(path, self.long_line(path))
+
+    def source_blocks(self, path: str, lines_done: Any) -> Iterable[tuple[bytes, int]]:
+        """The same as blocks for the C tokeniser."""
+        c = self.cleaned.get(path)
+        if c is not None:
+            return [(c.text().encode("utf-8", "surrogateescape"), 1)]
+        return io.blocks(path, self.long_line(path), lines_done=lines_done)
+
+    def line_of(self, path: str, line: int) -> int:
+        """A line number of the lines read in the published text's numbering."""
+        c = self.cleaned.get(path)
+        return c.line_of(line) if c is not None else line
+
+    def remapped(self, path: str, evs: Iterable[model.Event]) -> Iterator[model.Event]:
+        """Events of a cleaned file get the line numbers of the published text."""
+        c = self.cleaned.get(path)
+        if c is None:
+            yield from evs
+            return
+        try:
+            for ev in evs:
+                if ev.file == path:
+                    # a copy: the parser may still read the event it yielded (kdump's exit event
+                    # takes the line of the exit call)
+                    extra = {k: (c.line_of(v) if k.endswith("_line") and isinstance(v, int) else v)
+                             for k, v in ev.extra.items()}          # resumed_line, ret_line, ...
+                    ev = dataclasses.replace(ev, line=c.line_of(ev.line), extra=extra)
+                yield ev
+        except InputError as exc:
+            if exc.path == path and exc.line is not None:
+                raise InputError(path, c.line_of(exc.line), exc.message) from None
+            raise
+
+    def file_done(self, path: str, first_unparsed: int, last: tuple[int, str] | None,
+                  remap_stats: bool = True) -> None:
+        """After one file: unparsed lines and the last line in published
+        numbering, decoration counted as skipped, the cut-off last line."""
+        st = self.stats
+        c = self.cleaned.get(path)
+        if c is not None:
+            if remap_stats:
+                for k in range(first_unparsed, len(st.unparsed_first)):
+                    p, ln, r = st.unparsed_first[k]
+                    if p == path:
+                        st.unparsed_first[k] = (p, c.line_of(ln), r)
+                if st.last_unparsed is not None and st.last_unparsed[0] == path:
+                    p, ln, r = st.last_unparsed
+                    st.last_unparsed = (p, c.line_of(ln), r)
+            st.lines += len(c.skipped)
+            if last is not None:
+                last = (c.line_of(last[0]), last[1])
+            for _line, reason in c.skipped:
+                st.skip(reason)
+            info: dict[str, Any] = {"skipped": [f"{ln}: {r}" for ln, r in c.skipped[:publish.FIRST_SKIPPED]]}
+            if c.notes:
+                info["notes"] = c.notes
+            if c.command is not None:
+                info["command"] = c.command.to_json()
+            st.publication[path] = info
+        publish.check_cut_off(st, path, last, self.strict)
 
     def long_line(self, path: str):  # -> Callable[[int], None] | None
         """What io does with an over-long line: count it unparsed (None under --strict: an error)."""
@@ -161,8 +237,9 @@ class Trace:
         index = {n: i for i, n in enumerate(self.abis)}
         st = self.stats
         for path, _pid in self.files:
-            counted = _Counted(io.lines(path, self.long_line(path)))
-            for ev in mod.parse(counted, path, st, self.strict):
+            k0 = len(st.unparsed_first)
+            counted = publish.Tail(self.source(path))
+            for ev in self.remapped(path, mod.parse(counted, path, st, self.strict)):
                 if ev.abi is None:
                     ev.abi = self.abi
                 a = index.get(ev.abi)
@@ -176,6 +253,7 @@ class Trace:
                 st.add_event(ev)
                 yield ev
             st.lines += counted.n
+            self.file_done(path, k0, counted.last)
 
 
     @staticmethod
@@ -218,19 +296,6 @@ def _number_names(abi: str) -> tuple[dict[int, str], dict[int, str]]:
     return errnos, signals
 
 
-class _Counted:
-    """Counts the lines a format parser pulls."""
-
-    def __init__(self, it: Iterable[str]) -> None:
-        self.it = iter(it)
-        self.n = 0
-
-    def __iter__(self) -> Iterator[str]:
-        for line in self.it:
-            self.n += 1
-            yield line
-
-
 def _abi_list(fmt: str, abi: str) -> tuple[list[str], tuple[int, int, int]]:
     """ABI names by index and the personality modes (64 bit, 32 bit, x32) for strace.
 
@@ -257,9 +322,21 @@ def open(paths: str | list[str], format: str | None = None, abi: str | None = No
     for p, _ in files:
         if not io.exists(p):
             raise InputError(p, None, "no such file")
-    head = io.head_lines(files[0][0])
-    fmt = format or formats.detect(head, files[0][0])
+    cleaned: dict[str, publish.Cleaned] = {}
+    heads: dict[str, list[str]] = {}
+    for p, _pid in files:
+        heads[p] = io.head_lines(p)
+        c = publish.inspect(p, heads[p])
+        if c is not None:
+            cleaned[p] = c
+    first = cleaned.get(files[0][0])
+    head = first.lines[:200] if first is not None else heads[files[0][0]]
+    hint = first.format_hint if first is not None else None
+    fmt = format or formats.detect(head, files[0][0], hint=hint)
     formats.module(fmt)
+    if fmt.startswith("strace"):
+        # 'strace -p PID' without -f prints no pid column: the events are that process's
+        files = [(p, _attached(cleaned.get(p), pid)) for p, pid in files]
     if abi is None:
         abi = formats.guess_abi(fmt, head)
     else:
@@ -269,4 +346,10 @@ def open(paths: str | list[str], format: str | None = None, abi: str | None = No
             from shimsim.errors import UnknownName
 
             raise UnknownName("ABI", abi, tables.list_abis())
-    return Trace(files, fmt, abi, strict, _engine.get(engine))
+    return Trace(files, fmt, abi, strict, _engine.get(engine), cleaned)
+
+
+def _attached(c: publish.Cleaned | None, pid: int) -> int:
+    if c is None or c.command is None or c.command.tracer != "strace" or pid >= 0 or c.command.follow:
+        return pid
+    return c.command.attached_pid() or pid

@@ -110,14 +110,48 @@ def scores(lines: list[str]) -> dict[str, float]:
     return out
 
 
-def detect(lines: list[str], path: str) -> str:
-    """The format name for these first lines: the best score (the first in
-    registry order on a tie); a clear error naming the scores when nothing fits."""
+MARGIN = 0.1      # the best format must beat the runner-up by this much, or a tie rule decides
+
+
+def decide(sc: dict[str, float], hint: str | None = None) -> str | None:
+    """The format these scores name, or None when they do not decide.
+
+    The best score wins when it beats the runner-up by MARGIN.  Otherwise,
+    among the formats within the margin: the one the tracer's command line
+    names (``hint``: a format, or "truss" for either truss; trace.publish),
+    then a truss format over strace (truss-only records such as ``Err#N``
+    lines are what lifts a truss format to strace's score, while strace's
+    grammar also accepts most bare ``NAME(ARGS) = N`` truss lines)."""
+    ranked = sorted(sc.items(), key=lambda kv: -kv[1])
+    if not ranked or ranked[0][1] < MIN_SCORE:
+        return None
+    top = ranked[0][1]
+    if hint:
+        named = [k for k, v in ranked if (k == hint or k.startswith(hint + "-")) and v >= MIN_SCORE]
+        if named:
+            return named[0]
+    close = [k for k, v in ranked if top - v < MARGIN]
+    if len(close) == 1:
+        return close[0]
+    truss = [k for k in close if k.startswith("truss-")]
+    if "strace" in close and truss and len(close) == len(truss) + 1:
+        if len(truss) == 1 or sc[truss[0]] - sc[truss[1]] >= MARGIN / 2:
+            return truss[0]
+    return None
+
+
+def detect(lines: list[str], path: str, hint: str | None = None) -> str:
+    """The format name for these first lines: the best score by a margin (see
+    decide(); hint is the format a published command line names); a clear
+    error naming the scores when nothing fits or two formats fit alike."""
     sc = scores(lines)
-    best = max(sc, key=lambda k: sc[k])
-    if sc[best] < MIN_SCORE:
-        tried = ", ".join(f"{k} {v:.2f}" for k, v in sc.items() if k != "strace-summary")
-        raise InputError(path, None, f"cannot recognise the trace format (scores: {tried}); give --format")
+    best = decide(sc, hint)
+    if best is None:
+        tried = ", ".join(f"{k} {v:.2f}" for k, v in sorted(sc.items(), key=lambda kv: -kv[1])
+                          if k != "strace-summary")
+        top = max(sc.values()) if sc else 0.0
+        what = "cannot recognise the trace format" if top < MIN_SCORE else "the trace format is ambiguous"
+        raise InputError(path, None, f"{what} (scores: {tried}); give --format")
     return best
 
 

@@ -15,6 +15,14 @@ still blocked when the sandbox died) is an unfinished event; entries that
 have their exit are skipped.  Every other line of the debug log (the
 Sentry's own messages) is skipped, not counted as unparsed: the log mixes
 them freely with the strace lines.
+
+gVisor's compat log line, which users paste from Cloud Run and runsc logs
+when they ask whether a missing system call is their problem, is an event
+too: ``[PREFIX: ]Unsupported syscall NAME(0xA,...,0xF). It is ... information.``
+(runsc/boot/compat.go) names a call whose result it does not give (outcome
+unknown, ``extra["unsupported"]``).  A log that has strace lines has that
+call's exit line too: there the message is skipped, not a second event.  ``sys_N`` and ``UNKNOWN[N/0xN]`` are
+calls the log has no name for: their number is N.
 """
 from __future__ import annotations
 
@@ -33,6 +41,8 @@ _BODY = re.compile(r"^\[\s*(?P<pid>\d+):\s*(?P<tid>\d+)\] (?P<comm>.*?) (?P<dir>
 _RESULT = re.compile(r"^(?P<args>.*)\) = (?P<ret>-?\d+) \((?P<hex>0x[0-9a-f]+)\)"
                      r"(?: errno=(?P<errno>\d+) \((?P<text>[^()]*)\))? \((?P<dur>[0-9.hmsµnu]+)\)$")
 _DUR = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|µs|us|ns)")
+_UNSUP = re.compile(r"Unsupported syscall (?P<name>[A-Za-z_]\w*|UNKNOWN\[\d+/0x[0-9a-fA-F]+\])\((?P<args>[^()]*)\)")
+_NUMBERED = re.compile(r"^(?:sys_(?P<a>\d+)|UNKNOWN\[(?P<b>\d+)/0x[0-9a-fA-F]+\])$")
 # Linux's kernel-internal restart errnos (include/linux/errno.h), which runsc's log shows as numbers
 RESTART_ERRNOS = {512: "ERESTARTSYS", 513: "ERESTARTNOINTR", 514: "ERESTARTNOHAND", 516: "ERESTART_RESTARTBLOCK"}
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
@@ -56,6 +66,8 @@ def sniff(lines: list[str]) -> float:
     if not body:
         return 0.0
     hits = sum(1 for ln in body if (m := _PREFIX.match(ln)) and _BODY.match(ln[m.end():]))
+    if not hits and any(_UNSUP.search(ln) for ln in body):
+        return 0.8          # gVisor's compat messages: nothing else prints them
     glog = sum(1 for ln in body if re.match(r"^[IWED]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\] ", ln))
     if hits:
         return min(1.0, 0.6 + 0.4 * glog / len(body))
@@ -63,6 +75,15 @@ def sniff(lines: list[str]) -> float:
     banner = any(re.search(r"main\.go:\d+\] (?:Args: \[runsc|Version )", ln) for ln in body)
     strace_on = any("--strace=true" in ln for ln in body)
     return 0.7 if banner and strace_on and glog * 2 >= len(body) else 0.0
+
+
+def _numbered(ev: model.Event) -> None:
+    """sys_N / UNKNOWN[N/0xN]: the call's number is N."""
+    n = _NUMBERED.match(ev.name or "")
+    if n is not None:
+        ev.extra["printed_name"] = ev.name
+        ev.nr = int(n.group("a") or n.group("b"))
+        ev.name = f"sys_{ev.nr}"
 
 
 def _clock(text: str) -> float:
@@ -74,8 +95,17 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
     """Yield one syscall event per exit line, and an unfinished event for each entry left open."""
     sink = fb.Sink(path, stats, strict, "a runsc strace line")
     open_calls: dict[int, model.Event] = {}     # tid -> entry without exit yet
+    unsupported: list[model.Event] = []         # compat messages: events unless strace lines say more
+    straced = False
     for lineno, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
+        u = _UNSUP.search(line)
+        if u is not None:
+            ev = fb.syscall_event(path, lineno, name=u.group("name"), args=u.group("args"), rec=model.UNKNOWN,
+                                  flags=model.F_NO_RET, extra={"unsupported": True})
+            _numbered(ev)
+            unsupported.append(ev)
+            continue
         m = _PREFIX.match(line)
         if m is None:
             if line.strip():
@@ -87,6 +117,7 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
         if b is None:
             sink.bad(lineno, EXPECTED, line[m.end():])
             continue
+        straced = True
         pid, tid = int(b.group("pid")), int(b.group("tid"))
         ts = _clock(m.group("clock"))
         if b.group("dir") == "E":
@@ -95,6 +126,7 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
                                   args=rest[:-1] if rest.endswith(")") else rest, rec=model.UNFINISHED,
                                   flags=model.F_HAS_TS | model.F_NO_RET,
                                   extra={"tgid": pid, "comm": b.group("comm")})
+            _numbered(ev)
             prev = open_calls.pop(tid, None)
             if prev is not None:
                 yield prev
@@ -121,6 +153,12 @@ def parse(lines: Iterable[str], path: str, stats: fb.StatsLike, strict: bool) ->
                               flags=model.F_HAS_TS | model.F_HAS_DUR, extra={"tgid": pid, "comm": b.group("comm")})
         if errno:
             ev.extra["errtext"] = r.group("text")
+        _numbered(ev)
         yield ev
     for ev in open_calls.values():
         yield ev
+    if straced:
+        if unsupported:
+            stats.skip("runsc compat message (its call has a strace line)", len(unsupported))
+    else:
+        yield from unsupported

@@ -25,15 +25,30 @@ class ParseStats:
     unparsed_first: list[tuple[str, int, str]] = field(default_factory=list)
     syscalls: dict[str, list[int]] = field(default_factory=dict)  # name -> [calls, errors]
     pids: set[int] = field(default_factory=set)
+    tids: set[tuple[int | None, int]] = field(default_factory=set)   # (pid, tid) of every thread seen
     skipped: Counter[str] = field(default_factory=Counter)      # reason -> lines
     summary: dict[str, list[int]] | None = None                 # strace -c/-C table: name -> [calls, errors]
     summary_mismatches: list[str] = field(default_factory=list)
+    last_unparsed: tuple[str, int, str] | None = None           # the latest unparsed line (cut-off detection)
+    publication: dict[str, Any] = field(default_factory=dict)  # path -> decoration found (trace.publish)
 
     def unparsed(self, path: str, line: int, reason: str) -> None:
         """Count a line that was not understood (lenient mode)."""
         self.unparsed_count += 1
+        self.last_unparsed = (path, line, reason)
         if len(self.unparsed_first) < FIRST_UNPARSED:
             self.unparsed_first.append((path, line, reason))
+
+    def reclassify_last(self, reason: str) -> None:
+        """The latest unparsed line is skipped for a stated reason after all
+        (a published trace's cut-off last line)."""
+        if self.last_unparsed is None:
+            return
+        self.unparsed_count -= 1
+        if self.unparsed_first and self.unparsed_first[-1] == self.last_unparsed:
+            self.unparsed_first.pop()
+        self.last_unparsed = None
+        self.skip(reason)
 
     def skip(self, reason: str, n: int = 1) -> None:
         """Count lines understood but carrying no event (blank, messages, stack frames)."""
@@ -43,6 +58,8 @@ class ParseStats:
         self.events[model.KIND_NAMES[ev.kind]] += 1
         if ev.pid is not None and ev.pid >= 0:
             self.pids.add(ev.pid)
+        if ev.tid is not None and ev.tid >= 0:
+            self.tids.add((ev.pid, ev.tid))
         if ev.kind == model.SYSCALL and ev.name is not None:
             self.count_call(ev.name, ev.rec, ev.errname)
 
@@ -70,8 +87,11 @@ class ParseStats:
             "events": dict(sorted(self.events.items())),
             # a trace without pid columns (strace without -f) is one process
             "processes": len(self.pids) or (1 if sum(self.events.values()) else 0),
+            # threads as the tracer printed them (strace's [pid N] is a thread id; truss' pid/lwp)
+            "threads": len(self.tids) or len(self.pids) or (1 if sum(self.events.values()) else 0),
             "unparsed": self.unparsed_count,
             "unparsed_first": self.unparsed_lines,
             "skipped": dict(sorted(self.skipped.items())),
             "syscalls": {n: {"calls": c, "errors": e} for n, (c, e) in sorted(self.syscalls.items())},
+            **({"publication": self.publication} if self.publication else {}),
         }

@@ -53,6 +53,8 @@ PERSONALITY_MODES = {"64 bit": 0, "32 bit": 1, "x32": 2}
 _SPLICE_PROC = re.compile(r"(?:strace: )?Process [0-9]+ (attached|detached)$")
 _SPLICE_WAIT = re.compile(r" ?\[wait\(0x[0-9a-f]+\) = [0-9]+\] ")
 _MSG = re.compile(r"Process [0-9]+ (?:attached|detached|suspended)")
+# a -k stack frame: ' > LIBRARY(SYMBOL+0xOFF) [0xADDR]', ' > LIBRARY() [0xADDR]', ' > unexpected_backtracing_error [0x..]'
+_FRAME = re.compile(r"^ > (?P<lib>.*?)(?:\((?P<sym>[^()]*?)(?:\+0x(?P<off>[0-9a-fA-F]+))?\))? \[0x(?P<addr>[0-9a-fA-F]+)\]\s*$")
 _SUMMARY_WORDS = {"%", "time", "seconds", "usecs/call", "calls", "errors", "syscall", "shortest", "longest"}
 
 
@@ -97,6 +99,15 @@ def _frac(s: str, i: int) -> tuple[float, int]:
 def _wrap64(v: int) -> int:
     v %= 1 << 64
     return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def parse_frame(s: str) -> model.Frame:
+    """One strace -k line as a Frame (the whole text as library when it has another shape)."""
+    m = _FRAME.match(s.rstrip("\r"))
+    if m is None:
+        return model.Frame(library=s[3:].strip())
+    return model.Frame(library=m.group("lib"), symbol=m.group("sym") or None,
+                       offset=int(m.group("off"), 16) if m.group("off") else None, address=int(m.group("addr"), 16))
 
 
 def is_summary_header(s: str) -> bool:
@@ -286,6 +297,7 @@ class StraceParser:
         self.in_summary = False
         self._file_order: dict[str, int] = {}
         self.last_unfinished: int | None = None  # pending key of the latest <unfinished ...>
+        self.last_event: Event | None = None     # -k frames belong to the latest event
 
     # -- driving ---------------------------------------------------------
     def parse(self, lines: Iterable[str], path: str, default_pid: int = -1,
@@ -293,8 +305,15 @@ class StraceParser:
         """Events of one file's lines (already without newline)."""
         self._file_order.setdefault(path, len(self._file_order))
         ln = first_line - 1
+        held: list[Event] = []   # the latest line's events wait for the -k frames below them
         for ln, line in enumerate(lines, first_line):
-            yield from self.feed(line, path, ln, default_pid)
+            out = self.feed(line, path, ln, default_pid)
+            if line.startswith(" > ") and not out:
+                continue
+            if held:
+                yield from held
+            held = out
+        yield from held
         self.stats.lines += ln - first_line + 1
 
     def feed(self, line: str, path: str, lineno: int, default_pid: int = -1) -> list[Event]:
@@ -348,6 +367,8 @@ class StraceParser:
             return
         if s.startswith(" > "):
             self.stats.skip("stack frame (-k)")
+            if self.last_event is not None:
+                self.last_event.frames.append(parse_frame(s))
             return
         if s.startswith("System call usage summary for"):
             self.stats.skip("summary table")
@@ -477,8 +498,12 @@ class StraceParser:
         flags = kw.pop("flags", 0)
         if ts is not None:
             flags |= model.F_HAS_TS
-        ev = Event(kind=kind, file=path, line=lineno, pid=pid if pid >= 0 else None, ts=ts, flags=flags, **kw)
+        # strace prints the thread id ([pid N], the -f -o column, the -ff file suffix): it is the
+        # event's tid; pid stays the same number (strace does not print the thread group)
+        ev = Event(kind=kind, file=path, line=lineno, pid=pid if pid >= 0 else None, tid=pid if pid >= 0 else None,
+                   ts=ts, flags=flags, **kw)
         self.stats.add_event(ev)
+        self.last_event = ev
         return ev
 
     def _signal(self, s: str, i: int, path: str, lineno: int, pid: int, ts: float | None,
@@ -819,10 +844,15 @@ def parse_trace(t) -> Iterator[Event]:
     """The Python reference over a whole trace (shimsim.trace.Trace): calls and
     call lines join within a file, never across files."""
     sc, er, sg = t.tables()
+    from shimsim.trace import publish
+
     p = StraceParser(t.stats, Resolver(t.abis, sc, er, sg, t.modes), t.strict)
     for path, pid in t.files:
-        yield from p.parse(io.lines(path, t.long_line(path)), path, pid)
-        yield from p.finish()
+        k0 = len(t.stats.unparsed_first)
+        tail = publish.Tail(t.source(path))
+        yield from t.remapped(path, p.parse(tail, path, pid))
+        yield from t.remapped(path, p.finish())
+        t.file_done(path, k0, tail.last)
     t.check_summary()
 
 

@@ -111,17 +111,20 @@ _WEAK = re.compile(r"\)\s+= -?(?:0x[0-9A-F]+|\d+)(?: \[-?\w+\])?$")
 
 
 def sniff(lines: list[str]) -> float:
-    """Err#N ENAME, ``argc = N``, tab-padded ``= N`` and the signal/sleeping
-    records are illumos truss only; a bare ``= N`` also fits strace (weak)."""
+    """Err#N ENAME, ``argc = N``, tab-padded ``= N``, the signal/sleeping
+    records and the LWP-only ``/N:`` prefix are illumos truss only; a bare
+    ``= N`` also fits strace (weak)."""
     strong = weak = total = 0
     for raw in lines[:fb.SNIFF_LINES]:
         s = raw.rstrip("\r\n").strip()
         if not s:
             continue
         total += 1
-        body = _PREFIX.sub("", s, count=1)
+        pm = _PREFIX.match(s)
+        body = s[pm.end():] if pm else s
         body = _TIMES.sub("", body, count=1)
-        if _STRONG.search(body):
+        if _STRONG.search(body) or (pm is not None and pm.group("lwp2") and _CALL.match(body)):
+            # '/LWP:' without a pid is illumos truss only (truss -f of a threaded process)
             strong += 1
         elif _WEAK.search(body):
             weak += 1
