@@ -303,7 +303,7 @@ uint32_t ss_replay_batch(const ss_shim *sh, const ss_event *ev, size_t n,
                     err = sh->fail_err[nr];
                     ret = -1;
                     if (rec_ok) {
-                        fb = sh->fallback[nr];
+                        fb = sh->ev_fallback ? sh->ev_fallback[i] : sh->fallback[nr];
                         div = fb >= 0 ? SS_DIV_FALLBACK : SS_DIV_FAILS;
                     } else if (rec_err != err) {
                         div = SS_DIV_ERRNO;

@@ -104,6 +104,8 @@ typedef struct {
     ss_fcache      *cache;        /* NULL: no memo */
     uint32_t        cache_mask;   /* entries - 1 (a power of two) */
     uint32_t        pad2;
+    const int16_t  *ev_fallback;  /* per event of the batch: the fallback id for its caller
+                                     (replaces fallback[nr]); NULL: use fallback[nr] */
 } ss_shim;
 
 /* Per-event result (optional output, for reports and differential tests). */

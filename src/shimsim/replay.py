@@ -20,12 +20,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from shimsim import callers as _callers
 from shimsim import model
 from shimsim.lex import strace as _lex
 from shimsim.batch import EventPacker  # noqa: F401  (public here too: tests and properties pack through it)
 from shimsim.engine import core
 from shimsim.shim import (EMULATED, FAILED, FAKED, NONE, OUTCOME_NAMES, PARTIAL, STUBBED,
-                          TRANSLATED, UNKNOWN, CompiledShim)
+                          TRANSLATED, UNCONFIRMED, UNKNOWN, CompiledShim)
 
 NOUT = 8
 DIV_NONE, DIV_FAILS, DIV_FALLBACK, DIV_FLAG, DIV_ERRNO, DIV_RESULT, DIV_SIGNAL = range(7)
@@ -164,8 +165,10 @@ class Result:
     div_unsup: int = 0
 
 
-def replay_event(cs: CompiledShim, ev: model.Event) -> Result:
-    """The reference: one event through the shim (same rules as ss_replay_batch)."""
+def replay_event(cs: CompiledShim, ev: model.Event, fallback: int | None = None) -> Result:
+    """The reference: one event through the shim (same rules as ss_replay_batch).
+    FALLBACK: the fallback id for this event's caller (CompiledShim.fallback_for);
+    None uses the shim's per-number one, for a caller not identified."""
     outc, div, dropped, undecoded, nflags = NONE, DIV_NONE, False, False, 0
     div_arg = div_fmap = div_unsup = 0
     fb, hnr = -1, -1
@@ -216,7 +219,7 @@ def replay_event(cs: CompiledShim, ev: model.Event) -> Result:
             elif cls == FAILED:
                 err, ret = cs.fail_err[nr], -1
                 if rec_ok:
-                    fb = cs.fallback[nr]
+                    fb = cs.fallback[nr] if fallback is None else fallback
                     div = DIV_FALLBACK if fb >= 0 else DIV_FAILS
                 elif rec_err != err:
                     div = DIV_ERRNO
@@ -365,6 +368,9 @@ class Report:
     divergences: list[Divergence] = field(default_factory=list)
     first_fatal: Divergence | None = None
     event_rows: list[dict] = field(default_factory=list)   # the first --events N, per event
+    callers: list[dict] = field(default_factory=list)      # the programs the trace's processes ran
+    unconfirmed: int = 0        # survivable divergences whose caller was not identified (listed ones)
+    caller_unknown: int = 0     # syscall events made by an unidentified program
 
     @property
     def ndivergences(self) -> int:
@@ -391,6 +397,8 @@ class Report:
             "divergences": self.ndivergences,
             "divergence_kinds": {DIV_NAMES[k]: v for k, v in sorted(self.div_counts.items())},
             "survivable": self.div_counts.get(DIV_FALLBACK, 0),
+            "survivable_unconfirmed": self.unconfirmed,
+            "callers": self.callers,
             "undecoded_flag_events": self.undecoded,
             "first_divergence": self.first_fatal.to_json() if self.first_fatal else None,
             "divergence_list": [d.to_json() for d in self.divergences],
@@ -403,8 +411,13 @@ class Replayer:
     """Feeds events (Python) or ss_event batches (C) through one compiled shim."""
 
     def __init__(self, cs: CompiledShim, engine: str = "c", keep_events: int = 0,
-                 timeline: Any = None) -> None:
+                 timeline: Any = None, callers: _callers.CallerTracker | None = None) -> None:
         self.cs = cs
+        # who makes each call: fallbacks apply per caller (tables/fallbacks.csv implementers)
+        self.callers = callers if callers is not None else _callers.CallerTracker()
+        self._fb_cache: dict[tuple[int, int], int] = {}
+        self._watch = {sc.number for n in (*_callers.EXEC_CALLS, *_callers.FORK_CALLS, *_callers.OPEN_CALLS)
+                       if (sc := cs.guest.by_name.get(n)) is not None} | set(cs.fallback_rows)
         self.engine = engine
         self.keep_events = keep_events
         # optional report.timeline.Timeline: gets every event's outcome (for the HTML report)
@@ -426,13 +439,27 @@ class Replayer:
             self._st.unk = self._unk
             self._st.unk_cap = DIVS_CAP
 
+    def fallback_for(self, nr: int, ctx: int) -> int:
+        key = (ctx, nr)
+        fb = self._fb_cache.get(key)
+        if fb is None:
+            c = self.callers.caller(ctx)
+            fb = self._fb_cache[key] = self.cs.fallback_for(nr, c if c.identified else None)
+        return fb
+
     # ---- Python engine
     def feed_events(self, events: Iterable[model.Event]) -> None:
         rep, cs = self.report, self.cs
         tl = self.timeline
         outs, where = bytearray(), []
+        rows, tracker = cs.fallback_rows, self.callers
         for ev in events:
-            r = replay_event(cs, ev)
+            ctx, fb = None, None
+            if ev.kind == model.SYSCALL and ev.nr is not None and ev.nr in self._watch:
+                ctx = tracker.see(ev.name, ev.pid, ev.args, ev.rec, ev.ret)
+                if ev.nr in rows:
+                    fb = self.fallback_for(ev.nr, ctx)
+            r = replay_event(cs, ev) if fb is None else replay_event(cs, ev, fb)
             if tl is not None:
                 outs.append(r.outcome)
                 where.append((ev.file, ev.line))
@@ -457,7 +484,7 @@ class Replayer:
             if r.div:
                 self._divergence(ev.file, ev.line, ev.nr if ev.nr is not None else -1, ev.name,
                                  r.div, r.err, r.fallback, r.div_arg, r.div_fmap, r.div_unsup,
-                                 ev.err or 0, ev.ret or 0)
+                                 ev.err or 0, ev.ret or 0, ctx)
         if tl is not None and outs:
             tl.add(bytes(outs), where.__getitem__)
 
@@ -472,7 +499,12 @@ class Replayer:
         want = min(n, self.keep_events - len(self.report.event_rows))
         tl = self.timeline
         out = self.ffi.new("ss_rp_result[]", n) if want > 0 or (tl is not None and n) else self.ffi.NULL
-        self.lib.ss_replay_batch(self._sh.ptr, arr, n, st, out)
+        evfb, ctxs = self._batch_callers(arr, n)
+        self._sh.ptr.ev_fallback = evfb if evfb is not None else self.ffi.NULL
+        try:
+            self.lib.ss_replay_batch(self._sh.ptr, arr, n, st, out)
+        finally:
+            self._sh.ptr.ev_fallback = self.ffi.NULL
         if tl is not None and n:
             size = self.ffi.sizeof("ss_rp_result")
             off = self.ffi.offsetof("ss_rp_result", "outcome")
@@ -500,13 +532,49 @@ class Replayer:
             e = arr[d.index]
             name = self.ffi.string(e.name, e.name_len).decode(errors="replace") if e.name else None
             self._divergence(files[e.file_id] if e.file_id < len(files) else "?", e.line, d.nr, name,
-                             d.code, d.err, d.fallback, d.arg, d.fmap, d.unsup, e.err, e.ret)
+                             d.code, d.err, d.fallback, d.arg, d.fmap, d.unsup, e.err, e.ret, ctxs.get(d.index))
         if self.report.first_fatal is None and st.first_fatal >= 0:
             # beyond the listed records: the first fatal divergence is still exact
             e = arr[st.first_fatal]
             name = self.ffi.string(e.name, e.name_len).decode(errors="replace") if e.name else None
             self._divergence(files[e.file_id] if e.file_id < len(files) else "?", e.line, e.nr, name,
-                             DIV_FAILS, self.cs.fail_err[e.nr], -1, 0, 0, 0, e.err, e.ret)
+                             DIV_FAILS, self.cs.fail_err[e.nr], -1, 0, 0, 0, e.err, e.ret,
+                             ctxs.get(st.first_fatal))
+
+    def _batch_callers(self, arr, n: int):
+        """Follow the batch's processes (execve, fork, library opens) and give each event
+        with a fallback row the fallback id for its caller: (int16 array or None, {index: ctx})."""
+        if n == 0:
+            return None, {}
+        import struct
+        ffi = self.ffi
+        size = ffi.sizeof("ss_event")
+        off = ffi.offsetof("ss_event", "nr")
+        buf = ffi.buffer(arr, size * n)
+        fmt = f"<{off}xi{size - off - 4}x"
+        watch = self._watch
+        idx = [i for i, (nr,) in enumerate(struct.iter_unpack(fmt, buf)) if nr in watch]
+        if not idx:
+            return None, {}
+        rows = self.cs.fallback_rows
+        evfb = ffi.new("int16_t[]", n) if rows else None
+        if evfb is not None:
+            ffi.memmove(evfb, bytes([0xFF]) * (2 * n), 2 * n)     # -1 everywhere
+        ctxs: dict[int, int] = {}
+        text = (lambda p, k: ffi.string(p, k).decode("utf-8", "surrogateescape") if p else "")
+        tracker = self.callers
+        for i in idx:
+            e = arr[i]
+            if e.kind != model.SYSCALL:
+                continue
+            rec = e.rec
+            ret = None if e.flags & model.F_NO_RET else e.ret
+            ctx = tracker.see(text(e.name, e.name_len) or None, None if e.pid < 0 else e.pid,
+                              text(e.args, e.args_len), rec, ret)
+            if e.nr in rows:
+                ctxs[i] = ctx
+                evfb[i] = self.fallback_for(e.nr, ctx)
+        return evfb, ctxs
 
     def event_row(self, file: str, line: int, kind: int, name: str | None, args: str, r: Result) -> dict:
         """One event as the report shows it: outcome, host call with translated flags, result."""
@@ -541,30 +609,47 @@ class Replayer:
         return row
 
     def _divergence(self, file: str, line: int, nr: int, name: str | None, code: int, err: int,
-                    fb: int, arg: int, fmap: int, unsup: int, rec_err: int, rec_ret: int) -> None:
+                    fb: int, arg: int, fmap: int, unsup: int, rec_err: int, rec_ret: int,
+                    ctx: int | None = None) -> None:
         rep = self.report
         sc = name or self.cs.syscall_name(nr)
         fatal = code == DIV_FAILS
+        if code == DIV_FALLBACK and fb >= 0 and fb & UNCONFIRMED:
+            rep.unconfirmed += 1
         need_reason = len(rep.divergences) < LIST_CAP or (fatal and rep.first_fatal is None)
         if code != DIV_NONE and self.engine == "python":
             rep.div_counts[code] += 1
         if not need_reason:
             return
-        d = Divergence(file, line, sc, code, self._reason(code, nr, sc, err, fb, arg, fmap, unsup, rec_err, rec_ret), fatal)
+        d = Divergence(file, line, sc, code, self._reason(code, nr, sc, err, fb, arg, fmap, unsup, rec_err, rec_ret, ctx),
+                       fatal)
         if len(rep.divergences) < LIST_CAP:
             rep.divergences.append(d)
         if fatal and rep.first_fatal is None:
             rep.first_fatal = d
 
-    def _reason(self, code, nr, name, err, fb, arg, fmap, unsup, rec_err, rec_ret) -> str:
+    def _caller_text(self, ctx: int | None) -> str:
+        if ctx is None:
+            return "caller not identified (the call was not followed to its process)"
+        return self.callers.caller(ctx).text()
+
+    def _reason(self, code, nr, name, err, fb, arg, fmap, unsup, rec_err, rec_ret, ctx=None) -> str:
         cs = self.cs
         gerr = _names_by_value(cs.guest.errno)
         note = cs.notes.get(nr, "") if 0 <= nr < cs.nsys else ""
         en = gerr.get(err, str(err))
         if code == DIV_FAILS:
-            return f"{name} fails with {en} under {cs.name} where the recording succeeded" + (f" ({note})" if note else "")
+            text = f"{name} fails with {en} under {cs.name} where the recording succeeded" + (f" ({note})" if note else "")
+            rows = cs.fallback_rows.get(nr) if 0 <= nr < cs.nsys else None
+            if rows:
+                known = "; ".join(sorted({f"{cs.fallbacks[f].who()} ({cs.fallbacks[f].source})" for f in rows}))
+                text += f"; no fallback: the caller, {self._caller_text(ctx)}, is none of those that retry it: {known}"
+            return text
         if code == DIV_FALLBACK:
-            return f"{name} fails with {en}; survivable ({cs.fallback_text(fb)})"
+            if fb & UNCONFIRMED:
+                return (f"{name} fails with {en}; survivable {cs.fallback_text(fb)}; caller not identified: "
+                        f"{self._caller_text(ctx)}")
+            return f"{name} fails with {en}; survivable ({cs.fallback_text(fb)}; caller {self._caller_text(ctx)})"
         if code == DIV_FLAG:
             fm = cs.fmaps[fmap]
             names = [n for n, g, _h, ok in fm.members if not ok and g and (unsup & g) == g] or [hex(unsup)]
@@ -609,6 +694,7 @@ class Replayer:
             rep.notes[name] = (f"a call of another ABI (personality switch); {cs.name} models {cs.guest.name}"
                                if name.endswith(")") else f"not a syscall of {cs.guest.name}")
         rep.outcomes.pop(NONE, None)
+        rep.callers = self.callers.to_json()
         return rep
 
     def _add_syscall(self, nr: int, c: Counter) -> None:
@@ -661,9 +747,9 @@ def run_batch(cs: CompiledShim, events: list[model.Event], cap: int = 64) -> Bat
 
 
 def replay_events(cs: CompiledShim, events: Iterable[model.Event], engine: str = "python",
-                  batch: int = 65536) -> Report:
+                  batch: int = 65536, callers: _callers.CallerTracker | None = None) -> Report:
     """Replay Python events with either engine (C through the packer)."""
-    rp = Replayer(cs, engine)
+    rp = Replayer(cs, engine, callers=callers)
     if engine == "python":
         rp.feed_events(events)
     else:

@@ -275,35 +275,81 @@ def _parse_map(section: str, body: Any, err) -> dict[str, MapEntry]:
 
 # --------------------------------------------------------------------------- fallbacks
 
+IMPLEMENTERS = ("glibc", "musl", "go", "rust-std", "cpython", "openjdk", "node", "libuv", "openssl",
+                "systemd", "coreutils", "kernel")
+UNCONFIRMED = 0x4000      # fallback id bit: a row would rescue, but the caller is not identified
+_VERSION = r"[0-9]+(?:\.[0-9]+)*"
+
+
+def _vtuple(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split(".") if x.isdigit())
+
+
 @dataclass(frozen=True)
 class Fallback:
     syscall: str
-    errnos: tuple[str, ...]
+    errnos: tuple[str, ...]        # empty: any errno ('*')
     targets: tuple[str, ...]       # empty: the failure is tolerated without another call
     source: str
     note: str
     line: int
+    implementer: str = "kernel"
+    versions: str = "*"
+
+    def any_errno(self) -> bool:
+        return not self.errnos
+
+    def holds_for(self, version: str | None) -> bool | None:
+        """Whether the row holds for this implementer version (None: version unknown)."""
+        spec = self.versions
+        if spec == "*":
+            return True
+        if version is None:
+            return None
+        v = _vtuple(version)
+        if spec.startswith(">="):
+            return v >= _vtuple(spec[2:])
+        if spec.startswith("<"):
+            return v < _vtuple(spec[1:])
+        lo, _, hi = spec.partition("-")
+        return (not lo or v >= _vtuple(lo)) and (not hi or v[:len(_vtuple(hi))] <= _vtuple(hi))
+
+    def who(self) -> str:
+        from shimsim.elf.runtime import DISPLAY
+        name = DISPLAY.get(self.implementer, self.implementer)
+        return name + ("" if self.versions == "*" else f" {self.versions}")
 
 
 def load_fallbacks(path: Path | None = None) -> list[Fallback]:
-    """tables/fallbacks.csv: known retry chains of libcs and language runtimes."""
+    """tables/fallbacks.csv: known retry chains of libcs and language runtimes, each with its implementer."""
+    import re
     path = path or Path(str(importlib.resources.files("shimsim._tables"))) / "fallbacks.csv"
     display = "tables/fallbacks.csv" if path.name == "fallbacks.csv" else str(path)
     out = []
     text = path.read_text(encoding="utf-8")
     rows = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip() and not line.startswith("#")]
-    header = ["syscall", "errnos", "fallback", "source", "note"]
+    header = ["syscall", "errnos", "fallback", "implementer", "versions", "source", "note"]
     if not rows or next(csv.reader([rows[0][1]])) != header:
         raise InputError(display, rows[0][0] if rows else None, f"header must be {','.join(header)}")
+    vrx = re.compile(rf"^(\*|>={_VERSION}|<{_VERSION}|{_VERSION}-(?:{_VERSION})?)$")
     for lineno, line in rows[1:]:
         cells = next(csv.reader(io.StringIO(line)))
-        if len(cells) != 5:
-            raise InputError(display, lineno, f"expected 5 columns ({','.join(header)}), got {len(cells)}")
-        sc, errs, fb, src, note = cells
+        if len(cells) != len(header):
+            raise InputError(display, lineno, f"expected {len(header)} columns ({','.join(header)}), got {len(cells)}")
+        sc, errs, fb, impl, vers, src, note = cells
         if not src.strip():
             raise InputError(display, lineno, "every fallback needs its source")
-        out.append(Fallback(sc, tuple(e for e in errs.split("|") if e),
-                            tuple(t for t in fb.split("|") if t and t != "-"), src, note, lineno))
+        if "@" not in src or ":" not in src.split("@", 1)[1]:
+            raise InputError(display, lineno, f"source {src!r}: expected repo@commit:path")
+        if impl not in IMPLEMENTERS:
+            raise InputError(display, lineno, f"implementer {impl!r}: expected one of {', '.join(IMPLEMENTERS)}")
+        if not vrx.match(vers):
+            raise InputError(display, lineno, f"versions {vers!r}: expected '*', '>=X', '<X' or 'X-Y'")
+        errnos = () if errs.strip() == "*" else tuple(e for e in errs.split("|") if e)
+        if not errnos and errs.strip() != "*":
+            raise InputError(display, lineno, "errnos: give the errnos that trigger the fallback, or '*' for any")
+        out.append(Fallback(sc, errnos, tuple(t for t in fb.split("|") if t and t != "-"), src, note, lineno,
+                            impl, vers))
     return out
 
 
@@ -337,7 +383,7 @@ class CompiledShim:
     outcome: list[int]
     host_nr: list[int]
     fail_err: list[int]
-    fallback: list[int]
+    fallback: list[int]             # per guest number, for a caller not identified (UNCONFIRMED bit set)
     progs: dict[int, list[tuple[int, int]]]
     fmaps: list[FlagMap]
     errno_rt: list[int]
@@ -346,6 +392,7 @@ class CompiledShim:
     notes: dict[int, str]
     listed: dict[str, int]          # rule outcome counts over the listed guest syscalls
     unlisted: int
+    fallback_rows: dict[int, list[int]] = field(default_factory=dict)  # guest nr -> rows that would rescue
     _c: Any = None
 
     @property
@@ -357,9 +404,28 @@ class CompiledShim:
         return s.name if s else f"#{nr}"
 
     def fallback_text(self, fid: int) -> str:
-        fb = self.fallbacks[fid]
+        fb = self.fallbacks[fid & ~UNCONFIRMED]
         tgt = " or ".join(fb.targets) if fb.targets else "tolerated"
-        return f"fallback {fb.syscall} -> {tgt} ({fb.source})"
+        if fid & UNCONFIRMED:
+            return f"if the caller falls back as {fb.who()} does: {fb.syscall} -> {tgt} ({fb.source})"
+        return f"fallback {fb.syscall} -> {tgt} by {fb.who()} ({fb.source})"
+
+    def fallback_for(self, nr: int, caller) -> int:
+        """The fallback id for guest call NR made by CALLER (a callers.Caller, None: not
+        identified): a row whose implementer the caller carries, UNCONFIRMED|row when only
+        an unidentified caller could be rescued, -1 when nothing rescues it."""
+        rows = self.fallback_rows.get(nr)
+        if not rows:
+            return -1
+        maybe = -1
+        for fid in rows:
+            fb = self.fallbacks[fid]
+            ok = True if fb.implementer == "kernel" else (None if caller is None else caller.implements(fb))
+            if ok:
+                return fid
+            if ok is None and maybe < 0:
+                maybe = fid | UNCONFIRMED
+        return maybe
 
     def c(self):
         """The ss_shim struct for the C core (built once, arrays kept alive here)."""
@@ -517,10 +583,12 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
         if outcome[nr] == FAILED:
             fail_err[nr] = _errno_value(spec, guest, rule.errno or "ENOSYS", *section_key, f"{sc.name}: errno")
     fbs = load_fallbacks() if fallbacks is None else fallbacks
-    fallback = _fallback_ids(fbs, guest, outcome, fail_err, nsys)
-    return CompiledShim(spec, guest, host, host_name, nsys, outcome, host_nr, fail_err, fallback, progs,
-                        fmaps, _errno_rt(spec, guest, host), _sig_rt(spec, guest, host), fbs, notes,
-                        listed, unlisted)
+    rows = _fallback_rows(fbs, guest, outcome, fail_err)
+    cs = CompiledShim(spec, guest, host, host_name, nsys, outcome, host_nr, fail_err, [-1] * nsys, progs,
+                      fmaps, _errno_rt(spec, guest, host), _sig_rt(spec, guest, host), fbs, notes,
+                      listed, unlisted, rows)
+    cs.fallback = [cs.fallback_for(nr, None) for nr in range(nsys)]
+    return cs
 
 
 def _flag_program(spec, rule, sc, guest, host, fmap_ids, fmaps, section_key) -> list[tuple[int, int]]:
@@ -571,21 +639,21 @@ def _check_maps(spec: Spec, guest, host) -> None:
                 raise spec.err(f"flags.{fam}", key, f"{key} -> {e.to}: not a {fam} constant with a value on {host.name if host else 'the host'}")
 
 
-def _fallback_ids(fbs: list[Fallback], guest, outcome, fail_err, nsys) -> list[int]:
-    """Per guest number: the first fallback chain that rescues the shim's failure, or -1.
-    A chain applies when the shim fails with one of the errnos the caller retries on
+def _fallback_rows(fbs: list[Fallback], guest, outcome, fail_err) -> dict[int, list[int]]:
+    """Per guest number the shim fails: the rows (in table order) that would rescue the failure.
+    A row rescues when the shim fails with one of the errnos its implementer retries on
     and one of its targets is handled by the shim (or the failure is simply tolerated)."""
-    out = [-1] * nsys
+    out: dict[int, list[int]] = {}
     errno = guest.errno.members
     for fid, fb in enumerate(fbs):
         sc = guest.by_name.get(fb.syscall)
-        if sc is None or outcome[sc.number] != FAILED or out[sc.number] != -1:
+        if sc is None or outcome[sc.number] != FAILED:
             continue
-        if fail_err[sc.number] not in {errno.get(e) for e in fb.errnos}:
+        if fb.errnos and fail_err[sc.number] not in {errno.get(e) for e in fb.errnos}:
             continue
         if not fb.targets or any(
                 (t in guest.by_name and outcome[guest.by_name[t].number] > FAILED) for t in fb.targets):
-            out[sc.number] = fid
+            out.setdefault(sc.number, []).append(fid)
     return out
 
 

@@ -4,6 +4,7 @@ the compat layer would do and where the program would break."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from shimsim import engine as _engine
@@ -70,6 +71,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--events", type=int, default=0, metavar="N",
                    help="also show the first N events one by one: outcome, host call, translated flags, result")
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
+    p.add_argument("--binary", metavar="FILE",
+                   help="the program the traced processes run when the trace does not show its execve "
+                        "(fallbacks apply per caller: its runtimes are read from this file)")
+    p.add_argument("--root", metavar="DIR",
+                   help="read the programs the trace's execve calls name under DIR (an image's root "
+                        "filesystem) instead of this machine's /")
     add_fail_on(p)
     add_quiet(p)
     add_engine(p)
@@ -84,19 +91,21 @@ def check_guest(spec: _shim.Spec, t: trace.Trace) -> None:
 
 
 def replay_trace(t: trace.Trace, spec: _shim.Spec, eng: str, events: int = 0, timeline=None,
-                 quiet: bool = False) -> _replay.Report:
+                 quiet: bool = False, root: str | None = None, binary: str | None = None) -> _replay.Report:
     """One pass over the trace through the shim, with a progress bar on a terminal."""
-    return replay_many(t, [spec], eng, events, timeline, quiet)[0]
+    return replay_many(t, [spec], eng, events, timeline, quiet, root, binary)[0]
 
 
 def replay_many(t: trace.Trace, specs: list[_shim.Spec], eng: str, events: int = 0, timeline=None,
-                quiet: bool = False) -> list[_replay.Report]:
+                quiet: bool = False, root: str | None = None, binary: str | None = None) -> list[_replay.Report]:
     """One pass over the trace through several shims at once (the trace is read once,
     so stdin works too); ``timeline`` follows the first shim."""
     for spec in specs:
         check_guest(spec, t)
+    from shimsim.callers import CallerTracker
     rps = [_replay.Replayer(_shim.compile_shim(spec, t.abi), eng, keep_events=max(0, events),
-                            timeline=timeline if i == 0 else None) for i, spec in enumerate(specs)]
+                            timeline=timeline if i == 0 else None, callers=CallerTracker(root, binary))
+           for i, spec in enumerate(specs)]
     label = "replay " + ", ".join(s.name for s in specs)
     with _progress.TraceProgress(t.paths, label, _progress.enabled(quiet)) as bar:
         if eng == "c":
@@ -151,7 +160,11 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         from shimsim.report.timeline import Timeline
         tl = Timeline()
-    rep = replay_trace(t, spec, eng, args.events, tl, args.quiet)
+    if args.root and not os.path.isdir(args.root):
+        raise ShimsimError(f"--root {args.root}: not a directory")
+    if args.binary and not os.path.isfile(args.binary):
+        raise ShimsimError(f"--binary {args.binary}: no such file")
+    rep = replay_trace(t, spec, eng, args.events, tl, args.quiet, args.root, args.binary)
     if args.html:
         from shimsim.report import html
         html.write(args.html, rep, t, tl)

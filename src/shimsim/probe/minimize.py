@@ -179,7 +179,7 @@ def minimize(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_outp
     eng = _engine.select(engine)
     rec = _rec.load(normal.recording, s.abi, eng)  # type: ignore[arg-type]
     called = rec.syscall_names()
-    predicted = _predictions(_replay.replay_events(s.cs, rec.events, eng))
+    predicted = _predictions(_replay.replay_events(s.cs, rec.events, eng, callers=check.command_callers(rec)))
     guest = s.cs.guest
     errno = guest.errno.members
     enosys = errno[ENOSYS]
