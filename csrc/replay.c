@@ -206,6 +206,39 @@ static int flag_decode_cached(const ss_shim *sh, uint16_t fmap, const char *s, s
     return ok;
 }
 
+/* strace prints some calls with named arguments in its own order
+ * (clone(child_stack=NULL, flags=CLONE_VM|SIGCHLD, ...)): when the positional
+ * argument is such a "name=value" form, the flag argument is the one named
+ * "flags=" (wherever it is), without its name.  Returns 0 when there is none. */
+static int named_flags_span(const char *s, size_t len, size_t *a, size_t *b)
+{
+    size_t i = *a;
+    while (i < *b && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    size_t j = i;
+    while (j < *b && ((s[j] >= 'a' && s[j] <= 'z') || s[j] == '_'))
+        j++;
+    if (j == i || j >= *b || s[j] != '=')
+        return 1;                                   /* positional: as it is */
+    if (j - i == 5 && memcmp(s + i, "flags", 5) == 0) {
+        *a = j + 1;
+        return 1;
+    }
+    size_t sa[8], sb[8];
+    unsigned n = ss_lex_arg_spans(s, len, 7, sa, sb);
+    for (unsigned k = 0; k < n; k++) {
+        size_t x = sa[k];
+        while (x < sb[k] && (s[x] == ' ' || s[x] == '\t'))
+            x++;
+        if (sb[k] - x > 6 && memcmp(s + x, "flags=", 6) == 0) {
+            *a = x + 6;
+            *b = sb[k];
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ replay */
 
 static void record_div(ss_rp_stats *st, uint32_t idx, uint8_t code, int32_t nr, int32_t err,
@@ -273,8 +306,13 @@ uint32_t ss_replay_batch(const ss_shim *sh, const ss_event *ev, size_t n,
                             const ss_fprog *p = &sh->progs[off + k];
                             int d = 0;
                             nflags++;
-                            if (p->arg >= nspans ||
-                                !flag_decode_cached(sh, p->fmap, e->args + sa[p->arg], sb[p->arg] - sa[p->arg],
+                            size_t fa = 0, fb2 = 0;
+                            if (p->arg < nspans) {
+                                fa = sa[p->arg];
+                                fb2 = sb[p->arg];
+                            }
+                            if (p->arg >= nspans || !named_flags_span(e->args, e->args_len, &fa, &fb2) ||
+                                !flag_decode_cached(sh, p->fmap, e->args + fa, fb2 - fa,
                                                     &hflags[k], &unsup[k], &d))
                                 undecoded = 1;
                             if (d && !dropped) {

@@ -150,8 +150,18 @@ def test_identity_shims_bind_to_the_trace_abi() -> None:
         assert all(o in (shim.TRANSLATED, shim.UNKNOWN) for o in cs.outcome)
         nonzero = [i for i, v in enumerate(cs.errno_rt) if i != v]
         assert nonzero == []
-        cs = shim.load("none", abi)
+        cs = shim.load("disabled", abi)
         assert all(o in (shim.FAILED, shim.UNKNOWN) for o in cs.outcome)
+        cs = shim.load("none", abi)             # no layer on a Linux x86-64 host
+        assert cs.host.name == "linux-x86_64" and cs.bare is not None
+        if abi == "linux-x86_64":
+            assert cs.bare.loader == "same" and all(o in (shim.TRANSLATED, shim.UNKNOWN) for o in cs.outcome)
+        elif abi == "freebsd-amd64":
+            assert cs.bare.loader == "starts"
+            assert cs.bare.landing[4] == "stat" and cs.bare.landing[477] is None   # write, mmap
+            assert cs.outcome[59] == shim.TRANSLATED                             # execve: same number and args
+        else:
+            assert cs.bare.loader == "refuses"     # another machine: exec format error
     with pytest.raises(ShimsimError, match="any ABI"):
         shim.load("vm")
 
@@ -341,7 +351,7 @@ def test_cli_shims_json_counts() -> None:
     r = _cli("shims", "--json")
     assert r.returncode == 0, r.stderr
     rows = {s["name"]: s for s in json.loads(r.stdout)["shims"]}
-    assert set(UPSTREAM) | {"native", "vm", "none"} <= set(rows)
+    assert set(UPSTREAM) | {"native", "vm", "none", "disabled"} <= set(rows)
     for name in UPSTREAM:
         want = upstream_counts(name)
         c = dict(rows[name]["counts"])
@@ -349,8 +359,8 @@ def test_cli_shims_json_counts() -> None:
         assert c["failed"] == want["failed"]
         assert c["translated"] + c["emulated"] == want["handled"] + want["emulated"]
         assert rows[name]["provenance"]
-    assert rows["none"]["counts"]["failed"] > 300
-    assert rows["native"]["counts"]["translated"] == rows["none"]["counts"]["failed"]
+    assert rows["disabled"]["counts"]["failed"] > 300
+    assert rows["native"]["counts"]["translated"] == rows["disabled"]["counts"]["failed"]
 
 
 def test_cli_shims_check_reports_bad_spec(tmp_path: Path) -> None:

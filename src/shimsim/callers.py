@@ -99,6 +99,8 @@ class CallerTracker:
         self._by_path: dict[str, int] = {}
         self._pid: dict[int, int] = {}
         self._derived: dict[tuple[int, tuple[str, ...]], int] = {}
+        self.binary = binary
+        self.first_so: str | None = None      # the first shared object the trace opens (a dynamic program)
         if binary:
             self.default = self._from_file(binary)
         else:
@@ -154,6 +156,8 @@ class CallerTracker:
             self.callers[ctx].pids.add(ret)
         elif name in OPEN_CALLS and ret is not None and ret >= 0:
             path = _first_string(args, 0 if name == "open" else 1)
+            if path and self.first_so is None and (".so." in path or path.endswith((".so", ".hints"))):
+                self.first_so = path
             if path and ".so" in path:
                 found = [r for r in _rt.path_runtimes(path) if r.name not in self.callers[ctx].names()]
                 if found:
@@ -168,6 +172,10 @@ class CallerTracker:
                     self._pid[key] = new
                     self.callers[new].pids.add(key)
         return ctx
+
+    def program(self) -> str | None:
+        """The program file the trace (or --binary) names: the first execve'd path."""
+        return next((c.path for c in self.callers if c.path), None)
 
     def to_json(self) -> list[dict]:
         return [c.to_json() for c in self.callers if c.pids]

@@ -46,6 +46,40 @@ SIGNAL_KINDS = (model.SIGNAL, model.KILLED, model.STOPPED)
 arg_span = _lex.arg_span
 
 
+def _ident_eq(s: str, a: int, b: int) -> tuple[int, int] | None:
+    i = a
+    while i < b and s[i] in " \t":
+        i += 1
+    j = i
+    while j < b and ("a" <= s[j] <= "z" or s[j] == "_"):
+        j += 1
+    if j == i or j >= b or s[j] != "=":
+        return None
+    return i, j
+
+
+def flag_arg_span(s: str, idx: int) -> tuple[int, int] | None:
+    """The flag argument IDX as strace prints it (mirrors named_flags_span in csrc/replay.c):
+    positional, or, when strace names the arguments in its own order
+    (clone(child_stack=NULL, flags=CLONE_VM|SIGCHLD, ...)), the one named flags=."""
+    span = arg_span(s, idx)
+    if span is None:
+        return None
+    named = _ident_eq(s, *span)
+    if named is None:
+        return span
+    i, j = named
+    if s[i:j] == "flags":
+        return j + 1, span[1]
+    for a, b in _lex.arg_spans(s, 7)[:8]:
+        x = a
+        while x < b and s[x] in " \t":
+            x += 1
+        if b - x > 6 and s.startswith("flags=", x):
+            return x + 6, b
+    return None
+
+
 _HEX = "0123456789abcdefABCDEF"
 
 
@@ -193,7 +227,7 @@ def replay_event(cs: CompiledShim, ev: model.Event, fallback: int | None = None)
                 if hnr >= 0:
                     for k, (arg, fmi) in enumerate(cs.progs.get(nr, ())):
                         nflags += 1
-                        span = arg_span(ev.args, arg)
+                        span = flag_arg_span(ev.args, arg)
                         d = False
                         if span is None:
                             undecoded = True
@@ -369,6 +403,7 @@ class Report:
     first_fatal: Divergence | None = None
     event_rows: list[dict] = field(default_factory=list)   # the first --events N, per event
     callers: list[dict] = field(default_factory=list)      # the programs the trace's processes ran
+    loader: dict | None = None  # no layer (bare host): what the host's loader does with the program
     unconfirmed: int = 0        # survivable divergences whose caller was not identified (listed ones)
     caller_unknown: int = 0     # syscall events made by an unidentified program
 
@@ -399,6 +434,7 @@ class Report:
             "survivable": self.div_counts.get(DIV_FALLBACK, 0),
             "survivable_unconfirmed": self.unconfirmed,
             "callers": self.callers,
+            **({"loader": self.loader} if self.loader else {}),
             "undecoded_flag_events": self.undecoded,
             "first_divergence": self.first_fatal.to_json() if self.first_fatal else None,
             "divergence_list": [d.to_json() for d in self.divergences],
@@ -416,6 +452,7 @@ class Replayer:
         # who makes each call: fallbacks apply per caller (tables/fallbacks.csv implementers)
         self.callers = callers if callers is not None else _callers.CallerTracker()
         self._fb_cache: dict[tuple[int, int], int] = {}
+        self._first: tuple[str, int] | None = None       # where the trace starts
         self._watch = {sc.number for n in (*_callers.EXEC_CALLS, *_callers.FORK_CALLS, *_callers.OPEN_CALLS)
                        if (sc := cs.guest.by_name.get(n)) is not None} | set(cs.fallback_rows)
         self.engine = engine
@@ -454,6 +491,8 @@ class Replayer:
         outs, where = bytearray(), []
         rows, tracker = cs.fallback_rows, self.callers
         for ev in events:
+            if self._first is None:
+                self._first = (ev.file, ev.line)
             ctx, fb = None, None
             if ev.kind == model.SYSCALL and ev.nr is not None and ev.nr in self._watch:
                 ctx = tracker.see(ev.name, ev.pid, ev.args, ev.rec, ev.ret)
@@ -499,6 +538,8 @@ class Replayer:
         want = min(n, self.keep_events - len(self.report.event_rows))
         tl = self.timeline
         out = self.ffi.new("ss_rp_result[]", n) if want > 0 or (tl is not None and n) else self.ffi.NULL
+        if self._first is None and n:
+            self._first = (files[arr[0].file_id] if arr[0].file_id < len(files) else "?", arr[0].line)
         evfb, ctxs = self._batch_callers(arr, n)
         self._sh.ptr.ev_fallback = evfb if evfb is not None else self.ffi.NULL
         try:
@@ -606,6 +647,12 @@ class Replayer:
                 row["flags_undecoded"] = True
         gerr = _names_by_value(cs.guest.errno)
         row["result"] = f"-1 {gerr.get(r.err, r.err)}" if r.err else str(r.ret)
+        bh = cs.bare
+        if bh is not None and bh.loader == "starts" and name in cs.guest.by_name:
+            nr = cs.guest.by_name[name].number
+            if nr in bh.landing:
+                row["host_call"] = bh.landing[nr] or f"(no {cs.host_name} call at {nr})"
+                row["result"] = bh.sees(nr)
         return row
 
     def _divergence(self, file: str, line: int, nr: int, name: str | None, code: int, err: int,
@@ -638,6 +685,10 @@ class Replayer:
         gerr = _names_by_value(cs.guest.errno)
         note = cs.notes.get(nr, "") if 0 <= nr < cs.nsys else ""
         en = gerr.get(err, str(err))
+        if cs.bare is not None and cs.bare.loader == "starts" and code in (DIV_FAILS, DIV_ERRNO):
+            rec = "succeeded" if code == DIV_FAILS else f"failed with {gerr.get(rec_err, str(rec_err))}"
+            return (f"{name}: no layer: {note}.  The recording {rec}; from here the program goes wrong "
+                    "silently (nothing it sees says 'unsupported')")
         if code == DIV_FAILS:
             text = f"{name} fails with {en} under {cs.name} where the recording succeeded" + (f" ({note})" if note else "")
             rows = cs.fallback_rows.get(nr) if 0 <= nr < cs.nsys else None
@@ -695,7 +746,24 @@ class Replayer:
                                if name.endswith(")") else f"not a syscall of {cs.guest.name}")
         rep.outcomes.pop(NONE, None)
         rep.callers = self.callers.to_json()
+        if cs.bare is not None and cs.bare.loader != "same":
+            self._judge_loader()
         return rep
+
+    def _judge_loader(self) -> None:
+        """No layer: the host's loader decides first (refused, interpreter missing, started)."""
+        from shimsim import bare
+        rep, cs, tr = self.report, self.cs, self.callers
+        lv = bare.judge_program(cs.bare, tr.program() or tr.binary, tr.root, tr.first_so)
+        rep.loader = {**lv.to_json(), "host_loader": cs.bare.loader_source}
+        if lv.status in ("refused", "interpreter-missing") and self._first is not None:
+            file, line = self._first
+            d = Divergence(file, line, "execve", DIV_FAILS,
+                           f"execve: {lv.text} (the recorded calls from here on never happen)", True)
+            rep.divergences.insert(0, d)
+            if len(rep.divergences) > LIST_CAP:
+                rep.divergences.pop()
+            rep.first_fatal = d       # counted apart from the engine's divergences (rep.loader)
 
     def _add_syscall(self, nr: int, c: Counter) -> None:
         name = self.cs.syscall_name(nr)

@@ -177,11 +177,17 @@ def parse_spec(text: str, display: str) -> Spec:
     if default not in RULE_OUTCOME:
         raise err("shim", "default", f"default {default!r} is not one of {', '.join(RULE_OUTCOME)}")
     host_kind = head.get("host_kind", "abi")
-    if host_kind not in ("abi", "opaque"):
-        raise err("shim", "host_kind", "host_kind must be 'abi' or 'opaque'")
+    if host_kind not in ("abi", "opaque", "bare"):
+        raise err("shim", "host_kind", "host_kind must be 'abi', 'opaque' or 'bare'")
     if host_kind == "opaque" and default == "translate":
         raise err("shim", "default", "an opaque host has no syscall table to translate to")
-    if (head["guest"] == ANY) != (head["host"] == ANY):
+    if host_kind == "bare":
+        # no layer at all: the named host's own loader and syscall entry meet any guest ABI
+        if head["guest"] != ANY or head["host"] == ANY:
+            raise err("shim", "host_kind", "a bare host (no layer) takes guest = \"*\" and a named host ABI")
+        if data.get("syscalls"):
+            raise err("syscalls", None, "a bare host has no rules: its kernel's own table decides every call")
+    elif (head["guest"] == ANY) != (head["host"] == ANY):
         raise err("shim", "guest", "guest and host are either both '*' (bound to the trace) or both named")
     rules = {}
     sysc = data.get("syscalls", {})
@@ -393,6 +399,7 @@ class CompiledShim:
     listed: dict[str, int]          # rule outcome counts over the listed guest syscalls
     unlisted: int
     fallback_rows: dict[int, list[int]] = field(default_factory=dict)  # guest nr -> rows that would rescue
+    bare: Any = None                # bare.BareHost: no layer, the host kernel meets the guest directly
     _c: Any = None
 
     @property
@@ -475,6 +482,24 @@ def build_flagmap(spec: Spec, fam_name: str, guest, host) -> FlagMap | None:
         else:
             reasons[name] = f"family {fam_name} does not exist on the host"
         members.append((name, gval, hval, ok))
+    # values of a multi-bit field whose names come from another family (clone's exit
+    # signal: CSIGNAL holds a signal number, printed SIGCHLD): members of the map too
+    for f in gfam.fields:
+        for v, n in sorted(f.members.items()):
+            if n in gfam.members or any(m[0] == n for m in members):
+                continue
+            if host is guest:
+                members.append((n, v, v, True))
+                continue
+            hv = None
+            for hf in (hfam.fields if hfam is not None else ()):
+                if hf.mask == f.mask:
+                    hv = next((x for x, hn in hf.members.items() if hn == n), None)
+            if hv is not None:
+                members.append((n, v, hv, True))
+            else:
+                reasons[n] = f"{n} has no value in {fam_name} on {host.name if host else 'the host'}"
+                members.append((n, v, 0, False))
     by_name = {m[0]: i for i, m in enumerate(members)}
     steps: list[tuple[int, int, int]] = []
     if gfam.kind == "enum":
@@ -491,7 +516,7 @@ def build_flagmap(spec: Spec, fam_name: str, guest, host) -> FlagMap | None:
                     steps.append((f.mask, v, by_name[n]))
                     in_field.add(n)
         bits = [(gval, i) for i, (name, gval, _, _) in enumerate(members)
-                if gval > 0 and gfam.member(name).role == "" and name not in in_field]
+                if gval > 0 and name in gfam.members and gfam.member(name).role == "" and name not in in_field]
         bits.sort(key=lambda t: (-_popcount(t[0]), t[1]))
         steps += [(g, g, i) for g, i in bits]
     return FlagMap(fam_name, gfam.kind == "enum", members, by_name, steps, reasons)
@@ -503,6 +528,12 @@ def bind_abis(spec: Spec, trace_abi: str | None):
         if trace_abi is None:
             raise ShimsimError(f"shim {spec.name} works for any ABI: give the trace ABI (--abi)")
         g = tables.load_abi(trace_abi)
+        if spec.host_kind == "bare":
+            try:
+                h = tables.load_abi(spec.host)
+            except UnknownName as exc:
+                raise spec.err("shim", "host", str(exc)) from None
+            return g, h, h.name
         return g, g, g.name
     try:
         guest = tables.load_abi(spec.guest)
@@ -530,6 +561,9 @@ def _errno_value(spec: Spec, abi, name: str, section: str, key: str | None, what
 
 def compile_shim(spec: Spec, trace_abi: str | None = None,
                  fallbacks: list[Fallback] | None = None) -> CompiledShim:
+    if spec.host_kind == "bare":
+        from shimsim import bare
+        return bare.compile_bare(spec, trace_abi, fallbacks)
     guest, host, host_name = bind_abis(spec, trace_abi)
     _check_maps(spec, guest, host)
     nsys = max(guest.by_number) + 1

@@ -106,6 +106,13 @@ def verdict(ident: Identity, pred: Prediction, name: str, host: str | None = Non
         except ShimsimError as exc:
             return Verdict(spec.name, abi, host, CANNOT, f"cannot evaluate: {exc}")
         host_name = host if spec.name in IDENTITY_SHIMS else abi
+        bh = getattr(compiled, "bare", None)
+        if bh is not None:
+            host_name = bh.host
+            if bh.loader != "same":
+                return Verdict(spec.name, abi, host_name, CANNOT, f"cannot run as intended: no layer: {bh.loader_text}"
+                               + ("; each call's number is read from the host's own table and its errors come "
+                                  "back as successes: the program goes wrong silently" if bh.loader == "starts" else ""))
     else:
         if abi != spec.guest:
             return Verdict(spec.name, spec.guest, spec.host, CANNOT,
