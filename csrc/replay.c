@@ -239,6 +239,39 @@ static int named_flags_span(const char *s, size_t len, size_t *a, size_t *b)
     return 0;
 }
 
+static int names_library(const char *s, size_t len)
+{
+    if (s == NULL)
+        return 0;
+    for (size_t i = 0; i + 3 <= len; i++) {
+        if (s[i] != '.')
+            continue;
+        if (s[i + 1] == 's' && s[i + 2] == 'o')
+            return 1;
+        if (i + 6 <= len && memcmp(s + i, ".hints", 6) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+size_t ss_select_nr(const ss_event *ev, size_t n, const uint8_t *want, size_t nwant,
+                    uint32_t *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t nr = ev[i].nr;
+        if (nr >= 0 && (size_t)nr < nwant && want[nr]) {
+            if (want[nr] == 2 && !(ev[i].kind == SS_EV_SYSCALL && ev[i].rec == SS_REC_SUCCESS && ev[i].ret >= 0 &&
+                                   names_library(ev[i].args, ev[i].args_len)))
+                continue;
+            if (k < cap)
+                out[k] = (uint32_t)i;
+            k++;
+        }
+    }
+    return k;
+}
+
 /* ------------------------------------------------------------ replay */
 
 static void record_div(ss_rp_stats *st, uint32_t idx, uint8_t code, int32_t nr, int32_t err,

@@ -76,18 +76,33 @@ class Caller:
 
 
 def _first_string(args: str, idx: int) -> str | None:
-    span = _lex.arg_span(args, idx)
-    if span is None:
+    """The quoted path at argument IDX (0 or 1: execve's, openat's), unescaped.
+    Only the start of the text is read: execve's long argv is never scanned."""
+    i = 0
+    if idx:
+        # the directory fd before it is a number or AT_FDCWD, decorated (3</some/dir>) with -y
+        q = args.find('"')
+        lt = args.find("<")
+        if q < 0 or (0 <= lt < q and not args.startswith(("AT_FDCWD", "-100"))):
+            span = _lex.arg_spans(args, idx)
+            if len(span) <= idx:
+                return None
+            i = span[idx][0]
+        else:
+            i = q
+    n = len(args)
+    while i < n and args[i] in " \t":
+        i += 1
+    if i >= n or args[i] != '"':
         return None
-    t = args[span[0]:span[1]].strip()
-    if len(t) >= 2 and t[0] == '"':
-        end = t.rfind('"')
-        if end > 0:
-            try:
-                return t[1:end].encode("latin-1", "backslashreplace").decode("unicode_escape")
-            except UnicodeDecodeError:
-                return t[1:end]
-    return None
+    end = _lex.string_end(args, i + 1)
+    raw = args[i + 1:end]
+    if "\\" in raw:
+        try:
+            return raw.encode("latin-1", "backslashreplace").decode("unicode_escape")
+        except UnicodeDecodeError:
+            return raw
+    return raw
 
 
 class CallerTracker:
@@ -155,6 +170,8 @@ class CallerTracker:
             self._pid[ret] = ctx
             self.callers[ctx].pids.add(ret)
         elif name in OPEN_CALLS and ret is not None and ret >= 0:
+            if ".so" not in args and ".hints" not in args:
+                return ctx                      # the common case, decided without parsing
             path = _first_string(args, 0 if name == "open" else 1)
             if path and self.first_so is None and (".so." in path or path.endswith((".so", ".hints"))):
                 self.first_so = path

@@ -453,8 +453,11 @@ class Replayer:
         self.callers = callers if callers is not None else _callers.CallerTracker()
         self._fb_cache: dict[tuple[int, int], int] = {}
         self._first: tuple[str, int] | None = None       # where the trace starts
-        self._watch = {sc.number for n in (*_callers.EXEC_CALLS, *_callers.FORK_CALLS, *_callers.OPEN_CALLS)
-                       if (sc := cs.guest.by_name.get(n)) is not None} | set(cs.fallback_rows)
+        self._want = None                                 # C: the guest numbers _watch selects
+        nrs = (lambda names: {sc.number for n in names if (sc := cs.guest.by_name.get(n)) is not None})
+        self._open_nrs = nrs(_callers.OPEN_CALLS)
+        self._follow_nrs = nrs(_callers.EXEC_CALLS + _callers.FORK_CALLS)
+        self._watch = self._open_nrs | self._follow_nrs | set(cs.fallback_rows)
         self.engine = engine
         self.keep_events = keep_events
         # optional report.timeline.Timeline: gets every event's outcome (for the HTML report)
@@ -587,34 +590,52 @@ class Replayer:
         with a fallback row the fallback id for its caller: (int16 array or None, {index: ctx})."""
         if n == 0:
             return None, {}
-        import struct
         ffi = self.ffi
-        size = ffi.sizeof("ss_event")
-        off = ffi.offsetof("ss_event", "nr")
-        buf = ffi.buffer(arr, size * n)
-        fmt = f"<{off}xi{size - off - 4}x"
-        watch = self._watch
-        idx = [i for i, (nr,) in enumerate(struct.iter_unpack(fmt, buf)) if nr in watch]
-        if not idx:
+        if self._want is None:
+            w = bytearray(self.cs.nsys)
+            for nr in self._watch:
+                if 0 <= nr < len(w):
+                    w[nr] = 2 if nr in self._open_nrs and nr not in self.cs.fallback_rows else 1
+            self._want = ffi.new("uint8_t[]", bytes(w) or b"\0")
+        sel = ffi.new("uint32_t[]", n)
+        k = self.lib.ss_select_nr(arr, n, self._want, self.cs.nsys, sel, n)
+        if not k:
             return None, {}
+        idx = list(sel[0:k])
         rows = self.cs.fallback_rows
         evfb = ffi.new("int16_t[]", n) if rows else None
         if evfb is not None:
             ffi.memmove(evfb, bytes([0xFF]) * (2 * n), 2 * n)     # -1 everywhere
         ctxs: dict[int, int] = {}
-        text = (lambda p, k: ffi.string(p, k).decode("utf-8", "surrogateescape") if p else "")
         tracker = self.callers
+        opens, follows = self._open_nrs, self._follow_nrs
+        succ = model.SUCCESS
         for i in idx:
             e = arr[i]
             if e.kind != model.SYSCALL:
                 continue
-            rec = e.rec
-            ret = None if e.flags & model.F_NO_RET else e.ret
-            ctx = tracker.see(text(e.name, e.name_len) or None, None if e.pid < 0 else e.pid,
-                              text(e.args, e.args_len), rec, ret)
-            if e.nr in rows:
+            nr = e.nr
+            pid = None if e.pid < 0 else e.pid
+            if nr in opens:
+                # only a successful open of a shared object says something about the caller
+                if e.rec != succ or e.ret < 0 or e.flags & model.F_NO_RET or not e.args:
+                    continue
+                raw = ffi.buffer(e.args, e.args_len)[:]
+                if b".so" not in raw and b".hints" not in raw:
+                    continue
+                tracker.see(ffi.string(e.name, e.name_len).decode(), pid,
+                            raw.decode("utf-8", "surrogateescape"), e.rec, e.ret)
+                continue
+            if nr in follows:
+                ret = None if e.flags & model.F_NO_RET else e.ret
+                args = ffi.buffer(e.args, e.args_len)[:].decode("utf-8", "surrogateescape") if e.args else ""
+                ctx = tracker.see(ffi.string(e.name, e.name_len).decode() if e.name else None, pid, args,
+                                  e.rec, ret)
+            else:
+                ctx = tracker.ctx_of(pid)
+            if evfb is not None and nr in rows:
                 ctxs[i] = ctx
-                evfb[i] = self.fallback_for(e.nr, ctx)
+                evfb[i] = self.fallback_for(nr, ctx)
         return evfb, ctxs
 
     def event_row(self, file: str, line: int, kind: int, name: str | None, args: str, r: Result) -> dict:
