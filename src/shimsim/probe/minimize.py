@@ -3,7 +3,9 @@
 
 For each distinct syscall the command makes (from a normal recording), run
 the command with that one call failing with ENOSYS, and again with it
-returning 0 without running (a stub), and see whether the result (exit
+returning 0 without running (a stub, in shimsim's spec vocabulary: ``do =
+"stub"``; Loupe names the ENOSYS trial "stubbed" and the 0 trial "faked",
+unikraft/loupe@02e837c8:src/explore.py), and see whether the result (exit
 status, and stdout with compare_output) stays that of a normal run.  A call
 whose failure and stub both change the result is *required*; the others can
 be failed, or at least stubbed.  Compared with the shim: a call the shim
