@@ -222,3 +222,21 @@ def test_cpython_copyfile_survives_a_failing_sendfile(tmp_path: Path) -> None:
     assert r.filtered.output() == b"True\n"
     surv = [d for d in r.report.divergences if d.syscall == "sendfile"]
     assert surv and surv[0].code == replay.DIV_FALLBACK and "CPython" in surv[0].reason
+
+
+@pytest.mark.slow   # two traced runs of cat
+def test_coreutils_cat_survives_a_failing_copy_file_range(tmp_path: Path) -> None:
+    """cat's copy_cat gives up on copy_file_range (ENOSYS, EINVAL, EXDEV, ...) and copies with
+    read/write: the coreutils row applies to /usr/bin/cat, and the prediction says so."""
+    _needs_probe()
+    from shimsim.probe import check
+    cat = shutil.which("cat")
+    if cat is None or "coreutils" not in runtime.runtimes(os.path.realpath(cat)).names():
+        pytest.skip("cat here is not GNU coreutils")
+    src = tmp_path / "a"
+    src.write_bytes(b"line\n" * 50)
+    spec = write_shim(tmp_path, "no-cfr", 'copy_file_range = { do = "fail", errno = "ENOSYS" }\n')
+    r = check.probe(spec, [cat, str(src)], compare_output=True, out_dir=str(tmp_path / "out"))
+    assert r.predicted == "runs" and r.observed == "runs" and r.agree
+    d = next(d for d in r.report.divergences if d.syscall == "copy_file_range")
+    assert d.code == replay.DIV_FALLBACK and "GNU coreutils" in d.reason

@@ -13,7 +13,11 @@ follows a trace's processes event by event:
 * a library the process opens successfully (``libpython3.11.so``,
   ``libjvm.so``, ``libc.so.6``...) adds that runtime: the trace's own shape;
 * a process whose ``execve`` the trace does not show runs ``--binary FILE``
-  when one is given, else an unidentified program.
+  when one is given, else an unidentified program;
+* a pid that appears before the clone that made it has returned (strace -f
+  prints a vfork child's calls before the parent's ``<... vfork resumed>``)
+  runs the program of the process seen just before it, until the clone's
+  return says whose child it is.
 
 A caller read from its file is complete: a runtime it does not carry is
 absent.  One seen only through the trace's shape is not: a runtime it was
@@ -115,6 +119,7 @@ class CallerTracker:
         self._pid: dict[int, int] = {}
         self._derived: dict[tuple[int, tuple[str, ...]], int] = {}
         self.binary = binary
+        self._last: int | None = None         # the pid of the last call seen
         self.first_so: str | None = None      # the first shared object the trace opens (a dynamic program)
         if binary:
             self.default = self._from_file(binary)
@@ -143,8 +148,14 @@ class CallerTracker:
         key = -1 if pid is None else pid
         ctx = self._pid.get(key)
         if ctx is None:
-            ctx = self._pid[key] = self.default
+            # strace -f prints a vfork/clone child's first calls before the parent's
+            # "<... vfork resumed> = PID": a pid seen before the call that made it
+            # returned runs the program of the process seen just before it (the
+            # clone's return, when it comes, confirms or corrects that)
+            ctx = self.default if self._last is None else self._pid.get(self._last, self.default)
+            self._pid[key] = ctx
             self.callers[ctx].pids.add(key)
+        self._last = key
         return ctx
 
     def caller(self, ctx: int) -> Caller:
@@ -167,6 +178,9 @@ class CallerTracker:
                 self._pid[key] = new
                 self.callers[new].pids.add(key)
         elif name in FORK_CALLS and ret and ret > 0:
+            old = self._pid.get(ret)
+            if old is not None and old != ctx:
+                self.callers[old].pids.discard(ret)
             self._pid[ret] = ctx
             self.callers[ctx].pids.add(ret)
         elif name in OPEN_CALLS and ret is not None and ret >= 0:
