@@ -21,8 +21,10 @@ from cffi import FFI
 
 ROOT = Path(__file__).resolve().parents[1]
 CSRC = ROOT / "csrc"
-# shimsim.h holds the shared types and goes first; every other header follows.
-HEADERS = [CSRC / "shimsim.h"] + sorted(p for p in CSRC.glob("*.h") if p.name != "shimsim.h")
+# codes.h (generated from codes.def) and shimsim.h, the shared codes and types, go
+# first; every other header follows.
+FIRST = ("codes.h", "shimsim.h")
+HEADERS = [CSRC / n for n in FIRST] + sorted(p for p in CSRC.glob("*.h") if p.name not in FIRST)
 
 
 def _cdef_text() -> str:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Replay core: classify, translate flags and errno, count.  The rules are
- * the ones of src/shimsim/replay.py (the reference), line for line. */
+ * the ones of src/shimsim/engine/python.py (the reference), line for line. */
 #include <string.h>
 #include "lex.h"
 #include "replay.h"

@@ -2,37 +2,16 @@
 /* Replay core: run batches of ss_event through a compiled shim.
  *
  * The shim arrives as flat arrays built by src/shimsim/shim.py (one entry
- * per guest syscall number) and packed by src/shimsim/replay.py; the Python
- * reference engine (replay.py) implements the same rules on the same arrays,
- * and tests/test_replay_diff.py holds the two to agreement event by event.
+ * per guest syscall number) and packed by src/shimsim/engine/c.py; the Python
+ * reference engine (engine/python.py) implements the same rules on the same arrays,
+ * and tests/replay/test_replay_diff.py holds the two to agreement event by event.
  * One call per batch; nothing here allocates. */
 #ifndef SHIMSIM_REPLAY_H
 #define SHIMSIM_REPLAY_H
 #include "shimsim.h"
 
 /* CDEF BEGIN */
-/* Outcomes, worst first (the worst seen for a syscall is the minimum). */
-#define SS_OUT_UNKNOWN     0   /* not a syscall of the guest ABI */
-#define SS_OUT_FAILED      1
-#define SS_OUT_FAKED       2
-#define SS_OUT_STUBBED     3
-#define SS_OUT_PARTIAL     4
-#define SS_OUT_EMULATED    5
-#define SS_OUT_TRANSLATED  6
-#define SS_OUT_NONE        7   /* not a syscall event (signal, exit, ...) */
-#define SS_NOUT            8
-
-/* Divergence of the guest-visible result from the recorded one. */
-#define SS_DIV_NONE        0
-#define SS_DIV_FAILS       1   /* recorded success, the shim fails: fatal */
-#define SS_DIV_FALLBACK    2   /* the shim fails, a known fallback rescues it */
-#define SS_DIV_FLAG        3   /* a flag or enum value has no host equivalent */
-#define SS_DIV_ERRNO       4   /* the errno the guest sees differs from the recorded one */
-#define SS_DIV_RESULT      5   /* stub/fake: success where the recording failed, or another value */
-#define SS_DIV_SIGNAL      6   /* the signal cannot be delivered as recorded */
-#define SS_NDIV            7
-
-#define SS_RP_MAXF         4   /* flag arguments translated per call */
+/* Outcomes SS_OUT_*, divergences SS_DIV_*, SS_RP_MAXF: csrc/codes.h. */
 
 /* One member of a guest constant family as the shim maps it. */
 typedef struct {

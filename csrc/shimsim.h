@@ -1,40 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* shimsim C core: types shared by the tokeniser (tokenise.[ch]) and the
  * replay engine (replay.[ch]).  The part between the CDEF markers is read
- * by src/shimsim/_build.py as the cffi cdef, so keep it free of anything
+ * by csrc/build_ffi.py as the cffi cdef, so keep it free of anything
  * but plain declarations and integer #defines.  Every exported symbol is
  * prefixed ss_ / SS_. */
 #ifndef SHIMSIM_H
 #define SHIMSIM_H
 #include <stdint.h>
 #include <stddef.h>
+/* Event kinds SS_EV_*, recorded outcomes SS_REC_*, flags SS_EVF_*, outcomes,
+ * divergences and reasons: csrc/codes.h, generated from csrc/codes.def. */
+#include "codes.h"
 
 /* CDEF BEGIN */
-/* Event kinds (ss_event.kind). */
-#define SS_EV_SYSCALL      1
-#define SS_EV_SIGNAL       2   /* --- SIGX {...} ---, truss SIGNAL n, kdump PSIG */
-#define SS_EV_STOPPED      3   /* --- stopped by SIGX --- */
-#define SS_EV_EXIT         4   /* +++ exited with N +++, process exit, rval = N */
-#define SS_EV_KILLED       5   /* +++ killed by SIGX [(core dumped)] +++ */
-#define SS_EV_SUPERSEDED   6   /* +++ superseded by execve in pid N +++ */
-#define SS_EV_PERSONALITY  7   /* [ Process PID=N runs in 32 bit mode. ] */
-#define SS_EV_DETACHED     8   /* <detached ...> */
-
-/* Recorded outcome of a syscall event (ss_event.rec). */
-#define SS_REC_SUCCESS     1
-#define SS_REC_ERROR       2
-#define SS_REC_UNKNOWN     3   /* = ?  (no return: exit, killed thread) */
-#define SS_REC_RESTARTED   4   /* ERESTARTSYS and friends */
-#define SS_REC_INJECTED    5   /* (INJECTED) */
-#define SS_REC_UNFINISHED  6   /* never resumed before end of trace */
-
-/* ss_event.flags bits. */
-#define SS_EVF_MERGED      1   /* joined from <unfinished ...> + <... resumed> */
-#define SS_EVF_TRUNCATED   2   /* a string argument was cut with ... */
-#define SS_EVF_HAS_TS      4
-#define SS_EVF_HAS_DUR     8
-#define SS_EVF_CORE        16  /* killed ... (core dumped) */
-
 /* One normalised event.  Text fields point into memory owned by the
  * producer (the parser's arena), valid until the producer's next call. */
 typedef struct {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* strace tokeniser: turns batches of strace output lines into ss_event
  * records, one call per batch.  Mirrors src/shimsim/trace/strace.py (the
- * Python reference) rule for rule; tests/test_strace_diff.py compares them.
+ * Python reference) rule for rule; tests/trace/test_strace_diff.py compares them.
  *
  * Lifetime: the events and notes of a batch point into the caller's buffer
  * (keep it alive until the next ss_tok_feed/ss_tok_finish) or into the
@@ -11,31 +11,8 @@
 #include "shimsim.h"
 
 /* CDEF BEGIN */
-/* Extra ss_event flag: the result was "?" (no return value printed). */
-#define SS_EVF_NO_RET        32
-
-/* Name tables given by the Python side (ss_tok_add_name). */
-#define SS_TOK_SYSCALLS      0
-#define SS_TOK_ERRNOS        1
-#define SS_TOK_SIGNALS       2
-#define SS_TOK_MAX_ABI       4
-
-/* ss_note.kind */
-#define SS_NOTE_UNPARSED     1   /* reason = SS_R_* */
-#define SS_NOTE_SUMMARY      2   /* reason 1 = table header, 2 = table row */
-
-/* Unparsed reasons (texts in strace.py REASONS, same order). */
-#define SS_R_SYNTAX          1
-#define SS_R_PREFIX          2
-#define SS_R_EQ              3
-#define SS_R_RETVAL          4
-#define SS_R_TRAIL           5
-#define SS_R_RESUMED         6
-#define SS_R_SIGNAL          7
-#define SS_R_EXIT            8
-#define SS_R_PERS            9
-#define SS_R_PARTIAL         10
-#define SS_R_TOOLONG         11
+/* SS_EVF_NO_RET, SS_TOK_*, SS_NOTE_* and the unparsed reasons SS_R_* (texts
+ * and all): csrc/codes.h. */
 
 /* A line that carries no event but matters to the caller. */
 typedef struct {
@@ -56,7 +33,7 @@ typedef struct {
     uint64_t messages;
     uint64_t summary;
     uint64_t continuation;
-    uint64_t by_kind[9];  /* indexed by SS_EV_* */
+    uint64_t by_kind[SS_NEV + 1];  /* indexed by SS_EV_* */
 } ss_tok_counts;
 
 typedef struct ss_tok ss_tok;

@@ -19,7 +19,33 @@ import pytest
 from shimsim import callers, model, replay, shim
 from shimsim.elf import runtime
 
-from test_probe import _seccomp_reason, write_shim
+from shimsim.probe import _seccomp
+
+SHIM_HEAD = """[shim]
+name = "{name}"
+guest = "linux-x86_64"
+host = "linux-x86_64"
+provenance = ["shimsim tests: hand-written"]
+default = "translate"
+
+[syscalls]
+"""
+
+
+def write_shim(tmp_path: Path, name: str, rules: str) -> str:
+    p = tmp_path / f"{name}.toml"
+    p.write_text(SHIM_HEAD.format(name=name) + rules, encoding="utf-8")
+    return str(p)
+
+
+def _seccomp_reason() -> str | None:
+    try:
+        _seccomp.version()
+    except _seccomp.SeccompUnavailable as exc:
+        return str(exc)
+    if not _seccomp.kernel_supports_filters():
+        return "kernel without seccomp"
+    return None
 
 PY = os.path.realpath(sys.executable)
 PYVER = f"{sys.version_info.major}.{sys.version_info.minor}"

@@ -27,6 +27,7 @@ KNOWN: dict[tuple[str, str], str] = {
     # clone flags are never decoded (replay counts them as undecoded).
     ("native", "flag-roundtrip"): r"clone SIG\w+: the shim's flag map cannot decode",
     ("vm", "flag-roundtrip"): r"clone SIG\w+: the shim's flag map cannot decode",
+    ("qemu-user@7.2", "flag-roundtrip"): r"clone SIG\w+: the shim's flag map cannot decode",
     # H-replay: FreeBSD's SIGTHR and SIGLIBRT have no Linux value and no [signals.to_guest] entry.
     ("linuxulator", "signal-map-total"): r"SIGTHR has no value on linux-x86_64",
     ("linuxulator-arm64", "signal-map-total"): r"SIGTHR has no value on linux-aarch64",

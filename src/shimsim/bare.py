@@ -27,7 +27,7 @@ failed" case), per host:
   -38 (ENOSYS) or -14 (EFAULT) as a successful result.  The program goes
   wrong silently; nothing it sees says "unsupported".
 
-The compiled shim marks every call that lands on another call (or on
+shimsim.shim.compile_bare marks every call that lands on another call (or on
 nothing) as failed with no errno: the replay reports, at each call, the host
 call its number lands on and what the guest sees instead, and the first
 such call that the recording shows succeeding is where the program goes
@@ -37,12 +37,10 @@ names one, else from the trace's own shape, else said to be unknown.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
 
-from shimsim import shim as _shim
-from shimsim import tables
+from shimsim.errors import ShimsimError
 
 LINUX_LOADER = "torvalds/linux@39fe5434cb9de5da40510028b17b96bc4eb312b3:fs/binfmt_elf.c"
 FREEBSD_LOADER = "freebsd/freebsd-src@8c0a9afe01518e87ffb5cf6ec092851a84aaaef9:sys/kern/imgact_elf.c"
@@ -107,57 +105,7 @@ def loader_for(guest, host) -> tuple[str, str, str]:
         return ("refuses", f"FreeBSD's ELF loader finds no registered brand for a {g} ELF (no compat module "
                            "loaded): execve fails with ENOEXEC (\"ELF binary type not known\") and the program "
                            "never starts", FREEBSD_LOADER)
-    raise _shim.ShimsimError(f"a bare {host.name} host is not modelled (only Linux and FreeBSD hosts)")
-
-
-def compile_bare(spec: _shim.Spec, trace_abi: str | None, fallbacks=None) -> _shim.CompiledShim:
-    if trace_abi is None:
-        raise _shim.ShimsimError(f"shim {spec.name} works for any guest ABI: give the trace ABI (--abi)")
-    guest = tables.load_abi(trace_abi)
-    try:
-        host = tables.load_abi(spec.host)
-    except Exception as exc:  # noqa: BLE001 - UnknownName with the suggestions
-        raise spec.err("shim", "host", str(exc)) from None
-    status, text, source = loader_for(guest, host)
-    if status == "same":
-        native = dataclasses.replace(spec, guest=_shim.ANY, host=_shim.ANY, host_kind="abi",
-                                     default="translate", default_note=text)
-        cs = _shim.compile_shim(native, trace_abi, fallbacks)
-        cs.bare = BareHost(guest.name, host.name, host.os, guest.os, status, text, source)
-        return cs
-    nsys = max(guest.by_number) + 1
-    outcome = [_shim.UNKNOWN] * nsys
-    host_nr = [-1] * nsys
-    fail_err = [0] * nsys
-    notes: dict[int, str] = {}
-    enosys = host.errno.members.get("ENOSYS") or 38
-    bh = BareHost(guest.name, host.name, host.os, guest.os, status, text, source, enosys=enosys)
-    listed = {k: 0 for k in _shim.OUTCOME_NAMES[1:7]}
-    for sc in guest.syscalls:
-        nr = sc.number
-        if status == "refuses":
-            outcome[nr] = _shim.FAILED
-            fail_err[nr] = guest.errno.members.get("ENOEXEC") or 8
-            notes[nr] = text
-            continue
-        hs = host.by_number.get(nr)
-        same = hs is not None and hs.name == sc.name and (sc.args is None or hs.args is None
-                                                          or [a.kind for a in sc.args] == [a.kind for a in hs.args])
-        if same:
-            outcome[nr] = _shim.TRANSLATED
-            host_nr[nr] = nr
-            notes[nr] = f"{sc.name} has the same number ({nr}) and arguments on {host.name}: it does what the guest asked"
-            continue
-        outcome[nr] = _shim.FAILED
-        bh.landing[nr] = hs.name if hs is not None else None
-        notes[nr] = bh.lands(nr, sc.name)
-    fbs = _shim.load_fallbacks() if fallbacks is None else fallbacks
-    cs = _shim.CompiledShim(spec, guest, host, host.name, nsys, outcome, host_nr, fail_err, [-1] * nsys, {},
-                            [], list(range(max(v for v in guest.errno.members.values() if v is not None) + 1)),
-                            list(range(max(v for v in guest.signals.members.values() if v is not None) + 1)),
-                            fbs, notes, listed, len(guest.syscalls), {})
-    cs.bare = bh
-    return cs
+    raise ShimsimError(f"a bare {host.name} host is not modelled (only Linux and FreeBSD hosts)")
 
 
 # --------------------------------------------------------------------------- the loader, per program

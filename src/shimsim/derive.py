@@ -10,11 +10,13 @@ result is an ordinary spec: edit it, then replay traces through it.
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-from shimsim import tables
+from shimsim import csvtable, resources, tables
 from shimsim.shim import shim_dir
+
+EQUIV_HEADER = ("guest_os", "guest", "host_os", "host", "relation", "reason")
+RELATIONS = ("translate", "emulate")
 
 
 def _q(s: str) -> str:
@@ -24,11 +26,14 @@ def _q(s: str) -> str:
 def equivalences(guest_os: str, host_os: str) -> dict[str, tuple[str, list[str], str]]:
     """guest name -> (relation, host names, reason), from the declared table."""
     path = shim_dir() / "_equivalences.csv"
+    table = csvtable.read(path, EQUIV_HEADER, resources.display(path))
     out = {}
-    with path.open(newline="") as f:
-        for r in csv.DictReader(f):
-            if r["guest_os"] == guest_os and r["host_os"] == host_os:
-                out[r["guest"]] = (r["relation"], r["host"].split(), r["reason"])
+    for r in table:
+        if r["relation"] not in RELATIONS:
+            raise table.error(r.line, f"relation must be one of {', '.join(RELATIONS)}, "
+                                      f"got {r['relation']!r}")
+        if r["guest_os"] == guest_os and r["host_os"] == host_os:
+            out[r["guest"]] = (r["relation"], r["host"].split(), r["reason"])
     return out
 
 

@@ -1,26 +1,30 @@
 # SPDX-License-Identifier: MIT
 """The normalised event: one record per syscall, signal, exit, kill or
 personality switch, whatever the trace format.  Mirrors ``ss_event`` in
-csrc/shimsim.h field for field; the constants below are the C ones."""
+csrc/shimsim.h field for field (the codes are shimsim.codes); ``Result`` is
+what one event becomes under a shim, the mirror of ``ss_rp_result``."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Event kinds (SS_EV_*)
-SYSCALL, SIGNAL, STOPPED, EXIT, KILLED, SUPERSEDED, PERSONALITY, DETACHED = range(1, 9)
-KIND_NAMES = {
-    SYSCALL: "syscall", SIGNAL: "signal", STOPPED: "stopped", EXIT: "exit", KILLED: "killed",
-    SUPERSEDED: "superseded", PERSONALITY: "personality", DETACHED: "detached",
-}
-# Recorded outcomes (SS_REC_*)
-SUCCESS, ERROR, UNKNOWN, RESTARTED, INJECTED, UNFINISHED = range(1, 7)
-REC_NAMES = {
-    SUCCESS: "success", ERROR: "error", UNKNOWN: "unknown", RESTARTED: "restarted",
-    INJECTED: "injected", UNFINISHED: "unfinished",
-}
-# Flags (SS_EVF_*)
-F_MERGED, F_TRUNCATED, F_HAS_TS, F_HAS_DUR, F_CORE, F_NO_RET = 1, 2, 4, 8, 16, 32
+from shimsim.codes import (  # noqa: F401  (the codes under the names they have here)
+    DETACHED, EXIT, F_CORE, F_HAS_DUR, F_HAS_TS, F_MERGED, F_NO_RET, F_TRUNCATED, KILLED, KIND_NAMES,
+    PERSONALITY, REC_NAMES, SIGNAL, STOPPED, SUPERSEDED, SYSCALL)
+from shimsim.codes import REC_ERROR as ERROR
+from shimsim.codes import REC_INJECTED as INJECTED
+from shimsim.codes import REC_RESTARTED as RESTARTED
+from shimsim.codes import REC_SUCCESS as SUCCESS
+from shimsim.codes import REC_UNFINISHED as UNFINISHED
+from shimsim.codes import REC_UNKNOWN as UNKNOWN  # recorded '= ?' (not the replay outcome codes.UNKNOWN)
+
+
+def s64(v: int) -> int:
+    """V as ss_event's int64 holds it: a tracer's unsigned 64-bit value (an
+    illumos truss address such as 0xFFFFFD7FFF390000) wraps to its signed
+    two's-complement value, as it does in the C core."""
+    v &= 0xFFFFFFFFFFFFFFFF
+    return v - (1 << 64) if v >= 1 << 63 else v
 
 
 @dataclass(slots=True)
@@ -50,3 +54,23 @@ class Event:
         if not d["extra"]:
             del d["extra"]
         return d
+
+
+@dataclass(slots=True)
+class Result:
+    """What one event becomes under the shim (mirrors ss_rp_result)."""
+
+    outcome: int
+    div: int
+    nflags: int
+    dropped: bool
+    undecoded: bool
+    fallback: int
+    host_nr: int
+    err: int
+    ret: int
+    hflags: list[int]
+    unsup: list[int]
+    div_arg: int = 0
+    div_fmap: int = 0
+    div_unsup: int = 0

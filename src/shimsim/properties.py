@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -47,15 +48,25 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from shimsim import model, replay, shim, strategies, tables, trace
 from shimsim.errors import ShimsimError
+from shimsim.trace import formats
 
 __all__ = ["PROPERTIES", "Falsified", "Property", "Result", "Subject", "check", "compare_events",
            "event_key", "flag_back", "make_settings", "flag_forward", "parse_text", "render_trace", "run_property"]
 
 # '*' specs bind to the trace's ABI: they are checked on one ABI per trace format.
 STAR_ABIS = ("linux-x86_64", "freebsd-amd64", "illumos-amd64", "darwin-x86_64", "netbsd-amd64")
-# The trace format each OS's own tracer prints.
-OS_FORMAT = {"linux": "strace", "freebsd": "truss-freebsd", "illumos": "truss-illumos",
-             "darwin": "dtruss", "netbsd": "kdump", "openbsd": "kdump"}
+
+
+@functools.lru_cache(maxsize=None)
+def os_format(os_name: str) -> str | None:
+    """The trace format the OS's own tracer prints: the first format in the
+    registry whose printable ABIs include one of that OS."""
+    for fmt, abis in formats.printable().items():
+        if any(a in tables.list_abis() and tables.load_abi(a).os == os_name for a in abis):
+            return fmt
+    return None
+
+
 _CMP_FLAGS = model.F_HAS_TS | model.F_HAS_DUR | model.F_MERGED | model.F_CORE | model.F_TRUNCATED
 
 
@@ -111,7 +122,7 @@ class Subject:
         """(format, ABI) pairs of the traces a user of this spec records."""
         out = []
         for abi in self.abis():
-            fmt = OS_FORMAT.get(tables.load_abi(abi).os)
+            fmt = os_format(tables.load_abi(abi).os)
             if fmt and abi in strategies.FORMATS[fmt]:
                 out.append((fmt, abi))
         return out
@@ -168,7 +179,7 @@ def parse_text(text: str, fmt: str, abi: str, engine: str = "python", strict: bo
 
 def render_trace(events: list[model.Event], abi: str) -> str:
     """Events as the guest OS's own tracer prints them (strace for Linux)."""
-    fmt = OS_FORMAT.get(tables.load_abi(abi).os, "strace")
+    fmt = os_format(tables.load_abi(abi).os) or "strace"
     lines = []
     for ev in events:
         try:
@@ -242,7 +253,8 @@ def _outcome(name: str, test: Callable[[], None], cap: _Capture, show: Callable[
 # --------------------------------------------------------------------------- round trips
 
 def _roundtrip(fmt: str, abi: str) -> Callable[[Subject, Settings, int | None], Result]:
-    engines = ("python", "c") if fmt == "strace" else ("python",)
+    # the C engine has its own parser only where it tokenises the format itself
+    engines = ("python", "c") if getattr(formats.module(fmt), "C_TOKENISER", False) else ("python",)
 
     def run(subject: Subject, sett: Settings, seed: int | None) -> Result:
         def body(tt: strategies.TraceText) -> None:

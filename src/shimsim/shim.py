@@ -12,21 +12,19 @@ core.  Both engines therefore run on the very same compiled tables.
 """
 from __future__ import annotations
 
-import csv
-import importlib.resources
-import io
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shimsim import tables
+from shimsim import csvtable, resources, tables
 from shimsim.errors import InputError, ShimsimError, UnknownName
 
-# Outcome codes, ordered worst first so that "worst seen" is a minimum.
-UNKNOWN, FAILED, FAKED, STUBBED, PARTIAL, EMULATED, TRANSLATED, NONE = range(8)
-OUTCOME_NAMES = ("unknown", "failed", "faked", "stubbed", "partial", "emulated", "translated", "none")
+# Outcome codes, ordered worst first so that "worst seen" is a minimum (shimsim.codes).
+from shimsim.codes import (EMULATED, FAILED, FAKED, NONE, OUTCOME_NAMES, PARTIAL,  # noqa: E402,F401
+                           STUBBED, TRANSLATED, UNKNOWN)
+
 RULE_OUTCOME = {"translate": TRANSLATED, "emulate": EMULATED, "partial": PARTIAL,
                 "fail": FAILED, "stub": STUBBED, "fake": FAKED}
 RULE_KEYS = {"do", "to", "by", "errno", "note", "flags"}
@@ -37,7 +35,7 @@ ANY = "*"
 
 
 def shim_dir() -> Path:
-    return Path(str(importlib.resources.files("shimsim._tables"))) / "shims"
+    return resources.table_path("shims")
 
 
 def list_shims() -> list[str]:
@@ -279,6 +277,13 @@ def _parse_map(section: str, body: Any, err) -> dict[str, MapEntry]:
     return out
 
 
+def rule_key(spec: Spec, sc: Any) -> str | None:
+    """The spec key naming syscall SC: its table name or one of its aliases (newfstat for fstat)."""
+    if sc.name in spec.rules:
+        return sc.name
+    return next((a for a in sc.aliases if a in spec.rules), None)
+
+
 # --------------------------------------------------------------------------- fallbacks
 
 IMPLEMENTERS = ("glibc", "musl", "go", "rust-std", "cpython", "openjdk", "node", "libuv", "openssl",
@@ -328,33 +333,25 @@ class Fallback:
 
 def load_fallbacks(path: Path | None = None) -> list[Fallback]:
     """tables/fallbacks.csv: known retry chains of libcs and language runtimes, each with its implementer."""
-    import re
-    path = path or Path(str(importlib.resources.files("shimsim._tables"))) / "fallbacks.csv"
-    display = "tables/fallbacks.csv" if path.name == "fallbacks.csv" else str(path)
-    out = []
-    text = path.read_text(encoding="utf-8")
-    rows = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip() and not line.startswith("#")]
-    header = ["syscall", "errnos", "fallback", "implementer", "versions", "source", "note"]
-    if not rows or next(csv.reader([rows[0][1]])) != header:
-        raise InputError(display, rows[0][0] if rows else None, f"header must be {','.join(header)}")
+    path = path or resources.table_path("fallbacks.csv")
+    header = ("syscall", "errnos", "fallback", "implementer", "versions", "source", "note")
+    table = csvtable.read(path, header, resources.display(path), strip=False)
     vrx = re.compile(rf"^(\*|>={_VERSION}|<{_VERSION}|{_VERSION}-(?:{_VERSION})?)$")
-    for lineno, line in rows[1:]:
-        cells = next(csv.reader(io.StringIO(line)))
-        if len(cells) != len(header):
-            raise InputError(display, lineno, f"expected {len(header)} columns ({','.join(header)}), got {len(cells)}")
-        sc, errs, fb, impl, vers, src, note = cells
+    out = []
+    for row in table:
+        sc, errs, fb, impl, vers, src, note = row.cells
         if not src.strip():
-            raise InputError(display, lineno, "every fallback needs its source")
+            raise table.error(row.line, "every fallback needs its source")
         if "@" not in src or ":" not in src.split("@", 1)[1]:
-            raise InputError(display, lineno, f"source {src!r}: expected repo@commit:path")
+            raise table.error(row.line, f"source {src!r}: expected repo@commit:path")
         if impl not in IMPLEMENTERS:
-            raise InputError(display, lineno, f"implementer {impl!r}: expected one of {', '.join(IMPLEMENTERS)}")
+            raise table.error(row.line, f"implementer {impl!r}: expected one of {', '.join(IMPLEMENTERS)}")
         if not vrx.match(vers):
-            raise InputError(display, lineno, f"versions {vers!r}: expected '*', '>=X', '<X' or 'X-Y'")
+            raise table.error(row.line, f"versions {vers!r}: expected '*', '>=X', '<X' or 'X-Y'")
         errnos = () if errs.strip() == "*" else tuple(e for e in errs.split("|") if e)
         if not errnos and errs.strip() != "*":
-            raise InputError(display, lineno, "errnos: give the errnos that trigger the fallback, or '*' for any")
-        out.append(Fallback(sc, errnos, tuple(t for t in fb.split("|") if t and t != "-"), src, note, lineno,
+            raise table.error(row.line, "errnos: give the errnos that trigger the fallback, or '*' for any")
+        out.append(Fallback(sc, errnos, tuple(t for t in fb.split("|") if t and t != "-"), src, note, row.line,
                             impl, vers))
     return out
 
@@ -437,8 +434,8 @@ class CompiledShim:
     def c(self):
         """The ss_shim struct for the C core (built once, arrays kept alive here)."""
         if self._c is None:
-            from shimsim.replay import pack_shim
-            self._c = pack_shim(self)
+            from shimsim.engine import c
+            self._c = c.pack_shim(self)
         return self._c
 
 
@@ -562,8 +559,7 @@ def _errno_value(spec: Spec, abi, name: str, section: str, key: str | None, what
 def compile_shim(spec: Spec, trace_abi: str | None = None,
                  fallbacks: list[Fallback] | None = None) -> CompiledShim:
     if spec.host_kind == "bare":
-        from shimsim import bare
-        return bare.compile_bare(spec, trace_abi, fallbacks)
+        return compile_bare(spec, trace_abi, fallbacks)
     guest, host, host_name = bind_abis(spec, trace_abi)
     _check_maps(spec, guest, host)
     nsys = max(guest.by_number) + 1
@@ -578,20 +574,26 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
     for name, rule in spec.rules.items():
         if name not in guest.by_name:
             raise spec.err("syscalls", name, f"{UnknownName('syscall', name, guest.by_name)} in guest ABI {guest.name}")
+        sc = guest.by_name[name]
+        other = [n for n in (sc.name, *sc.aliases) if n != name and n in spec.rules]
+        if other:
+            raise spec.err("syscalls", name, f"{name} and {other[0]} are one syscall of {guest.name} "
+                                             f"(number {sc.number}); give one rule")
     default_rule = Rule("", spec.default, None, [], spec.default_errno if spec.default == "fail" else None,
                         spec.default_note, {}, None)
     unlisted = 0
     counted: set[str] = set()
     for sc in guest.syscalls:
         nr = sc.number
-        rule = spec.rules.get(sc.name)
+        key = rule_key(spec, sc)
+        rule = spec.rules.get(key) if key else None
         if rule is None:
             rule = default_rule
             unlisted += 1
         elif sc.name not in counted:
             counted.add(sc.name)
             listed[OUTCOME_NAMES[RULE_OUTCOME[rule.do]]] += 1
-        section_key = ("syscalls", sc.name) if rule is not default_rule else ("shim", "default")
+        section_key = ("syscalls", key) if rule is not default_rule else ("shim", "default")
         outcome[nr] = RULE_OUTCOME[rule.do]
         notes[nr] = rule.note
         to = rule.to if rule is not default_rule else (sc.name if spec.default == "translate" else None)
@@ -622,6 +624,60 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
                       fmaps, _errno_rt(spec, guest, host), _sig_rt(spec, guest, host), fbs, notes,
                       listed, unlisted, rows)
     cs.fallback = [cs.fallback_for(nr, None) for nr in range(nsys)]
+    return cs
+
+
+def compile_bare(spec: Spec, trace_abi: str | None, fallbacks=None) -> CompiledShim:
+    """No layer (host_kind = \"bare\"): the host's loader and syscall table meet the guest (shimsim.bare)."""
+    import dataclasses
+
+    from shimsim.bare import BareHost, loader_for
+    if trace_abi is None:
+        raise ShimsimError(f"shim {spec.name} works for any guest ABI: give the trace ABI (--abi)")
+    guest = tables.load_abi(trace_abi)
+    try:
+        host = tables.load_abi(spec.host)
+    except Exception as exc:  # noqa: BLE001 - UnknownName with the suggestions
+        raise spec.err("shim", "host", str(exc)) from None
+    status, text, source = loader_for(guest, host)
+    if status == "same":
+        native = dataclasses.replace(spec, guest=ANY, host=ANY, host_kind="abi",
+                                     default="translate", default_note=text)
+        cs = compile_shim(native, trace_abi, fallbacks)
+        cs.bare = BareHost(guest.name, host.name, host.os, guest.os, status, text, source)
+        return cs
+    nsys = max(guest.by_number) + 1
+    outcome = [UNKNOWN] * nsys
+    host_nr = [-1] * nsys
+    fail_err = [0] * nsys
+    notes: dict[int, str] = {}
+    enosys = host.errno.members.get("ENOSYS") or 38
+    bh = BareHost(guest.name, host.name, host.os, guest.os, status, text, source, enosys=enosys)
+    listed = {k: 0 for k in OUTCOME_NAMES[1:7]}
+    for sc in guest.syscalls:
+        nr = sc.number
+        if status == "refuses":
+            outcome[nr] = FAILED
+            fail_err[nr] = guest.errno.members.get("ENOEXEC") or 8
+            notes[nr] = text
+            continue
+        hs = host.by_number.get(nr)
+        same = hs is not None and hs.name == sc.name and (sc.args is None or hs.args is None
+                                                          or [a.kind for a in sc.args] == [a.kind for a in hs.args])
+        if same:
+            outcome[nr] = TRANSLATED
+            host_nr[nr] = nr
+            notes[nr] = f"{sc.name} has the same number ({nr}) and arguments on {host.name}: it does what the guest asked"
+            continue
+        outcome[nr] = FAILED
+        bh.landing[nr] = hs.name if hs is not None else None
+        notes[nr] = bh.lands(nr, sc.name)
+    fbs = load_fallbacks() if fallbacks is None else fallbacks
+    cs = CompiledShim(spec, guest, host, host.name, nsys, outcome, host_nr, fail_err, [-1] * nsys, {},
+                            [], list(range(max(v for v in guest.errno.members.values() if v is not None) + 1)),
+                            list(range(max(v for v in guest.signals.members.values() if v is not None) + 1)),
+                            fbs, notes, listed, len(guest.syscalls), {})
+    cs.bare = bh
     return cs
 
 

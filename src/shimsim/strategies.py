@@ -41,6 +41,8 @@ from hypothesis import strategies as st
 
 from shimsim import model, tables
 from shimsim.model import Event
+from shimsim.trace import formats
+from shimsim.trace.args import Fd, FdPair, FlagSet, Named, Num, Ptr, Quoted  # noqa: F401  (public here too)
 
 __all__ = [
     "FORMATS", "FlagSet", "ShimSpecText", "TraceText", "abis", "errnos", "events", "family",
@@ -49,14 +51,9 @@ __all__ = [
 ]
 
 FILE = "generated"
-# Trace formats trace_text() can print, with the ABIs whose tool prints them.
-FORMATS: dict[str, tuple[str, ...]] = {
-    "strace": ("linux-x86_64", "linux-i386", "linux-aarch64"),
-    "truss-freebsd": ("freebsd-amd64", "freebsd-arm64"),
-    "truss-illumos": ("illumos-amd64",),
-    "dtruss": ("darwin-x86_64",),
-    "kdump": ("freebsd-amd64", "netbsd-amd64", "openbsd-amd64"),
-}
+# Trace formats trace_text() can print, with the ABIs whose tool prints them (a snapshot of
+# the registry's, shimsim.trace.formats.printable(), which the strategies read).
+FORMATS: dict[str, tuple[str, ...]] = formats.printable()
 # strace option styles trace_text("strace") chooses from (all combinable).
 STRACE_OPTIONS = ("-f", "-f-o", "-t", "-tt", "-ttt", "-r", "-T", "-y")
 
@@ -161,21 +158,6 @@ def signals(abi: str) -> st.SearchStrategy[str]:
     return st.sampled_from([fam.decode(v)[0] for v in values])
 
 
-@dataclass(frozen=True)
-class FlagSet:
-    """A value of a flag (or enum) family with the names a tracer prints for it.
-
-    ``str(fs)`` is the strace spelling (``O_RDWR|O_CLOEXEC``, ``0`` for none)."""
-
-    family: str
-    names: tuple[str, ...]
-    value: int
-    kind: str = "flags"
-
-    def __str__(self) -> str:
-        return "|".join(self.names) if self.names else "0"
-
-
 @functools.lru_cache(maxsize=None)
 def flag_sets(abi: str, family: str, *, max_size: int = 4) -> st.SearchStrategy[FlagSet]:
     """Sets of members of the flag family on ABI (one value for an enum family).
@@ -217,42 +199,6 @@ def flag_sets(abi: str, family: str, *, max_size: int = 4) -> st.SearchStrategy[
         return FlagSet(family, shown, value, "flags")
 
     return build()
-
-
-# --------------------------------------------------------------------------- argument values
-
-@dataclass(frozen=True)
-class Fd:
-    n: int
-    path: str | None = None
-
-
-@dataclass(frozen=True)
-class Ptr:
-    addr: int              # 0 = NULL
-
-
-@dataclass(frozen=True)
-class Quoted:
-    text: str
-    kind: str              # path, string, buf
-
-
-@dataclass(frozen=True)
-class Num:
-    value: int
-    kind: str              # int, size, mode, ...
-
-
-@dataclass(frozen=True)
-class Named:
-    name: str              # AT_FDCWD, SIGINT
-    value: int
-
-
-@dataclass(frozen=True)
-class FdPair:
-    fds: tuple[int, int]
 
 
 def _family_or_none(abi: tables.ABI, name: str | None) -> tables.Family | None:
@@ -308,53 +254,13 @@ def _arg_value(draw: Any, abi: tables.ABI, arg: tables.Arg, fds: Sequence[Fd], p
 # --------------------------------------------------------------------------- per-format argument text
 
 def _arg_text(v: Any, fmt: str, fd_paths: bool) -> str:
-    """One argument as FMT's tool prints it."""
-    hexnum = fmt in ("dtruss", "kdump")
-    if isinstance(v, Fd):
-        if hexnum:
-            return hex(v.n)
-        if fmt == "strace" and fd_paths and v.path is not None:
-            return f"{v.n}<{v.path}>"
-        return str(v.n)
-    if isinstance(v, FdPair):
-        if fmt == "strace":
-            a, b = v.fds
-            return f"[{a}, {b}]"
-        return "0x7ffde0000010"
-    if isinstance(v, Named):
-        if hexnum:
-            return hex(v.value & 0xFFFFFFFF) if v.value < 0 else hex(v.value)
-        return v.name
-    if isinstance(v, Quoted):
-        if fmt == "kdump":
-            return "0x7ffde0001000"
-        if fmt == "dtruss":
-            return f'"{v.text}\\0"' if v.kind != "buf" else "0x7ffde0001000"
-        return f'"{v.text}"'
-    if isinstance(v, Ptr):
-        if v.addr == 0:
-            return {"strace": "NULL", "truss-illumos": "0x00000000"}.get(fmt, "0x0")
-        if fmt == "truss-illumos":
-            return f"0x{v.addr:08X}"
-        return hex(v.addr)
-    if isinstance(v, FlagSet):
-        if fmt == "dtruss":
-            return hex(v.value & 0xFFFFFFFFFFFFFFFF)
-        if fmt == "kdump":
-            return f"{v.value & 0xFFFFFFFFFFFFFFFF:#x}<{'|'.join(v.names)}>" if v.names else hex(v.value)
-        return str(v)
-    if isinstance(v, Num):
-        if v.kind == "mode":
-            return hex(v.value) if hexnum else f"0{v.value:o}" if v.value else "000"
-        return hex(v.value) if hexnum else str(v.value)
-    raise TypeError(f"no text for argument {v!r}")
-
-
-_SEP = {"strace": ", ", "truss-freebsd": ",", "truss-illumos": ", ", "dtruss": ", ", "kdump": ","}
+    """One argument as FMT's tool prints it (its format module's render_arg)."""
+    return formats.module(fmt).render_arg(v, fd_paths)
 
 
 def _args_text(values: Sequence[Any], fmt: str, fd_paths: bool) -> str:
-    return _SEP[fmt].join(_arg_text(v, fmt, fd_paths) for v in values)
+    mod = formats.module(fmt)
+    return mod.ARG_SEP.join(mod.render_arg(v, fd_paths) for v in values)
 
 
 # --------------------------------------------------------------------------- single events
@@ -661,15 +567,15 @@ class _Style:
 
 
 def _check_format(fmt: str, abi: str) -> None:
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown trace format {fmt!r} (known: {', '.join(FORMATS)})")
+    if fmt not in formats.printable():
+        raise ValueError(f"unknown trace format {fmt!r} (known: {', '.join(formats.printable())})")
     _abi(abi)
 
 
 def format_abis(fmt: str) -> tuple[str, ...]:
     """The ABIs whose tool prints FMT."""
-    _check_format(fmt, FORMATS.get(fmt, ("linux-x86_64",))[0])
-    return FORMATS[fmt]
+    _check_format(fmt, formats.printable().get(fmt, ("linux-x86_64",))[0])
+    return formats.printable()[fmt]
 
 
 def _sig_num(abi: tables.ABI, name: str) -> int:
@@ -678,6 +584,7 @@ def _sig_num(abi: tables.ABI, name: str) -> int:
 
 def _events_for(abi: tables.ABI, recs: list[_Rec], fmt: str, style: _Style) -> list[Event]:
     """The events FMT's parser gives for RECS printed in FMT and STYLE (line 0: set by the printer)."""
+    mod = formats.module(fmt)
     out: list[Event] = []
     for r in recs:
         ts = r.ts_us / 1e6 if style.times and r.ts_us is not None else None
@@ -690,10 +597,10 @@ def _events_for(abi: tables.ABI, recs: list[_Rec], fmt: str, style: _Style) -> l
             if r.errname is not None:
                 ev.rec, ev.errname, ev.ret = model.ERROR, r.errname, -1
                 ev.err = abi.errno.members[r.errname]
-                if fmt in ("strace", "truss-illumos") and r.errname.startswith("ERESTART"):
+                if getattr(mod, "RESTART_RECORDED", False) and r.errname.startswith("ERESTART"):
                     ev.rec = model.RESTARTED
-                if fmt in ("truss-freebsd", "dtruss", "kdump"):
-                    # these print the number only; the trace driver names it through the ABI
+                if not getattr(mod, "PRINTS_ERRNO_NAME", True):
+                    # the number only; the trace driver names it through the ABI
                     ev.errname = abi.errno.decode(ev.err)[0]
             elif r.ret is None:
                 ev.rec = model.UNKNOWN
@@ -706,7 +613,7 @@ def _events_for(abi: tables.ABI, recs: list[_Rec], fmt: str, style: _Style) -> l
             assert r.signal is not None
             ev = Event(model.SIGNAL, FILE, 0, pid=pid, ts=ts, name=r.signal, err=_sig_num(abi, r.signal),
                        abi=abi.name, flags=flags)
-            if fmt == "strace":
+            if getattr(mod, "SIGINFO", False):
                 ev.args = f"{{si_signo={r.signal}, si_code=SI_USER, si_pid={r.pid}, si_uid=1000}}"
         else:
             ev = Event(r.kind, FILE, 0, pid=pid, ts=ts, ret=r.status, abi=abi.name, flags=flags)
@@ -718,82 +625,20 @@ def _events_for(abi: tables.ABI, recs: list[_Rec], fmt: str, style: _Style) -> l
     return out
 
 
-def _hms(us: int) -> tuple[str, str]:
-    s, frac = divmod(us, 1_000_000)
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h % 24:02d}:{m:02d}:{sec:02d}", f"{frac:06d}"
-
-
 def render_strace(ev: Event, *, pid_style: str = "bracket", ts_kind: str = "tt") -> str:
-    """One event as strace prints it: ``[pid N] `` (pid_style "bracket", as
-    with -f on stderr) or ``N `` ("plain", -f -o FILE) when ev.pid is set, a
-    timestamp when ev.ts is set (ts_kind t, tt, ttt or r), the call,
-    `` = RESULT`` (``-1 ERRNAME (message)`` on error, ``?`` without one), and
-    `` <DUR>`` (-T) when ev.dur is set.  Signals, exits and kills print as
-    their ``---``/``+++`` lines.
+    """One event as strace prints it (the strace format module's ``render``:
+    pid prefix, timestamp, call, result, duration).
 
-    >>> from shimsim.model import Event, SYSCALL, ERROR
-    >>> render_strace(Event(SYSCALL, "f", 1, name="openat", args='AT_FDCWD, "/x", O_RDONLY',
-    ...                     rec=ERROR, ret=-1, errname="ENOENT", abi="linux-x86_64"))
-    'openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory)'
+    >>> from shimsim.model import Event, SYSCALL
+    >>> render_strace(Event(SYSCALL, "f", 1, pid=7, name="close", args="3", ret=0), pid_style="plain")
+    '7     close(3) = 0'
     """
-    head = ""
-    if ev.pid is not None:
-        head = f"[pid {ev.pid:5d}] " if pid_style == "bracket" else f"{ev.pid:<5d} "
-    if ev.ts is not None:
-        us = round(ev.ts * 1e6)
-        if ts_kind == "t":
-            head += _hms(us)[0] + " "
-        elif ts_kind == "tt":
-            h, f = _hms(us)
-            head += f"{h}.{f} "
-        elif ts_kind == "ttt":
-            head += f"{us // 1_000_000}.{us % 1_000_000:06d} "
-        elif ts_kind == "r":
-            head += f"{us // 1_000_000:6d}.{us % 1_000_000:06d} "
-        else:
-            raise ValueError(f"ts_kind is t, tt, ttt or r, not {ts_kind!r}")
-    if ev.kind == model.SIGNAL:
-        return f"{head}--- {ev.name}{' ' + ev.args if ev.args else ''} ---"
-    if ev.kind == model.EXIT:
-        return f"{head}+++ exited with {ev.ret} +++"
-    if ev.kind == model.KILLED:
-        return f"{head}+++ killed by {ev.name}{' (core dumped)' if ev.flags & model.F_CORE else ''} +++"
-    if ev.kind != model.SYSCALL:
-        raise ValueError(f"render_strace prints syscalls, signals, exits and kills, not {model.KIND_NAMES[ev.kind]}")
-    line = f"{head}{ev.name}({ev.args}) = "
-    if ev.errname is not None:
-        line += f"{ev.ret if ev.ret is not None else -1} {ev.errname} ({_strerror(ev)})"
-    elif ev.ret is None:
-        line += "?"
-    elif ev.ret >= 0x1000_0000:
-        line += hex(ev.ret)                     # addresses print in hex
-    else:
-        line += str(ev.ret)
-    if ev.dur is not None:
-        dus = round(ev.dur * 1e6)
-        line += f" <{dus // 1_000_000}.{dus % 1_000_000:06d}>"
-    return line
-
-
-def _strerror(ev: Event) -> str:
-    if ev.abi in tables.list_abis() and ev.errname:
-        fam = _abi(ev.abi).errno  # type: ignore[arg-type]
-        if ev.errname in fam.members:
-            return fam.member(ev.errname).note or ev.errname
-    return ev.errname or "Unknown error"
+    return formats.module("strace").render(ev, pid_style=pid_style, ts_kind=ts_kind)
 
 
 def render(ev: Event, fmt: str, **options: Any) -> str:
-    """One event as FMT's tool prints it (strace through :func:`render_strace`,
-    the others through their parser module's ``render``)."""
-    if fmt == "strace":
-        return render_strace(ev, **options)
-    from shimsim.trace import formats
-
-    mod = formats.module(fmt)
-    return mod.render(ev, **options)
+    """One event as FMT's tool prints it (its format module's ``render``)."""
+    return formats.module(fmt).render(ev, **options)
 
 
 @dataclass(frozen=True)
@@ -880,42 +725,45 @@ def _strace_text(abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...],
 
 
 def _other_text(fmt: str, abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...]) -> TraceText:
-    """truss (FreeBSD, illumos), dtruss and kdump text with the events their parsers give."""
+    """A line format's text (truss, dtruss, kdump) with the events its parser gives.
+
+    What the tool prints is the format module's: RETURNING_ONLY (only calls
+    that returned), EXIT_FROM_CALL (no exit line: the parser derives the exit
+    from the exit call), PRINTS_KILLED (a death by signal has a line),
+    DUR_WITH_TIMES (-d prints durations too), generated(ev, ...) (columns
+    the printer needs) and parsed(ev) (what the parser adds)."""
+    mod = formats.module(fmt)
     times = "-d" in opts
     style = _Style(fd_paths=False, pids=True, times=times,
-                   dur="-D" in opts or (fmt == "dtruss" and times))
+                   dur="-D" in opts or (getattr(mod, "DUR_WITH_TIMES", False) and times))
+    returning_only = getattr(mod, "RETURNING_ONLY", False)
+    exit_from_call = getattr(mod, "EXIT_FROM_CALL", False)
     keep: list[_Rec] = []
     for r in recs:
-        if fmt == "dtruss" and (r.kind != model.SYSCALL or r.ret is None and r.errname is None):
-            continue                       # dtruss prints returning syscalls only
-        if fmt in ("kdump", "truss-illumos") and r.kind == model.EXIT:
-            continue                       # the parser derives it from the exit call
-        if fmt != "truss-freebsd" and r.kind == model.KILLED:
-            continue                       # only FreeBSD truss prints a death by signal
+        if returning_only and (r.kind != model.SYSCALL or r.ret is None and r.errname is None):
+            continue
+        if exit_from_call and r.kind == model.EXIT:
+            continue
+        if not getattr(mod, "PRINTS_KILLED", False) and r.kind == model.KILLED:
+            continue
         keep.append(r)
     evs = _events_for(abi, keep, fmt, style)
     chunks: list[str] = []
     out: list[Event] = []
     line = 1
+    generated = getattr(mod, "generated", None)
+    parsed = getattr(mod, "parsed", None)
     for r, ev in zip(keep, evs):
-        if fmt == "dtruss":
-            ev.tid = 0x18A2F
-            if times:
-                ev.extra["cpu_us"] = (r.dur_us or 0) // 2   # RELATIVE ELAPSD CPU columns
-        if fmt == "truss-illumos" and ev.ts is not None:
-            ev.ts = round(ev.ts, 4)
-        if fmt == "truss-freebsd" and ev.kind == model.SYSCALL and ev.rec == model.ERROR:
-            ev.extra["errmsg"] = _errmsg(abi, r.errname or "")
-        text = render(ev, fmt)
-        if fmt == "kdump" and ev.kind == model.SYSCALL and ev.rec != model.UNKNOWN:
-            ev.flags |= model.F_MERGED             # the CALL and RET records make one event
-            if ev.ts is not None:
-                ev.dur, ev.flags = 0.0, ev.flags | model.F_HAS_DUR
+        if generated is not None:
+            generated(ev, times=times, dur_us=r.dur_us, errmsg=lambda: _errmsg(abi, r.errname or ""))
+        text = mod.render(ev)
+        if parsed is not None:
+            parsed(ev)
         ev.extra = {}
         ev.line = line
         chunks.append(text)
         out.append(ev)
-        if fmt in ("kdump", "truss-illumos") and ev.kind == model.SYSCALL and ev.rec == model.UNKNOWN \
+        if exit_from_call and ev.kind == model.SYSCALL and ev.rec == model.UNKNOWN \
                 and r.sc is not None and r.sc.name in EXIT_NAMES:
             status = r.values[0].value if r.values and isinstance(r.values[0], Num) else 0
             out.append(Event(model.EXIT, FILE, line, pid=ev.pid, tid=ev.tid, ts=ev.ts, ret=status,
@@ -924,12 +772,11 @@ def _other_text(fmt: str, abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ..
     return TraceText(fmt, abi.name, "\n".join(chunks) + "\n", tuple(out), opts)
 
 
-
 def single_records(format: str, abi: str | None = None) -> list[TraceText]:  # noqa: A002
     """One small trace per errno and per signal of ABI (a ``read`` failing
     with it, a signal delivered): the finite part of a round trip, checked
     exhaustively rather than sampled."""
-    abi = abi or FORMATS[format][0]
+    abi = abi or formats.printable()[format][0]
     a = _abi(abi)
     sc = a.by_name.get("read") or next(s for s in a.syscalls if _usable(s))
     values = [Fd(3, "/etc/passwd") if x.kind == "fd" else Ptr(0x7FFD_E000_0000) if x.kind in _PTR_KINDS + ("buf",)
@@ -964,11 +811,11 @@ def trace_text(format: str, abi: str | None = None, *, min_size: int = 1, max_si
     >>> tt.events[-1].name, tt.events[-1].pid, tt.events[-1].args
     ('close', 1000, '3')
     """
-    if format not in FORMATS:
-        raise ValueError(f"unknown trace format {format!r} (known: {', '.join(FORMATS)})")
-    abi = abi or FORMATS[format][0]
-    if abi not in FORMATS[format]:
-        raise ValueError(f"{format} traces are of {', '.join(FORMATS[format])}, not {abi}")
+    if format not in formats.printable():
+        raise ValueError(f"unknown trace format {format!r} (known: {', '.join(formats.printable())})")
+    abi = abi or formats.printable()[format][0]
+    if abi not in formats.printable()[format]:
+        raise ValueError(f"{format} traces are of {', '.join(formats.printable()[format])}, not {abi}")
     a = _abi(abi)
     cls = tuple(sorted(classes)) if classes is not None else None
     recs = _recs(abi, min_size, max_size, cls, True, True, True)
@@ -983,8 +830,7 @@ def trace_text(format: str, abi: str | None = None, *, min_size: int = 1, max_si
         return recs.flatmap(lambda rs: st.tuples(st.just(rs), opt_st, st.lists(
             _ints(0, 4), min_size=len(rs), max_size=len(rs)))).map(
             lambda ros: _strace_text(a, ros[0], ros[1], ros[2]))
-    opts_all = {"truss-freebsd": [(), ("-d",), ("-d", "-D")], "truss-illumos": [(), ("-d",)],
-                "dtruss": [(), ("-d",)], "kdump": [(), ("-d",)]}[format]
+    opts_all = [tuple(o) for o in getattr(formats.module(format), "TEXT_OPTIONS", [()])]
     opt_st = st.just(tuple(options)) if options is not None else st.sampled_from(opts_all)
     return st.tuples(recs, opt_st).map(lambda ro: _other_text(format, a, ro[0], ro[1]))
 

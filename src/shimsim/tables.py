@@ -11,9 +11,6 @@ Layout and vocabularies are documented in tables/README.md.
 """
 from __future__ import annotations
 
-import csv
-import importlib.resources
-import io
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -21,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from shimsim import csvtable, resources
 from shimsim.errors import InputError, UnknownName
 
 STATUSES = ("implemented", "obsolete", "unimplemented", "reserved")
@@ -95,7 +93,6 @@ HAS_DETAIL = ("struct", "array")
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
 _CONST_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_INT_RE = re.compile(r"-?(0x[0-9a-fA-F]+|0o[0-7]+|[0-9]+)\Z")
 _SIG_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\((.*)\)\s*->\s*(\S+)\s*\[([^\]]*)\]\Z")
 
 
@@ -330,71 +327,63 @@ class Family:
 
 # --------------------------------------------------------------------------- reading helpers
 
-def _rows(path: Path, display: str) -> Iterator[tuple[int, list[str], dict[str, str]]]:
-    """Yield (line, cells, header-comments-so-far) for a CSV with '#' comment lines and a header."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(display, None, f"cannot read: {exc.strerror}") from None
-    comments: dict[str, str] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
-            continue
-        if raw.startswith("#"):
-            m = re.match(r"#\s*([a-z-]+):\s*(.*)", raw)
-            if m:
-                comments.setdefault(m.group(1), m.group(2))
-                comments.setdefault(f"{m.group(1)}@line", str(lineno))
-            continue
-        try:
-            cells = next(csv.reader(io.StringIO(raw)))
-        except csv.Error as exc:
-            raise InputError(display, lineno, f"bad CSV: {exc}") from None
-        yield lineno, cells, comments
-
-
-def parse_int(text: str, display: str, line: int, what: str = "value") -> int:
-    t = text.strip()
-    if not _INT_RE.match(t):
-        raise InputError(display, line, f"{what} {text!r} is not an integer (decimal, 0x.. or 0o..)")
-    v = int(t, 0)
-    if not -(1 << 63) <= v < (1 << 64):
-        raise InputError(display, line, f"{what} {text!r} does not fit in 64 bits")
-    return v
-
-
-def _check_header(cells: list[str], want: list[str], display: str, line: int) -> None:
-    if cells != want:
-        raise InputError(display, line, f"header must be {','.join(want)}, got {','.join(cells)}")
-
-
-def _table_row_count(comments: dict[str, str], display: str, rows: int) -> None:
-    """The provenance header declares how many upstream rows there were; all must be accounted for."""
-    if "upstream-rows" not in comments:
-        raise InputError(display, None, "missing '# upstream-rows: N' provenance line")
-    line = int(comments["upstream-rows@line"])
-    up = parse_int(comments["upstream-rows"].split()[0], display, line, "upstream-rows")
-    extra = 0
-    for key in ("excluded-rows", "folded-rows"):
-        if key in comments:
-            extra += parse_int(comments[key].split()[0], display, int(comments[f"{key}@line"]), key)
-    supp = 0
-    if "supplement-rows" in comments:
-        supp = parse_int(comments["supplement-rows"].split()[0], display,
-                         int(comments["supplement-rows@line"]), "supplement-rows")
-        if "supplement-source" not in comments:
-            raise InputError(display, int(comments["supplement-rows@line"]),
-                             "supplement-rows needs a '# supplement-source: repo@commit:path' line")
-    if rows + extra != up + supp:
-        raise InputError(display, line,
-                         f"upstream-rows says {up} but the file has {rows} rows"
-                         + (f" + {extra} excluded/folded" if extra else "")
-                         + (f" - {supp} supplemented" if supp else ""))
-    if "source" not in comments:
-        raise InputError(display, None, "missing '# source: repo@commit:path' provenance line")
+parse_int = csvtable.parse_int
+SYSCALL_HEADER = ("number", "name", "status", "kind", "entry", "aliases", "note")
+CONST_HEADER = ("family", "name", "value", "role", "note")
 
 
 # --------------------------------------------------------------------------- the table set
+
+# abis.toml keys and their TOML types (tables/abis.toml's header says what each means)
+ABI_KEYS: dict[str, str] = {
+    "os": "a string", "arch": "a string", "syscalls": "a string", "pointer_bits": "an integer",
+    "syscall_abis": "a list of strings", "consts_arch": "a string", "elf_machine": "an integer",
+    "endian": "a string", "uname": "a list of strings", "audit_arch": "an integer",
+    "personalities": "a table", "interpreters": "a list of strings", "lib_dirs": "a list of strings",
+    "libc": "a string", "libc_rename": "a string", "doc": "a string",
+}
+
+
+def _is(value: object, want: str) -> bool:
+    if want == "a string":
+        return isinstance(value, str)
+    if want == "an integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if want == "a table":
+        return isinstance(value, dict)
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+@dataclass(frozen=True)
+class ArchFacts:
+    """What abis.toml says about one ABI's machine, loader and tracer personalities."""
+
+    name: str
+    os: str
+    arch: str
+    pointer_bits: int
+    endian: str
+    uname: tuple[str, ...]
+    elf_machine: int | None = None
+    audit_arch: int | None = None
+    personalities: dict[str, str] = field(default_factory=dict)
+    interpreters: tuple[str, ...] = ()
+    lib_dirs: tuple[str, ...] = ()
+    libc: str | None = None
+    libc_rename: str | None = None
+    syscall_abis: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_spec(cls, name: str, spec: dict) -> ArchFacts:
+        return cls(name=name, os=spec["os"], arch=spec["arch"], pointer_bits=int(spec["pointer_bits"]),
+                   endian=spec["endian"], uname=tuple(spec["uname"]),
+                   elf_machine=spec.get("elf_machine"), audit_arch=spec.get("audit_arch"),
+                   personalities=dict(spec.get("personalities", {})),
+                   interpreters=tuple(spec.get("interpreters", ())),
+                   lib_dirs=tuple(spec.get("lib_dirs", ())), libc=spec.get("libc"),
+                   libc_rename=spec.get("libc_rename"),
+                   syscall_abis=tuple(spec["syscall_abis"]) if "syscall_abis" in spec else None)
+
 
 @dataclass
 class FamilySpec:
@@ -419,9 +408,7 @@ class Tables:
     """All tables under one root directory (the installed package, or a test's tmp_path)."""
 
     def __init__(self, root: Path | None = None) -> None:
-        if root is None:
-            root = Path(str(importlib.resources.files("shimsim._tables")))
-        self.root = Path(root).resolve()
+        self.root = Path(root).resolve() if root is not None else resources.tables_root()
         self._abis: dict[str, ABI] = {}
         self._const_files: dict[tuple[str, str, str], dict[str, dict[str, Member]]] = {}
         self._sigs: dict[str, dict[str, Signature]] = {}
@@ -429,10 +416,7 @@ class Tables:
 
     def display(self, path: Path) -> str:
         """Paths in messages are relative to the table root's parent (tables/...)."""
-        try:
-            return str(path.relative_to(self.root.parent))
-        except ValueError:
-            return str(path)
+        return resources.display(path, self.root)
 
     def _toml(self, rel: str) -> dict:
         path = self.root / rel
@@ -453,11 +437,45 @@ class Tables:
         disp = self.display(self.root / "abis.toml")
         if not isinstance(data, dict) or not data:
             raise InputError(disp, None, "expected [abi.NAME] tables")
+        lines = {m.group(1).strip('"'): i for i, l in enumerate(
+                 (self.root / "abis.toml").read_text(encoding="utf-8").splitlines(), 1)
+                 if (m := re.match(r"\[abi\.(\S+)\]", l))}
         for name, spec in data.items():
-            for key in ("os", "arch", "syscalls", "pointer_bits"):
+            line = lines.get(name)
+            for key in ("os", "arch", "syscalls", "pointer_bits", "endian", "uname"):
                 if key not in spec:
-                    raise InputError(disp, None, f"abi {name}: missing key {key!r}")
+                    raise InputError(disp, line, f"abi {name}: missing key {key!r}")
+            for key, want in ABI_KEYS.items():
+                if key in spec and not _is(spec[key], want):
+                    raise InputError(disp, line, f"abi {name}: {key} must be {want}, got {spec[key]!r}")
+            unknown = set(spec) - set(ABI_KEYS)
+            if unknown:
+                raise InputError(disp, line, f"abi {name}: unknown key(s) {', '.join(sorted(unknown))} "
+                                             f"(known: {', '.join(ABI_KEYS)})")
+            if spec["endian"] not in ("little", "big"):
+                raise InputError(disp, line, f"abi {name}: endian must be little or big")
+            for mode, other in spec.get("personalities", {}).items():
+                if mode not in ("64", "32", "x32") or not isinstance(other, str):
+                    raise InputError(disp, line, f"abi {name}: personalities maps 64/32/x32 to an ABI name")
         return data
+
+    def facts(self, name: str) -> ArchFacts:
+        """The architecture facts of ABI NAME from abis.toml (its syscall table is not read)."""
+        spec = self.abi_specs.get(name)
+        if spec is None:
+            raise UnknownName("ABI", name, self.abi_specs)
+        return ArchFacts.from_spec(name, spec)
+
+    def find_abis(self, os: str | None = None, machine: int | None = None,
+                  uname: str | None = None, bits: int | None = None) -> list[str]:
+        """ABIs matching every given fact: OS name, ELF e_machine, `uname -m` string, pointer bits."""
+        out = []
+        for name in self.abi_specs:
+            f = self.facts(name)
+            if ((os is None or f.os == os) and (machine is None or f.elf_machine == machine)
+                    and (uname is None or uname in f.uname) and (bits is None or f.pointer_bits == bits)):
+                out.append(name)
+        return out
 
     @cached_property
     def families(self) -> dict[str, FamilySpec]:
@@ -548,20 +566,13 @@ class Tables:
     def _read_const_rows(self, path: Path, os: str, file: str,
                          require_prov: bool = False) -> dict[str, dict[str, Member]]:
         disp = self.display(path)
+        table = csvtable.read(path, CONST_HEADER, disp, no_header="empty table (no header)")
         out: dict[str, dict[str, Member]] = {}
         seen: dict[str, int] = {}
-        header = ["family", "name", "value", "role", "note"]
-        got_header = False
-        comments: dict[str, str] = {}
         real = 0
-        for line, cells, comments in _rows(path, disp):
-            if not got_header:
-                _check_header(cells, header, disp, line)
-                got_header = True
-                continue
-            if len(cells) != len(header):
-                raise InputError(disp, line, f"expected {len(header)} cells, got {len(cells)}")
-            fam, name, val, role, note = (c.strip() for c in cells)
+        for row in table:
+            line = row.line
+            fam, name, val, role, note = row.cells
             if not _CONST_RE.match(name):
                 raise InputError(disp, line, f"bad constant name {name!r}")
             if name in seen:
@@ -587,8 +598,6 @@ class Tables:
                 value = parse_int(val, disp, line)
                 real += 1
             out.setdefault(fam, {})[name] = Member(name, value, role, alias_of, note, disp, line)
-        if not got_header:
-            raise InputError(disp, None, "empty table (no header)")
         for fam, ms in out.items():
             for m in ms.values():
                 if m.alias_of and m.alias_of not in ms:
@@ -597,13 +606,11 @@ class Tables:
                     raise InputError(disp, m.line, f"{m.name} is an alias of {m.alias_of} but "
                                                    f"their values differ")
         if require_prov:
-            if "source" not in comments:
-                raise InputError(disp, None, "missing '# source: repo@commit:path' provenance line")
-            if "upstream-rows" in comments:
-                ln = int(comments["upstream-rows@line"])
-                up = parse_int(comments["upstream-rows"].split()[0], disp, ln, "upstream-rows")
-                if up != real:
-                    raise InputError(disp, ln, f"upstream-rows says {up} but {real} rows have values")
+            table.check_sources(pinned=False)
+            up = table.meta_int("upstream-rows")
+            if up is not None and up != real:
+                raise InputError(disp, table.first("upstream-rows")[0],  # type: ignore[index]
+                                 f"upstream-rows says {up} but {real} rows have values")
         return out
 
     def check_translatable(self, fam: str) -> None:
@@ -774,21 +781,17 @@ class ABI:
     def _load_syscalls(self) -> list[Syscall]:
         path = self.tables.root / self.spec["syscalls"]
         disp = self.tables.display(path)
-        header = ["number", "name", "status", "kind", "entry", "aliases", "note"]
+        table = csvtable.read(path, SYSCALL_HEADER, disp, no_header="empty table (no header)")
         sigs = self.tables.signatures(self.os)
         out: list[Syscall] = []
         nums: dict[int, int] = {}
         names: dict[str, int] = {}
-        comments: dict[str, str] = {}
-        got_header = False
-        for line, cells, comments in _rows(path, disp):
-            if not got_header:
-                _check_header(cells, header, disp, line)
-                got_header = True
+        keep = self.spec.get("syscall_abis")      # a shared table's rows of this ABI
+        for row in table:
+            line = row.line
+            num_s, name, status, kind, entry, aliases_s, note = row.cells
+            if keep is not None and kind not in keep:
                 continue
-            if len(cells) != len(header):
-                raise InputError(disp, line, f"expected {len(header)} cells, got {len(cells)}")
-            num_s, name, status, kind, entry, aliases_s, note = (c.strip() for c in cells)
             number = parse_int(num_s, disp, line, "syscall number")
             if number < 0:
                 raise InputError(disp, line, f"syscall number {number} is negative")
@@ -816,9 +819,8 @@ class ABI:
                 returns=sig.returns if sig else None,
                 returns_family=sig.returns_family if sig else None,
             ))
-        if not got_header:
-            raise InputError(disp, None, "empty table (no header)")
-        _table_row_count(comments, disp, len(out))
+        table.check_upstream_rows()
+        table.check_sources(pinned=False)
         return out
 
     def syscall(self, key: str | int) -> Syscall:
@@ -927,3 +929,14 @@ def list_abis() -> list[str]:
 def load_abi(name: str) -> ABI:
     """The ABI NAME from the installed tables (cached); UnknownName if there is none."""
     return default_tables().load_abi(name)
+
+
+def facts(name: str) -> ArchFacts:
+    """Architecture facts of ABI NAME (abis.toml only; cheap)."""
+    return default_tables().facts(name)
+
+
+def find_abis(os: str | None = None, machine: int | None = None, uname: str | None = None,
+              bits: int | None = None) -> list[str]:
+    """Installed ABIs matching every given fact (see Tables.find_abis)."""
+    return default_tables().find_abis(os, machine, uname, bits)

@@ -7,6 +7,9 @@ import json
 import sys
 from typing import Any
 
+from shimsim.engine import ENGINES
+from shimsim.replay.report import FAIL_ON
+
 
 def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -14,7 +17,7 @@ def add_json(p: argparse.ArgumentParser) -> None:
 
 def add_engine(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--engine", choices=("c", "python"), default=None,
+        "--engine", choices=ENGINES, default=None,
         help="run the C core (default) or the pure-Python reference; also SHIMSIM_ENGINE",
     )
 
@@ -31,3 +34,15 @@ def print_json(obj: Any) -> None:
 
 def formatter() -> type[argparse.HelpFormatter]:
     return argparse.RawDescriptionHelpFormatter
+
+
+def add_fail_on(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fail-on", action="append", choices=FAIL_ON, default=None, metavar="COND",
+                   help="exit 1 when COND holds: fatal, divergence (any), failed, partial; repeatable "
+                        "(default never)")
+
+
+def add_trace_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", metavar="F", help="trace format (default: detected)")
+    p.add_argument("--abi", metavar="A", help="guest ABI of the trace (default: detected)")
+    p.add_argument("--strict", action="store_true", help="stop at the first line that does not parse")

@@ -12,7 +12,7 @@ import sys
 from shimsim import shim as _shim
 from shimsim.commands._common import add_json, formatter, print_json
 from shimsim.errors import ShimsimError
-from shimsim.replay import _names_by_value
+from shimsim.replay import names_by_value
 
 EPILOG = """examples:
   shimsim compat linuxulator                   (Markdown, the default)
@@ -55,7 +55,8 @@ def matrix(spec: _shim.Spec, abi: str | None) -> tuple[_shim.CompiledShim, list[
     rows = []
     for sc in sorted(cs.guest.syscalls, key=lambda s: s.number):
         nr = sc.number
-        rule = spec.rules.get(sc.name)
+        key = _shim.rule_key(spec, sc)
+        rule = spec.rules.get(key) if key else None
         hcall = None
         if cs.host_nr[nr] >= 0 and host is not None:
             hs = host.by_number.get(cs.host_nr[nr])
@@ -67,10 +68,10 @@ def matrix(spec: _shim.Spec, abi: str | None) -> tuple[_shim.CompiledShim, list[
         outcome = _shim.OUTCOME_NAMES[cs.outcome[nr]]
         note = cs.notes.get(nr, "")
         if outcome == "failed":
-            errno = _names_by_value(cs.guest.errno).get(cs.fail_err[nr], str(cs.fail_err[nr]))
+            errno = names_by_value(cs.guest.errno).get(cs.fail_err[nr], str(cs.fail_err[nr]))
             note = f"{errno}: {note}" if note else errno
         if rule is not None:
-            ln = spec.line("syscalls", sc.name)
+            ln = spec.line("syscalls", key)
             src = f"{spec.path}:{ln}" if ln else spec.path
         else:
             src = f"{default_src} (default)"

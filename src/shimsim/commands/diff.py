@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from shimsim import engine as _engine
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
-from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
-from shimsim.commands.replay import (FAIL_ON, add_trace_options, failed_conditions,
-                                     replay_many)
+from shimsim.commands._common import (add_engine, add_json, add_quiet, add_trace_options, formatter,
+                                     print_json)
+from shimsim.replay import FAIL_ON, failed_conditions
+from shimsim.report import progress as _progress
 from shimsim.errors import ShimsimError
 from shimsim.report import verdict
 
@@ -83,13 +83,14 @@ def _shim_json(rep: _replay.Report) -> dict:
 def run(args: argparse.Namespace) -> int:
     if len(args.shim) != 2:
         raise ShimsimError(f"diff needs exactly two --shim options (A and B), got {len(args.shim)}")
-    eng = _engine.select(args.engine)
     specs = [_shim.load_spec(s) for s in args.shim]
-    t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=eng)
-    a, b = replay_many(t, specs, eng, quiet=args.quiet)
+    t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
+    label = "replay " + ", ".join(s.name for s in specs)
+    with _progress.TraceProgress(t.paths, label, _progress.enabled(args.quiet)) as bar:
+        a, b = _replay.replay_many(t, specs, progress=bar.update)
     rows, same = differences(a, b)
     if args.json:
-        print_json({"traces": list(t.paths), "format": t.format, "abi": t.abi, "engine": eng,
+        print_json({"traces": list(t.paths), "format": t.format, "abi": t.abi, "engine": t.engine.name,
                     "syscall_events": a.syscalls, "a": _shim_json(a), "b": _shim_json(b),
                     "differences": rows, "same": same})
     else:

@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def summarise(t: trace.Trace) -> dict[str, Any]:
     st = t.stats
-    d: dict[str, Any] = {"format": t.format, "abi": t.abi, "files": t.paths, "engine": t.engine}
+    d: dict[str, Any] = {"format": t.format, "abi": t.abi, "files": t.paths, "engine": t.engine.name}
     d.update(st.to_json())
     if st.summary is not None:
         d["summary_table"] = {"syscalls": len(st.summary), "mismatches": st.summary_mismatches}
@@ -60,15 +60,9 @@ def _consume(t: trace.Trace, quiet: bool) -> None:
 
     with progress.TraceProgress(t.paths, "parse", progress.enabled(quiet)) as bar:
         n = 0
-        if t.engine == "c" and t.format.startswith("strace"):
-            for b in t.batches():  # no Python object per event
-                n += b.count
-                bar.update(n)
-        else:
-            for _ev in t.events():
-                n += 1
-                if n % 8192 == 0:
-                    bar.update(n)
+        for chunk in t.chunks():  # the engine's own batches: no Python object per event under C
+            n += len(chunk)
+            bar.update(n)
 
 
 def run(args: argparse.Namespace) -> int:

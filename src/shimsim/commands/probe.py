@@ -14,6 +14,18 @@ EPILOG = """examples:
   shimsim probe --shim wsl1 --json -- python3 -c 'import subprocess; subprocess.run(["true"])'
   shimsim probe --shim my-layer.toml --compare-output --timeout 20 -- git --version
   shimsim probe --minimize --shim linuxulator --compare-output -- cat /etc/hostname
+  shimsim probe --real runsc -- python3 -c 'import os; os.pidfd_open(os.getpid())'
+  shimsim probe --real qemu --sysroot /srv/arm64 -- /bin/busybox echo hi
+
+--real runsc|qemu: the real layer is the judge.  runsc: the command runs natively
+under strace (the prediction replays that recording through the model of the
+installed release, 'runsc --version' -> gvisor@RELEASE), then under
+'runsc --platform=ptrace --network=none --strace do'; the two call sequences
+are aligned per process and every aligned call is judged: did the model say the
+layer changes its result, and did it?  qemu: the foreign binary runs under
+'qemu-ARCH -L SYSROOT -d strace,unimp'; QEMU's log is the recording (with its
+ENOSYS answers taken as native successes for the prediction), and the host's
+own build of the same program, when there is one, gives the reference result.
 
 How it works: both runs go through a small exec wrapper under 'strace -f';
 the filtered run's wrapper loads a libseccomp filter (NO_NEW_PRIVS) in which
@@ -40,8 +52,16 @@ no strace, no seccomp, shim for another ABI).
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("probe", help="check a shim's prediction against a real run under seccomp",
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
-    p.add_argument("--shim", required=True, metavar="NAME_OR_FILE",
-                   help="a shipped shim (see 'shimsim shims') or a spec file")
+    p.add_argument("--shim", metavar="NAME_OR_FILE",
+                   help="a shipped shim (see 'shimsim shims') or a spec file (with --real: the model to "
+                        "judge; default: the model of the installed release)")
+    p.add_argument("--real", choices=("runsc", "gvisor", "qemu", "qemu-user"), metavar="LAYER",
+                   help="run the command under the real layer (runsc or qemu) instead of a seccomp "
+                        "imitation, and judge the model call by call against the layer's own log")
+    p.add_argument("--sysroot", metavar="DIR",
+                   help="--real qemu: the guest's root (qemu -L DIR); COMMAND is then a path inside it")
+    p.add_argument("--arch", default="aarch64", metavar="ARCH",
+                   help="--real qemu: the guest architecture, qemu-ARCH (default aarch64)")
     p.add_argument("--minimize", action="store_true",
                    help="the Loupe experiment: which calls can fail with ENOSYS (Loupe: 'stubbed') or "
                         "return 0 unrun (Loupe: 'faked'), which are required")
@@ -77,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
         raise ShimsimError("--jobs must be at least 1")
     if args.repeat < 1:
         raise ShimsimError("--repeat must be at least 1")
+    if args.real:
+        return _real(args, cmd)
+    if not args.shim:
+        raise ShimsimError("give --shim NAME (or --real runsc|qemu to probe a real layer)")
     if args.minimize:
         return _minimize(args, cmd)
     from shimsim.probe import check
@@ -92,6 +116,71 @@ def run(args: argparse.Namespace) -> int:
     if args.fail_on == "breaks" and r.observed == "breaks":
         return 1
     return 0
+
+
+def _real(args: argparse.Namespace, cmd: list[str]) -> int:
+    from shimsim.probe import real
+
+    if args.minimize:
+        raise ShimsimError("--minimize works with the seccomp imitation only, not with --real")
+    r = real.probe(args.real, cmd, args.timeout, args.compare_output, args.out, args.engine, args.shim,
+                   args.sysroot, args.arch)
+    out = r.to_json()
+    if args.json:
+        print_json(out)
+    else:
+        print_real(out)
+    if args.fail_on == "disagree" and not r.agree:
+        return 1
+    if args.fail_on == "breaks" and r.observed == "breaks":
+        return 1
+    return 0
+
+
+def print_real(o: dict) -> None:
+    print(f"probe: {' '.join(o['command'])} under the real {o['layer']} {o['version']}, "
+          f"judging {o['shim']} ({o['guest']})")
+    for n in o["notes"]:
+        print(f"note: {n}")
+    p, real = o["prediction"], o["reality"]
+    ff = p["first_divergence"]
+    why_p = (f"first fatal divergence {ff['file']}:{ff['line']}: {ff['reason']}" if ff else
+             f"no fatal divergence ({p['divergences']} divergences, {p['survivable']} survivable by fallback)")
+    print(f"predicted: {o['predicted']:<7} {why_p}")
+    nat = real["native"]
+    why_o = "; ".join(real["why"]) or (f"status {real['layer']['status']}" +
+                                        (" as natively" if nat else "") +
+                                        (", same stdout" if real["stdout_compared"] else ""))
+    print(f"observed:  {o['observed']:<7} {why_o}")
+    print(f"agree:     {'yes' if o['agree'] else 'NO'}")
+    c = o["calls"]
+    rate = "-" if c["rate"] is None else f"{100 * c['rate']:.1f}%"
+    print(f"calls:     {c['agree']}/{c['compared']} judged as the layer answered them ({rate}); "
+          f"unaligned: {c['unaligned']['native']} native, {c['unaligned']['layer']} in the layer's log")
+    fd = c["first_divergence"]
+    if fd is None:
+        print("first divergence: none (the layer answered every aligned call as natively)")
+    else:
+        print(f"first divergence: {fd['syscall']} at {fd['where']}: native {fd['native']}, under the layer "
+              f"{fd['layer']}; model: {fd['model_rule']} ({'predicted' if fd['model'] == 'changes' else 'MISSED'})")
+    fm = c["first_disagreement"]
+    if fm is not None:
+        print(f"first call the model got wrong: {fm['syscall']} at {fm['where']}: native {fm['native']}, "
+              f"under the layer {fm['layer']}; model: {fm['model_rule']}")
+    if nat is not None and real.get("stdout_same") is not None:
+        print(f"output:    stdout {'same' if real['stdout_same'] else 'differs'}, "
+              f"stderr {'same' if real['stderr_same'] else 'differs'} (native vs layer)")
+    for name, d in sorted(c["changed_by_layer"].items()):
+        print(f"  layer changed {name}: {d['calls']} calls (e.g. native {d['native']}, layer {d['layer']}); "
+              f"model foresaw {d['predicted']}")
+    for name, d in sorted(c["disagreements"].items()):
+        ex = d["example"]
+        what = (f"{d['missed']} missed" if d["missed"] else "") + \
+               (", " if d["missed"] and d["false_alarm"] else "") + \
+               (f"{d['false_alarm']} false alarms" if d["false_alarm"] else "")
+        print(f"  model wrong on {name}: {what} (model: {ex['model_rule']}; native {ex['native']}, "
+              f"layer {ex['layer']} at {ex['where']})")
+    print(f"logs in {o['workdir']}")
 
 
 def _minimize(args: argparse.Namespace, cmd: list[str]) -> int:

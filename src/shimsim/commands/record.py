@@ -16,10 +16,13 @@ import sys
 import tempfile
 
 from shimsim import engine as _engine
+from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
-from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
-from shimsim.commands.replay import add_fail_on, failed_conditions, replay_trace, report_json
+from shimsim.commands._common import add_engine, add_fail_on, add_json, add_quiet, formatter, print_json
+from shimsim.replay import failed_conditions
+from shimsim.report import progress as _progress
+from shimsim.report import replay_json
 from shimsim.errors import ShimsimError
 
 STRACE_OPTIONS = ("-f", "-tt", "-T", "-y", "-s", "256")
@@ -107,7 +110,7 @@ def _stderr_fd() -> int:
 def run(args: argparse.Namespace) -> int:
     cmd = _command(args.command)
     strace_exe = _strace(args.strace)
-    eng = _engine.select(args.engine)
+    eng = _engine.get(args.engine)
     spec = _shim.load_spec(args.shim)          # a bad shim name fails before anything runs
     tmpdir = None
     out = args.output
@@ -126,14 +129,15 @@ def run(args: argparse.Namespace) -> int:
         if args.html:
             from shimsim.report.timeline import Timeline
             tl = Timeline()
-        rep = replay_trace(t, spec, eng, 0, tl, args.quiet)
+        with _progress.TraceProgress(t.paths, f"replay {spec.name}", _progress.enabled(args.quiet)) as bar:
+            rep = _replay.replay_trace(t, spec, timeline=tl, progress=bar.update)
         if args.html:
             from shimsim.report import html
             html.write(args.html, rep, t, tl)
         recording = {"command": cmd, "exit_status": status, "strace": [strace_exe, *STRACE_OPTIONS],
                      "trace": args.output, "lines": t.stats.lines}
         if args.json:
-            print_json({"recording": recording, **report_json(rep, t)})
+            print_json({"recording": recording, **replay_json(rep, t)})
         else:
             from shimsim.report import terminal
             con = terminal.console()

@@ -7,15 +7,15 @@ import argparse
 import os
 import sys
 
-from shimsim import engine as _engine
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
-from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
+from shimsim.commands._common import (add_engine, add_fail_on, add_json, add_quiet, add_trace_options,
+                                     formatter, print_json)
 from shimsim.errors import ShimsimError
+from shimsim.replay import failed_conditions
 from shimsim.report import progress as _progress
 from shimsim.report import replay_json
-from shimsim.shim import FAILED, FAKED, PARTIAL, STUBBED, UNKNOWN
 
 EPILOG = """examples:
   shimsim replay run.strace --shim native
@@ -44,21 +44,6 @@ succeeded would fail and no known fallback (tables/fallbacks.csv) rescues it.
   partial     any call is only partly supported (partial, stubbed, faked, failed, unknown)
 exit status: 0 done, 1 a --fail-on condition holds, 2 bad input or usage.
 """
-FAIL_ON = ("never", "fatal", "divergence", "any", "failed", "partial")
-
-
-def add_fail_on(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--fail-on", action="append", choices=FAIL_ON, default=None, metavar="COND",
-                   help="exit 1 when COND holds: fatal, divergence (any), failed, partial; repeatable "
-                        "(default never)")
-
-
-def add_trace_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", metavar="F", help="trace format (default: detected)")
-    p.add_argument("--abi", metavar="A", help="guest ABI of the trace (default: detected)")
-    p.add_argument("--strict", action="store_true", help="stop at the first line that does not parse")
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="replay traces through a shim model of a compat layer",
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
@@ -84,78 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def check_guest(spec: _shim.Spec, t: trace.Trace) -> None:
-    if spec.guest != _shim.ANY and t.abi != spec.guest:
-        raise ShimsimError(f"trace ABI {t.abi} does not match shim {spec.name}'s guest ABI {spec.guest} "
-                           f"(give --abi if the trace ABI was guessed wrong, or choose a shim for {t.abi})")
-
-
-def replay_trace(t: trace.Trace, spec: _shim.Spec, eng: str, events: int = 0, timeline=None,
-                 quiet: bool = False, root: str | None = None, binary: str | None = None) -> _replay.Report:
-    """One pass over the trace through the shim, with a progress bar on a terminal."""
-    return replay_many(t, [spec], eng, events, timeline, quiet, root, binary)[0]
-
-
-def replay_many(t: trace.Trace, specs: list[_shim.Spec], eng: str, events: int = 0, timeline=None,
-                quiet: bool = False, root: str | None = None, binary: str | None = None) -> list[_replay.Report]:
-    """One pass over the trace through several shims at once (the trace is read once,
-    so stdin works too); ``timeline`` follows the first shim."""
-    for spec in specs:
-        check_guest(spec, t)
-    from shimsim.callers import CallerTracker
-    rps = [_replay.Replayer(_shim.compile_shim(spec, t.abi), eng, keep_events=max(0, events),
-                            timeline=timeline if i == 0 else None, callers=CallerTracker(root, binary))
-           for i, spec in enumerate(specs)]
-    label = "replay " + ", ".join(s.name for s in specs)
-    with _progress.TraceProgress(t.paths, label, _progress.enabled(quiet)) as bar:
-        if eng == "c":
-            n = 0
-            for b in t.batches():
-                for rp in rps:
-                    rp.feed_batch(b.events, b.count, b.files, b.abis)
-                n += b.count
-                bar.update(n)
-        else:
-            n = 0
-            for chunk in _chunks(t.events(), 8192):
-                for rp in rps:
-                    rp.feed_events(chunk)
-                n += len(chunk)
-                bar.update(n)
-    return [rp.finish() for rp in rps]
-
-
-def _chunks(events, size: int):
-    buf = []
-    for ev in events:
-        buf.append(ev)
-        if len(buf) >= size:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
-
-
-def failed_conditions(conds: list[str] | None, rep: _replay.Report) -> list[str]:
-    """The --fail-on conditions that hold for this report."""
-    holds = {
-        "fatal": rep.first_fatal is not None,
-        "divergence": rep.ndivergences > 0,
-        "any": rep.ndivergences > 0,
-        "failed": any(rep.outcomes.get(o, 0) for o in (FAILED, UNKNOWN)),
-        "partial": any(rep.outcomes.get(o, 0) for o in (PARTIAL, STUBBED, FAKED, FAILED, UNKNOWN)),
-    }
-    return [c for c in (conds or []) if holds.get(c)]
-
-
-def report_json(rep: _replay.Report, t: trace.Trace) -> dict:
-    return replay_json(rep, t)
-
-
 def run(args: argparse.Namespace) -> int:
-    eng = _engine.select(args.engine)
     spec = _shim.load_spec(args.shim)
-    t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=eng)
+    t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
     tl = None
     if args.html:
         from shimsim.report.timeline import Timeline
@@ -164,12 +80,14 @@ def run(args: argparse.Namespace) -> int:
         raise ShimsimError(f"--root {args.root}: not a directory")
     if args.binary and not os.path.isfile(args.binary):
         raise ShimsimError(f"--binary {args.binary}: no such file")
-    rep = replay_trace(t, spec, eng, args.events, tl, args.quiet, args.root, args.binary)
+    with _progress.TraceProgress(t.paths, f"replay {spec.name}", _progress.enabled(args.quiet)) as bar:
+        rep = _replay.replay_trace(t, spec, events=args.events, timeline=tl, progress=bar.update,
+                                   root=args.root, binary=args.binary)
     if args.html:
         from shimsim.report import html
         html.write(args.html, rep, t, tl)
     if args.json:
-        print_json(report_json(rep, t))
+        print_json(replay_json(rep, t))
     else:
         from shimsim.report import terminal
         con = terminal.console()

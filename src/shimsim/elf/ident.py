@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from shimsim import tables
 from shimsim.elf.reader import ET_DYN, ET_EXEC, ET_REL, RawElf
 
 # e_machine -> (Linux arch name, BSD/illumos arch name)
@@ -26,20 +27,24 @@ OSABI = {0: "SYSV", 1: "HP-UX", 2: "NetBSD", 3: "GNU/Linux", 6: "Solaris", 7: "A
 OSABI_OS = {2: "netbsd", 3: "linux", 6: "illumos", 9: "freebsd", 12: "openbsd"}
 GNU_ABI_OS = {0: "linux", 1: "hurd", 2: "illumos", 3: "freebsd"}   # NT_GNU_ABI_TAG word 0
 GNU_ABI_NAMES = {0: "Linux", 1: "Hurd", 2: "Solaris", 3: "FreeBSD"}
+# loaders of machines without an ABI in abis.toml (whose `interpreters` lists the others)
 INTERP_OS = {
-    "/lib64/ld-linux-x86-64.so.2": "linux", "/lib/ld-linux.so.2": "linux",
-    "/lib/ld-linux-aarch64.so.1": "linux", "/lib/ld-linux-armhf.so.3": "linux",
-    "/lib/ld-linux.so.3": "linux", "/lib64/ld64.so.2": "linux", "/lib64/ld64.so.1": "linux",
-    "/lib/ld64.so.1": "linux", "/lib/ld-linux-riscv64-lp64d.so.1": "linux",
-    "/libexec/ld-elf.so.1": "freebsd", "/libexec/ld-elf32.so.1": "freebsd",
-    "/usr/libexec/ld.elf_so": "netbsd", "/libexec/ld.elf_so": "netbsd",
-    "/usr/libexec/ld.so": "openbsd",
-    "/usr/lib/amd64/ld.so.1": "illumos", "/lib/amd64/ld.so.1": "illumos",
-    "/usr/lib/ld.so.1": "illumos", "/lib/ld.so.1": "illumos",
-    "/lib/ld-musl-x86_64.so.1": "linux", "/lib/ld-musl-aarch64.so.1": "linux",
-    "/lib/ld-musl-i386.so.1": "linux",
+    "/lib/ld-linux-armhf.so.3": "linux", "/lib/ld-linux.so.3": "linux",
+    "/lib64/ld64.so.2": "linux", "/lib64/ld64.so.1": "linux", "/lib/ld64.so.1": "linux",
+    "/libexec/ld-elf32.so.1": "freebsd",      # FreeBSD's 32-bit loader (lib32)
+    "/usr/lib/ld.so.1": "illumos", "/lib/ld.so.1": "illumos",      # illumos 32-bit
     "/system/bin/linker64": "linux", "/system/bin/linker": "linux",     # Android's bionic loader
 }
+
+
+def _interp_os() -> dict[str, str]:
+    """PT_INTERP path -> OS: every ABI's `interpreters` in abis.toml, then INTERP_OS's others."""
+    out = {p: tables.facts(n).os for n in tables.list_abis() for p in tables.facts(n).interpreters}
+    for p, os in INTERP_OS.items():
+        out.setdefault(p, os)
+    return out
+
+
 OS_NAMES = {"linux": "Linux", "freebsd": "FreeBSD", "netbsd": "NetBSD", "openbsd": "OpenBSD",
             "illumos": "illumos/Solaris", "hurd": "GNU Hurd", "darwin": "Darwin"}
 PF_X = 1
@@ -148,6 +153,10 @@ def _needed_os(needed: list[str]) -> tuple[str | None, str | None, str | None]:
 
 
 def abi_name(os: str, machine: int) -> str:
+    """The ABI for OS and ELF e_machine: a known one from abis.toml, else os-<arch> by name."""
+    known = tables.find_abis(os=os, machine=machine)
+    if known:
+        return known[0]
     arch = MACHINES.get(machine)
     if arch is None:
         return f"{os}-em{machine}"
@@ -161,7 +170,7 @@ def identify(raw: RawElf) -> Identity:
         evidence.append(Evidence("EI_OSABI", OSABI_OS.get(raw.osabi),
                                  f"EI_OSABI {raw.osabi} ({OSABI.get(raw.osabi, 'unknown')})"))
     if raw.interp:
-        os = INTERP_OS.get(raw.interp)
+        os = _interp_os().get(raw.interp)
         if os is None:
             low = raw.interp.lower()
             os = ("linux" if "ld-linux" in low or "ld-musl" in low else

@@ -7,24 +7,16 @@ file; rows are facts with the glibc source file that makes the call.
 """
 from __future__ import annotations
 
-import csv
-import importlib.resources
-import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from shimsim import csvtable, resources, tables
 from shimsim.errors import InputError
 
 HEADER = ["symbol", "syscalls", "kind", "source", "notes"]
 KINDS = {"direct", "composite", "vdso", "none", "loader", "startup"}
-# ABI -> table for the C library that ABI's dynamic programs are linked with:
-# a table name, or (base table, equivalents file) for a table derived by renaming.
-TABLE_FOR_ABI: dict[str, str | tuple[str, str]] = {
-    "linux-x86_64": "glibc-x86_64",
-    "linux-aarch64": ("glibc-x86_64", "glibc-aarch64-equivalents"),
-}
 EQUIV_HEADER = ["x86_64", "aarch64", "source", "notes"]
 
 
@@ -82,7 +74,7 @@ def _candidates(symbol: str) -> list[str]:
 
 
 def table_dir() -> Path:
-    return Path(str(importlib.resources.files("shimsim._tables"))) / "libc"
+    return resources.table_path("libc")
 
 
 def parse_table(text: str, display: str, name: str, known: set[str] | None = None) -> LibcTable:
@@ -91,19 +83,9 @@ def parse_table(text: str, display: str, name: str, known: set[str] | None = Non
     ``known`` (syscall names of the ABI) rejects misspelt syscalls.
     """
     rows: dict[str, Row] = {}
-    header_seen = False
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        cells = next(csv.reader(io.StringIO(line)))
-        if not header_seen:
-            if cells != HEADER:
-                raise InputError(display, lineno, f"header must be {','.join(HEADER)}")
-            header_seen = True
-            continue
-        if len(cells) != len(HEADER):
-            raise InputError(display, lineno, f"expected {len(HEADER)} columns ({','.join(HEADER)}), got {len(cells)}")
-        sym, calls, kind, source, notes = (c.strip() for c in cells)
+    for row in csvtable.parse(text, display, HEADER, no_header="no header row"):
+        lineno = row.line
+        sym, calls, kind, source, notes = row.cells
         if not sym:
             raise InputError(display, lineno, "empty symbol")
         if kind not in KINDS:
@@ -122,8 +104,6 @@ def parse_table(text: str, display: str, name: str, known: set[str] | None = Non
         if sym in rows:
             raise InputError(display, lineno, f"duplicate symbol {sym} (first at line {rows[sym].line})")
         rows[sym] = Row(sym, names, kind, source, notes, lineno)
-    if not header_seen:
-        raise InputError(display, None, "no header row")
     return LibcTable(name, display, rows)
 
 
@@ -141,20 +121,12 @@ def load_table(name: str) -> LibcTable:
 def parse_equivalents(text: str, display: str) -> dict[str, str | None]:
     """x86-64 name -> the name glibc uses on the derived ABI (None: no such call there)."""
     out: dict[str, str | None] = {}
-    header_seen = False
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        cells = [c.strip() for c in next(csv.reader(io.StringIO(line)))]
-        if not header_seen:
-            if cells != EQUIV_HEADER:
-                raise InputError(display, lineno, f"header must be {','.join(EQUIV_HEADER)}")
-            header_seen = True
-            continue
-        if len(cells) != len(EQUIV_HEADER) or not cells[0] or not cells[2]:
-            raise InputError(display, lineno, "expected x86_64 name, replacement (may be empty), source, notes")
+    for row in csvtable.parse(text, display, EQUIV_HEADER, no_header="no header row"):
+        cells = row.cells
+        if not cells[0] or not cells[2]:
+            raise InputError(display, row.line, "expected x86_64 name, replacement (may be empty), source, notes")
         if cells[0] in out:
-            raise InputError(display, lineno, f"duplicate name {cells[0]}")
+            raise InputError(display, row.line, f"duplicate name {cells[0]}")
         out[cells[0]] = cells[1] or None
     return out
 
@@ -182,9 +154,12 @@ def derived_table(base: str, equivalents: str) -> LibcTable:
 
 
 def table_for_abi(abi: str) -> LibcTable | None:
-    spec = TABLE_FOR_ABI.get(abi)
-    if spec is None:
+    """The libc table of ABI (abis.toml `libc`, derived through `libc_rename` when given)."""
+    if abi not in tables.list_abis():
         return None
-    if isinstance(spec, tuple):
-        return derived_table(*spec)
-    return load_table(spec)
+    f = tables.facts(abi)
+    if f.libc is None:
+        return None
+    if f.libc_rename:
+        return derived_table(f.libc, f.libc_rename)
+    return load_table(f.libc)

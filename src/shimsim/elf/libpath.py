@@ -11,15 +11,21 @@ import os
 import struct
 from functools import lru_cache
 
+from shimsim import tables
+
 CACHE_MAGIC_NEW = b"glibc-ld.so.cache1.1"
 CACHE_MAGIC_OLD = b"ld.so-1.7.0"
 MAX_CACHE_BYTES = 16 << 20
 MAX_CACHE_ENTRIES = 200_000
-DEFAULT_DIRS = {
-    62: ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"),
-    3: ("/lib/i386-linux-gnu", "/usr/lib/i386-linux-gnu", "/lib32", "/usr/lib32", "/lib", "/usr/lib"),
-    183: ("/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"),
-}
+
+
+def default_dirs(machine: int) -> tuple[str, ...]:
+    """The glibc loader's default directories for a Linux ELF of MACHINE (abis.toml `lib_dirs`)."""
+    for name in tables.find_abis(os="linux", machine=machine):
+        dirs = tables.facts(name).lib_dirs
+        if dirs:
+            return dirs
+    return ("/lib", "/usr/lib")
 
 
 def parse_ld_so_cache(data: bytes) -> list[tuple[str, str]]:
@@ -76,7 +82,7 @@ def candidates(soname: str, machine: int, requester: str, rpath: list[str], runp
     dirs += [_expand(p, origin) for p in runpath]
     out = [os.path.join(d, soname) for d in dirs]
     out += ld_so_cache().get(soname, [])
-    out += [os.path.join(d, soname) for d in DEFAULT_DIRS.get(machine, ("/lib", "/usr/lib"))]
+    out += [os.path.join(d, soname) for d in default_dirs(machine)]
     seen: list[str] = []
     for p in out:
         if p not in seen:

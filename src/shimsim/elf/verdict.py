@@ -13,7 +13,8 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass, field
 
-from shimsim.elf.ident import Identity, abi_name
+from shimsim import tables
+from shimsim.elf.ident import Identity
 from shimsim.elf.predict import Prediction
 from shimsim.errors import ShimsimError
 
@@ -26,9 +27,9 @@ def machine_abi() -> str:
     """This machine's ABI, the host of the ``native`` shim unless --host says otherwise."""
     os_name = platform.system().lower()
     mach = platform.machine().lower()
-    em = {"x86_64": 62, "amd64": 62, "i386": 3, "i686": 3, "aarch64": 183, "arm64": 183}.get(mach, 0)
     os_name = {"sunos": "illumos"}.get(os_name, os_name)
-    return abi_name(os_name, em)
+    found = tables.find_abis(os=os_name, uname=mach)     # abis.toml: each ABI's `uname -m` strings
+    return found[0] if found else f"{os_name}-{mach}"
 
 
 @dataclass

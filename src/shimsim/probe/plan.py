@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 
 from shimsim import shim as _shim
+from shimsim import tables
 from shimsim.errors import ShimsimError
 from shimsim.probe import _seccomp
 
@@ -25,7 +26,6 @@ from shimsim.probe import _seccomp
 # of SIGSEGV, which says nothing about the layer being modelled.
 KEEP = {"exit": "the process must be able to end",
         "exit_group": "the process must be able to end"}
-MACHINE_ABI = {"x86_64": "linux-x86_64", "aarch64": "linux-aarch64"}
 
 
 @dataclass
@@ -53,7 +53,8 @@ def host_abi() -> str:
     """This machine's own syscall ABI; the probe can run nothing else."""
     if not sys.platform.startswith("linux"):
         raise ShimsimError(f"shimsim probe needs a Linux host (this is {sys.platform})")
-    abi = MACHINE_ABI.get(platform.machine())
+    found = tables.find_abis(os="linux", uname=platform.machine())   # abis.toml `uname`
+    abi = found[0] if found else None
     if abi is None:
         raise ShimsimError(f"shimsim probe does not know the syscall ABI of machine {platform.machine()!r}")
     return abi

@@ -4,6 +4,7 @@
     t = trace.open(["run.strace"], format=None, abi=None, strict=False, engine=None)
     t.format, t.abi, t.abis       # format name, guest ABI name, ABI names by ss_event.abi index
     for ev in t.events(): ...     # shimsim.model.Event objects
+    for c in t.chunks(): ...      # the engine's own batches, for its replay session
     for b in t.batches(): ...     # b.events (cdata ss_event *), b.count: for the C replay
     t.stats                       # ParseStats (complete once the stream has been consumed)
 
@@ -19,13 +20,13 @@ import glob
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from shimsim import engine as _engine
 from shimsim import model
+from shimsim.engine.c import Batch  # noqa: F401  (public here: t.batches() yields them)
 from shimsim.errors import InputError, ShimsimError
-from shimsim.trace import formats, io, sniff
+from shimsim.trace import formats, io
 from shimsim.trace.stats import ParseStats
 
 __all__ = ["open", "Trace", "Batch", "ParseStats", "expand_paths"]
@@ -35,7 +36,6 @@ __all__ = ["open", "Trace", "Batch", "ParseStats", "expand_paths"]
 LINUX_RESTART_ERRNOS = {"ERESTARTSYS": 512, "ERESTARTNOINTR": 513, "ERESTARTNOHAND": 514,
                         "ENOIOCTLCMD": 515, "ERESTART_RESTARTBLOCK": 516}
 _SUFFIX = re.compile(r"^(.*)\.(\d+)$")
-BATCH_EVENTS = 65536  # events per batch built from Python parsers
 
 
 def expand_paths(paths: list[str]) -> list[tuple[str, int]]:
@@ -57,23 +57,15 @@ def expand_paths(paths: list[str]) -> list[tuple[str, int]]:
     return [(p, -1) for p in out]
 
 
-@dataclass
-class Batch:
-    """ss_event records of one batch; valid until the next batch is requested."""
-    events: Any          # cdata 'ss_event *' (or 'ss_event[]')
-    count: int
-    files: list[str]     # ss_event.file_id -> path
-    abis: list[str]      # ss_event.abi -> ABI name
-
-
 class Trace:
-    def __init__(self, files: list[tuple[str, int]], fmt: str, abi: str, strict: bool, eng: str) -> None:
+    def __init__(self, files: list[tuple[str, int]], fmt: str, abi: str, strict: bool, eng: Any) -> None:
         self.files = files
         self.paths = [p for p, _ in files]
         self.format = fmt
+        self.module = formats.module(fmt)   # the format module: sniff, guess_abi, parse, render
         self.abi = abi
         self.strict = strict
-        self.engine = eng
+        self.engine = _engine.get(eng)   # the engine object (its .name is "c" or "python")
         self.stats = ParseStats()
         self.abis, self.modes = _abi_list(fmt, abi)
         self._tables: tuple[list, list, list] | None = None
@@ -102,11 +94,12 @@ class Trace:
             self._tables = (sc, er, sg)
         return self._tables
 
-    def _new_stats(self) -> ParseStats:
+    def new_stats(self) -> ParseStats:
         self.stats = ParseStats()
         return self.stats
 
-    def _long_line(self, path: str):  # -> Callable[[int], None] | None
+    def long_line(self, path: str):  # -> Callable[[int], None] | None
+        """What io does with an over-long line: count it unparsed (None under --strict: an error)."""
         if self.strict:
             return None
         stats = self.stats
@@ -114,119 +107,29 @@ class Trace:
 
     # -- streams -----------------------------------------------------------
     def events(self) -> Iterator[model.Event]:
-        """Every event of the trace, in order; fills self.stats."""
-        self._new_stats()
-        if self.format in ("strace", "strace-summary"):
-            if self.engine == "c":
-                yield from self._c_events()
-            else:
-                yield from self._py_strace()
+        """Every event of the trace, in order, as the trace's engine reads it; fills self.stats."""
+        return self.engine.events(self)
+
+    def chunks(self) -> Iterator[Any]:
+        """The trace in the engine's own batches (what its replay session takes); fills self.stats."""
+        return self.engine.chunks(self)
+
+    def batches(self) -> Iterator[Any]:
+        """ss_event batches (shimsim.engine.c.Batch) of the events the trace's engine reads."""
+        from shimsim.engine import c
+
+        return c.batches(self)
+
+    def reference_events(self) -> Iterator[model.Event]:
+        """Every event through the format's Python parser; fills self.stats."""
+        self.new_stats()
+        whole = getattr(self.module, "parse_trace", None)
+        if whole is not None:          # the format reads the trace as a whole (strace)
+            yield from whole(self)
         else:
-            yield from self._other()
+            yield from self._lines()
 
-    def batches(self) -> Iterator[Batch]:
-        """ss_event arrays for the C replay.  For strace with the C engine no
-        Python object is made per event; other formats and the Python engine
-        are packed into arrays."""
-        if self.format in ("strace", "strace-summary") and self.engine == "c":
-            self._new_stats()
-            yield from self._c_batches()
-            return
-        from shimsim.batch import EventPacker
-
-        packer = EventPacker(self.abis, self.paths)
-        buf: list[model.Event] = []
-        for ev in self.events():
-            buf.append(ev)
-            if len(buf) >= BATCH_EVENTS:
-                yield Batch(*packer.pack(buf), packer.files, packer.abis)
-                buf = []
-        if buf:
-            yield Batch(*packer.pack(buf), packer.files, packer.abis)
-
-    # -- strace, Python reference ----------------------------------------
-    def _resolver(self):  # -> strace.Resolver
-        from shimsim.trace.strace import Resolver
-
-        sc, er, sg = self.tables()
-        return Resolver(self.abis, sc, er, sg, self.modes)
-
-    def _py_strace(self) -> Iterator[model.Event]:
-        from shimsim.trace.strace import StraceParser
-
-        p = StraceParser(self.stats, self._resolver(), self.strict)
-        for path, pid in self.files:
-            yield from p.parse(io.lines(path, self._long_line(path)), path, pid)
-            # calls and call lines never join across files: each file ends here
-            yield from p.finish()
-        self._check_summary()
-
-    # -- strace, C tokeniser -----------------------------------------------
-    def _c_batches(self) -> Iterator[Batch]:
-        from shimsim.trace import _ctok
-        from shimsim.trace.summary import SummaryTable
-
-        sc, er, sg = self.tables()
-        tok = _ctok.Tokeniser(sc, er, sg, self.modes)
-        table = SummaryTable()
-        ptr = tok.events_ptr
-        for fid, (path, pid) in enumerate(self.files):
-            first_block = True
-            done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
-            for block, _ in io.blocks(path, self._long_line(path), lines_done=done):
-                # line numbers: 1 for a file's first block, then the tokeniser counts on
-                n = tok.feed(block, fid, 1 if first_block else 0, pid)
-                first_block = False
-                self._c_notes(tok, table)
-                if n:
-                    yield Batch(ptr(), n, self.paths, self.abis)
-            # calls and call lines never join across files: each file ends here
-            n = tok.finish()
-            self._c_notes(tok, table)
-            if n:
-                yield Batch(ptr(), n, self.paths, self.abis)
-        self._c_stats(tok, table)
-
-    def _c_notes(self, tok: Any, table: Any) -> None:
-        from shimsim.trace import _ctok
-
-        for note in tok.notes():
-            if note.kind == _ctok.NOTE_UNPARSED:
-                path = self.paths[note.file_id]
-                if self.strict:
-                    raise InputError(path, note.line, _ctok.reason_text(note.reason))
-                self.stats.unparsed(path, note.line, _ctok.reason_text(note.reason))
-            elif note.kind == _ctok.NOTE_SUMMARY:
-                if note.reason == 1:
-                    table.header(note.text)
-                else:
-                    table.row(note.text)
-
-    def _c_stats(self, tok: Any, table: Any) -> None:
-        c = tok.counts()
-        st = self.stats
-        st.lines = c["lines"]
-        for k, n in enumerate(c["by_kind"]):
-            if n:
-                st.events[model.KIND_NAMES[k]] = n
-        st.syscalls = tok.syscall_stats()
-        st.pids = tok.pids()
-        for key, reason in (("blank", "blank"), ("stack", "stack frame (-k)"), ("messages", "strace message"),
-                            ("summary", "summary table"), ("continuation", "continuation line")):
-            if c[key]:
-                st.skipped[reason] = c[key]
-        if table.rows:
-            st.summary = table.totals()
-        self._check_summary()
-
-    def _c_events(self) -> Iterator[model.Event]:
-        from shimsim.trace import _ctok
-
-        ffi = _engine.core().ffi
-        for b in self._c_batches():
-            yield from _ctok.to_events(ffi, b.events, b.count, self.paths, self.abis)
-
-    def _check_summary(self) -> None:
+    def check_summary(self) -> None:
         """strace -C: the summary table at the end against the events read;
         for a summary-only file the table is the statistics."""
         st = self.stats
@@ -242,9 +145,10 @@ class Trace:
                 st.summary_mismatches.append(
                     f"{name}: summary table says {want[0]} calls/{want[1]} errors, events give {got[0]}/{got[1]}")
 
-    # -- other formats -------------------------------------------------------
-    def _other(self) -> Iterator[model.Event]:
-        mod = formats.module(self.format)
+    # -- line formats ----------------------------------------------------------
+    def _lines(self) -> Iterator[model.Event]:
+        """A format whose parse() reads lines: its events resolved through the guest ABI."""
+        mod = self.module
         aliases: dict[str, str] = getattr(mod, "ALIASES", {})
         sc, er, sg = self.tables()
         reverse: dict[str, tuple[dict[int, str], dict[int, str]]] = {}
@@ -257,7 +161,7 @@ class Trace:
         index = {n: i for i, n in enumerate(self.abis)}
         st = self.stats
         for path, _pid in self.files:
-            counted = _Counted(io.lines(path, self._long_line(path)))
+            counted = _Counted(io.lines(path, self.long_line(path)))
             for ev in mod.parse(counted, path, st, self.strict):
                 if ev.abi is None:
                     ev.abi = self.abi
@@ -328,12 +232,18 @@ class _Counted:
 
 
 def _abi_list(fmt: str, abi: str) -> tuple[list[str], tuple[int, int, int]]:
-    """ABI names by index and the personality modes (64 bit, 32 bit, x32) for strace."""
-    if abi == "linux-x86_64":
-        return ["linux-x86_64", "linux-i386", "linux-x32"], (0, 1, 2)
-    if abi == "linux-i386":
-        return ["linux-i386", "linux-x86_64", "linux-x32"], (1, 0, 2)
-    return [abi], (0, -1, -1)
+    """ABI names by index and the personality modes (64 bit, 32 bit, x32) for strace.
+
+    The personalities come from abis.toml: the trace's ABI is index 0, then the others a
+    personality switch can reach; an ABI without personalities never switches."""
+    from shimsim import tables
+
+    pers = tables.facts(abi).personalities if abi in tables.list_abis() else {}
+    if not pers:
+        return [abi], (0, -1, -1)
+    names = [abi] + [pers[m] for m in ("64", "32", "x32") if m in pers and pers[m] != abi]
+    modes = tuple(names.index(pers[m]) if m in pers else -1 for m in ("64", "32", "x32"))
+    return names, modes  # type: ignore[return-value]
 
 
 def open(paths: str | list[str], format: str | None = None, abi: str | None = None,  # noqa: A001
@@ -348,15 +258,10 @@ def open(paths: str | list[str], format: str | None = None, abi: str | None = No
         if not io.exists(p):
             raise InputError(p, None, "no such file")
     head = io.head_lines(files[0][0])
-    fmt = format or sniff.detect(head, files[0][0])
-    mod = formats.module(fmt)
+    fmt = format or formats.detect(head, files[0][0])
+    formats.module(fmt)
     if abi is None:
-        guessed = None
-        if fmt.startswith("strace"):
-            guessed = sniff.strace_abi(head)
-        elif hasattr(mod, "guess_abi"):
-            guessed = mod.guess_abi(head)
-        abi = guessed or formats.default_abi(fmt, mod)
+        abi = formats.guess_abi(fmt, head)
     else:
         from shimsim import tables
 
@@ -364,5 +269,4 @@ def open(paths: str | list[str], format: str | None = None, abi: str | None = No
             from shimsim.errors import UnknownName
 
             raise UnknownName("ABI", abi, tables.list_abis())
-    eng = _engine.select(engine)
-    return Trace(files, fmt, abi, strict, eng)
+    return Trace(files, fmt, abi, strict, _engine.get(engine))

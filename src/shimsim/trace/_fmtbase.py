@@ -181,3 +181,51 @@ class TrussSummary:
     def finish(self, stats: StatsLike) -> None:
         if self.rows and hasattr(stats, "summary"):
             stats.summary = dict(self.rows)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- argument text
+
+def render_arg_plain(v: Any, null: str = "0x0", ptr: Any = hex) -> str:
+    """An argument as the truss family prints it: decimal numbers, names,
+    quoted strings, octal modes; NULL and pointers as NULL and PTR say."""
+    from shimsim.trace import args
+
+    if isinstance(v, args.Fd):
+        return str(v.n)
+    if isinstance(v, args.FdPair):
+        return "0x7ffde0000010"
+    if isinstance(v, args.Named):
+        return v.name
+    if isinstance(v, args.Quoted):
+        return f'"{v.text}"'
+    if isinstance(v, args.Ptr):
+        return null if v.addr == 0 else ptr(v.addr)
+    if isinstance(v, args.FlagSet):
+        return str(v)
+    if isinstance(v, args.Num):
+        if v.kind == "mode":
+            return f"0{v.value:o}" if v.value else "000"
+        return str(v.value)
+    raise args.no_text(v)
+
+
+def render_arg_hex(v: Any, quoted: Any, flags: Any) -> str:
+    """An argument as the DTrace/ktrace family prints it: every number in hex;
+    strings and flag sets as QUOTED and FLAGS say."""
+    from shimsim.trace import args
+
+    if isinstance(v, args.Fd):
+        return hex(v.n)
+    if isinstance(v, args.FdPair):
+        return "0x7ffde0000010"
+    if isinstance(v, args.Named):
+        return hex(v.value & 0xFFFFFFFF) if v.value < 0 else hex(v.value)
+    if isinstance(v, args.Quoted):
+        return quoted(v)
+    if isinstance(v, args.Ptr):
+        return "0x0" if v.addr == 0 else hex(v.addr)
+    if isinstance(v, args.FlagSet):
+        return flags(v)
+    if isinstance(v, args.Num):
+        return hex(v.value)
+    raise args.no_text(v)

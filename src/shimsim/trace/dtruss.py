@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
@@ -188,3 +189,27 @@ def render(ev: model.Event, thread_hex: bool = True) -> str:
         cols += f"{ev.extra['cpu_us']:6d} "
     errno = f"Err#{ev.err}" if ev.rec == model.ERROR else "0"
     return f"{prefix}{cols}{ev.name}({ev.args})\t\t = {ev.ret} {errno}"
+
+
+ARG_SEP = ", "
+
+
+def render_arg(v: Any, fd_paths: bool = False) -> str:
+    """One argument value (shimsim.trace.args) as dtruss prints it: numbers in
+    hex, strings quoted with their NUL, buffers as addresses."""
+    return fb.render_arg_hex(v, lambda q: f'"{q.text}\\0"' if q.kind != "buf" else "0x7ffde0001000",
+                             lambda f: hex(f.value & 0xFFFFFFFFFFFFFFFF))
+
+
+# what dtruss prints, for the generating strategies (shimsim.strategies)
+TEXT_OPTIONS = [(), ("-d",)]
+PRINTS_ERRNO_NAME = False   # Err#N
+RETURNING_ONLY = True       # only calls that returned, no signals or exits
+DUR_WITH_TIMES = True       # -d prints RELATIVE and ELAPSD columns
+
+
+def generated(ev: model.Event, *, times: bool, dur_us: int | None, errmsg: Any) -> None:
+    """A thread id, and with -d the CPU column."""
+    ev.tid = 0x18A2F
+    if times:
+        ev.extra["cpu_us"] = (dur_us or 0) // 2   # RELATIVE ELAPSD CPU columns

@@ -1,25 +1,50 @@
 # SPDX-License-Identifier: MIT
-"""The registry of trace formats: name -> parser module and default guest OS.
+"""The registry of trace formats: one line per format.
 
-strace is parsed here (Python reference) and in the C tokeniser; the other
-formats are Python modules with sniff()/parse() (contract in notes/TEAM.md),
-imported lazily so that a missing or broken one only matters when used.
+A format is one module that owns everything about its tracer's output:
+
+* ``sniff(lines) -> float``      confidence 0..1 that the first lines are this format
+* ``guess_abi(lines) -> str|None`` the guest ABI the content shows, if it shows one
+* ``parse(lines, path, stats, strict) -> Iterator[Event]``   the Python parser
+  (or ``parse_trace(trace)`` when the format needs the whole trace: strace's
+  Python reference joins calls per file and resolves names per personality)
+* ``render(ev, **options) -> str`` and ``render_arg(value, fd_paths=False)``
+  with ``ARG_SEP``: an event and an argument value (shimsim.trace.args) as the
+  tool prints them, used by the hypothesis strategies for round trips
+* ``DEFAULT_OS``, ``ALIASES`` (call names the tool prints for table names),
+  ``C_TOKENISER`` (True: the C engine reads it with csrc/tokenise.c)
+
+Adding a format is its module plus one line here.  Modules are imported
+lazily, so that a missing or broken one only matters when used.
 """
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from types import ModuleType
 
-from shimsim.errors import ShimsimError, UnknownName
+from shimsim.errors import InputError, ShimsimError, UnknownName
 
-# format name -> (module, default guest ABI)
-FORMATS: dict[str, tuple[str, str]] = {
-    "strace": ("shimsim.trace.strace", "linux-x86_64"),
-    "strace-summary": ("shimsim.trace.strace", "linux-x86_64"),
-    "truss-freebsd": ("shimsim.trace.truss_freebsd", "freebsd-amd64"),
-    "truss-illumos": ("shimsim.trace.truss_illumos", "illumos-amd64"),
-    "dtruss": ("shimsim.trace.dtruss", "darwin-x86_64"),
-    "kdump": ("shimsim.trace.kdump", "freebsd-amd64"),
+
+@dataclass(frozen=True)
+class Format:
+    module: str                   # the module that owns the format
+    default_abi: str              # the guest ABI when neither --abi nor the content says
+    oses: tuple[str, ...] = ()    # the OSes whose tool prints it (strategies generate their ABIs)
+    sniff: str = "sniff"          # the module's sniffing function for this format
+
+
+FORMATS: dict[str, Format] = {
+    # strace-summary first: a summary-only file also scores as nothing else
+    "strace-summary": Format("shimsim.trace.strace", "linux-x86_64", (), "sniff_summary"),
+    "strace": Format("shimsim.trace.strace", "linux-x86_64", ("linux",)),
+    "truss-freebsd": Format("shimsim.trace.truss_freebsd", "freebsd-amd64", ("freebsd",)),
+    "truss-illumos": Format("shimsim.trace.truss_illumos", "illumos-amd64", ("illumos",)),
+    "dtruss": Format("shimsim.trace.dtruss", "darwin-x86_64", ("darwin",)),
+    "kdump": Format("shimsim.trace.kdump", "freebsd-amd64", ("freebsd", "netbsd", "openbsd")),
+    # the real layers' own logs (probe --real): read, never generated
+    "runsc-strace": Format("shimsim.trace.runsc_strace", "linux-x86_64"),
+    "qemu-strace": Format("shimsim.trace.qemu_strace", "linux-aarch64"),
 }
 
 # DEFAULT_OS of a module -> the ABI used when nothing else says
@@ -28,17 +53,20 @@ OS_ABI = {
     "openbsd": "openbsd-amd64", "illumos": "illumos-amd64", "solaris": "illumos-amd64",
     "darwin": "darwin-x86_64", "macos": "darwin-x86_64",
 }
+MIN_SCORE = 0.2   # below this nothing is recognised
 
 
 def names() -> list[str]:
-    return list(FORMATS)
+    """Format names in registry order (strace first)."""
+    order = sorted(FORMATS, key=lambda n: (n != "strace", n != "strace-summary"))
+    return order
 
 
 def module(name: str) -> ModuleType:
-    """The parser module of a format; a clear error if it is not available."""
+    """The module of a format; a clear error if it is not available."""
     if name not in FORMATS:
         raise UnknownName("format", name, FORMATS)
-    modname = FORMATS[name][0]
+    modname = FORMATS[name].module
     try:
         return importlib.import_module(modname)
     except ImportError as exc:
@@ -56,4 +84,45 @@ def available(name: str) -> ModuleType | None:
 def default_abi(name: str, mod: ModuleType | None = None) -> str:
     if mod is not None and getattr(mod, "DEFAULT_OS", None) in OS_ABI and name != "kdump":
         return OS_ABI[mod.DEFAULT_OS]
-    return FORMATS[name][1]
+    return FORMATS[name].default_abi
+
+
+def printable() -> dict[str, tuple[str, ...]]:
+    """Format -> the ABIs whose tool prints it, for the formats strategies can generate: the ABIs
+    of the format's OSes in abis.toml order, so a new ABI of a known OS needs no code here."""
+    from shimsim import tables
+
+    return {n: tuple(a for a in tables.list_abis() if tables.facts(a).os in f.oses)
+            for n, f in FORMATS.items() if f.oses}
+
+
+def scores(lines: list[str]) -> dict[str, float]:
+    """Each format's sniffing score for these first lines (registry order)."""
+    out: dict[str, float] = {}
+    for name, f in FORMATS.items():
+        mod = available(name)
+        if mod is None or not hasattr(mod, f.sniff):
+            continue
+        try:
+            out[name] = float(getattr(mod, f.sniff)(lines))
+        except Exception:  # a broken sniffer must not hide the other formats  # noqa: BLE001
+            out[name] = 0.0
+    return out
+
+
+def detect(lines: list[str], path: str) -> str:
+    """The format name for these first lines: the best score (the first in
+    registry order on a tie); a clear error naming the scores when nothing fits."""
+    sc = scores(lines)
+    best = max(sc, key=lambda k: sc[k])
+    if sc[best] < MIN_SCORE:
+        tried = ", ".join(f"{k} {v:.2f}" for k, v in sc.items() if k != "strace-summary")
+        raise InputError(path, None, f"cannot recognise the trace format (scores: {tried}); give --format")
+    return best
+
+
+def guess_abi(name: str, lines: list[str]) -> str:
+    """The guest ABI of a trace of this format: what its content shows, else the default."""
+    mod = module(name)
+    guess = getattr(mod, "guess_abi", None)
+    return (guess(lines) if guess is not None else None) or default_abi(name, mod)

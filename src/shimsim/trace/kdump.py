@@ -418,3 +418,28 @@ def render(ev: model.Event) -> str:
     else:
         val = f"{ev.ret}" + (f"/{ev.ret & 0xFFFFFFFFFFFFFFFF:#x}" if ev.ret < 0 or ev.ret > 9 else "")
     return f"{call}\n{head}RET   {ev.name} {val}"
+
+
+ARG_SEP = ","
+
+
+def render_arg(v: Any, fd_paths: bool = False) -> str:
+    """One argument value (shimsim.trace.args) as kdump prints it: numbers in
+    hex, strings as addresses, flags as VALUE<NAME|NAME>."""
+    return fb.render_arg_hex(v, lambda q: "0x7ffde0001000",
+                             lambda f: f"{f.value & 0xFFFFFFFFFFFFFFFF:#x}<{'|'.join(f.names)}>" if f.names
+                             else hex(f.value))
+
+
+# what kdump prints, for the generating strategies (shimsim.strategies)
+TEXT_OPTIONS = [(), ("-d",)]
+PRINTS_ERRNO_NAME = False   # -1 errno N
+EXIT_FROM_CALL = True       # no exit record: the parser derives the exit from exit(N)
+
+
+def parsed(ev: model.Event) -> None:
+    """The CALL and RET records of a call make one event (with -d, of duration 0)."""
+    if ev.kind == model.SYSCALL and ev.rec != model.UNKNOWN:
+        ev.flags |= model.F_MERGED
+        if ev.ts is not None:
+            ev.dur, ev.flags = 0.0, ev.flags | model.F_HAS_DUR

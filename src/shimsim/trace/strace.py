@@ -30,6 +30,7 @@ from shimsim import model
 from shimsim.lex import strace as _lex
 from shimsim.errors import InputError
 from shimsim.model import Event
+from shimsim.trace import _fmtbase, args, io
 from shimsim.trace.stats import ParseStats
 from shimsim.trace.summary import SummaryTable
 
@@ -43,22 +44,9 @@ MAX_PARTIAL = 1 << 20   # a call line split by spliced output may grow to this m
 # Scan results
 CLOSE, UNFINISHED, DETACHED, EOL = _lex.CLOSE, _lex.UNFINISHED, _lex.DETACHED, _lex.EOL
 
-# Unparsed reasons, shared with the C tokeniser (SS_R_* in csrc/tokenise.h); index = code.
-REASONS = (
-    "",
-    "expected a syscall line: NAME(ARGS) = RESULT, --- SIGNAL ---, +++ exit +++ or a strace message",
-    "malformed '[pid N]' prefix",
-    "expected ' = ' and a return value after the arguments",
-    "expected a return value (number or ?) after '='",
-    "unexpected text after the return value",
-    "expected '<... NAME resumed>'",
-    "malformed signal line: expected '--- SIGNAME ... ---'",
-    "malformed exit line: expected '+++ exited with N +++', '+++ killed by SIG +++' or '+++ superseded by execve in pid N +++'",
-    "malformed personality line: expected '[ Process PID=N runs in 32 bit|64 bit|x32 mode. ]'",
-    "call line never completed (expected ')' and a return value)",
-    "call line too long while joining continuation lines",
-)
-R_SYNTAX, R_PREFIX, R_EQ, R_RETVAL, R_TRAIL, R_RESUMED, R_SIGNAL, R_EXIT, R_PERS, R_PARTIAL, R_TOOLONG = range(1, 12)
+# Unparsed reasons, shared with the C tokeniser (SS_R_*); index = code (csrc/codes.def).
+from shimsim.codes import (R_EQ, R_EXIT, R_PARTIAL, R_PERS, R_PREFIX, R_RESUMED,  # noqa: E402,F401
+                           R_RETVAL, R_SIGNAL, R_SYNTAX, R_TOOLONG, R_TRAIL, REASONS)
 
 PERSONALITY_MODES = {"64 bit": 0, "32 bit": 1, "x32": 2}
 
@@ -762,11 +750,168 @@ def parse(lines: Iterable[str], path: str, stats: ParseStats, strict: bool,
     yield from p.finish()
 
 
+# --------------------------------------------------------------------------- sniffing
+
+_STRACE_LINE = re.compile(
+    r"^(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?: *[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}"
+    r"(?:[A-Za-z_][A-Za-z0-9_]*\(.*(?:\) += |<unfinished \.\.\.>)|<\.\.\. [A-Za-z0-9_]+ resumed>"
+    r"|--- |\+\+\+ |\[ Process PID=|strace: )"
+)
+# i386-only names: a trace made on a 32-bit system (no personality note)
+I386_NAMES = frozenset({"mmap2", "fstat64", "stat64", "lstat64", "fcntl64", "_llseek", "ugetrlimit",
+                        "socketcall", "waitpid", "sigreturn", "fstatat64", "statfs64",
+                        "_newselect"})
+_CALL = re.compile(r"(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?:[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}([a-z_][a-z0-9_]*)\(")
+
+
+# QEMU's -strace prints "PID name(a,b)" with no space after the commas; strace always puts one
+_QEMU_ARGS = re.compile(r"^\d+ [a-z_][a-z0-9_]*\([^ ()\",]*,[^ ]")
+
+
+def strace_score(lines: list[str]) -> float:
+    body = [ln for ln in lines if ln.strip()]
+    if not body:
+        return 0.0
+    calls = sum(1 for ln in body if _STRACE_LINE.match(ln) and not _QEMU_ARGS.match(ln))
+    stack = sum(1 for ln in body if ln.startswith(" > "))  # -k frames follow calls
+    return (calls + stack) / len(body) if calls else 0.0
+
+
+def is_summary_only(lines: list[str]) -> bool:
+    body = [ln for ln in lines if ln.strip()]
+    return bool(body) and (is_summary_header(body[0]) or body[0].startswith("System call usage summary"))
+
+
 def sniff(lines: list[str]) -> float:
     """Confidence that these first lines are strace output."""
-    from shimsim.trace.sniff import strace_score
-
     return strace_score(lines)
 
 
+def guess_abi(lines: list[str]) -> str | None:
+    """The guest ABI of a strace trace from its content: i386-only syscall
+    names with no personality note mean a trace recorded on a 32-bit system."""
+    if any("[ Process PID=" in ln for ln in lines):
+        return None
+    for ln in lines:
+        m = _CALL.match(ln)
+        if m and m.group(1) in I386_NAMES:
+            return "linux-i386"
+    return None
+
+
+strace_abi = guess_abi
+
+
 ResolverFactory = Callable[[str], Resolver]
+
+
+# --------------------------------------------------------------------------- the whole trace
+
+C_TOKENISER = True   # the C engine reads strace with csrc/tokenise.c
+
+
+def sniff_summary(lines: list[str]) -> float:
+    """strace-summary: 1 when the first lines are strace -c's table alone."""
+    return 1.0 if is_summary_only(lines) else 0.0
+
+
+def parse_trace(t) -> Iterator[Event]:
+    """The Python reference over a whole trace (shimsim.trace.Trace): calls and
+    call lines join within a file, never across files."""
+    sc, er, sg = t.tables()
+    p = StraceParser(t.stats, Resolver(t.abis, sc, er, sg, t.modes), t.strict)
+    for path, pid in t.files:
+        yield from p.parse(io.lines(path, t.long_line(path)), path, pid)
+        yield from p.finish()
+    t.check_summary()
+
+
+# --------------------------------------------------------------------------- rendering
+
+ARG_SEP = ", "
+
+
+def render_arg(v, fd_paths: bool = False) -> str:
+    """One argument value (shimsim.trace.args) as strace prints it (-y: fds with paths)."""
+    if isinstance(v, args.Fd):
+        return f"{v.n}<{v.path}>" if fd_paths and v.path is not None else str(v.n)
+    if isinstance(v, args.FdPair):
+        a, b = v.fds
+        return f"[{a}, {b}]"
+    if isinstance(v, args.Ptr):
+        return "NULL" if v.addr == 0 else hex(v.addr)
+    return _fmtbase.render_arg_plain(v)
+
+
+def _hms(us: int) -> tuple[str, str]:
+    s, frac = divmod(us, 1_000_000)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h % 24:02d}:{m:02d}:{sec:02d}", f"{frac:06d}"
+
+
+def render(ev: Event, *, pid_style: str = "bracket", ts_kind: str = "tt") -> str:
+    """One event as strace prints it: ``[pid N] `` (pid_style "bracket", as
+    with -f on stderr) or ``N `` ("plain", -f -o FILE) when ev.pid is set, a
+    timestamp when ev.ts is set (ts_kind t, tt, ttt or r), the call,
+    `` = RESULT`` (``-1 ERRNAME (message)`` on error, ``?`` without one), and
+    `` <DUR>`` (-T) when ev.dur is set.  Signals, exits and kills print as
+    their ``---``/``+++`` lines.
+
+    >>> from shimsim.model import Event, SYSCALL, ERROR
+    >>> render(Event(SYSCALL, "f", 1, name="openat", args='AT_FDCWD, "/x", O_RDONLY',
+    ...              rec=ERROR, ret=-1, errname="ENOENT", abi="linux-x86_64"))
+    'openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory)'
+    """
+    head = ""
+    if ev.pid is not None:
+        head = f"[pid {ev.pid:5d}] " if pid_style == "bracket" else f"{ev.pid:<5d} "
+    if ev.ts is not None:
+        us = round(ev.ts * 1e6)
+        if ts_kind == "t":
+            head += _hms(us)[0] + " "
+        elif ts_kind == "tt":
+            h, f = _hms(us)
+            head += f"{h}.{f} "
+        elif ts_kind == "ttt":
+            head += f"{us // 1_000_000}.{us % 1_000_000:06d} "
+        elif ts_kind == "r":
+            head += f"{us // 1_000_000:6d}.{us % 1_000_000:06d} "
+        else:
+            raise ValueError(f"ts_kind is t, tt, ttt or r, not {ts_kind!r}")
+    if ev.kind == model.SIGNAL:
+        return f"{head}--- {ev.name}{' ' + ev.args if ev.args else ''} ---"
+    if ev.kind == model.EXIT:
+        return f"{head}+++ exited with {ev.ret} +++"
+    if ev.kind == model.KILLED:
+        return f"{head}+++ killed by {ev.name}{' (core dumped)' if ev.flags & model.F_CORE else ''} +++"
+    if ev.kind != model.SYSCALL:
+        raise ValueError(f"render_strace prints syscalls, signals, exits and kills, not {model.KIND_NAMES[ev.kind]}")
+    line = f"{head}{ev.name}({ev.args}) = "
+    if ev.errname is not None:
+        line += f"{ev.ret if ev.ret is not None else -1} {ev.errname} ({_strerror(ev)})"
+    elif ev.ret is None:
+        line += "?"
+    elif ev.ret >= 0x1000_0000:
+        line += hex(ev.ret)                     # addresses print in hex
+    else:
+        line += str(ev.ret)
+    if ev.dur is not None:
+        dus = round(ev.dur * 1e6)
+        line += f" <{dus // 1_000_000}.{dus % 1_000_000:06d}>"
+    return line
+
+
+def _strerror(ev: Event) -> str:
+    from shimsim import tables
+
+    if ev.abi in tables.list_abis() and ev.errname:
+        fam = tables.load_abi(ev.abi).errno
+        if ev.errname in fam.members:
+            return fam.member(ev.errname).note or ev.errname
+    return ev.errname or "Unknown error"
+
+
+# what strace prints, for the generating strategies
+RESTART_RECORDED = True     # ERESTART* errno names: the call is recorded as restarted
+SIGINFO = True              # a signal line carries its siginfo

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
@@ -261,3 +262,23 @@ def render(ev: model.Event) -> str:
     if ev.ret is None:
         return f"{call}{pad} EJUSTRETURN"
     return f"{call}{pad} = {ev.ret} ({ev.ret & 0xFFFFFFFFFFFFFFFF:#x})"
+
+
+ARG_SEP = ","
+
+
+def render_arg(v: Any, fd_paths: bool = False) -> str:
+    """One argument value (shimsim.trace.args) as FreeBSD truss prints it."""
+    return fb.render_arg_plain(v)
+
+
+# what FreeBSD truss prints, for the generating strategies (shimsim.strategies)
+TEXT_OPTIONS = [(), ("-d",), ("-d", "-D")]
+PRINTS_ERRNO_NAME = False   # ERR#N 'message': the number and strerror text
+PRINTS_KILLED = True        # process killed, signal = N
+
+
+def generated(ev: model.Event, *, times: bool, dur_us: int | None, errmsg: Any) -> None:
+    """What the printer needs beyond the event: the strerror text of an error."""
+    if ev.kind == model.SYSCALL and ev.rec == model.ERROR:
+        ev.extra["errmsg"] = errmsg()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
@@ -309,3 +310,23 @@ def render(ev: model.Event) -> str:
         return f"{prefix}{call}  argc = {ev.extra['argc']}"
     r2 = f" [{ev.extra['ret2']}]" if "ret2" in ev.extra else ""
     return f"{prefix}{call}{pad}= {ev.ret}{r2}"
+
+
+ARG_SEP = ", "
+
+
+def render_arg(v: Any, fd_paths: bool = False) -> str:
+    """One argument value (shimsim.trace.args) as illumos truss prints it."""
+    return fb.render_arg_plain(v, null="0x00000000", ptr=lambda a: f"0x{a:08X}")
+
+
+# what illumos truss prints, for the generating strategies (shimsim.strategies)
+TEXT_OPTIONS = [(), ("-d",)]
+RESTART_RECORDED = True     # Err#91 ERESTART: the call is recorded as restarted
+EXIT_FROM_CALL = True       # no exit line: the parser derives the exit from _exit(N)
+
+
+def generated(ev: model.Event, *, times: bool, dur_us: int | None, errmsg: Any) -> None:
+    """-d prints times with four decimals."""
+    if ev.ts is not None:
+        ev.ts = round(ev.ts, 4)

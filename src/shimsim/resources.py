@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: MIT
+"""The one place that finds the data directory ``tables/`` (installed as ``shimsim._tables``).
+
+Everything that reads a table asks here: ``tables_root()`` for the directory, ``table_path(rel)``
+for one file and ``display(path)`` for the ``tables/...`` name used in error messages, so a
+message names the file a user edits whether shimsim runs from a checkout or an install.
+"""
+from __future__ import annotations
+
+import importlib.resources
+from functools import lru_cache
+from pathlib import Path
+
+
+@lru_cache(maxsize=1)
+def tables_root() -> Path:
+    """The installed tables directory (a symlink to the checkout's tables/ in development)."""
+    return Path(str(importlib.resources.files("shimsim._tables"))).resolve()
+
+
+def table_path(*parts: str) -> Path:
+    """tables/<parts...> as a path (the file need not exist)."""
+    return tables_root().joinpath(*parts)
+
+
+def display(path: Path, root: Path | None = None) -> str:
+    """PATH as shown in messages: ``tables/...`` under ROOT (default the installed tables), else as given."""
+    root = (root or tables_root()).resolve()
+    try:
+        return str(Path(path).resolve().relative_to(root.parent))
+    except ValueError:
+        return str(path)
