@@ -206,6 +206,72 @@ static int flag_decode_cached(const ss_shim *sh, uint16_t fmap, const char *s, s
     return ok;
 }
 
+/* strace prints some calls with named arguments in its own order
+ * (clone(child_stack=NULL, flags=CLONE_VM|SIGCHLD, ...)): when the positional
+ * argument is such a "name=value" form, the flag argument is the one named
+ * "flags=" (wherever it is), without its name.  Returns 0 when there is none. */
+static int named_flags_span(const char *s, size_t len, size_t *a, size_t *b)
+{
+    size_t i = *a;
+    while (i < *b && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    size_t j = i;
+    while (j < *b && ((s[j] >= 'a' && s[j] <= 'z') || s[j] == '_'))
+        j++;
+    if (j == i || j >= *b || s[j] != '=')
+        return 1;                                   /* positional: as it is */
+    if (j - i == 5 && memcmp(s + i, "flags", 5) == 0) {
+        *a = j + 1;
+        return 1;
+    }
+    size_t sa[8], sb[8];
+    unsigned n = ss_lex_arg_spans(s, len, 7, sa, sb);
+    for (unsigned k = 0; k < n; k++) {
+        size_t x = sa[k];
+        while (x < sb[k] && (s[x] == ' ' || s[x] == '\t'))
+            x++;
+        if (sb[k] - x > 6 && memcmp(s + x, "flags=", 6) == 0) {
+            *a = x + 6;
+            *b = sb[k];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int names_library(const char *s, size_t len)
+{
+    if (s == NULL)
+        return 0;
+    for (size_t i = 0; i + 3 <= len; i++) {
+        if (s[i] != '.')
+            continue;
+        if (s[i + 1] == 's' && s[i + 2] == 'o')
+            return 1;
+        if (i + 6 <= len && memcmp(s + i, ".hints", 6) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+size_t ss_select_nr(const ss_event *ev, size_t n, const uint8_t *want, size_t nwant,
+                    uint32_t *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t nr = ev[i].nr;
+        if (nr >= 0 && (size_t)nr < nwant && want[nr]) {
+            if (want[nr] == 2 && !(ev[i].kind == SS_EV_SYSCALL && ev[i].rec == SS_REC_SUCCESS && ev[i].ret >= 0 &&
+                                   names_library(ev[i].args, ev[i].args_len)))
+                continue;
+            if (k < cap)
+                out[k] = (uint32_t)i;
+            k++;
+        }
+    }
+    return k;
+}
+
 /* ------------------------------------------------------------ replay */
 
 static void record_div(ss_rp_stats *st, uint32_t idx, uint8_t code, int32_t nr, int32_t err,
@@ -273,8 +339,13 @@ uint32_t ss_replay_batch(const ss_shim *sh, const ss_event *ev, size_t n,
                             const ss_fprog *p = &sh->progs[off + k];
                             int d = 0;
                             nflags++;
-                            if (p->arg >= nspans ||
-                                !flag_decode_cached(sh, p->fmap, e->args + sa[p->arg], sb[p->arg] - sa[p->arg],
+                            size_t fa = 0, fb2 = 0;
+                            if (p->arg < nspans) {
+                                fa = sa[p->arg];
+                                fb2 = sb[p->arg];
+                            }
+                            if (p->arg >= nspans || !named_flags_span(e->args, e->args_len, &fa, &fb2) ||
+                                !flag_decode_cached(sh, p->fmap, e->args + fa, fb2 - fa,
                                                     &hflags[k], &unsup[k], &d))
                                 undecoded = 1;
                             if (d && !dropped) {
@@ -303,7 +374,7 @@ uint32_t ss_replay_batch(const ss_shim *sh, const ss_event *ev, size_t n,
                     err = sh->fail_err[nr];
                     ret = -1;
                     if (rec_ok) {
-                        fb = sh->fallback[nr];
+                        fb = sh->ev_fallback ? sh->ev_fallback[i] : sh->fallback[nr];
                         div = fb >= 0 ? SS_DIV_FALLBACK : SS_DIV_FAILS;
                     } else if (rec_err != err) {
                         div = SS_DIV_ERRNO;

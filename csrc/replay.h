@@ -83,6 +83,8 @@ typedef struct {
     ss_fcache      *cache;        /* NULL: no memo */
     uint32_t        cache_mask;   /* entries - 1 (a power of two) */
     uint32_t        pad2;
+    const int16_t  *ev_fallback;  /* per event of the batch: the fallback id for its caller
+                                     (replaces fallback[nr]); NULL: use fallback[nr] */
 } ss_shim;
 
 /* Per-event result (optional output, for reports and differential tests). */
@@ -138,6 +140,14 @@ uint32_t ss_replay_batch(const ss_shim *sh, const ss_event *ev, size_t n,
 /* Translate one flag argument text through a family map (exposed for tests). */
 int ss_flag_decode(const ss_fmap *fm, const char *s, size_t len,
                    uint64_t *hval, uint64_t *unsup, int *dropped);
+/* Indices (into out, up to cap) of the events whose guest number nr has
+ * want[nr] != 0 (nr < nwant); want[nr] == 2 selects only successful calls
+ * whose argument text names a shared object (".so") or loader hints
+ * (".hints"): the opens that tell who the caller is.  Returns how many
+ * matched (may exceed cap).  The replay follows execve/fork/open calls
+ * through it without a Python loop over every event. */
+size_t ss_select_nr(const ss_event *ev, size_t n, const uint8_t *want, size_t nwant,
+                    uint32_t *out, size_t cap);
 /* Byte span of argument idx in an strace argument list; 0 if absent. */
 int ss_arg_span(const char *s, size_t len, unsigned idx, size_t *start, size_t *end);
 /* CDEF END */

@@ -78,7 +78,7 @@ def test_native_law_catches_a_diverging_engine(monkeypatch) -> None:
 
 
 def test_none_law_catches_a_call_that_works(monkeypatch) -> None:
-    s = Subject.load("none")
+    s = Subject.load("disabled")
     monkeypatch.setattr(s, "abis", lambda: ["linux-x86_64"])
     cs = s.compiled("linux-x86_64")
     monkeypatch.setattr(cs, "outcome", [shim.EMULATED] * len(cs.outcome))

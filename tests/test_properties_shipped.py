@@ -68,8 +68,12 @@ def test_every_shipped_shim_runs_every_property_that_applies_to_it() -> None:
     assert ran == {p.name for p in properties.PROPERTIES}
     by_shim = {s: {p for s2, p in CASES if s2 == s} for s in SUBJECTS}
     assert "native-never-diverges" in by_shim["native"] and "native-never-diverges" in by_shim["vm"]
-    assert "none-fails-every-call" in by_shim["none"]
+    assert "none-fails-every-call" in by_shim["disabled"]
+    assert "bare-lands-by-number" in by_shim["none"] and "bare-lands-by-number" in by_shim["none-freebsd"]
     for s, props in by_shim.items():
+        if s.startswith("none"):        # no layer: no maps, no rules to add
+            assert {"errno-map-total", "coverage-monotonic"}.isdisjoint(props), s
+            continue
         assert {"errno-map-total", "signal-map-total", "coverage-monotonic", "c-python-agree"} <= props, s
         assert any(p.startswith("roundtrip-") for p in props), s
     assert "flag-roundtrip" in by_shim["linuxulator"]

@@ -150,8 +150,18 @@ def test_identity_shims_bind_to_the_trace_abi() -> None:
         assert all(o in (shim.TRANSLATED, shim.UNKNOWN) for o in cs.outcome)
         nonzero = [i for i, v in enumerate(cs.errno_rt) if i != v]
         assert nonzero == []
-        cs = shim.load("none", abi)
+        cs = shim.load("disabled", abi)
         assert all(o in (shim.FAILED, shim.UNKNOWN) for o in cs.outcome)
+        cs = shim.load("none", abi)             # no layer on a Linux x86-64 host
+        assert cs.host.name == "linux-x86_64" and cs.bare is not None
+        if abi == "linux-x86_64":
+            assert cs.bare.loader == "same" and all(o in (shim.TRANSLATED, shim.UNKNOWN) for o in cs.outcome)
+        elif abi == "freebsd-amd64":
+            assert cs.bare.loader == "starts"
+            assert cs.bare.landing[4] == "stat" and cs.bare.landing[477] is None   # write, mmap
+            assert cs.outcome[59] == shim.TRANSLATED                             # execve: same number and args
+        else:
+            assert cs.bare.loader == "refuses"     # another machine: exec format error
     with pytest.raises(ShimsimError, match="any ABI"):
         shim.load("vm")
 
@@ -289,11 +299,17 @@ def test_equivalence_table_names_real_syscalls() -> None:
 def test_fallbacks_table() -> None:
     fbs = shim.load_fallbacks()
     linux = tables.load_abi("linux-x86_64")
-    assert {"clone3", "statx", "faccessat2", "close_range", "openat2", "rseq", "epoll_pwait2",
-            "pidfd_open", "copy_file_range", "getrandom", "membarrier", "io_uring_setup"} <= {f.syscall for f in fbs}
+    assert {"clone3", "statx", "faccessat2", "close_range", "rseq", "epoll_pwait2", "sendfile",
+            "pidfd_open", "copy_file_range", "getrandom", "io_uring_setup"} <= {f.syscall for f in fbs}
+    # each row names who implements it; the same call may be retried by some runtimes only
+    assert {f.implementer for f in fbs if f.syscall == "pidfd_open"} == {"go"}
+    assert {f.implementer for f in fbs if f.syscall == "statx"} == {"glibc", "rust-std"}
+    glibc_statx = next(f for f in fbs if f.syscall == "statx" and f.implementer == "glibc")
+    assert glibc_statx.errnos == ("ENOSYS",)          # glibc does not fall back on EPERM
     for fb in fbs:
         assert fb.syscall in linux.by_name, fb
-        assert fb.source
+        assert fb.implementer in shim.IMPLEMENTERS
+        assert "@" in fb.source and ":" in fb.source, fb
         for e in fb.errnos:
             assert linux.errno.value(e) is not None, fb
         for t in fb.targets:
@@ -302,10 +318,29 @@ def test_fallbacks_table() -> None:
 
 def test_bad_fallbacks_file(tmp_path: Path) -> None:
     p = tmp_path / "fb.csv"
-    p.write_text("syscall,errnos,fallback,source,note\nclone3,ENOSYS,clone,,no source\n")
+    head = "syscall,errnos,fallback,implementer,versions,source,note\n"
+    p.write_text(head + "clone3,ENOSYS,clone,glibc,*,,no source\n")
     with pytest.raises(InputError, match="source") as ei:
         shim.load_fallbacks(p)
     assert ei.value.line == 2
+    p.write_text(head + "clone3,ENOSYS,clone,bionic,*,a/b@c:d,x\n")
+    with pytest.raises(InputError, match="implementer 'bionic'"):
+        shim.load_fallbacks(p)
+    p.write_text(head + "clone3,ENOSYS,clone,glibc,2.x,a/b@c:d,x\n")
+    with pytest.raises(InputError, match="versions"):
+        shim.load_fallbacks(p)
+    p.write_text("syscall,errnos,fallback,source,note\nclone3,ENOSYS,clone,a/b@c:d,x\n")   # the old layout
+    with pytest.raises(InputError, match="header must be"):
+        shim.load_fallbacks(p)
+
+
+def test_fallback_versions() -> None:
+    fb = shim.Fallback("pidfd_open", (), ("wait4",), "a/b@c:d", "", 1, "go", ">=1.23")
+    assert fb.holds_for("1.23") and fb.holds_for("1.24.1") and fb.holds_for("1.19.8") is False
+    assert fb.holds_for(None) is None
+    assert shim.Fallback("x", (), (), "s", "", 1, "go", "<1.24").holds_for("1.23.9")
+    span = shim.Fallback("x", (), (), "s", "", 1, "glibc", "2.34-2.36")
+    assert span.holds_for("2.36") and span.holds_for("2.34") and not span.holds_for("2.37")
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -316,7 +351,7 @@ def test_cli_shims_json_counts() -> None:
     r = _cli("shims", "--json")
     assert r.returncode == 0, r.stderr
     rows = {s["name"]: s for s in json.loads(r.stdout)["shims"]}
-    assert set(UPSTREAM) | {"native", "vm", "none"} <= set(rows)
+    assert set(UPSTREAM) | {"native", "vm", "none", "disabled"} <= set(rows)
     for name in UPSTREAM:
         want = upstream_counts(name)
         c = dict(rows[name]["counts"])
@@ -324,8 +359,8 @@ def test_cli_shims_json_counts() -> None:
         assert c["failed"] == want["failed"]
         assert c["translated"] + c["emulated"] == want["handled"] + want["emulated"]
         assert rows[name]["provenance"]
-    assert rows["none"]["counts"]["failed"] > 300
-    assert rows["native"]["counts"]["translated"] == rows["none"]["counts"]["failed"]
+    assert rows["disabled"]["counts"]["failed"] > 300
+    assert rows["native"]["counts"]["translated"] == rows["disabled"]["counts"]["failed"]
 
 
 def test_cli_shims_check_reports_bad_spec(tmp_path: Path) -> None:

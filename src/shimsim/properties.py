@@ -23,7 +23,8 @@ Table laws
     or emulated).
 Replay laws
     ``native-never-diverges`` (identity specs), ``none-fails-every-call``
-    (specs that support nothing), ``coverage-monotonic`` (supporting one more
+    (specs that support nothing), ``bare-lands-by-number`` (no layer: each
+    guest number lands on the host's call with that number), ``coverage-monotonic`` (supporting one more
     syscall never makes an event that worked fail), ``c-python-agree`` (a
     RuleBasedStateMachine feeds the C core and the Python reference the same
     growing stream and compares them event by event and in total).
@@ -296,16 +297,25 @@ def flag_back(fm: shim.FlagMap, host_value: int, spec: shim.Spec, host_fam: tabl
     then in declaration order; widest host values first."""
     targets: dict[int, list[tuple[int, str]]] = {}
     overrides = spec.flags.get(fm.family, {})
+    gvals = {n: g for n, g, _h, _ok in fm.members}
+    back, rest = 0, host_value
+    in_field: set[str] = set()
+    for f in (host_fam.fields if host_fam is not None else ()):
+        in_field |= set(f.members.values())
+        name = f.members.get(rest & f.mask)     # a field value (clone's exit signal) is one member
+        if name is not None and name in gvals:
+            back |= gvals[name]
+            rest &= ~f.mask
     for name, g, h, ok in fm.members:
         if not ok or h == 0 or (overrides.get(name) is not None and overrides[name].ignore is not None):
+            continue
+        if name in in_field:
             continue
         ov = overrides.get(name)
         hname = ov.to if ov is not None and ov.to else name
         rank = 0 if hname == name else 1
         targets.setdefault(h, []).append((rank, name))
     order = sorted(targets, key=lambda h: (-bin(h).count("1"), h))
-    back, rest = 0, host_value
-    gvals = {n: g for n, g, _h, _ok in fm.members}
     for h in order:
         if rest & h == h:
             name = min(targets[h])[1]
@@ -374,7 +384,8 @@ def _flag_roundtrip(subject: Subject, sett: Settings, seed: int | None) -> Resul
             if fm.is_enum:
                 continue
             gfam = cs.guest.family(fm.family)
-            singles = [g for name, g, _h, _ok in fm.members if g > 0 and gfam.member(name).role == ""]
+            singles = [g for name, g, _h, _ok in fm.members
+                       if g > 0 and name in gfam.members and gfam.member(name).role == ""]
             singles += [v for f in gfam.fields for v in sorted(f.members) if v > 0]   # O_WRONLY, SIGCHLD in clone
             for g in dict.fromkeys(singles):
                 case = (abi, i, strategies.FlagSet(fm.family, tuple(gfam.decode(g)), g))
@@ -513,7 +524,49 @@ def _is_identity(spec: shim.Spec) -> bool:
 
 
 def _supports_nothing(spec: shim.Spec) -> bool:
-    return spec.default == "fail" and all(r.do == "fail" for r in spec.rules.values())
+    return spec.host_kind != "bare" and spec.default == "fail" and all(r.do == "fail" for r in spec.rules.values())
+
+
+def _bare(subject: Subject, sett: Settings, seed: int | None) -> Result:
+    """No layer: every call lands on the host call with its number (the guest sees that
+    call's result, no errno), a call with the same number, name and arguments does what
+    the guest asked, and a host loader that refuses the program fails everything; the
+    C core counts the same outcomes."""
+    def body(case: tuple[str, list[model.Event]]) -> None:
+        abi, evs = case
+        cs = subject.compiled(abi)
+        bh = cs.bare
+        for ev in evs:
+            if ev.kind != model.SYSCALL or ev.nr is None:
+                continue
+            r = replay.replay_event(cs, ev)
+            if bh.loader == "same":
+                if r.div != replay.DIV_NONE:
+                    raise Falsified(f"line {ev.line}: {ev.name} diverges on its own ABI's host")
+                continue
+            if bh.loader == "refuses":
+                if r.outcome != shim.FAILED or r.err != cs.guest.errno.members.get("ENOEXEC"):
+                    raise Falsified(f"line {ev.line}: {ev.name} is {shim.OUTCOME_NAMES[r.outcome]} though the "
+                                    f"host's loader refuses the program")
+                continue
+            hs = cs.host.by_number.get(ev.nr)
+            if r.outcome == shim.TRANSLATED:
+                if hs is None or hs.name != ev.name or r.host_nr != ev.nr:
+                    raise Falsified(f"line {ev.line}: {ev.name} ({ev.nr}) is translated but {cs.host.name} has "
+                                    f"{hs.name if hs else 'nothing'} at that number")
+                continue
+            if r.outcome != shim.FAILED or r.err != 0:
+                raise Falsified(f"line {ev.line}: {ev.name} is {shim.OUTCOME_NAMES[r.outcome]} with errno {r.err}: "
+                                "a call that lands elsewhere gets the host call's value, no errno")
+            want = hs.name if hs is not None else None
+            if bh.landing.get(ev.nr, "?") != want:
+                raise Falsified(f"line {ev.line}: {ev.name} ({ev.nr}) is said to land on {bh.landing.get(ev.nr)} "
+                                f"but {cs.host.name} has {want} at {ev.nr}")
+        rep = replay.replay_events(cs, evs, "c")
+        py = replay.replay_events(cs, evs, "python")
+        if dict(rep.outcomes) != dict(py.outcomes):
+            raise Falsified(f"the C core counts {dict(rep.outcomes)}, the reference {dict(py.outcomes)}")
+    return run_property("bare-lands-by-number", _streams_for(subject), body, _show_stream, sett, seed)
 
 
 def _native(subject: Subject, sett: Settings, seed: int | None) -> Result:
@@ -743,14 +796,17 @@ PROPERTIES: list[Property] = _roundtrip_props() + [
     Property("flag-roundtrip", "guest flag sets survive guest -> host -> guest except the reported bits",
              _flag_roundtrip, lambda s: any(not fm.is_enum for a in s.abis() for fm in s.compiled(a).fmaps)),
     Property("errno-map-total", "every errno has a fate on the other side; lossy mappings are declared",
-             _table_law("errno")),
+             _table_law("errno"), lambda s: s.spec.host_kind != "bare"),
     Property("signal-map-total", "every signal has a fate on the other side; lossy mappings are declared",
-             _table_law("signals")),
+             _table_law("signals"), lambda s: s.spec.host_kind != "bare"),
     Property("native-never-diverges", "an identity spec never diverges from the recording", _native,
              lambda s: _is_identity(s.spec)),
     Property("none-fails-every-call", "a spec that supports nothing fails every call", _none,
              lambda s: _supports_nothing(s.spec)),
-    Property("coverage-monotonic", "supporting one more syscall never makes a working call fail", _monotonic),
+    Property("bare-lands-by-number", "with no layer every call lands on the host call with its number", _bare,
+             lambda s: s.spec.host_kind == "bare"),
+    Property("coverage-monotonic", "supporting one more syscall never makes a working call fail", _monotonic,
+             lambda s: s.spec.host_kind != "bare"),
     Property("c-python-agree", "the C core and the Python reference agree event by event (stateful)", _agree),
 ]
 

@@ -175,11 +175,17 @@ def parse_spec(text: str, display: str) -> Spec:
     if default not in RULE_OUTCOME:
         raise err("shim", "default", f"default {default!r} is not one of {', '.join(RULE_OUTCOME)}")
     host_kind = head.get("host_kind", "abi")
-    if host_kind not in ("abi", "opaque"):
-        raise err("shim", "host_kind", "host_kind must be 'abi' or 'opaque'")
+    if host_kind not in ("abi", "opaque", "bare"):
+        raise err("shim", "host_kind", "host_kind must be 'abi', 'opaque' or 'bare'")
     if host_kind == "opaque" and default == "translate":
         raise err("shim", "default", "an opaque host has no syscall table to translate to")
-    if (head["guest"] == ANY) != (head["host"] == ANY):
+    if host_kind == "bare":
+        # no layer at all: the named host's own loader and syscall entry meet any guest ABI
+        if head["guest"] != ANY or head["host"] == ANY:
+            raise err("shim", "host_kind", "a bare host (no layer) takes guest = \"*\" and a named host ABI")
+        if data.get("syscalls"):
+            raise err("syscalls", None, "a bare host has no rules: its kernel's own table decides every call")
+    elif (head["guest"] == ANY) != (head["host"] == ANY):
         raise err("shim", "guest", "guest and host are either both '*' (bound to the trace) or both named")
     rules = {}
     sysc = data.get("syscalls", {})
@@ -280,28 +286,73 @@ def rule_key(spec: Spec, sc: Any) -> str | None:
 
 # --------------------------------------------------------------------------- fallbacks
 
+IMPLEMENTERS = ("glibc", "musl", "go", "rust-std", "cpython", "openjdk", "node", "libuv", "openssl",
+                "systemd", "coreutils", "kernel")
+UNCONFIRMED = 0x4000      # fallback id bit: a row would rescue, but the caller is not identified
+_VERSION = r"[0-9]+(?:\.[0-9]+)*"
+
+
+def _vtuple(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split(".") if x.isdigit())
+
+
 @dataclass(frozen=True)
 class Fallback:
     syscall: str
-    errnos: tuple[str, ...]
+    errnos: tuple[str, ...]        # empty: any errno ('*')
     targets: tuple[str, ...]       # empty: the failure is tolerated without another call
     source: str
     note: str
     line: int
+    implementer: str = "kernel"
+    versions: str = "*"
+
+    def any_errno(self) -> bool:
+        return not self.errnos
+
+    def holds_for(self, version: str | None) -> bool | None:
+        """Whether the row holds for this implementer version (None: version unknown)."""
+        spec = self.versions
+        if spec == "*":
+            return True
+        if version is None:
+            return None
+        v = _vtuple(version)
+        if spec.startswith(">="):
+            return v >= _vtuple(spec[2:])
+        if spec.startswith("<"):
+            return v < _vtuple(spec[1:])
+        lo, _, hi = spec.partition("-")
+        return (not lo or v >= _vtuple(lo)) and (not hi or v[:len(_vtuple(hi))] <= _vtuple(hi))
+
+    def who(self) -> str:
+        from shimsim.elf.runtime import DISPLAY
+        name = DISPLAY.get(self.implementer, self.implementer)
+        return name + ("" if self.versions == "*" else f" {self.versions}")
 
 
 def load_fallbacks(path: Path | None = None) -> list[Fallback]:
-    """tables/fallbacks.csv: known retry chains of libcs and language runtimes."""
+    """tables/fallbacks.csv: known retry chains of libcs and language runtimes, each with its implementer."""
     path = path or resources.table_path("fallbacks.csv")
-    table = csvtable.read(path, ("syscall", "errnos", "fallback", "source", "note"),
-                          resources.display(path), strip=False)
+    header = ("syscall", "errnos", "fallback", "implementer", "versions", "source", "note")
+    table = csvtable.read(path, header, resources.display(path), strip=False)
+    vrx = re.compile(rf"^(\*|>={_VERSION}|<{_VERSION}|{_VERSION}-(?:{_VERSION})?)$")
     out = []
     for row in table:
-        sc, errs, fb, src, note = row.cells
+        sc, errs, fb, impl, vers, src, note = row.cells
         if not src.strip():
             raise table.error(row.line, "every fallback needs its source")
-        out.append(Fallback(sc, tuple(e for e in errs.split("|") if e),
-                            tuple(t for t in fb.split("|") if t and t != "-"), src, note, row.line))
+        if "@" not in src or ":" not in src.split("@", 1)[1]:
+            raise table.error(row.line, f"source {src!r}: expected repo@commit:path")
+        if impl not in IMPLEMENTERS:
+            raise table.error(row.line, f"implementer {impl!r}: expected one of {', '.join(IMPLEMENTERS)}")
+        if not vrx.match(vers):
+            raise table.error(row.line, f"versions {vers!r}: expected '*', '>=X', '<X' or 'X-Y'")
+        errnos = () if errs.strip() == "*" else tuple(e for e in errs.split("|") if e)
+        if not errnos and errs.strip() != "*":
+            raise table.error(row.line, "errnos: give the errnos that trigger the fallback, or '*' for any")
+        out.append(Fallback(sc, errnos, tuple(t for t in fb.split("|") if t and t != "-"), src, note, row.line,
+                            impl, vers))
     return out
 
 
@@ -335,7 +386,7 @@ class CompiledShim:
     outcome: list[int]
     host_nr: list[int]
     fail_err: list[int]
-    fallback: list[int]
+    fallback: list[int]             # per guest number, for a caller not identified (UNCONFIRMED bit set)
     progs: dict[int, list[tuple[int, int]]]
     fmaps: list[FlagMap]
     errno_rt: list[int]
@@ -344,6 +395,8 @@ class CompiledShim:
     notes: dict[int, str]
     listed: dict[str, int]          # rule outcome counts over the listed guest syscalls
     unlisted: int
+    fallback_rows: dict[int, list[int]] = field(default_factory=dict)  # guest nr -> rows that would rescue
+    bare: Any = None                # bare.BareHost: no layer, the host kernel meets the guest directly
     _c: Any = None
 
     @property
@@ -355,9 +408,28 @@ class CompiledShim:
         return s.name if s else f"#{nr}"
 
     def fallback_text(self, fid: int) -> str:
-        fb = self.fallbacks[fid]
+        fb = self.fallbacks[fid & ~UNCONFIRMED]
         tgt = " or ".join(fb.targets) if fb.targets else "tolerated"
-        return f"fallback {fb.syscall} -> {tgt} ({fb.source})"
+        if fid & UNCONFIRMED:
+            return f"if the caller falls back as {fb.who()} does: {fb.syscall} -> {tgt} ({fb.source})"
+        return f"fallback {fb.syscall} -> {tgt} by {fb.who()} ({fb.source})"
+
+    def fallback_for(self, nr: int, caller) -> int:
+        """The fallback id for guest call NR made by CALLER (a callers.Caller, None: not
+        identified): a row whose implementer the caller carries, UNCONFIRMED|row when only
+        an unidentified caller could be rescued, -1 when nothing rescues it."""
+        rows = self.fallback_rows.get(nr)
+        if not rows:
+            return -1
+        maybe = -1
+        for fid in rows:
+            fb = self.fallbacks[fid]
+            ok = True if fb.implementer == "kernel" else (None if caller is None else caller.implements(fb))
+            if ok:
+                return fid
+            if ok is None and maybe < 0:
+                maybe = fid | UNCONFIRMED
+        return maybe
 
     def c(self):
         """The ss_shim struct for the C core (built once, arrays kept alive here)."""
@@ -407,6 +479,24 @@ def build_flagmap(spec: Spec, fam_name: str, guest, host) -> FlagMap | None:
         else:
             reasons[name] = f"family {fam_name} does not exist on the host"
         members.append((name, gval, hval, ok))
+    # values of a multi-bit field whose names come from another family (clone's exit
+    # signal: CSIGNAL holds a signal number, printed SIGCHLD): members of the map too
+    for f in gfam.fields:
+        for v, n in sorted(f.members.items()):
+            if n in gfam.members or any(m[0] == n for m in members):
+                continue
+            if host is guest:
+                members.append((n, v, v, True))
+                continue
+            hv = None
+            for hf in (hfam.fields if hfam is not None else ()):
+                if hf.mask == f.mask:
+                    hv = next((x for x, hn in hf.members.items() if hn == n), None)
+            if hv is not None:
+                members.append((n, v, hv, True))
+            else:
+                reasons[n] = f"{n} has no value in {fam_name} on {host.name if host else 'the host'}"
+                members.append((n, v, 0, False))
     by_name = {m[0]: i for i, m in enumerate(members)}
     steps: list[tuple[int, int, int]] = []
     if gfam.kind == "enum":
@@ -423,7 +513,7 @@ def build_flagmap(spec: Spec, fam_name: str, guest, host) -> FlagMap | None:
                     steps.append((f.mask, v, by_name[n]))
                     in_field.add(n)
         bits = [(gval, i) for i, (name, gval, _, _) in enumerate(members)
-                if gval > 0 and gfam.member(name).role == "" and name not in in_field]
+                if gval > 0 and name in gfam.members and gfam.member(name).role == "" and name not in in_field]
         bits.sort(key=lambda t: (-_popcount(t[0]), t[1]))
         steps += [(g, g, i) for g, i in bits]
     return FlagMap(fam_name, gfam.kind == "enum", members, by_name, steps, reasons)
@@ -435,6 +525,12 @@ def bind_abis(spec: Spec, trace_abi: str | None):
         if trace_abi is None:
             raise ShimsimError(f"shim {spec.name} works for any ABI: give the trace ABI (--abi)")
         g = tables.load_abi(trace_abi)
+        if spec.host_kind == "bare":
+            try:
+                h = tables.load_abi(spec.host)
+            except UnknownName as exc:
+                raise spec.err("shim", "host", str(exc)) from None
+            return g, h, h.name
         return g, g, g.name
     try:
         guest = tables.load_abi(spec.guest)
@@ -462,6 +558,8 @@ def _errno_value(spec: Spec, abi, name: str, section: str, key: str | None, what
 
 def compile_shim(spec: Spec, trace_abi: str | None = None,
                  fallbacks: list[Fallback] | None = None) -> CompiledShim:
+    if spec.host_kind == "bare":
+        return compile_bare(spec, trace_abi, fallbacks)
     guest, host, host_name = bind_abis(spec, trace_abi)
     _check_maps(spec, guest, host)
     nsys = max(guest.by_number) + 1
@@ -521,10 +619,66 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
         if outcome[nr] == FAILED:
             fail_err[nr] = _errno_value(spec, guest, rule.errno or "ENOSYS", *section_key, f"{sc.name}: errno")
     fbs = load_fallbacks() if fallbacks is None else fallbacks
-    fallback = _fallback_ids(fbs, guest, outcome, fail_err, nsys)
-    return CompiledShim(spec, guest, host, host_name, nsys, outcome, host_nr, fail_err, fallback, progs,
-                        fmaps, _errno_rt(spec, guest, host), _sig_rt(spec, guest, host), fbs, notes,
-                        listed, unlisted)
+    rows = _fallback_rows(fbs, guest, outcome, fail_err)
+    cs = CompiledShim(spec, guest, host, host_name, nsys, outcome, host_nr, fail_err, [-1] * nsys, progs,
+                      fmaps, _errno_rt(spec, guest, host), _sig_rt(spec, guest, host), fbs, notes,
+                      listed, unlisted, rows)
+    cs.fallback = [cs.fallback_for(nr, None) for nr in range(nsys)]
+    return cs
+
+
+def compile_bare(spec: Spec, trace_abi: str | None, fallbacks=None) -> CompiledShim:
+    """No layer (host_kind = \"bare\"): the host's loader and syscall table meet the guest (shimsim.bare)."""
+    import dataclasses
+
+    from shimsim.bare import BareHost, loader_for
+    if trace_abi is None:
+        raise ShimsimError(f"shim {spec.name} works for any guest ABI: give the trace ABI (--abi)")
+    guest = tables.load_abi(trace_abi)
+    try:
+        host = tables.load_abi(spec.host)
+    except Exception as exc:  # noqa: BLE001 - UnknownName with the suggestions
+        raise spec.err("shim", "host", str(exc)) from None
+    status, text, source = loader_for(guest, host)
+    if status == "same":
+        native = dataclasses.replace(spec, guest=ANY, host=ANY, host_kind="abi",
+                                     default="translate", default_note=text)
+        cs = compile_shim(native, trace_abi, fallbacks)
+        cs.bare = BareHost(guest.name, host.name, host.os, guest.os, status, text, source)
+        return cs
+    nsys = max(guest.by_number) + 1
+    outcome = [UNKNOWN] * nsys
+    host_nr = [-1] * nsys
+    fail_err = [0] * nsys
+    notes: dict[int, str] = {}
+    enosys = host.errno.members.get("ENOSYS") or 38
+    bh = BareHost(guest.name, host.name, host.os, guest.os, status, text, source, enosys=enosys)
+    listed = {k: 0 for k in OUTCOME_NAMES[1:7]}
+    for sc in guest.syscalls:
+        nr = sc.number
+        if status == "refuses":
+            outcome[nr] = FAILED
+            fail_err[nr] = guest.errno.members.get("ENOEXEC") or 8
+            notes[nr] = text
+            continue
+        hs = host.by_number.get(nr)
+        same = hs is not None and hs.name == sc.name and (sc.args is None or hs.args is None
+                                                          or [a.kind for a in sc.args] == [a.kind for a in hs.args])
+        if same:
+            outcome[nr] = TRANSLATED
+            host_nr[nr] = nr
+            notes[nr] = f"{sc.name} has the same number ({nr}) and arguments on {host.name}: it does what the guest asked"
+            continue
+        outcome[nr] = FAILED
+        bh.landing[nr] = hs.name if hs is not None else None
+        notes[nr] = bh.lands(nr, sc.name)
+    fbs = load_fallbacks() if fallbacks is None else fallbacks
+    cs = CompiledShim(spec, guest, host, host.name, nsys, outcome, host_nr, fail_err, [-1] * nsys, {},
+                            [], list(range(max(v for v in guest.errno.members.values() if v is not None) + 1)),
+                            list(range(max(v for v in guest.signals.members.values() if v is not None) + 1)),
+                            fbs, notes, listed, len(guest.syscalls), {})
+    cs.bare = bh
+    return cs
 
 
 def _flag_program(spec, rule, sc, guest, host, fmap_ids, fmaps, section_key) -> list[tuple[int, int]]:
@@ -575,21 +729,21 @@ def _check_maps(spec: Spec, guest, host) -> None:
                 raise spec.err(f"flags.{fam}", key, f"{key} -> {e.to}: not a {fam} constant with a value on {host.name if host else 'the host'}")
 
 
-def _fallback_ids(fbs: list[Fallback], guest, outcome, fail_err, nsys) -> list[int]:
-    """Per guest number: the first fallback chain that rescues the shim's failure, or -1.
-    A chain applies when the shim fails with one of the errnos the caller retries on
+def _fallback_rows(fbs: list[Fallback], guest, outcome, fail_err) -> dict[int, list[int]]:
+    """Per guest number the shim fails: the rows (in table order) that would rescue the failure.
+    A row rescues when the shim fails with one of the errnos its implementer retries on
     and one of its targets is handled by the shim (or the failure is simply tolerated)."""
-    out = [-1] * nsys
+    out: dict[int, list[int]] = {}
     errno = guest.errno.members
     for fid, fb in enumerate(fbs):
         sc = guest.by_name.get(fb.syscall)
-        if sc is None or outcome[sc.number] != FAILED or out[sc.number] != -1:
+        if sc is None or outcome[sc.number] != FAILED:
             continue
-        if fail_err[sc.number] not in {errno.get(e) for e in fb.errnos}:
+        if fb.errnos and fail_err[sc.number] not in {errno.get(e) for e in fb.errnos}:
             continue
         if not fb.targets or any(
                 (t in guest.by_name and outcome[guest.by_name[t].number] > FAILED) for t in fb.targets):
-            out[sc.number] = fid
+            out.setdefault(sc.number, []).append(fid)
     return out
 
 

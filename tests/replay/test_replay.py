@@ -73,14 +73,30 @@ def test_linux_trace_through_linuxulator_fails_what_freebsd_lacks(engine: str) -
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_freebsd_truss_through_none_fails_at_first_call(engine: str) -> None:
-    rep = run([TRUSS], "none", engine)
+def test_freebsd_truss_through_a_disabled_layer_fails_at_first_call(engine: str) -> None:
+    rep = run([TRUSS], "disabled", engine)
     assert rep.guest == "freebsd-amd64"
     assert rep.outcomes[shim.FAILED] == rep.syscalls > 100
     t = trace.open([str(TRUSS)], engine="python")
     first = next(e for e in t.events() if e.kind == model.SYSCALL)
     assert rep.first_fatal is not None and rep.first_fatal.line == first.line
     assert rep.first_fatal.syscall == first.name
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_freebsd_truss_with_no_layer_on_linux_lands_on_linux_calls(engine: str) -> None:
+    """No layer: every FreeBSD number is read from Linux's table (write 4 = stat,
+    mmap 477 = nothing) and the errors come back as successes; the trace's own
+    shape (ld-elf opening libraries) says the program is dynamic, so Linux fails
+    its execve at the interpreter path first."""
+    rep = run([TRUSS], "none", engine)
+    assert (rep.guest, rep.host) == ("freebsd-amd64", "linux-x86_64")
+    assert rep.loader["status"] == "interpreter-missing" and "ENOENT" in rep.loader["text"]
+    assert rep.first_fatal.syscall == "execve" and "PT_INTERP" in rep.first_fatal.reason
+    by = {d.syscall: d.reason for d in rep.divergences}
+    assert "lands on Linux close" in by["read"] and "carry flag" in by["read"]          # FreeBSD read = 3
+    assert "has no Linux call at that number" in by["mmap"] and "-38" in by["mmap"]
+    assert rep.outcomes.get(shim.TRANSLATED, 0) == sum(1 for r in rep.syscall_rows() if r["name"] == "execve")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -96,8 +112,22 @@ def test_freebsd_truss_through_derived_shim_shows_what_to_emulate(engine: str, t
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_none_fails_every_call(engine: str) -> None:
+def test_a_linux_trace_needs_no_layer_on_a_linux_host(engine: str) -> None:
     rep = run([REPLAY / "python_signals_f_tt.strace"], "none", engine)
+    assert rep.outcomes[shim.TRANSLATED] == rep.syscalls and rep.first_fatal is None
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_linux_trace_on_a_bare_freebsd_host_is_refused_at_execve(engine: str) -> None:
+    rep = run([REPLAY / "python_signals_f_tt.strace"], "none-freebsd", engine)
+    assert rep.loader["status"] == "refused" and "ENOEXEC" in rep.loader["text"]
+    assert rep.first_fatal.syscall == "execve" and "never starts" in rep.first_fatal.reason
+    assert set(rep.outcomes) == {shim.FAILED}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_disabled_fails_every_call(engine: str) -> None:
+    rep = run([REPLAY / "python_signals_f_tt.strace"], "disabled", engine)
     assert rep.outcomes[shim.FAILED] == rep.syscalls
     assert set(rep.outcomes) == {shim.FAILED}
     # calls that already failed with ENOSYS on the recording host do not diverge; the rest do

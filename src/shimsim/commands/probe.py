@@ -40,7 +40,8 @@ The command's stdin is /dev/null; each run is its own process group, killed
 at the timeout.
 
 --minimize (Loupe): each syscall the command makes is tried failing with
-ENOSYS and, separately, returning 0; 'required' calls change the result both
+ENOSYS (what Loupe calls "stubbed") and, separately, returning 0 (Loupe's
+"faked"); 'required' calls change the result both
 ways.  Calls the shim fails where failing changes the result are blockers.
 
 exit status: 0 done, 1 --fail-on condition met, 2 bad input (missing command,
@@ -62,7 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", default="aarch64", metavar="ARCH",
                    help="--real qemu: the guest architecture, qemu-ARCH (default aarch64)")
     p.add_argument("--minimize", action="store_true",
-                   help="the Loupe experiment: which calls can be failed or stubbed, which are required")
+                   help="the Loupe experiment: which calls can fail with ENOSYS (Loupe: 'stubbed') or "
+                        "return 0 unrun (Loupe: 'faked'), which are required")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S",
                    help="seconds per run before its process group is killed (default 60)")
     p.add_argument("--compare-output", action="store_true",

@@ -4,6 +4,7 @@ the compat layer would do and where the program would break."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from shimsim import replay as _replay
@@ -11,6 +12,7 @@ from shimsim import shim as _shim
 from shimsim import trace
 from shimsim.commands._common import (add_engine, add_fail_on, add_json, add_quiet, add_trace_options,
                                      formatter, print_json)
+from shimsim.errors import ShimsimError
 from shimsim.replay import failed_conditions
 from shimsim.report import progress as _progress
 from shimsim.report import replay_json
@@ -54,6 +56,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--events", type=int, default=0, metavar="N",
                    help="also show the first N events one by one: outcome, host call, translated flags, result")
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
+    p.add_argument("--binary", metavar="FILE",
+                   help="the program the traced processes run when the trace does not show its execve "
+                        "(fallbacks apply per caller: its runtimes are read from this file)")
+    p.add_argument("--root", metavar="DIR",
+                   help="read the programs the trace's execve calls name under DIR (an image's root "
+                        "filesystem) instead of this machine's /")
     add_fail_on(p)
     add_quiet(p)
     add_engine(p)
@@ -68,8 +76,13 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         from shimsim.report.timeline import Timeline
         tl = Timeline()
+    if args.root and not os.path.isdir(args.root):
+        raise ShimsimError(f"--root {args.root}: not a directory")
+    if args.binary and not os.path.isfile(args.binary):
+        raise ShimsimError(f"--binary {args.binary}: no such file")
     with _progress.TraceProgress(t.paths, f"replay {spec.name}", _progress.enabled(args.quiet)) as bar:
-        rep = _replay.replay_trace(t, spec, events=args.events, timeline=tl, progress=bar.update)
+        rep = _replay.replay_trace(t, spec, events=args.events, timeline=tl, progress=bar.update,
+                                   root=args.root, binary=args.binary)
     if args.html:
         from shimsim.report import html
         html.write(args.html, rep, t, tl)

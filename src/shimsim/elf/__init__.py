@@ -46,5 +46,9 @@ def inspect_path(path: str, shims: list[str] | None = None, host: str | None = N
         raise ElfReadError(f"cannot read: {exc.strerror or exc}") from None
     out = Inspection(path, ident, pred, warnings=list(raw.warnings))
     if shims:
-        out.verdicts = verdicts(ident, pred, shims, host)
+        from shimsim.callers import Caller
+        from shimsim.elf.runtime import runtimes
+        fr = runtimes(path)
+        caller = Caller(path, tuple(fr.runtimes), True) if fr.found else None
+        out.verdicts = verdicts(ident, pred, shims, host, caller)
     return out

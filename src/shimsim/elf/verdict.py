@@ -69,11 +69,14 @@ class Verdict:
                 "reason": self.reason, "counts": self.counts, "calls": [c.to_json() for c in self.calls]}
 
 
-def verdicts(ident: Identity, pred: Prediction, shims: list[str], host: str | None = None) -> list[Verdict]:
+def verdicts(ident: Identity, pred: Prediction, shims: list[str], host: str | None = None,
+             caller=None) -> list[Verdict]:
+    """CALLER (a callers.Caller for the inspected file): a fallback rescues a failing call
+    only when the file carries the row's implementer; None: the caller is not identified."""
     out = []
     for name in shims:
         try:
-            out.append(verdict(ident, pred, name, host))
+            out.append(verdict(ident, pred, name, host, caller))
         except ShimsimError as exc:     # a broken shim spec spoils its own verdict only
             out.append(Verdict(name, ident.abi, host or machine_abi(), CANNOT, f"cannot evaluate: {exc}"))
     return out
@@ -90,7 +93,7 @@ def _compiled(shimmod, spec, abi: str | None):
     return _COMPILED[key]
 
 
-def verdict(ident: Identity, pred: Prediction, name: str, host: str | None = None) -> Verdict:
+def verdict(ident: Identity, pred: Prediction, name: str, host: str | None = None, caller=None) -> Verdict:
     from shimsim import shim as shimmod     # H-replay's module: loaded only when verdicts are asked for
     spec = _spec(shimmod, name)
     abi = ident.abi
@@ -104,13 +107,20 @@ def verdict(ident: Identity, pred: Prediction, name: str, host: str | None = Non
         except ShimsimError as exc:
             return Verdict(spec.name, abi, host, CANNOT, f"cannot evaluate: {exc}")
         host_name = host if spec.name in IDENTITY_SHIMS else abi
+        bh = getattr(compiled, "bare", None)
+        if bh is not None:
+            host_name = bh.host
+            if bh.loader != "same":
+                return Verdict(spec.name, abi, host_name, CANNOT, f"cannot run as intended: no layer: {bh.loader_text}"
+                               + ("; each call's number is read from the host's own table and its errors come "
+                                  "back as successes: the program goes wrong silently" if bh.loader == "starts" else ""))
     else:
         if abi != spec.guest:
             return Verdict(spec.name, spec.guest, spec.host, CANNOT,
                            f"cannot run: no layer for this ABI ({abi} binary; {spec.name} runs {spec.guest} guests)")
         compiled = _compiled(shimmod, spec, None)
         host_name = compiled.host_name
-    return _judge(spec.name, compiled, pred, abi, host_name, spec.default_note)
+    return _judge(spec.name, compiled, pred, abi, host_name, spec.default_note, caller)
 
 
 _SPECS: dict[str, object] = {}
@@ -122,7 +132,8 @@ def _spec(shimmod, name: str):
     return _SPECS[name]
 
 
-def _judge(name: str, compiled, pred: Prediction, guest: str, host: str, default_note: str) -> Verdict:
+def _judge(name: str, compiled, pred: Prediction, guest: str, host: str, default_note: str,
+           caller=None) -> Verdict:
     from shimsim import shim as shimmod
     names = shimmod.OUTCOME_NAMES
     errnames = {v: k for k, v in compiled.guest.errno.members.items() if v is not None}
@@ -148,9 +159,13 @@ def _judge(name: str, compiled, pred: Prediction, guest: str, host: str, default
                     origins=origins, library_only=sc_name not in pred.direct)
         if code == shimmod.FAILED:
             call.errno = errnames.get(compiled.fail_err[nr], str(compiled.fail_err[nr]))
-            fid = compiled.fallback[nr] if nr < len(compiled.fallback) else -1
+            fid = compiled.fallback_for(nr, caller)
             if fid >= 0:
                 call.fallback = compiled.fallback_text(fid)
+            elif compiled.fallback_rows.get(nr):
+                who = ", ".join(sorted({compiled.fallbacks[f].who() for f in compiled.fallback_rows[nr]}))
+                call.note = (call.note + "; " if call.note else "") + \
+                    f"no fallback in this program ({caller.text() if caller else '?'}); {who} would retry it"
         calls.append(call)
     failed = [c for c in calls if c.outcome == "failed"]
     fatal = [c for c in failed if not c.fallback and not c.vdso_only]

@@ -489,6 +489,7 @@ class Session:
         self._unk = ffi.new("uint32_t[]", DIVS_CAP)
         self._st.unk = self._unk
         self._st.unk_cap = DIVS_CAP
+        self._want = None          # the guest numbers the sink's caller tracker follows
 
     def feed(self, b: Batch, sink: Any) -> None:
         arr, n, files, abis = b.events, b.count, b.files, b.abis
@@ -502,7 +503,14 @@ class Session:
         want = min(n, sink.rows_wanted())
         tl = sink.timeline
         out = ffi.new("ss_rp_result[]", n) if want > 0 or (tl is not None and n) else ffi.NULL
-        self.lib.ss_replay_batch(self._sh.ptr, arr, n, st, out)
+        if n:
+            sink.seen_first(files[arr[0].file_id] if arr[0].file_id < len(files) else "?", arr[0].line)
+        evfb, ctxs = self._callers(arr, n, sink)
+        self._sh.ptr.ev_fallback = evfb if evfb is not None else ffi.NULL
+        try:
+            self.lib.ss_replay_batch(self._sh.ptr, arr, n, st, out)
+        finally:
+            self._sh.ptr.ev_fallback = ffi.NULL
         if tl is not None and n:
             size = ffi.sizeof("ss_rp_result")
             off = ffi.offsetof("ss_rp_result", "outcome")
@@ -522,13 +530,64 @@ class Session:
             d = self._divs[k]
             ev = event(ffi, arr[d.index], files, abis)
             sink.divergence(ev.file, ev.line, d.nr, ev.name, d.code, d.err, d.fallback, d.arg, d.fmap,
-                            d.unsup, int(arr[d.index].err), int(arr[d.index].ret))
+                            d.unsup, int(arr[d.index].err), int(arr[d.index].ret), ctxs.get(d.index))
         if sink.first_fatal_missing() and st.first_fatal >= 0:
             # beyond the listed records: the first fatal divergence is still exact
             e = arr[st.first_fatal]
             ev = event(ffi, e, files, abis)
             sink.divergence(ev.file, ev.line, e.nr, ev.name, DIV_FAILS, self.cs.fail_err[e.nr], -1, 0, 0, 0,
-                            int(e.err), int(e.ret))
+                            int(e.err), int(e.ret), ctxs.get(st.first_fatal))
+
+    def _callers(self, arr: Any, n: int, sink: Any):
+        """Follow the batch's processes (execve, fork, library opens) through the sink's
+        caller tracker and give each event with a fallback row the fallback id for its
+        caller: (int16 array or None, {index: ctx}).  ss_select_nr picks the events in C."""
+        if n == 0:
+            return None, {}
+        ffi, cs = self.ffi, self.cs
+        if self._want is None:
+            w = bytearray(cs.nsys)
+            for nr in sink.watch:
+                if 0 <= nr < len(w):
+                    w[nr] = 2 if nr in sink.open_nrs and nr not in cs.fallback_rows else 1
+            self._want = ffi.new("uint8_t[]", bytes(w) or b"\0")
+        sel = ffi.new("uint32_t[]", n)
+        k = self.lib.ss_select_nr(arr, n, self._want, cs.nsys, sel, n)
+        if not k:
+            return None, {}
+        rows = cs.fallback_rows
+        evfb = ffi.new("int16_t[]", n) if rows else None
+        if evfb is not None:
+            ffi.memmove(evfb, b"\xff" * (2 * n), 2 * n)     # -1 everywhere
+        ctxs: dict[int, int] = {}
+        tracker = sink.callers
+        opens, follows = sink.open_nrs, sink.follow_nrs
+        for i in list(sel[0:k]):
+            e = arr[i]
+            if e.kind != model.SYSCALL:
+                continue
+            nr = e.nr
+            pid = None if e.pid < 0 else e.pid
+            if nr in opens:
+                # only a successful open of a shared object says something about the caller
+                if e.rec != model.SUCCESS or e.ret < 0 or e.flags & model.F_NO_RET or not e.args:
+                    continue
+                raw = ffi.buffer(e.args, e.args_len)[:]
+                if b".so" not in raw and b".hints" not in raw:
+                    continue
+                tracker.see(_text(ffi, e.name, e.name_len), pid, raw.decode("utf-8", "surrogateescape"),
+                            e.rec, e.ret)
+                continue
+            if nr in follows:
+                ret = None if e.flags & model.F_NO_RET else e.ret
+                args = ffi.buffer(e.args, e.args_len)[:].decode("utf-8", "surrogateescape") if e.args else ""
+                ctx = tracker.see(_text(ffi, e.name, e.name_len) or None, pid, args, e.rec, ret)
+            else:
+                ctx = tracker.ctx_of(pid)
+            if evfb is not None and nr in rows:
+                ctxs[i] = ctx
+                evfb[i] = sink.fallback_for(nr, ctx)
+        return evfb, ctxs
 
     def totals(self, rep: Any) -> list[tuple[int, Counter]]:
         """Fill the report's counters; the per-syscall outcome counters by guest number."""

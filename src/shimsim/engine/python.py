@@ -28,6 +28,40 @@ CHUNK_EVENTS = 8192      # events per chunk handed to a replay session
 # Span of argument IDX: the one Python lexer (mirrors ss_lex_arg_span in csrc/lex.c).
 arg_span = _lex.arg_span
 
+
+def _ident_eq(s: str, a: int, b: int) -> tuple[int, int] | None:
+    i = a
+    while i < b and s[i] in " \t":
+        i += 1
+    j = i
+    while j < b and ("a" <= s[j] <= "z" or s[j] == "_"):
+        j += 1
+    if j == i or j >= b or s[j] != "=":
+        return None
+    return i, j
+
+
+def flag_arg_span(s: str, idx: int) -> tuple[int, int] | None:
+    """The flag argument IDX as strace prints it (mirrors named_flags_span in csrc/replay.c):
+    positional, or, when strace names the arguments in its own order
+    (clone(child_stack=NULL, flags=CLONE_VM|SIGCHLD, ...)), the one named flags=."""
+    span = arg_span(s, idx)
+    if span is None:
+        return None
+    named = _ident_eq(s, *span)
+    if named is None:
+        return span
+    i, j = named
+    if s[i:j] == "flags":
+        return j + 1, span[1]
+    for a, b in _lex.arg_spans(s, 7)[:8]:
+        x = a
+        while x < b and s[x] in " \t":
+            x += 1
+        if b - x > 6 and s.startswith("flags=", x):
+            return x + 6, b
+    return None
+
 _HEX = "0123456789abcdefABCDEF"
 
 
@@ -125,8 +159,10 @@ def flag_decode(fm, s: str) -> tuple[bool, int, int, bool]:
     return ok, acc[0], acc[1], acc[2]
 
 
-def replay_event(cs, ev: model.Event) -> Result:
-    """The reference: one event through the shim (same rules as ss_replay_batch)."""
+def replay_event(cs, ev: model.Event, fallback: int | None = None) -> Result:
+    """The reference: one event through the shim (same rules as ss_replay_batch).
+    FALLBACK: the fallback id for this event's caller (CompiledShim.fallback_for);
+    None uses the shim's per-number one, for a caller not identified."""
     outc, div, dropped, undecoded, nflags = NONE, DIV_NONE, False, False, 0
     div_arg = div_fmap = div_unsup = 0
     fb, hnr = -1, -1
@@ -151,7 +187,7 @@ def replay_event(cs, ev: model.Event) -> Result:
                 if hnr >= 0:
                     for k, (arg, fmi) in enumerate(cs.progs.get(nr, ())):
                         nflags += 1
-                        span = arg_span(ev.args, arg)
+                        span = flag_arg_span(ev.args, arg)
                         d = False
                         if span is None:
                             undecoded = True
@@ -177,7 +213,7 @@ def replay_event(cs, ev: model.Event) -> Result:
             elif cls == FAILED:
                 err, ret = cs.fail_err[nr], -1
                 if rec_ok:
-                    fb = cs.fallback[nr]
+                    fb = cs.fallback[nr] if fallback is None else fallback
                     div = DIV_FALLBACK if fb >= 0 else DIV_FAILS
                 elif rec_err != err:
                     div = DIV_ERRNO
@@ -223,8 +259,10 @@ class Session:
         cs = self.cs
         tl = sink.timeline
         outs, where = bytearray(), []
+        caller_of = sink.caller_fallback
         for ev in events:
-            r = replay_event(cs, ev)
+            fb, ctx = caller_of(ev)
+            r = replay_event(cs, ev) if fb is None else replay_event(cs, ev, fb)
             if tl is not None:
                 outs.append(r.outcome)
                 where.append((ev.file, ev.line))
@@ -250,7 +288,7 @@ class Session:
                 self.div_counts[r.div] += 1
                 sink.divergence(ev.file, ev.line, ev.nr if ev.nr is not None else -1, ev.name,
                                 r.div, r.err, r.fallback, r.div_arg, r.div_fmap, r.div_unsup,
-                                ev.err or 0, ev.ret or 0)
+                                ev.err or 0, ev.ret or 0, ctx)
         if tl is not None and outs:
             tl.add(bytes(outs), where.__getitem__)
 

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from shimsim import callers as _callers
 from shimsim import engine as _engine
 from shimsim import replay as _replay
 from shimsim import shim as _shim
@@ -67,7 +68,11 @@ class ProbeResult:
 
     @property
     def predicted(self) -> str:
-        return "breaks" if self.report.first_fatal is not None else "runs"
+        """breaks (a fatal divergence), uncertain (only fallbacks of an unidentified caller
+        stand between the program and a break), or runs."""
+        if self.report.first_fatal is not None:
+            return "breaks"
+        return "uncertain" if self.report.unconfirmed else "runs"
 
     def status(self, which: str) -> str:
         run = self.normal if which == "normal" else self.filtered
@@ -135,6 +140,8 @@ class ProbeResult:
                 "first_divergence": ff.to_json() if ff else None,
                 "divergences": rep.ndivergences,
                 "survivable": rep.div_counts.get(_replay.DIV_FALLBACK, 0),
+                "survivable_unconfirmed": rep.unconfirmed,
+                "callers": rep.callers,
                 "outcomes": {_shim.OUTCOME_NAMES[o]: rep.outcomes.get(o, 0) for o in range(7)},
                 "syscall_events": rep.syscalls, "engine": rep.engine,
             },
@@ -160,6 +167,14 @@ class ProbeResult:
         }
 
 
+def command_callers(rec: _rec.Recording) -> _callers.CallerTracker:
+    """A caller tracker that has seen the command's own execve (the recording starts after it)."""
+    tr = _callers.CallerTracker()
+    st = rec.start
+    tr.see(st.name, st.pid, st.args, st.rec, st.ret)
+    return tr
+
+
 def probe(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_output: bool = False,
           out_dir: str | None = None, engine: str | None = None) -> ProbeResult:
     eng = _engine.select(engine)
@@ -170,5 +185,5 @@ def probe(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_output:
         if compare_output else None
     rn = _rec.load(normal.recording, s.abi, eng)  # type: ignore[arg-type]
     rf = _rec.load(filtered.recording, s.abi, eng)  # type: ignore[arg-type]
-    report = _replay.replay_events(s.cs, rn.events, eng)
+    report = _replay.replay_events(s.cs, rn.events, eng, callers=command_callers(rn))
     return ProbeResult(s, normal, filtered, rn, rf, report, compare_output, again)

@@ -3,7 +3,9 @@
 
 For each distinct syscall the command makes (from a normal recording), run
 the command with that one call failing with ENOSYS, and again with it
-returning 0 without running (a stub), and see whether the result (exit
+returning 0 without running (a stub, in shimsim's spec vocabulary: ``do =
+"stub"``; Loupe names the ENOSYS trial "stubbed" and the 0 trial "faked",
+unikraft/loupe@02e837c8:src/explore.py), and see whether the result (exit
 status, and stdout with compare_output) stays that of a normal run.  A call
 whose failure and stub both change the result is *required*; the others can
 be failed, or at least stubbed.  Compared with the shim: a call the shim
@@ -179,7 +181,7 @@ def minimize(shim_name: str, cmd: list[str], timeout: float = 60.0, compare_outp
     eng = _engine.select(engine)
     rec = _rec.load(normal.recording, s.abi, eng)  # type: ignore[arg-type]
     called = rec.syscall_names()
-    predicted = _predictions(_replay.replay_events(s.cs, rec.events, eng))
+    predicted = _predictions(_replay.replay_events(s.cs, rec.events, eng, callers=check.command_callers(rec)))
     guest = s.cs.guest
     errno = guest.errno.members
     enosys = errno[ENOSYS]

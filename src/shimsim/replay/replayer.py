@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from shimsim import callers as _callers
 from shimsim import engine as _engine
 from shimsim import model
 from shimsim.codes import (DIV_ERRNO, DIV_FAILS, DIV_FALLBACK, DIV_FLAG, DIV_NAMES,
@@ -16,6 +17,7 @@ from shimsim.codes import (DIV_ERRNO, DIV_FAILS, DIV_FALLBACK, DIV_FLAG, DIV_NAM
 from shimsim.errors import ShimsimError
 from shimsim.model import Result
 from shimsim.replay.report import LIST_CAP, Divergence, Report, names_by_value
+from shimsim.shim import UNCONFIRMED
 
 
 class Replayer:
@@ -25,8 +27,17 @@ class Replayer:
     ``add_row``, ``unknown``, ``divergence``, ``listing``,
     ``first_fatal_missing`` and ``timeline``."""
 
-    def __init__(self, cs: Any, engine: Any = "c", keep_events: int = 0, timeline: Any = None) -> None:
+    def __init__(self, cs: Any, engine: Any = "c", keep_events: int = 0, timeline: Any = None,
+                 callers: _callers.CallerTracker | None = None) -> None:
         self.cs = cs
+        # who makes each call: fallbacks apply per caller (tables/fallbacks.csv implementers)
+        self.callers = callers if callers is not None else _callers.CallerTracker()
+        self._fb_cache: dict[tuple[int, int], int] = {}
+        self._first: tuple[str, int] | None = None       # where the trace starts
+        nrs = (lambda names: {sc.number for n in names if (sc := cs.guest.by_name.get(n)) is not None})
+        self.open_nrs = nrs(_callers.OPEN_CALLS)
+        self.follow_nrs = nrs(_callers.EXEC_CALLS + _callers.FORK_CALLS)
+        self.watch = self.open_nrs | self.follow_nrs | set(cs.fallback_rows)
         self.engine = _engine.get(engine)
         self.keep_events = keep_events
         # optional report.timeline.Timeline: gets every event's outcome (for the HTML report)
@@ -52,6 +63,41 @@ class Replayer:
         self._session.feed(Batch(arr, n, files, list(abis or [])), self)
 
     # ---- the sink the session reports to
+    def fallback_for(self, nr: int, ctx: int) -> int:
+        """The fallback id for guest call NR made by caller CTX (cached)."""
+        key = (ctx, nr)
+        fb = self._fb_cache.get(key)
+        if fb is None:
+            c = self.callers.caller(ctx)
+            fb = self._fb_cache[key] = self.cs.fallback_for(nr, c if c.identified else None)
+        return fb
+
+    def seen_first(self, file: str, line: int) -> None:
+        if self._first is None:
+            self._first = (file, line)
+
+    def caller_fallback(self, ev: model.Event) -> tuple[int | None, int | None]:
+        """Python engine: follow the event's process; (fallback id or None, caller ctx or None)."""
+        if self._first is None:
+            self._first = (ev.file, ev.line)
+        nr = ev.nr
+        if ev.kind != model.SYSCALL or nr is None or nr not in self.watch:
+            return None, None
+        if nr in self.open_nrs and nr not in self.cs.fallback_rows:
+            # the events ss_select_nr picks for the C engine, no others (both engines follow the same)
+            if ev.rec != model.SUCCESS or ev.ret is None or ev.ret < 0 or \
+                    (".so" not in ev.args and ".hints" not in ev.args):
+                return None, None
+            self.callers.see(ev.name, ev.pid, ev.args, ev.rec, ev.ret)
+            return None, None
+        if nr in self.follow_nrs:
+            ctx = self.callers.see(ev.name, ev.pid, ev.args, ev.rec, ev.ret)
+        else:
+            ctx = self.callers.ctx_of(ev.pid)
+        if ev.nr in self.cs.fallback_rows:
+            return self.fallback_for(ev.nr, ctx), ctx
+        return None, ctx
+
     def rows_wanted(self) -> int:
         return self.keep_events - len(self.report.event_rows)
 
@@ -97,31 +143,59 @@ class Replayer:
                 row["flags_undecoded"] = True
         gerr = names_by_value(cs.guest.errno)
         row["result"] = f"-1 {gerr.get(r.err, r.err)}" if r.err else str(r.ret)
+        bh = cs.bare
+        if bh is not None and bh.loader == "starts" and name in cs.guest.by_name:
+            nr = cs.guest.by_name[name].number
+            if nr in bh.landing:
+                row["host_call"] = bh.landing[nr] or f"(no {cs.host_name} call at {nr})"
+                row["result"] = bh.sees(nr)
         return row
 
     def divergence(self, file: str, line: int, nr: int, name: str | None, code: int, err: int,
-                   fb: int, arg: int, fmap: int, unsup: int, rec_err: int, rec_ret: int) -> None:
+                   fb: int, arg: int, fmap: int, unsup: int, rec_err: int, rec_ret: int,
+                   ctx: int | None = None) -> None:
         rep = self.report
         sc = name or self.cs.syscall_name(nr)
         fatal = code == DIV_FAILS
+        if code == DIV_FALLBACK and fb >= 0 and fb & UNCONFIRMED:
+            rep.unconfirmed += 1
         need_reason = len(rep.divergences) < LIST_CAP or (fatal and rep.first_fatal is None)
         if not need_reason:
             return
-        d = Divergence(file, line, sc, code, self._reason(code, nr, sc, err, fb, arg, fmap, unsup, rec_err, rec_ret), fatal)
+        d = Divergence(file, line, sc, code,
+                       self._reason(code, nr, sc, err, fb, arg, fmap, unsup, rec_err, rec_ret, ctx), fatal)
         if len(rep.divergences) < LIST_CAP:
             rep.divergences.append(d)
         if fatal and rep.first_fatal is None:
             rep.first_fatal = d
 
-    def _reason(self, code, nr, name, err, fb, arg, fmap, unsup, rec_err, rec_ret) -> str:
+
+    def _caller_text(self, ctx: int | None) -> str:
+        if ctx is None:
+            return "caller not identified (the call was not followed to its process)"
+        return self.callers.caller(ctx).text()
+
+    def _reason(self, code, nr, name, err, fb, arg, fmap, unsup, rec_err, rec_ret, ctx=None) -> str:
         cs = self.cs
         gerr = names_by_value(cs.guest.errno)
         note = cs.notes.get(nr, "") if 0 <= nr < cs.nsys else ""
         en = gerr.get(err, str(err))
+        if cs.bare is not None and cs.bare.loader == "starts" and code in (DIV_FAILS, DIV_ERRNO):
+            rec = "succeeded" if code == DIV_FAILS else f"failed with {gerr.get(rec_err, str(rec_err))}"
+            return (f"{name}: no layer: {note}.  The recording {rec}; from here the program goes wrong "
+                    "silently (nothing it sees says 'unsupported')")
         if code == DIV_FAILS:
-            return f"{name} fails with {en} under {cs.name} where the recording succeeded" + (f" ({note})" if note else "")
+            text = f"{name} fails with {en} under {cs.name} where the recording succeeded" + (f" ({note})" if note else "")
+            rows = cs.fallback_rows.get(nr) if 0 <= nr < cs.nsys else None
+            if rows:
+                known = "; ".join(sorted({f"{cs.fallbacks[f].who()} ({cs.fallbacks[f].source})" for f in rows}))
+                text += f"; no fallback: the caller, {self._caller_text(ctx)}, is none of those that retry it: {known}"
+            return text
         if code == DIV_FALLBACK:
-            return f"{name} fails with {en}; survivable ({cs.fallback_text(fb)})"
+            if fb & UNCONFIRMED:
+                return (f"{name} fails with {en}; survivable {cs.fallback_text(fb)}; caller not identified: "
+                        f"{self._caller_text(ctx)}")
+            return f"{name} fails with {en}; survivable ({cs.fallback_text(fb)}; caller {self._caller_text(ctx)})"
         if code == DIV_FLAG:
             fm = cs.fmaps[fmap]
             names = [n for n, g, _h, ok in fm.members if not ok and g and (unsup & g) == g] or [hex(unsup)]
@@ -156,14 +230,32 @@ class Replayer:
             rep.notes[name] = (f"a call of another ABI (personality switch); {cs.name} models {cs.guest.name}"
                                if name.endswith(")") else f"not a syscall of {cs.guest.name}")
         rep.outcomes.pop(NONE, None)
+        rep.callers = self.callers.to_json()
+        if cs.bare is not None and cs.bare.loader != "same":
+            self._judge_loader()
         return rep
+
+    def _judge_loader(self) -> None:
+        """No layer: the host's loader decides first (refused, interpreter missing, started)."""
+        from shimsim import bare
+        rep, cs, tr = self.report, self.cs, self.callers
+        lv = bare.judge_program(cs.bare, tr.program() or tr.binary, tr.root, tr.first_so)
+        rep.loader = {**lv.to_json(), "host_loader": cs.bare.loader_source}
+        if lv.status in ("refused", "interpreter-missing") and self._first is not None:
+            file, line = self._first
+            d = Divergence(file, line, "execve", DIV_FAILS,
+                           f"execve: {lv.text} (the recorded calls from here on never happen)", True)
+            rep.divergences.insert(0, d)
+            if len(rep.divergences) > LIST_CAP:
+                rep.divergences.pop()
+            rep.first_fatal = d       # counted apart from the engine's divergences (rep.loader)
 
 
 def replay_events(cs: Any, events: Iterable[model.Event], engine: Any = "python",
-                  batch: int = 65536) -> Report:
+                  batch: int = 65536, callers: _callers.CallerTracker | None = None) -> Report:
     """Replay Python events with either engine (``batch`` is ignored: each
     engine chooses its batch size)."""
-    rp = Replayer(cs, engine)
+    rp = Replayer(cs, engine, callers=callers)
     rp.feed_events(events)
     return rp.finish()
 
@@ -178,7 +270,8 @@ def check_guest(spec: Any, t: Any) -> None:
 
 
 def replay_many(t: Any, specs: list[Any], engine: Any = None, events: int = 0, timeline: Any = None,
-                progress: Callable[[int], None] | None = None) -> list[Report]:
+                progress: Callable[[int], None] | None = None, root: str | None = None,
+                binary: str | None = None) -> list[Report]:
     """One pass over the trace through several shims at once (the trace is read
     once, so stdin works too); ``timeline`` follows the first shim; ``progress``
     gets the number of events read so far.  The engine defaults to the trace's."""
@@ -188,7 +281,8 @@ def replay_many(t: Any, specs: list[Any], engine: Any = None, events: int = 0, t
     for spec in specs:
         check_guest(spec, t)
     rps = [Replayer(compile_shim(spec, t.abi), eng, keep_events=max(0, events),
-                    timeline=timeline if i == 0 else None) for i, spec in enumerate(specs)]
+                    timeline=timeline if i == 0 else None, callers=_callers.CallerTracker(root, binary))
+           for i, spec in enumerate(specs)]
     n = 0
     for chunk in eng.chunks(t):
         for rp in rps:
@@ -200,6 +294,7 @@ def replay_many(t: Any, specs: list[Any], engine: Any = None, events: int = 0, t
 
 
 def replay_trace(t: Any, spec: Any, engine: Any = None, events: int = 0, timeline: Any = None,
-                 progress: Callable[[int], None] | None = None) -> Report:
+                 progress: Callable[[int], None] | None = None, root: str | None = None,
+                 binary: str | None = None) -> Report:
     """One pass over the trace through one shim."""
-    return replay_many(t, [spec], engine, events, timeline, progress)[0]
+    return replay_many(t, [spec], engine, events, timeline, progress, root, binary)[0]

@@ -43,6 +43,9 @@ class Report:
     divergences: list[Divergence] = field(default_factory=list)
     first_fatal: Divergence | None = None
     event_rows: list[dict] = field(default_factory=list)   # the first --events N, per event
+    callers: list[dict] = field(default_factory=list)      # the programs the trace's processes ran
+    loader: dict | None = None  # no layer (bare host): what the host's loader does with the program
+    unconfirmed: int = 0        # survivable divergences whose caller was not identified (listed ones)
 
     @property
     def ndivergences(self) -> int:
@@ -69,6 +72,9 @@ class Report:
             "divergences": self.ndivergences,
             "divergence_kinds": {DIV_NAMES[k]: v for k, v in sorted(self.div_counts.items())},
             "survivable": self.div_counts.get(DIV_FALLBACK, 0),
+            "survivable_unconfirmed": self.unconfirmed,
+            "callers": self.callers,
+            **({"loader": self.loader} if self.loader else {}),
             "undecoded_flag_events": self.undecoded,
             "first_divergence": self.first_fatal.to_json() if self.first_fatal else None,
             "divergence_list": [d.to_json() for d in self.divergences],

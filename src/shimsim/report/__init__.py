@@ -45,7 +45,12 @@ def verdict(rep: _replay.Report) -> Verdict:
         kinds = ", ".join(f"{v} {_replay.DIV_NAMES[k]}" for k, v in sorted(rep.div_counts.items()))
         notes.append(f"{rep.ndivergences} divergence{'s' if rep.ndivergences != 1 else ''} from the recording ({kinds})")
     if surv and not rep.first_fatal:
-        notes.append(f"{surv} call{'s' if surv != 1 else ''} fail but the program has a known fallback")
+        sure = surv - rep.unconfirmed
+        if sure > 0:
+            notes.append(f"{sure} call{'s' if sure != 1 else ''} fail but the caller has a known fallback")
+        if rep.unconfirmed:
+            notes.append(f"{rep.unconfirmed} call{'s' if rep.unconfirmed != 1 else ''} survivable only if the caller "
+                         "falls back as the table's implementer does: caller not identified")
     unknown = rep.outcomes.get(UNKNOWN, 0)
     if unknown:
         notes.append(f"{unknown} call{'s' if unknown != 1 else ''} not judged: not syscalls of {rep.guest}")
@@ -55,6 +60,10 @@ def verdict(rep: _replay.Report) -> Verdict:
         f = rep.first_fatal
         text = f"would break at {f.file}:{f.line}: syscall {f.syscall} ({_short_reason(f)})"
         return Verdict("breaks", text, emulated, notes)
+    if rep.unconfirmed:
+        text = (f"would run only if its callers fall back: {rep.unconfirmed} failing call"
+                f"{'s' if rep.unconfirmed != 1 else ''} made by a program not identified")
+        return Verdict("uncertain", text, emulated, notes)
     if emulated:
         text = f"would run with {emulated} emulated call{'s' if emulated != 1 else ''}"
         return Verdict("runs-emulated", text, emulated, notes)

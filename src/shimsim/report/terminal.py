@@ -24,7 +24,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 PIPE_WIDTH = 1000    # a pipe has no width: wide enough that rows stay on one line
 OUTCOME_STYLE = {"unknown": "magenta", "failed": "bold red", "faked": "yellow", "stubbed": "yellow",
                  "partial": "yellow", "emulated": "cyan", "translated": "green", "same": "dim"}
-VERDICT_STYLE = {"runs": "bold green", "runs-emulated": "bold yellow", "breaks": "bold red"}
+VERDICT_STYLE = {"runs": "bold green", "runs-emulated": "bold yellow", "uncertain": "bold yellow", "breaks": "bold red"}
 
 
 def clean(s: str) -> str:
@@ -89,6 +89,12 @@ def print_replay(con: Console, rep: _replay.Report, t: Any, limit: int) -> None:
                    + (f", {t.stats.unparsed_count} lines not parsed" if t.stats.unparsed_count else "")))
     for line in t.stats.unparsed_lines[:3]:
         con.print(text(f"  not parsed: {line}"))
+    if rep.callers:
+        con.print(text("callers (who makes the calls: fallbacks apply per caller):"))
+        for c in rep.callers[:8]:
+            con.print(text(f"  {c['text']} [{c['pids']} process{'es' if c['pids'] != 1 else ''}]"))
+        if len(rep.callers) > 8:
+            con.print(text(f"  ... and {len(rep.callers) - 8} more"))
     con.print()
     ot = table(("outcome", "left"), ("calls", "right"), ("share", "right"), tty=tty)
     for o in range(7):

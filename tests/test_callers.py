@@ -1,0 +1,268 @@
+# SPDX-License-Identifier: MIT
+"""Caller-aware fallbacks: who makes each call, read from the traced program's
+file, and a fallback row applies only when that caller implements it.
+
+The runtime identification runs on real programs of this machine (the test's
+own CPython, /bin/true, a Go and a Rust program built here when the toolchain
+is installed); the probe tests run real commands under strace and seccomp.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shimsim import callers, model, replay, shim
+from shimsim.elf import runtime
+
+from shimsim.probe import _seccomp
+
+SHIM_HEAD = """[shim]
+name = "{name}"
+guest = "linux-x86_64"
+host = "linux-x86_64"
+provenance = ["shimsim tests: hand-written"]
+default = "translate"
+
+[syscalls]
+"""
+
+
+def write_shim(tmp_path: Path, name: str, rules: str) -> str:
+    p = tmp_path / f"{name}.toml"
+    p.write_text(SHIM_HEAD.format(name=name) + rules, encoding="utf-8")
+    return str(p)
+
+
+def _seccomp_reason() -> str | None:
+    try:
+        _seccomp.version()
+    except _seccomp.SeccompUnavailable as exc:
+        return str(exc)
+    if not _seccomp.kernel_supports_filters():
+        return "kernel without seccomp"
+    return None
+
+PY = os.path.realpath(sys.executable)
+PYVER = f"{sys.version_info.major}.{sys.version_info.minor}"
+TRUE = shutil.which("true") or "/bin/true"
+
+
+def _glibc() -> str | None:
+    try:
+        v = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        return None
+    return v.split()[-1] if v.startswith("glibc") else None
+
+
+def _needs_probe():
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed")
+    why = _seccomp_reason()
+    if why:
+        pytest.skip(f"seccomp unavailable: {why}")
+
+
+# --------------------------------------------------------------------------- identification
+
+def test_this_cpython_is_identified_with_its_version_and_libc() -> None:
+    fr = runtime.runtimes(PY)
+    assert fr.found
+    byname = {r.name: r for r in fr.runtimes}
+    assert byname["cpython"].version == PYVER, fr.runtimes
+    if _glibc():
+        assert byname["glibc"].version == _glibc()
+    assert "go" not in byname and "rust-std" not in byname
+
+
+def test_a_c_program_carries_glibc_only() -> None:
+    fr = runtime.runtimes(os.path.realpath(TRUE))
+    names = fr.names()
+    if _glibc():
+        assert "glibc" in names
+    assert not names & {"go", "rust-std", "cpython", "openjdk", "node"}
+
+
+def test_a_script_is_its_interpreter(tmp_path: Path) -> None:
+    s = tmp_path / "s.py"
+    s.write_text(f"#!{PY}\nprint(1)\n")
+    fr = runtime.runtimes(str(s))
+    assert fr.interpreter == PY and "cpython" in fr.names()
+
+
+def test_missing_and_non_elf_files_say_why(tmp_path: Path) -> None:
+    fr = runtime.runtimes(str(tmp_path / "nope"))
+    assert not fr.found and "No such file" in fr.problem
+    (tmp_path / "data").write_bytes(b"\0" * 64)
+    fr = runtime.runtimes(str(tmp_path / "data"))
+    assert not fr.found and "not an ELF" in fr.problem
+
+
+def test_root_dir_resolves_paths_under_it(tmp_path: Path) -> None:
+    (tmp_path / "usr" / "bin").mkdir(parents=True)
+    shutil.copy(PY, tmp_path / "usr" / "bin" / f"python{PYVER}")
+    fr = runtime.runtimes(f"/usr/bin/python{PYVER}", root=str(tmp_path))
+    assert fr.found and "cpython" in fr.names()
+
+
+@pytest.mark.slow   # builds a Go program
+@pytest.mark.skipif(shutil.which("go") is None, reason="no Go toolchain")
+def test_a_go_program_is_identified_from_its_buildinfo(tmp_path: Path) -> None:
+    src = tmp_path / "main.go"
+    src.write_text('package main\nimport "fmt"\nfunc main() { fmt.Println("hi") }\n')
+    exe = tmp_path / "hi"
+    env = {**os.environ, "GOCACHE": str(tmp_path / "cache"), "GOPATH": str(tmp_path / "gopath"), "CGO_ENABLED": "0"}
+    subprocess.run(["go", "build", "-o", str(exe), str(src)], cwd=tmp_path, env=env, check=True,
+                   capture_output=True)
+    want = subprocess.run(["go", "version"], capture_output=True, text=True, env=env).stdout.split()[2]
+    fr = runtime.runtimes(str(exe))
+    go = next(r for r in fr.runtimes if r.name == "go")
+    assert "go" + go.version == want
+    assert "glibc" not in fr.names()          # CGO off: the Go runtime makes its own calls
+
+
+@pytest.mark.slow   # builds a Rust program
+@pytest.mark.skipif(shutil.which("rustc") is None, reason="no Rust toolchain")
+def test_a_rust_program_is_identified_from_its_comment(tmp_path: Path) -> None:
+    src = tmp_path / "m.rs"
+    src.write_text('fn main() { println!("hi"); }\n')
+    exe = tmp_path / "m"
+    subprocess.run(["rustc", "-o", str(exe), str(src)], check=True, capture_output=True)
+    want = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.split()[1]
+    fr = runtime.runtimes(str(exe))
+    assert next(r for r in fr.runtimes if r.name == "rust-std").version == want
+
+
+# --------------------------------------------------------------------------- routing
+
+def _ev(name: str, args: str, ret: int = 0, pid: int = 100, line: int = 1) -> model.Event:
+    from shimsim import tables
+    sc = tables.load_abi("linux-x86_64").by_name[name]
+    return model.Event(model.SYSCALL, "t.strace", line, pid=pid, name=name, nr=sc.number, args=args,
+                       ret=ret, rec=model.SUCCESS, abi="linux-x86_64")
+
+
+def _shim(tmp_path: Path, rules: str) -> shim.CompiledShim:
+    p = tmp_path / "s.toml"
+    p.write_text('[shim]\nname = "s"\nguest = "linux-x86_64"\nhost = "linux-x86_64"\n'
+                 'provenance = ["shimsim tests"]\ndefault = "translate"\n[syscalls]\n' + rules)
+    return shim.load(str(p))
+
+
+@pytest.mark.parametrize("engine", ["python", "c"])
+def test_a_fallback_applies_only_to_the_runtime_that_implements_it(tmp_path: Path, engine: str) -> None:
+    """pidfd_open fails: the Go row (>= 1.23) rescues a Go 1.23 caller; CPython has no
+    such fallback (os.pidfd_open raises), so the same call made by it is fatal."""
+    cs = _shim(tmp_path, 'pidfd_open = { do = "fail", errno = "ENOSYS" }\n')
+    tr = callers.CallerTracker()
+    go123 = tr._add(callers.Caller("/opt/app", (runtime.Runtime("go", "1.23.4", "test"),), True))
+    tr._pid[200] = go123
+    events = [_ev("execve", f'"{PY}", ["python3"], 0x7ffd /* 3 vars */', pid=100, line=1),
+              _ev("pidfd_open", "100, 0", ret=3, pid=100, line=2),
+              _ev("pidfd_open", "200, 0", ret=3, pid=200, line=3)]
+    rp = replay.Replayer(cs, engine, callers=tr)
+    if engine == "python":
+        rp.feed_events(events)
+    else:
+        packer = replay.EventPacker([cs.guest.name])
+        arr, n = packer.pack(events)
+        rp.feed_batch(arr, n, packer.files, packer.abis)
+    rep = rp.finish()
+    by_line = {d.line: d for d in rep.divergences}
+    assert by_line[2].code == replay.DIV_FAILS and by_line[2].fatal
+    assert f"CPython {PYVER}" in by_line[2].reason and "Go runtime >=1.23" in by_line[2].reason
+    assert by_line[3].code == replay.DIV_FALLBACK and "Go runtime" in by_line[3].reason
+    assert rep.first_fatal.line == 2
+    assert any(c["path"] == PY and c["identified"] for c in rep.callers)
+
+
+def test_an_unidentified_caller_is_said_not_guessed(tmp_path: Path) -> None:
+    cs = _shim(tmp_path, 'clone3 = { do = "fail", errno = "ENOSYS" }\n')
+    rep = replay.replay_events(cs, [_ev("clone3", "{flags=CLONE_VM, exit_signal=SIGCHLD}, 88", ret=5)])
+    d = rep.divergences[0]
+    assert d.code == replay.DIV_FALLBACK and not d.fatal
+    assert "if the caller falls back as glibc >=2.34 does" in d.reason and "caller not identified" in d.reason
+    assert rep.unconfirmed == 1
+    from shimsim.report import verdict
+    v = verdict(rep)
+    assert v.status == "uncertain" and "not identified" in v.text
+    # a missing program file is named as the reason
+    rep = replay.replay_events(cs, [_ev("execve", '"/nonexistent/prog", ["prog"], 0x1', line=1),
+                                    _ev("clone3", "{flags=CLONE_VM}, 88", ret=5, line=2)])
+    assert "/nonexistent/prog" in rep.divergences[0].reason and "not readable" in rep.divergences[0].reason
+
+
+def test_children_inherit_their_parents_program_until_they_exec(tmp_path: Path) -> None:
+    cs = _shim(tmp_path, 'clone3 = { do = "fail", errno = "ENOSYS" }\n')
+    tr = callers.CallerTracker()
+    events = [_ev("execve", f'"{PY}", ["python3"], 0x1', pid=10, line=1),
+              _ev("clone", "child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD", ret=11, pid=10, line=2),
+              _ev("clone3", "{flags=CLONE_VM}, 88", ret=12, pid=11, line=3)]
+    rep = replay.replay_events(cs, events, callers=tr)
+    d = rep.divergences[0]
+    assert d.line == 3 and d.code == replay.DIV_FALLBACK and "glibc" in d.reason and "not identified" not in d.reason
+
+
+def test_the_trace_shape_adds_runtimes_a_process_loads(tmp_path: Path) -> None:
+    tr = callers.CallerTracker()
+    tr.see("openat", 5, 'AT_FDCWD, "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so", O_RDONLY|O_CLOEXEC',
+           model.SUCCESS, 3)
+    c = tr.caller(tr.ctx_of(5))
+    assert c.names() == {"openjdk"} and c.version("openjdk") == "17" and not c.complete
+    fb = shim.Fallback("x", (), (), "a/b@c:d", "", 1, "glibc", "*")
+    assert c.implements(fb) is None          # glibc not seen, not ruled out
+
+
+# --------------------------------------------------------------------------- real programs
+
+@pytest.mark.slow   # two traced runs of CPython
+def test_cpython_pidfd_open_breaks_under_linuxulator_and_the_caller_is_named(tmp_path: Path) -> None:
+    _needs_probe()
+    from shimsim.probe import check
+    code = "import os; os.close(os.pidfd_open(os.getpid()))"
+    probe = subprocess.run([PY, "-c", code], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("this kernel has no pidfd_open")
+    r = check.probe("linuxulator", [PY, "-c", code], out_dir=str(tmp_path / "out"))
+    assert r.predicted == "breaks" and r.observed == "breaks" and r.agree
+    ff = r.report.first_fatal
+    assert ff.syscall == "pidfd_open" and f"CPython {PYVER}" in ff.reason
+
+
+@pytest.mark.slow   # two traced runs of CPython
+def test_cpython_copyfile_survives_a_failing_sendfile(tmp_path: Path) -> None:
+    """shutil.copyfile gives up on sendfile and copies with read/write (CPython's own fallback)."""
+    _needs_probe()
+    from shimsim.probe import check
+    src, dst = tmp_path / "a", tmp_path / "b"
+    src.write_bytes(b"payload\n" * 100)
+    spec = write_shim(tmp_path, "no-sendfile", 'sendfile = { do = "fail", errno = "ENOSYS" }\n')
+    code = f"import shutil; shutil.copyfile({str(src)!r}, {str(dst)!r}); print(open({str(dst)!r}).read() == open({str(src)!r}).read())"
+    r = check.probe(spec, [PY, "-c", code], compare_output=True, out_dir=str(tmp_path / "out"))
+    assert r.predicted == "runs" and r.observed == "runs" and r.agree
+    assert r.filtered.output() == b"True\n"
+    surv = [d for d in r.report.divergences if d.syscall == "sendfile"]
+    assert surv and surv[0].code == replay.DIV_FALLBACK and "CPython" in surv[0].reason
+
+
+@pytest.mark.slow   # two traced runs of cat
+def test_coreutils_cat_survives_a_failing_copy_file_range(tmp_path: Path) -> None:
+    """cat's copy_cat gives up on copy_file_range (ENOSYS, EINVAL, EXDEV, ...) and copies with
+    read/write: the coreutils row applies to /usr/bin/cat, and the prediction says so."""
+    _needs_probe()
+    from shimsim.probe import check
+    cat = shutil.which("cat")
+    if cat is None or "coreutils" not in runtime.runtimes(os.path.realpath(cat)).names():
+        pytest.skip("cat here is not GNU coreutils")
+    src = tmp_path / "a"
+    src.write_bytes(b"line\n" * 50)
+    spec = write_shim(tmp_path, "no-cfr", 'copy_file_range = { do = "fail", errno = "ENOSYS" }\n')
+    r = check.probe(spec, [cat, str(src)], compare_output=True, out_dir=str(tmp_path / "out"))
+    assert r.predicted == "runs" and r.observed == "runs" and r.agree
+    d = next(d for d in r.report.divergences if d.syscall == "copy_file_range")
+    assert d.code == replay.DIV_FALLBACK and "GNU coreutils" in d.reason
