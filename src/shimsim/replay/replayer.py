@@ -169,7 +169,6 @@ class Replayer:
         if fatal and rep.first_fatal is None:
             rep.first_fatal = d
 
-
     def _caller_text(self, ctx: int | None) -> str:
         if ctx is None:
             return "caller not identified (the call was not followed to its process)"
