@@ -23,7 +23,7 @@ import pytest
 
 from shimsim import engine, replay, shim, trace
 from shimsim.errors import ShimsimError
-from shimsim.report import replay_json
+from shimsim.report import parse_json, replay_json
 
 TESTS = Path(__file__).resolve().parents[1]
 FIX = TESTS / "fixtures"
@@ -73,13 +73,11 @@ def _pinned(d: dict) -> dict:
 
 def outputs(rel: str, eng: str) -> dict:
     """The parse and replay JSON of one fixture trace (paths relative to tests/)."""
-    from shimsim.commands.parse import summarise
-
     try:
         t = trace.open([rel], engine=eng)
         for _ in t.chunks():
             pass
-        out: dict = {"parse": _drop_engine(summarise(t)), "replay": {}}
+        out: dict = {"parse": _drop_engine(parse_json(t)), "replay": {}}
         t = trace.open([rel], engine=eng)
         names = _shims_for(t.abi)
         rps = [replay.Replayer(_compiled(n, t.abi), t.engine, keep_events=EVENTS) for n in names]

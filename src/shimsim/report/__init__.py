@@ -72,3 +72,14 @@ def replay_json(rep: _replay.Report, t: Any) -> dict:
     out["format"] = t.format
     out["unparsed_lines"] = t.stats.unparsed_count
     return out
+
+
+def parse_json(t: Any) -> dict:
+    """A read trace's statistics as one JSON object (schemas/parse.json); call it
+    once the trace's events have been read."""
+    st = t.stats
+    d: dict[str, Any] = {"format": t.format, "abi": t.abi, "files": t.paths, "engine": t.engine.name}
+    d.update(st.to_json())
+    if st.summary is not None:
+        d["summary_table"] = {"syscalls": len(st.summary), "mismatches": st.summary_mismatches}
+    return d
