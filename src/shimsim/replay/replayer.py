@@ -15,7 +15,7 @@ from shimsim.codes import (DIV_ERRNO, DIV_FAILS, DIV_FALLBACK, DIV_FLAG, DIV_NAM
                            DIV_RESULT, DIV_SIGNAL, FAILED, NONE, OUTCOME_NAMES, STUBBED, UNKNOWN)
 from shimsim.errors import ShimsimError
 from shimsim.model import Result
-from shimsim.replay.report import LIST_CAP, Report, names_by_value
+from shimsim.replay.report import LIST_CAP, Divergence, Report, names_by_value
 
 
 class Replayer:
@@ -101,8 +101,6 @@ class Replayer:
 
     def divergence(self, file: str, line: int, nr: int, name: str | None, code: int, err: int,
                    fb: int, arg: int, fmap: int, unsup: int, rec_err: int, rec_ret: int) -> None:
-        from shimsim.replay.report import Divergence
-
         rep = self.report
         sc = name or self.cs.syscall_name(nr)
         fatal = code == DIV_FAILS
@@ -114,8 +112,6 @@ class Replayer:
             rep.divergences.append(d)
         if fatal and rep.first_fatal is None:
             rep.first_fatal = d
-
-    _divergence = divergence
 
     def _reason(self, code, nr, name, err, fb, arg, fmap, unsup, rec_err, rec_ret) -> str:
         cs = self.cs
@@ -165,7 +161,8 @@ class Replayer:
 
 def replay_events(cs: Any, events: Iterable[model.Event], engine: Any = "python",
                   batch: int = 65536) -> Report:
-    """Replay Python events with either engine."""
+    """Replay Python events with either engine (``batch`` is ignored: each
+    engine chooses its batch size)."""
     rp = Replayer(cs, engine)
     rp.feed_events(events)
     return rp.finish()
