@@ -31,13 +31,14 @@ EXPECTED = Path(__file__).resolve().parent / "expected"
 EVENTS = 6           # --events N: the first N events one by one
 LISTED = 10          # divergence_list entries kept in full; the whole list is pinned by its sha256
 SKIP_SUFFIX = (".csv", ".md", ".toml")
+NOT_TRACES = ("upstream", "compat")   # fixture folders of tables and specs, not traces
 
 
 def fixture_traces() -> list[str]:
     """Every fixture trace, relative to tests/ (as the golden outputs name them)."""
     out = []
     for p in sorted(FIX.rglob("*")):
-        if p.is_file() and p.suffix not in SKIP_SUFFIX and "compat" not in p.parts:
+        if p.is_file() and p.suffix not in SKIP_SUFFIX and not set(NOT_TRACES) & set(p.relative_to(FIX).parts):
             out.append(str(p.relative_to(TESTS)))
     return out
 
@@ -126,15 +127,19 @@ def check(rel: str, eng: str, update: bool, monkeypatch: pytest.MonkeyPatch) -> 
         assert got == want, f"{rel}: same values, different bytes"
 
 
-def test_there_are_golden_outputs_for_every_fixture() -> None:
+def test_there_are_golden_outputs_for_every_fixture(update_golden: bool) -> None:
+    if update_golden:
+        pytest.skip("the goldens are being rewritten")
     assert len(TRACES) > 80
     stale = sorted({p.name for p in EXPECTED.glob("*.json")} - {_golden(r).name for r in TRACES})
     assert stale == [], f"golden outputs of fixtures that are gone: {stale}"
 
 
-def test_golden_outputs_cover_replays_and_event_rows() -> None:
+def test_golden_outputs_cover_replays_and_event_rows(update_golden: bool) -> None:
     """The goldens are not empty shells: replays under several shims, divergences,
     --events rows (an exit event without a name among them)."""
+    if update_golden:
+        pytest.skip("the goldens are being rewritten")
     docs = [json.loads(p.read_text()) for p in sorted(EXPECTED.glob("*.json"))]
     replays = [r for d in docs for r in d.get("replay", {}).values()]
     assert len(replays) > 300
