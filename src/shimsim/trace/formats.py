@@ -10,7 +10,8 @@ A format is one module that owns everything about its tracer's output:
   Python reference joins calls per file and resolves names per personality)
 * ``render(ev, **options) -> str`` and ``render_arg(value, fd_paths=False)``
   with ``ARG_SEP``: an event and an argument value (shimsim.trace.args) as the
-  tool prints them, used by the hypothesis strategies for round trips
+  tool prints them, used by the hypothesis strategies for round trips (needed
+  when the registry line names OSes, whose ABIs the strategies then generate)
 * ``DEFAULT_OS``, ``ALIASES`` (call names the tool prints for table names),
   ``C_TOKENISER`` (True: the C engine reads it with csrc/tokenise.c)
 
