@@ -46,6 +46,11 @@ def duration(text: str) -> float | None:
     return sum(float(a) * _UNIT[b] for a, b in parts)
 
 
+def guess_abi(lines: list[str]) -> str | None:
+    """runsc's log names no architecture: the sandbox runs the host's, the format's default."""
+    return None
+
+
 def sniff(lines: list[str]) -> float:
     body = [ln for ln in lines if ln.strip()]
     if not body:
