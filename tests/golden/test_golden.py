@@ -22,12 +22,14 @@ from pathlib import Path
 import pytest
 
 from shimsim import engine, replay, shim, trace
+from shimsim.callers import CallerTracker
 from shimsim.errors import ShimsimError
 from shimsim.report import parse_json, replay_json
 
 TESTS = Path(__file__).resolve().parents[1]
 FIX = TESTS / "fixtures"
 EXPECTED = Path(__file__).resolve().parent / "expected"
+NO_ROOT = "/nonexistent-golden-root"
 EVENTS = 6           # --events N: the first N events one by one
 LISTED = 10          # divergence_list entries kept in full; the whole list is pinned by its sha256
 SKIP_SUFFIX = (".csv", ".md", ".toml")
@@ -81,7 +83,10 @@ def outputs(rel: str, eng: str) -> dict:
         out: dict = {"parse": _drop_engine(parse_json(t)), "replay": {}}
         t = trace.open([rel], engine=eng)
         names = _shims_for(t.abi)
-        rps = [replay.Replayer(_compiled(n, t.abi), t.engine, keep_events=EVENTS) for n in names]
+        # Callers are looked up under a root that does not exist, never in this machine's
+        # /usr/bin: the goldens must not depend on what the machine running them has installed.
+        rps = [replay.Replayer(_compiled(n, t.abi), t.engine, keep_events=EVENTS,
+                               callers=CallerTracker(root=NO_ROOT)) for n in names]
         for chunk in t.chunks():
             for rp in rps:
                 rp.feed(chunk)
