@@ -128,8 +128,20 @@ def resolve_spec_path(name_or_path: str) -> Path:
         return p
     cand = shim_dir() / f"{name_or_path}.toml"
     if not cand.exists():
-        raise UnknownName("shim", name_or_path, list_shims())
+        target = release_aliases().get(name_or_path)
+        if target is None:
+            raise UnknownName("shim", name_or_path, list_shims() + sorted(release_aliases()))
+        cand = shim_dir() / f"{target}.toml"
     return cand
+
+
+def release_aliases() -> dict[str, str]:
+    """Other names of shipped shims (tables/shims/_releases.toml): linuxulator@freebsd-15.0 is
+    linuxulator, the layer's newest release."""
+    path = shim_dir() / "_releases.toml"
+    if not path.exists():
+        return {}
+    return dict(tomllib.loads(path.read_text(encoding="utf-8")).get("alias", {}))
 
 
 def load_spec(name_or_path: str) -> Spec:
