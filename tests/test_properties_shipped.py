@@ -31,6 +31,8 @@ KNOWN: dict[tuple[str, str], str] = {
     # H-replay: FreeBSD's SIGTHR and SIGLIBRT have no Linux value and no [signals.to_guest] entry.
     ("linuxulator", "signal-map-total"): r"SIGTHR has no value on linux-x86_64",
     ("linuxulator@freebsd-14.3", "signal-map-total"): r"SIGTHR has no value on linux-x86_64",
+    ("linuxulator-linux32", "signal-map-total"): r"SIGTHR has no value on linux-i386",
+    ("linuxulator-linux32@freebsd-14.3", "signal-map-total"): r"SIGTHR has no value on linux-i386",
     ("linuxulator-arm64", "signal-map-total"): r"SIGTHR has no value on linux-aarch64",
     # H-replay: these specs have no errno/signal maps although the host lacks many Linux errnos
     # (EDOTDOT, ECHRNG, ...) and SIGSTKFLT.
