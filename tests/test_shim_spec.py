@@ -416,3 +416,15 @@ def test_cli_diff_between_linuxulator_releases() -> None:
     d = json.loads(r.stdout)
     assert [(x["name"], x["a"]["outcome"], x["b"]["outcome"]) for x in d["differences"]] == \
         [("inotify_add_watch", "failed", "emulated")]
+
+
+def test_shims_lists_releases_aliases_and_variants() -> None:
+    r = subprocess.run([sys.executable, "-m", "shimsim", "shims", "--json"], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    rows = {x["name"]: x for x in json.loads(r.stdout)["shims"]}
+    assert rows["linuxulator"]["aliases"] == ["linuxulator@freebsd-15.0"]
+    assert rows["linuxulator"]["variants"] == {"linux-i386": "linuxulator-linux32"}
+    assert rows["linuxulator@freebsd-14.3"]["aliases"] == []
+    assert rows["linuxulator@freebsd-14.3"]["variants"] == {"linux-i386": "linuxulator-linux32@freebsd-14.3"}
+    text = subprocess.run([sys.executable, "-m", "shimsim", "shims"], capture_output=True, text=True, check=False).stdout
+    assert "also named linuxulator@freebsd-15.0" in text and "linux-i386 binaries: linuxulator-linux32" in text
