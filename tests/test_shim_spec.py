@@ -428,3 +428,13 @@ def test_shims_lists_releases_aliases_and_variants() -> None:
     assert rows["linuxulator@freebsd-14.3"]["variants"] == {"linux-i386": "linuxulator-linux32@freebsd-14.3"}
     text = subprocess.run([sys.executable, "-m", "shimsim", "shims"], capture_output=True, text=True, check=False).stdout
     assert "also named linuxulator@freebsd-15.0" in text and "linux-i386 binaries: linuxulator-linux32" in text
+
+
+def test_gvisor_io_uring_gate_is_per_release() -> None:
+    """The runsc --iouring gate (IOUringEnabled) is in the pinned newest tree, not in 20221219's
+    sys_iouring.go (checked in the google/gvisor mirror at 2342c658), where setup works with limits."""
+    for name in ("gvisor", "gvisor-arm64"):
+        rule = shim.load_spec(name).rules["io_uring_setup"]
+        assert rule.do == "fail" and rule.errno == "ENOSYS" and "runsc --iouring" in rule.note
+    for name in ("gvisor@20221219", "gvisor-arm64@20221219"):
+        assert shim.load_spec(name).rules["io_uring_setup"].do == "partial"
