@@ -30,6 +30,9 @@ KNOWN: dict[tuple[str, str], str] = {
     ("qemu-user@7.2", "flag-roundtrip"): r"clone SIG\w+: the shim's flag map cannot decode",
     # H-replay: FreeBSD's SIGTHR and SIGLIBRT have no Linux value and no [signals.to_guest] entry.
     ("linuxulator", "signal-map-total"): r"SIGTHR has no value on linux-x86_64",
+    ("linuxulator@freebsd-14.3", "signal-map-total"): r"SIGTHR has no value on linux-x86_64",
+    ("linuxulator-linux32", "signal-map-total"): r"SIGTHR has no value on linux-i386",
+    ("linuxulator-linux32@freebsd-14.3", "signal-map-total"): r"SIGTHR has no value on linux-i386",
     ("linuxulator-arm64", "signal-map-total"): r"SIGTHR has no value on linux-aarch64",
     # H-replay: these specs have no errno/signal maps although the host lacks many Linux errnos
     # (EDOTDOT, ECHRNG, ...) and SIGSTKFLT.

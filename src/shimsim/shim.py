@@ -29,7 +29,7 @@ RULE_OUTCOME = {"translate": TRANSLATED, "emulate": EMULATED, "partial": PARTIAL
                 "fail": FAILED, "stub": STUBBED, "fake": FAKED}
 RULE_KEYS = {"do", "to", "by", "errno", "note", "flags"}
 SHIM_KEYS = {"name", "description", "guest", "host", "host_kind", "provenance", "default",
-             "default_errno", "default_note", "generated"}
+             "default_errno", "default_note", "generated", "variants"}
 MAP_KEYS = {"to", "drop", "ignore", "keep", "lossy", "emulated", "note"}
 ANY = "*"
 
@@ -89,6 +89,9 @@ class Spec:
     signals_to_guest: dict[str, MapEntry]
     flags: dict[str, dict[str, MapEntry]]
     lines: dict[tuple[str, str], int] = field(default_factory=dict)
+    # other guest ABI -> shipped spec of the same layer for it (FreeBSD's linux32 module runs
+    # linux-i386 guests next to the linux-x86_64 Linuxulator)
+    variants: dict[str, str] = field(default_factory=dict)
 
     def line(self, section: str, key: str | None = None) -> int | None:
         return self.lines.get((section, key or ""))
@@ -128,8 +131,20 @@ def resolve_spec_path(name_or_path: str) -> Path:
         return p
     cand = shim_dir() / f"{name_or_path}.toml"
     if not cand.exists():
-        raise UnknownName("shim", name_or_path, list_shims())
+        target = release_aliases().get(name_or_path)
+        if target is None:
+            raise UnknownName("shim", name_or_path, list_shims() + sorted(release_aliases()))
+        cand = shim_dir() / f"{target}.toml"
     return cand
+
+
+def release_aliases() -> dict[str, str]:
+    """Other names of shipped shims (tables/shims/_releases.toml): linuxulator@freebsd-15.0 is
+    linuxulator, the layer's newest release."""
+    path = shim_dir() / "_releases.toml"
+    if not path.exists():
+        return {}
+    return dict(tomllib.loads(path.read_text(encoding="utf-8")).get("alias", {}))
 
 
 def load_spec(name_or_path: str) -> Spec:
@@ -187,6 +202,12 @@ def parse_spec(text: str, display: str) -> Spec:
             raise err("syscalls", None, "a bare host has no rules: its kernel's own table decides every call")
     elif (head["guest"] == ANY) != (head["host"] == ANY):
         raise err("shim", "guest", "guest and host are either both '*' (bound to the trace) or both named")
+    variants = head.get("variants", {})
+    if not isinstance(variants, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
+                                                 for k, v in variants.items()):
+        raise err("shim", "variants", "variants = { GUEST-ABI = \"shim name\", ... } (strings)")
+    if head["guest"] in variants:
+        raise err("shim", "variants", f"variants names the spec's own guest ABI {head['guest']}")
     rules = {}
     sysc = data.get("syscalls", {})
     if not isinstance(sysc, dict):
@@ -211,8 +232,20 @@ def parse_spec(text: str, display: str) -> Spec:
         errno_to_guest=_parse_map("errno.to_guest", errno.get("to_guest", {}), err),
         signals_to_host=_parse_map("signals.to_host", signals.get("to_host", {}), err),
         signals_to_guest=_parse_map("signals.to_guest", signals.get("to_guest", {}), err),
-        flags=flags, lines=lines,
+        flags=flags, lines=lines, variants=dict(variants),
     )
+
+
+def for_guest(spec: Spec, abi: str) -> Spec:
+    """The spec of this layer that runs ABI's guests: SPEC itself, or the variant it names for ABI
+    (linuxulator names linuxulator-linux32 for linux-i386).  A variant must be for that guest ABI."""
+    if spec.guest == ANY or abi == spec.guest or abi not in spec.variants:
+        return spec
+    other = load_spec(spec.variants[abi])
+    if other.guest != abi:
+        raise InputError(spec.path, spec.line("shim", "variants"),
+                         f"variant {spec.variants[abi]} for {abi} has guest ABI {other.guest}")
+    return other
 
 
 def _parse_rule(name: str, body: Any, host_kind: str, err) -> Rule:

@@ -341,6 +341,7 @@ ABI_KEYS: dict[str, str] = {
     "endian": "a string", "uname": "a list of strings", "audit_arch": "an integer",
     "personalities": "a table", "interpreters": "a list of strings", "lib_dirs": "a list of strings",
     "libc": "a string", "libc_rename": "a string", "doc": "a string",
+    "native_guests": "a list of strings",
 }
 
 
@@ -372,6 +373,7 @@ class ArchFacts:
     libc: str | None = None
     libc_rename: str | None = None
     syscall_abis: tuple[str, ...] | None = None
+    native_guests: tuple[str, ...] = ()     # other ABIs this ABI's kernel runs itself (ia32 on x86-64)
 
     @classmethod
     def from_spec(cls, name: str, spec: dict) -> ArchFacts:
@@ -382,7 +384,8 @@ class ArchFacts:
                    interpreters=tuple(spec.get("interpreters", ())),
                    lib_dirs=tuple(spec.get("lib_dirs", ())), libc=spec.get("libc"),
                    libc_rename=spec.get("libc_rename"),
-                   syscall_abis=tuple(spec["syscall_abis"]) if "syscall_abis" in spec else None)
+                   syscall_abis=tuple(spec["syscall_abis"]) if "syscall_abis" in spec else None,
+                   native_guests=tuple(spec.get("native_guests", ())))
 
 
 @dataclass
@@ -454,6 +457,10 @@ class Tables:
                                              f"(known: {', '.join(ABI_KEYS)})")
             if spec["endian"] not in ("little", "big"):
                 raise InputError(disp, line, f"abi {name}: endian must be little or big")
+            for other in spec.get("native_guests", []):
+                if other not in data or other == name:
+                    raise InputError(disp, line, f"abi {name}: native_guests names {other!r}, "
+                                                 f"which is not another ABI of abis.toml")
             for mode, other in spec.get("personalities", {}).items():
                 if mode not in ("64", "32", "x32") or not isinstance(other, str):
                     raise InputError(disp, line, f"abi {name}: personalities maps 64/32/x32 to an ABI name")

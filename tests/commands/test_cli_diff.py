@@ -17,8 +17,8 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
 
 
 def test_json_differences_match_two_replays() -> None:
-    d = json.loads(cli("diff", "--shim", "linuxulator", "--shim", "gvisor", TAIL, "--json").stdout)
-    a = json.loads(cli("replay", TAIL, "--shim", "linuxulator", "--json").stdout)
+    d = json.loads(cli("diff", "--shim", "linuxulator@freebsd-14.3", "--shim", "gvisor", TAIL, "--json").stdout)
+    a = json.loads(cli("replay", TAIL, "--shim", "linuxulator@freebsd-14.3", "--json").stdout)
     b = json.loads(cli("replay", TAIL, "--shim", "gvisor", "--json").stdout)
     wa = {r["name"]: r["outcome"] for r in a["syscalls"]}
     wb = {r["name"]: r["outcome"] for r in b["syscalls"]}
@@ -41,22 +41,22 @@ def test_same_shim_twice_has_no_difference_and_text_says_so() -> None:
 
 
 def test_text_table_and_fail_on_differ() -> None:
-    r = cli("diff", "--shim", "linuxulator", "--shim", "gvisor", TAIL, "--fail-on", "differ")
+    r = cli("diff", "--shim", "linuxulator@freebsd-14.3", "--shim", "gvisor", TAIL, "--fail-on", "differ")
     assert r.returncode == 1 and "--fail-on differ" in r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].startswith("A linuxulator") and "would break at" in lines[0]
+    assert lines[0].startswith("A linuxulator@freebsd-14.3") and "would break at" in lines[0]
     assert lines[1].startswith("B gvisor") and "would run with" in lines[1]
     assert any(ln.startswith("inotify_add_watch") and "failed" in ln and "partial" in ln for ln in lines)
 
 
 def test_fail_on_under_either_shim() -> None:
-    assert cli("diff", "--shim", "native", "--shim", "linuxulator", TAIL, "--fail-on", "fatal").returncode == 1
+    assert cli("diff", "--shim", "native", "--shim", "linuxulator@freebsd-14.3", TAIL, "--fail-on", "fatal").returncode == 1
     assert cli("diff", "--shim", "native", "--shim", "gvisor", LS, "--fail-on", "fatal").returncode == 0
 
 
 def test_reads_stdin_once() -> None:
     text = Path(TAIL).read_text()
-    d = json.loads(cli("diff", "--shim", "linuxulator", "--shim", "gvisor", "-", "--json", stdin=text).stdout)
+    d = json.loads(cli("diff", "--shim", "linuxulator@freebsd-14.3", "--shim", "gvisor", "-", "--json", stdin=text).stdout)
     assert d["syscall_events"] == 272 and d["differences"]
 
 
@@ -64,7 +64,7 @@ def test_needs_two_shims_and_matching_abi() -> None:
     r = cli("diff", "--shim", "native", LS)
     assert r.returncode == 2 and "exactly two --shim" in r.stderr
     truss = sorted((FIX / "truss_freebsd").glob("*.log"))[0]
-    r = cli("diff", "--shim", "native", "--shim", "linuxulator", str(truss))
+    r = cli("diff", "--shim", "native", "--shim", "linuxulator@freebsd-14.3", str(truss))
     assert r.returncode == 2 and "does not match" in r.stderr and "Traceback" not in r.stderr
 
 

@@ -53,7 +53,7 @@ def test_linux_trace_through_native_all_translated(engine: str) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_linux_trace_through_linuxulator_fails_what_freebsd_lacks(engine: str) -> None:
-    rep = run([TAIL], "linuxulator", engine)
+    rep = run([TAIL], "linuxulator@freebsd-14.3", engine)
     worst = {r["name"]: r["outcome"] for r in rep.syscall_rows()}
     assert worst["inotify_init"] == "failed"          # DUMMY in linux_dummy_x86.c
     assert worst["inotify_add_watch"] == "failed"
@@ -61,14 +61,16 @@ def test_linux_trace_through_linuxulator_fails_what_freebsd_lacks(engine: str) -
     assert worst["read"] == "translated" and worst["futex"] == "emulated" if "futex" in worst else True
     # tail falls back to polling when inotify_init fails (coreutils); the recorded
     # inotify_add_watch that follows is the first call the program would not survive
-    assert rep.div_counts[replay.DIV_FALLBACK] == 1
+    # ... and glibc runs on without rseq when linux_rseq returns ENOSYS (2 rseq calls in the trace)
+    assert rep.div_counts[replay.DIV_FALLBACK] == 3
     assert rep.first_fatal is not None
     assert rep.first_fatal.syscall == "inotify_add_watch"
     assert rep.first_fatal.file.endswith("tail_f_inotify.strace") and rep.first_fatal.line == 267
     assert "ENOSYS" in rep.first_fatal.reason
-    # ls needs nothing FreeBSD lacks
-    rep = run([LS], "linuxulator", engine)
-    assert rep.outcomes.get(shim.FAILED, 0) == 0 and rep.first_fatal is None
+    # ls needs nothing FreeBSD lacks: its one failed call is glibc's rseq registration (ENOSYS), survived
+    rep = run([LS], "linuxulator@freebsd-14.3", engine)
+    assert rep.outcomes.get(shim.FAILED, 0) == 1 and rep.first_fatal is None
+    assert rep.div_counts[replay.DIV_FALLBACK] == 1
     assert rep.outcomes[shim.EMULATED] > 0 and rep.outcomes[shim.TRANSLATED] > 0
 
 
@@ -150,12 +152,12 @@ def test_mixed_personality_calls_are_unknown(engine: str) -> None:
 # --------------------------------------------------------------------------- CLI
 
 def test_cli_json_shape() -> None:
-    r = cli("replay", str(TAIL), "--shim", "linuxulator", "--json")
+    r = cli("replay", str(TAIL), "--shim", "linuxulator@freebsd-14.3", "--json")
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     for key in ("shim", "guest", "host", "events", "outcomes", "syscalls", "divergences", "first_divergence"):
         assert key in d
-    assert d["shim"] == "linuxulator" and d["guest"] == "linux-x86_64" and d["host"] == "freebsd-amd64"
+    assert d["shim"] == "linuxulator@freebsd-14.3" and d["guest"] == "linux-x86_64" and d["host"] == "freebsd-amd64"
     assert set(d["outcomes"]) == {"unknown", "failed", "faked", "stubbed", "partial", "emulated", "translated"}
     assert sum(d["outcomes"].values()) == sum(s["calls"] for s in d["syscalls"])
     assert isinstance(d["divergences"], int) and d["divergences"] >= 2
@@ -178,7 +180,7 @@ def test_cli_engines_agree() -> None:
 
 
 def test_cli_text_report() -> None:
-    r = cli("replay", str(TAIL), "--shim", "linuxulator")
+    r = cli("replay", str(TAIL), "--shim", "linuxulator@freebsd-14.3")
     assert r.returncode == 0, r.stderr
     assert "outcome" in r.stdout and "inotify_init" in r.stdout
     assert "tail_f_inotify.strace:267: [FATAL]" in r.stdout
@@ -186,14 +188,14 @@ def test_cli_text_report() -> None:
 
 
 def test_cli_fail_on() -> None:
-    assert cli("replay", str(TAIL), "--shim", "linuxulator", "--fail-on", "fatal").returncode == 1
+    assert cli("replay", str(TAIL), "--shim", "linuxulator@freebsd-14.3", "--fail-on", "fatal").returncode == 1
     assert cli("replay", str(LS), "--shim", "native", "--fail-on", "any").returncode == 0
 
 
 def test_cli_abi_mismatch_names_both() -> None:
-    r = cli("replay", str(TRUSS), "--shim", "linuxulator")
+    r = cli("replay", str(TRUSS), "--shim", "linuxulator@freebsd-14.3")
     assert r.returncode == 2
-    assert "freebsd-amd64" in r.stderr and "linux-x86_64" in r.stderr and "linuxulator" in r.stderr
+    assert "freebsd-amd64" in r.stderr and "linux-x86_64" in r.stderr and "linuxulator@freebsd-14.3" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
@@ -208,7 +210,7 @@ def test_cli_unknown_shim_and_missing_file() -> None:
 
 def test_replay_api_mismatch_error() -> None:
     with pytest.raises(ShimsimError, match="freebsd-amd64"):
-        shim.compile_shim(shim.load_spec("linuxulator"), "freebsd-amd64")
+        shim.compile_shim(shim.load_spec("linuxulator@freebsd-14.3"), "freebsd-amd64")
 
 
 # --------------------------------------------------------------------------- rules on hand-made events
@@ -225,7 +227,7 @@ def ev(name: str, args: str = "", rec: int = model.SUCCESS, ret: int = 0, err: s
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_open_flags_through_linuxulator(engine: str) -> None:
-    cs = shim.load("linuxulator")
+    cs = shim.load("linuxulator@freebsd-14.3")
     fb = cs.host.family("open_flags")
     events = [ev("openat", 'AT_FDCWD, "/x", O_RDONLY|O_CLOEXEC', ret=3),
               ev("openat", 'AT_FDCWD, "/x", O_RDONLY|O_PATH', ret=3, line=2),
@@ -245,19 +247,19 @@ def test_open_flags_through_linuxulator(engine: str) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_errno_meaning_and_failures(engine: str) -> None:
-    cs = shim.load("linuxulator")
+    cs = shim.load("linuxulator@freebsd-14.3")
     events = [
         ev("openat", 'AT_FDCWD, "/x", O_RDONLY', err="ENOENT"),           # same meaning
         ev("openat", 'AT_FDCWD, "/x", O_RDONLY', err="ENOEXEC", line=2),  # upstream maps it to ENOENT
         ev("sched_setattr", "0, 0x7ffc, 0", ret=0, line=3),              # recorded ok, shim fails
         ev("sched_setattr", "0, 0x7ffc, 0", err="ENOSYS", line=4),       # recorded ENOSYS already
         ev("clone3", "{...}, 88", ret=1234, line=5),                     # fails, but glibc falls back
-        ev("rseq", "0x7f, 32, 0, 0x53053053", ret=0, line=6),             # emulated
+        ev("rseq", "0x7f, 32, 0, 0x53053053", ret=0, line=6),             # ENOSYS, glibc runs without it
     ]
     res = c_results(cs, events) if engine == "c" else [replay.replay_event(cs, e) for e in events]
     e = cs.guest.errno
     assert [r.div for r in res] == [replay.DIV_NONE, replay.DIV_ERRNO, replay.DIV_FAILS,
-                                    replay.DIV_NONE, replay.DIV_NONE, replay.DIV_NONE]
+                                    replay.DIV_NONE, replay.DIV_NONE, replay.DIV_FALLBACK]
     assert res[1].err == e.value("ENOENT")
     assert res[2].err == e.value("ENOSYS") and res[2].ret == -1
     assert cs.outcome[cs.guest.by_name["clone3"].number] == shim.EMULATED
@@ -265,7 +267,7 @@ def test_errno_meaning_and_failures(engine: str) -> None:
     assert r.div == replay.DIV_FALLBACK                                   # libuv keeps its thread pool
     g = shim.load("gvisor")
     r = replay.replay_event(g, ev("io_uring_setup", "1, 0x7ffc", ret=3))
-    assert r.outcome == shim.PARTIAL and r.div == replay.DIV_NONE
+    assert r.outcome == shim.FAILED and r.div == replay.DIV_FALLBACK      # ENOSYS unless runsc --iouring
 
 
 def test_fallback_applies_only_with_the_retried_errno(tmp_path: Path) -> None:
@@ -302,7 +304,7 @@ def test_stub_and_fake_results(tmp_path: Path) -> None:
 
 
 def test_signals_map_back_through_the_host() -> None:
-    cs = shim.load("linuxulator")
+    cs = shim.load("linuxulator@freebsd-14.3")
     s = cs.guest.signals
 
     def sig(name: str) -> replay.Result:
@@ -358,7 +360,7 @@ def test_identity_round_trip_any_spelling(names: set[str], mode: str) -> None:
 def test_name_translation_preserves_supported_flags(names: set[str]) -> None:
     """Linux -> FreeBSD: every flag either maps to the same-named FreeBSD flag (or the
     spec's declared target) or is reported unsupported; nothing is lost silently."""
-    cs = shim.load("linuxulator")
+    cs = shim.load("linuxulator@freebsd-14.3")
     fm = cs.fmaps[cs.progs[cs.guest.by_name["openat"].number][0][1]]
     r = replay.replay_event(cs, ev("openat", 'AT_FDCWD, "/p", ' + "|".join(["O_RDONLY"] + sorted(names)), ret=3))
     assert not r.undecoded
@@ -377,7 +379,7 @@ def test_name_translation_preserves_supported_flags(names: set[str]) -> None:
 def test_cli_events_one_by_one_same_in_both_engines() -> None:
     rows = []
     for eng in ENGINES:
-        r = cli("replay", str(LS), "--shim", "linuxulator", "--events", "40", "--json", "--engine", eng)
+        r = cli("replay", str(LS), "--shim", "linuxulator@freebsd-14.3", "--events", "40", "--json", "--engine", eng)
         assert r.returncode == 0, r.stderr
         rows.append(json.loads(r.stdout)["event_list"])
     assert rows[0] == rows[1] and len(rows[0]) == 40
@@ -387,5 +389,5 @@ def test_cli_events_one_by_one_same_in_both_engines() -> None:
     assert [f["host"] for f in mmap["flags"]] == ["PROT_READ|PROT_WRITE", "MAP_PRIVATE|MAP_ANON"]
     assert by_line[6]["host_call"] == "fstatat"
     assert by_line[4]["result"] == "-1 ENOENT"
-    r = cli("replay", str(TAIL), "--shim", "linuxulator", "--events", "300")
+    r = cli("replay", str(TAIL), "--shim", "linuxulator@freebsd-14.3", "--events", "300")
     assert "inotify_init: failed = -1 ENOSYS  [survivable]" in r.stdout

@@ -54,7 +54,7 @@ def hostile_report(tmp_path_factory) -> Path:
     trace = d / HOSTILE_NAME
     shutil.copy(HOSTILE, trace)
     out = d / "report.html"
-    r = cli("replay", str(trace), "--shim", "linuxulator", "--html", str(out), "--quiet")
+    r = cli("replay", str(trace), "--shim", "linuxulator@freebsd-14.3", "--html", str(out), "--quiet")
     assert r.returncode == 0, r.stderr
     return out
 
@@ -93,22 +93,22 @@ def test_sections_present() -> None:
     import tempfile
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "r.html"
-        r = cli("replay", str(TAIL), "--shim", "linuxulator", "--html", str(out), "--quiet")
+        r = cli("replay", str(TAIL), "--shim", "linuxulator@freebsd-14.3", "--html", str(out), "--quiet")
         assert r.returncode == 0, r.stderr
         assert "HTML report written to" in r.stdout
         page = out.read_text(encoding="utf-8")
     assert 'id="verdict"' in page and "would break at" in page and "tail_f_inotify.strace:267" in page
     assert 'id="outcome-chart"' in page and 'id="timeline"' in page and 'id="syscalls"' in page
     assert 'id="divergences"' in page
-    # 140 columns of 2 events; the two failed inotify calls are marked in the strip, in red
-    assert page.count('class="mark"') in (1, 2) and 'class="mark" x="' in page
+    # 140 columns of 2 events; the failed calls (inotify_init, inotify_add_watch, rseq twice) are marked in red
+    assert page.count('class="mark"') == 4 and 'class="mark" x="' in page
     assert re.search(r'<rect class="mark" [^>]*fill="#c0392b"', page)
     # the recorded line of the fatal divergence is shown next to it
     assert "inotify_add_watch(" in page
 
 
 def test_unwritable_html_path_is_bad_input() -> None:
-    r = cli("replay", str(TAIL), "--shim", "linuxulator", "--html", "/nonexistent-dir/r.html")
+    r = cli("replay", str(TAIL), "--shim", "linuxulator@freebsd-14.3", "--html", "/nonexistent-dir/r.html")
     assert r.returncode == 2 and "cannot write /nonexistent-dir/r.html" in r.stderr
     assert "Traceback" not in r.stderr
 
@@ -119,7 +119,7 @@ def test_browser_dom_shows_hostile_strings_as_text(hostile_report: Path) -> None
     dom = r.stdout
     title = re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
     # an onerror that ran would have set the title to 'pwned'
-    assert html.unescape(title) == f"shimsim: linuxulator on {hostile_report.parent / HOSTILE_NAME}"
+    assert html.unescape(title) == f"shimsim: linuxulator@freebsd-14.3 on {hostile_report.parent / HOSTILE_NAME}"
     assert "<img" not in dom                 # no injected element
     assert dom.count("<script") == 2         # no injected script element
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
@@ -168,12 +168,12 @@ def _rows(dom: str) -> list[tuple[str, int, str, bool]]:
 
 def test_browser_filter_and_sort_from_the_address(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    assert cli("replay", str(TAIL), "--shim", "linuxulator", "--html", str(out), "-q").returncode == 0
+    assert cli("replay", str(TAIL), "--shim", "linuxulator@freebsd-14.3", "--html", str(out), "-q").returncode == 0
     dom = browser("--dump-dom", out.as_uri() + "#outcome=failed").stdout
     rows = _rows(dom)
     shown = [r for r in rows if not r[3]]
-    assert {r[2] for r in shown} == {"failed"} and len(shown) == 2 and len(rows) > 30
-    assert re.search(r'id="shown">2 of \d+ syscalls<', dom)
+    assert {r[2] for r in shown} == {"failed"} and len(shown) == 3 and len(rows) > 30
+    assert re.search(r'id="shown">3 of \d+ syscalls<', dom)
     dom = browser("--dump-dom", out.as_uri() + "#sort=calls&dir=desc").stdout
     calls = [r[1] for r in _rows(dom)]
     assert calls == sorted(calls, reverse=True) and calls[0] == 61

@@ -41,10 +41,10 @@ def rep_of(path: Path, name: str, engine: str = "c", tl: Timeline | None = None)
 # --------------------------------------------------------------------------- verdict
 
 def test_verdict_breaks_names_file_line_syscall_and_reason() -> None:
-    v = verdict(rep_of(TAIL, "linuxulator"))
+    v = verdict(rep_of(TAIL, "linuxulator@freebsd-14.3"))
     assert v.status == "breaks"
     assert v.text.startswith(f"would break at {TAIL}:267: syscall inotify_add_watch (fails with ENOSYS")
-    assert any("1 survivable" in n for n in v.notes)
+    assert any("3 survivable" in n for n in v.notes)   # inotify_init (polling fallback), rseq twice
 
 
 def test_verdict_runs_natively_and_emulated() -> None:
@@ -66,7 +66,7 @@ def test_verdict_says_what_was_not_judged() -> None:
 # --------------------------------------------------------------------------- terminal
 
 def test_piped_text_is_plain_and_verdict_first() -> None:
-    r = cli("replay", str(TAIL), "--shim", "linuxulator")
+    r = cli("replay", str(TAIL), "--shim", "linuxulator@freebsd-14.3")
     assert r.returncode == 0
     assert "\x1b[" not in r.stdout                      # no colour in a pipe
     assert r.stdout.splitlines()[0].startswith("would break at ")
@@ -78,7 +78,7 @@ def test_terminal_output_has_colour_and_tables() -> None:
     buf = io.StringIO()
     con = Console(file=buf, force_terminal=True, width=120, markup=False, highlight=False, color_system="standard")
     t = trace.open([str(TAIL)])
-    rep = rep_of(TAIL, "linuxulator")
+    rep = rep_of(TAIL, "linuxulator@freebsd-14.3")
     terminal.print_replay(con, rep, t, 5)
     out = buf.getvalue()
     assert "\x1b[" in out and "inotify_init" in out and "─" in out
@@ -103,7 +103,7 @@ def test_trace_text_is_never_rich_markup() -> None:
 
 
 def test_events_rows_unchanged_format() -> None:
-    r = cli("replay", str(TAIL), "--shim", "linuxulator", "--events", "300")
+    r = cli("replay", str(TAIL), "--shim", "linuxulator@freebsd-14.3", "--events", "300")
     assert "inotify_init: failed = -1 ENOSYS  [survivable]" in r.stdout
 
 
@@ -145,8 +145,8 @@ def test_timeline_counts_every_event_and_stays_bounded(engine: str) -> None:
 
 def test_timeline_engines_agree() -> None:
     a, b = Timeline(30), Timeline(30)
-    rep_of(TAIL, "linuxulator", "c", a)
-    rep_of(TAIL, "linuxulator", "python", b)
+    rep_of(TAIL, "linuxulator@freebsd-14.3", "c", a)
+    rep_of(TAIL, "linuxulator@freebsd-14.3", "python", b)
     assert a.to_json() == b.to_json()
 
 
@@ -162,9 +162,9 @@ def test_timeline_halving_by_hand() -> None:
 # --------------------------------------------------------------------------- --fail-on and exit status
 
 @pytest.mark.parametrize("cond,path,shim_name,want", [
-    ("fatal", TAIL, "linuxulator", 1), ("fatal", LS, "native", 0),
-    ("divergence", TAIL, "linuxulator", 1), ("any", LS, "native", 0),
-    ("failed", TAIL, "linuxulator", 1), ("failed", LS, "gvisor", 0),
+    ("fatal", TAIL, "linuxulator@freebsd-14.3", 1), ("fatal", LS, "native", 0),
+    ("divergence", TAIL, "linuxulator@freebsd-14.3", 1), ("any", LS, "native", 0),
+    ("failed", TAIL, "linuxulator@freebsd-14.3", 1), ("failed", LS, "gvisor", 0),
     ("partial", LS, "gvisor", 1), ("partial", LS, "native", 0),
 ])
 def test_fail_on(cond: str, path: Path, shim_name: str, want: int) -> None:
@@ -182,7 +182,7 @@ def test_fail_on_repeatable_and_bad_value() -> None:
 
 
 def test_json_has_verdict_first() -> None:
-    d = json.loads(cli("replay", str(TAIL), "--shim", "linuxulator", "--json").stdout)
+    d = json.loads(cli("replay", str(TAIL), "--shim", "linuxulator@freebsd-14.3", "--json").stdout)
     assert list(d)[0] == "verdict" and d["verdict"]["status"] == "breaks"
 
 

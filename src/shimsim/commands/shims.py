@@ -14,6 +14,11 @@ EPILOG = """examples:
   shimsim shims --json
   shimsim shims --check my-layer.toml     (validate a spec of your own)
 
+A layer's plain name is its newest release; older releases are listed as
+NAME@RELEASE, and the newest's release name is shown as an alias
+(linuxulator@freebsd-15.0 = linuxulator).  'variants' name the spec of the
+same layer for another guest ABI (linuxulator runs i386 binaries through
+linuxulator-linux32).
 Counts are over the guest syscalls the spec lists (its upstream table);
 'unlisted' guest syscalls get the spec's default.  Shims for any ABI ('*':
 native, vm, none) are counted against linux-x86_64.
@@ -45,6 +50,8 @@ def describe(name: str) -> dict:
         "listed": sum(cs.listed.values()),
         "unlisted": 0 if any_abi else cs.unlisted,
         "default": spec.default + (f" {spec.default_errno}" if spec.default == "fail" else ""),
+        "aliases": sorted(a for a, target in _shim.release_aliases().items() if target == name),
+        "variants": dict(spec.variants),
     }
 
 
@@ -74,5 +81,9 @@ def _print_text(rows: list[dict]) -> None:
     con.print()
     for r in rows:
         con.print(terminal.text(f"{r['name']}: {r['description']}", style="bold"))
+        for a in r["aliases"]:
+            con.print(terminal.text(f"    also named {a}"))
+        for abi, other in r["variants"].items():
+            con.print(terminal.text(f"    {abi} binaries: {other}"))
         for p in r["provenance"]:
             con.print(terminal.text(f"    {p}"))

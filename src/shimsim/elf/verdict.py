@@ -99,7 +99,7 @@ def verdict(ident: Identity, pred: Prediction, name: str, host: str | None = Non
     abi = ident.abi
     host = host or machine_abi()
     if spec.guest == shimmod.ANY:
-        if spec.name in IDENTITY_SHIMS and abi != host:
+        if spec.name in IDENTITY_SHIMS and abi != host and not _runs_natively(abi, host):
             return Verdict(spec.name, abi, host, CANNOT,
                            f"cannot run: no layer for this ABI ({abi} binary, {spec.name} host is {host})")
         try:
@@ -115,12 +115,24 @@ def verdict(ident: Identity, pred: Prediction, name: str, host: str | None = Non
                                + ("; each call's number is read from the host's own table and its errors come "
                                   "back as successes: the program goes wrong silently" if bh.loader == "starts" else ""))
     else:
+        spec = shimmod.for_guest(spec, abi)
         if abi != spec.guest:
             return Verdict(spec.name, spec.guest, spec.host, CANNOT,
                            f"cannot run: no layer for this ABI ({abi} binary; {spec.name} runs {spec.guest} guests)")
         compiled = _compiled(shimmod, spec, None)
         host_name = compiled.host_name
     return _judge(spec.name, compiled, pred, abi, host_name, spec.default_note, caller)
+
+
+def _runs_natively(abi: str, host: str) -> bool:
+    """The host kernel itself runs ABI's binaries (abis.toml native_guests: x86-64 Linux runs
+    i386 binaries through its ia32 entry)."""
+    from shimsim import tables
+
+    try:
+        return abi in tables.default_tables().facts(host).native_guests
+    except ShimsimError:
+        return False
 
 
 _SPECS: dict[str, object] = {}

@@ -276,7 +276,10 @@ def replay_many(t: Any, specs: list[Any], engine: Any = None, events: int = 0, t
     gets the number of events read so far.  The engine defaults to the trace's."""
     from shimsim.shim import compile_shim
 
+    from shimsim.shim import for_guest
+
     eng = _engine.get(engine if engine is not None else t.engine)
+    specs = [for_guest(spec, t.abi) for spec in specs]     # linuxulator -> its linux32 variant for i386
     for spec in specs:
         check_guest(spec, t)
     rps = [Replayer(compile_shim(spec, t.abi), eng, keep_events=max(0, events),
