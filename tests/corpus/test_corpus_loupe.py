@@ -117,12 +117,15 @@ def test_fixture_verdicts_follow_the_rule_on_every_used_call():
     assert seen_blocking > 10 and seen_surviving > 10
 
 
-def test_native_runs_and_none_breaks_every_workload():
+def test_native_runs_and_disabled_breaks_every_workload():
+    # Loupe's workloads are Linux x86-64 programs: with no layer on a Linux x86-64 host
+    # (none) they run as natively; a layer present but switched off (disabled) breaks them.
     for wd in loupe.workload_dirs(str(FIX)):
-        row = analysis.analyze(_inp(Path(wd)), ["native", "vm", "none"])
+        row = analysis.analyze(_inp(Path(wd)), ["native", "vm", "none", "disabled"])
         assert row["shims"]["native"]["verdict"] == "runs"
         assert row["shims"]["vm"]["verdict"] == "runs"
-        assert row["shims"]["none"]["verdict"] == "breaks"
+        assert row["shims"]["none"]["verdict"] == "runs"
+        assert row["shims"]["disabled"]["verdict"] == "breaks"
 
 
 def test_sniffing_finds_checkout_workload_and_forced_import(tmp_path):

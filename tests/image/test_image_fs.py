@@ -300,7 +300,8 @@ def test_i386_platform_on_an_x86_64_linux_host(tmp_path, capsys):
     rep = json.loads(capsys.readouterr().out)
     v = {x["target"]: x for x in rep["platforms"][0]["verdicts"]}
     assert v["linux-x86_64"]["shim"] == "native" and "32-bit compat" in v["linux-x86_64"]["reason"]
-    assert v["freebsd"]["status"] == "cannot run"
+    # FreeBSD's Linuxulator runs i386 Linux programs through its linux32 module
+    assert v["freebsd"]["status"] == "layer"
     assert "declared linux/386 but /x is an x86_64 ELF" in rep["analyses"][0]["headline"]
 
 
