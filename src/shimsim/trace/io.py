@@ -15,6 +15,7 @@ import io
 import lzma
 import os
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -95,7 +96,7 @@ def open_binary(path: str) -> tuple[BinaryIO, BinaryIO]:
 def _read(stream: BinaryIO, path: str, n: int) -> bytes:
     try:
         return stream.read(n)
-    except (EOFError, OSError, lzma.LZMAError, ValueError) as exc:
+    except (EOFError, OSError, lzma.LZMAError, zlib.error, ValueError) as exc:
         raise InputError(path, None, f"corrupt or truncated compressed input: {exc}") from None
     except Exception as exc:  # zstandard.ZstdError has no common base with OSError
         if type(exc).__name__ == "ZstdError":
