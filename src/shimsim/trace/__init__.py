@@ -256,7 +256,7 @@ def open(paths: str | list[str], format: str | None = None, abi: str | None = No
     files = expand_paths(list(paths))
     for p, _ in files:
         if not io.exists(p):
-            raise InputError(p, None, "no such file")
+            raise InputError(p, None, io.missing(p))
     head = io.head_lines(files[0][0])
     fmt = format or formats.detect(head, files[0][0])
     formats.module(fmt)
