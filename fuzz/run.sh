@@ -20,7 +20,7 @@ for t in $targets; do
     log="$work/$t/log"
     env ${FUZZ_PRELOAD:+LD_PRELOAD=$FUZZ_PRELOAD} ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
         "$py" "$here/fuzz.py" "$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
-        -max_len=65536 -artifact_prefix="$work/$t/" "$work/$t/corpus" "$work/$t/seeds" >"$log" 2>&1
+        -max_len=16384 -artifact_prefix="$work/$t/" "$work/$t/corpus" "$work/$t/seeds" >"$log" 2>&1
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
     [ -n "$execs" ] || execs=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#')
