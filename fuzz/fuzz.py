@@ -28,7 +28,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "src"))
+if any((ROOT / "src" / "shimsim").glob("_core*.so")):   # a development build in place; else the installed one
+    sys.path.insert(0, str(ROOT / "src"))
 
 _TMP = tempfile.mkdtemp(prefix="shimsim-fuzz-")
 
@@ -157,6 +158,27 @@ def t_shim_spec(data: bytes) -> None:
         pass
 
 
+_SPECS: list[list[str]] = []
+
+
+def t_shim_spec_lines(data: bytes) -> None:
+    """The shim-spec compiler past the TOML parser: one line of a shipped spec replaced by the input."""
+    from shimsim import shim
+
+    if not _SPECS:
+        for p in sorted((ROOT / "src" / "shimsim" / "_tables" / "shims").glob("*.toml")):
+            _SPECS.append(p.read_text(encoding="utf-8").splitlines())
+    if len(data) < 3:
+        return
+    lines = list(_SPECS[data[0] % len(_SPECS)])
+    i = int.from_bytes(data[1:3], "little") % len(lines)
+    lines[i:i + 1] = data[3:].decode("utf-8", "surrogateescape").split("\n")
+    try:
+        shim.compile_shim(shim.parse_spec("\n".join(lines) + "\n", "<fuzz>"))
+    except _expected():
+        pass
+
+
 def t_elf(data: bytes) -> None:
     """The ELF reader and inspection (headers, sections, notes, symbols, libc)."""
     from shimsim.elf import inspect_path
@@ -176,6 +198,7 @@ def targets() -> dict[str, Callable[[bytes], None]]:
     for fmt in formats.FORMATS:
         out[f"parse-{fmt}"] = _parser(fmt)
     out["shim-spec"] = t_shim_spec
+    out["shim-spec-lines"] = t_shim_spec_lines
     out["elf"] = t_elf
     return out
 
@@ -203,7 +226,13 @@ def seeds(name: str, out: Path) -> int:
         (out / f"seed-{n:04d}").write_bytes(data[:SEED_MAX])
         n += 1
 
-    if name == "shim-spec":
+    if name == "shim-spec-lines":        # (spec, line) pairs: each line of each spec as it is
+        specs = sorted((ROOT / "src" / "shimsim" / "_tables" / "shims").glob("*.toml"))
+        for k, p in enumerate(specs):
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines()[:60]):
+                if "=" in line:
+                    put(bytes([k]) + i.to_bytes(2, "little") + line.encode())
+    elif name == "shim-spec":
         for p in sorted((ROOT / "src" / "shimsim" / "_tables" / "shims").glob("*.toml")):
             put(p.read_bytes())
     elif name == "elf":
