@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shimsim import csvtable, resources, tables
+from shimsim import csvtable, output, resources, tables
 from shimsim.shim import shim_dir
 
 EQUIV_HEADER = ("guest_os", "guest", "host_os", "host", "relation", "reason")
@@ -119,7 +119,7 @@ def derive_text(guest_name: str, host_name: str) -> str:
 def write(guest_name: str, host_name: str, out: Path | None) -> str:
     text = derive_text(guest_name, host_name)
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        output.write_text(out, text)
     return text
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from shimsim import derive as _derive
+from shimsim import output
 from shimsim import shim as _shim
 from shimsim import tables
 from shimsim.commands._common import add_json, formatter, print_json
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     spec = _shim.parse_spec(text, str(args.output or "<derived>"))
     cs = _shim.compile_shim(spec)           # the baseline must itself be a valid spec
     if args.output is not None:
-        args.output.write_text(text, encoding="utf-8")
+        output.write_text(args.output, text)
     if args.json:
         print_json({"guest": args.guest, "host": args.host, "name": spec.name,
                     "output": str(args.output) if args.output else None, "counts": cs.listed})

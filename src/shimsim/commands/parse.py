@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from shimsim import trace
+from shimsim import output, trace
 from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
 from shimsim.errors import ShimsimError
 from shimsim.report import parse_json
@@ -61,13 +61,11 @@ def _consume(t: trace.Trace, quiet: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.events:
+        output.check(args.events, args.traces)   # before any work: refused paths fail at once
     t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
     if args.events:
-        try:
-            out = open(args.events, "w", encoding="utf-8", errors="surrogateescape")
-        except OSError as exc:
-            raise ShimsimError(f"cannot write {args.events}: {exc.strerror or exc}") from None
-        with out:
+        with output.atomic(args.events, t.paths) as out:   # all-or-nothing
             for ev in t.events():
                 row = ev.to_json()
                 if args.decode:

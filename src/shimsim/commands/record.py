@@ -8,6 +8,7 @@ call), -y (paths of file descriptors) and -s 256 (longer strings)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import shutil
@@ -16,6 +17,7 @@ import sys
 import tempfile
 
 from shimsim import engine as _engine
+from shimsim import output
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
@@ -113,17 +115,19 @@ def run(args: argparse.Namespace) -> int:
     eng = _engine.get(args.engine)
     spec = _shim.load_spec(args.shim)          # a bad shim name fails before anything runs
     tmpdir = None
-    out = args.output
-    if out is not None:
-        d = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(d) or not os.access(d, os.W_OK):
-            raise ShimsimError(f"cannot write the recording to {out}: "
-                               f"{'no such directory' if not os.path.isdir(d) else 'directory not writable'}")
-    if out is None:
+    if args.output is not None:                  # refused paths fail before anything runs
+        output.check(args.output)
+    if args.html:
+        output.check(args.html, [args.output] if args.output else [])
+    if args.output is None:
         tmpdir = tempfile.mkdtemp(prefix="shimsim-record-")
         out = os.path.join(tmpdir, "trace.strace")
     try:
-        status = record(strace_exe, cmd, out, args.json)
+        with contextlib.ExitStack() as keep:
+            if args.output is not None:          # strace writes beside it; renamed in when complete
+                out = keep.enter_context(output.reserve(args.output))
+            status = record(strace_exe, cmd, out, args.json)
+        out = args.output or out
         t = trace.open([out], engine=eng)
         tl = None
         if args.html:

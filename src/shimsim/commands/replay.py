@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 
+from shimsim import output
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
@@ -71,6 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = _shim.load_spec(args.shim)
+    if args.html:
+        output.check(args.html, args.traces)    # before the replay: refused paths fail at once
     t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
     tl = None
     if args.html:

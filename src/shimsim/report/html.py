@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from shimsim import __version__
+from shimsim import __version__, output
 from shimsim import replay as _replay
 from shimsim.errors import ShimsimError
 from shimsim.report import replay_json, verdict
@@ -136,10 +136,6 @@ def render(rep: _replay.Report, t: Any, tl: Timeline | None = None) -> str:
 
 
 def write(path: str, rep: _replay.Report, t: Any, tl: Timeline | None = None) -> None:
-    """Write the report; a path that cannot be written is bad input (exit 2)."""
-    text = render(rep, t, tl)
-    try:
-        with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(text)
-    except OSError as exc:
-        raise ShimsimError(f"cannot write {path}: {exc.strerror or exc}") from None
+    """Write the report all-or-nothing (shimsim.output); a path that cannot be
+    written, or is one of the traces, is bad input (exit 2)."""
+    output.write_text(path, render(rep, t, tl), inputs=t.paths)

@@ -321,7 +321,7 @@ def open(paths: str | list[str], format: str | None = None, abi: str | None = No
     files = expand_paths(list(paths))
     for p, _ in files:
         if not io.exists(p):
-            raise InputError(p, None, "no such file")
+            raise InputError(p, None, io.missing(p))
     cleaned: dict[str, publish.Cleaned] = {}
     heads: dict[str, list[str]] = {}
     for p, _pid in files:

@@ -10,11 +10,13 @@ InputError or counted as unparsed, never as a traceback.
 from __future__ import annotations
 
 import bz2
+import errno
 import gzip
 import io
 import lzma
 import os
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -23,6 +25,13 @@ from shimsim.errors import InputError
 BLOCK = 1 << 19          # bytes read per block (below MAX_LINE, so blocks rarely need a long-line scan)
 MAX_LINE = 1 << 20       # longer lines are replaced by an empty line and counted as unparsed
 LONG_LINE_REASON = f"line longer than {MAX_LINE} bytes (cut off; corrupt or not a trace?)"
+
+# A compressed stream that inflates beyond MAX_RATIO times the bytes read from
+# the file, once past RATIO_FLOOR, is refused as a decompression bomb: real
+# strace logs compress 10-50:1 (gzip at most ~1030:1, on a file of one byte
+# repeated), so work stays bounded by MAX_RATIO x the file's size.
+MAX_RATIO = 250
+RATIO_FLOOR = 1 << 20
 
 _GZ, _XZ, _ZST, _BZ2 = b"\x1f\x8b", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd", b"BZh"
 
@@ -59,6 +68,44 @@ def stdin_head() -> bytes:
     return _stdin_head
 
 
+class _Counting(io.RawIOBase):
+    """The compressed bytes a decompressor has taken from the file."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.n = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
+        k = self.raw.readinto(b)
+        self.n += k or 0
+        return k
+
+
+class _Bounded:
+    """A decompressed stream that refuses to inflate beyond MAX_RATIO."""
+
+    def __init__(self, stream: BinaryIO, counting: _Counting, path: str) -> None:
+        self.stream = stream
+        self.counting = counting
+        self.path = path
+        self.out = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.stream.read(n)
+        self.out += len(data)
+        if self.out > RATIO_FLOOR and self.out > MAX_RATIO * max(1, self.counting.n):
+            raise InputError(self.path, None,
+                             f"decompression bomb: {self.out} bytes inflated from {self.counting.n} "
+                             f"(over {MAX_RATIO}:1); if it is a real trace, decompress it and pass that file")
+        return data
+
+    def close(self) -> None:
+        self.stream.close()
+
+
 def _open_raw(path: str) -> BinaryIO:
     if path == "-":
         return io.BufferedReader(_Chain(stdin_head(), sys.stdin.buffer))  # type: ignore[return-value]
@@ -79,23 +126,26 @@ def open_binary(path: str) -> tuple[BinaryIO, BinaryIO]:
     head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
     if not head:
         return raw, raw
+    src = _Counting(raw)
     if head.startswith(_GZ):
-        return gzip.GzipFile(fileobj=raw), raw  # type: ignore[return-value]
-    if head.startswith(_XZ):
-        return lzma.LZMAFile(raw), raw  # type: ignore[return-value]
-    if head.startswith(_BZ2) and path.endswith(".bz2"):
-        return bz2.BZ2File(raw), raw  # type: ignore[return-value]
-    if head.startswith(_ZST):
+        stream = gzip.GzipFile(fileobj=src)
+    elif head.startswith(_XZ):
+        stream = lzma.LZMAFile(src)
+    elif head.startswith(_BZ2) and path.endswith(".bz2"):
+        stream = bz2.BZ2File(src)
+    elif head.startswith(_ZST):
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True), raw  # type: ignore[return-value]
-    return raw, raw
+        stream = zstandard.ZstdDecompressor().stream_reader(src, read_across_frames=True)
+    else:
+        return raw, raw
+    return _Bounded(stream, src, path), raw  # type: ignore[return-value]
 
 
 def _read(stream: BinaryIO, path: str, n: int) -> bytes:
     try:
         return stream.read(n)
-    except (EOFError, OSError, lzma.LZMAError, ValueError) as exc:
+    except (EOFError, OSError, lzma.LZMAError, zlib.error, ValueError) as exc:
         raise InputError(path, None, f"corrupt or truncated compressed input: {exc}") from None
     except Exception as exc:  # zstandard.ZstdError has no common base with OSError
         if type(exc).__name__ == "ZstdError":
@@ -271,6 +321,20 @@ def is_stdin(path: str) -> bool:
 
 def exists(path: str) -> bool:
     return path == "-" or os.path.exists(path)
+
+
+def missing(path: str) -> str:
+    """Why a path that does not exist cannot be opened, for the error line."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop (too many levels of symbolic links)"
+        if os.path.lexists(path):
+            return "a dangling symbolic link (its target does not exist)"
+        if exc.errno not in (errno.ENOENT, None):
+            return f"cannot open: {exc.strerror or exc}"
+    return "no such file"
 
 
 __all__ = ["blocks", "lines", "head_lines", "decode", "open_binary", "MAX_LINE", "BLOCK"]

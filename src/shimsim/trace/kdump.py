@@ -134,7 +134,8 @@ def guess_os(lines: Iterable[str]) -> str:
         elif typ in ("MIB", "SAUP", "EXEC_ARG", "EXEC_ENV"):
             votes["netbsd"] += 2
         if typ in ("CALL", "RET"):
-            name = (_CALL.match(data) or _RET.match(data) or m).group("name") if data else ""
+            cm = (_CALL.match(data) or _RET.match(data)) if data else None
+            name = cm.group("name") if cm else ""     # a record neither form matches votes for nothing
             if name.startswith("linux_"):
                 votes["linux"] += 3
             elif name in _OPENBSD_NAMES:
