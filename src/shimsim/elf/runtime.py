@@ -225,9 +225,9 @@ def _grep(path: str, rx: re.Pattern) -> str | None:
 
 
 def _machine_code(m) -> int:
-    from shimsim.elf.ident import MACHINES  # noqa: F401  (EM_* numbers are what libpath keys on)
-    table = {"EM_X86_64": 62, "EM_AARCH64": 183, "EM_386": 3}
-    return table.get(m, m) if isinstance(m, str) else m
+    """pyelftools names known machines (``EM_X86_64``); libpath keys on the number."""
+    from elftools.elf.enums import ENUM_E_MACHINE
+    return ENUM_E_MACHINE.get(m, -1) if isinstance(m, str) else m
 
 
 def runtimes(path: str, root: str | None = None) -> FileRuntimes:

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shimsim import engine as _engine
-from shimsim import model, tables, trace
+from shimsim import model, trace
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim.errors import ShimsimError

@@ -30,7 +30,7 @@ from shimsim import model
 from shimsim.lex import strace as _lex
 from shimsim.errors import InputError
 from shimsim.model import Event
-from shimsim.trace import _fmtbase, args, io
+from shimsim.trace import _fmtbase, args
 from shimsim.trace.stats import ParseStats
 from shimsim.trace.summary import SummaryTable
 
