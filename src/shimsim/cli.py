@@ -7,6 +7,10 @@ callable taking the parsed namespace and returning an exit status.
 Exit status: 0 success, 1 a requested condition failed (``--fail-on``),
 2 bad input or usage (including a file that cannot be read or written),
 130 interrupted, 141 stdout closed early (``| head``), as SIGPIPE would.
+
+Start-up stays light: the top-level parser lists every command from HELP
+below, and a command's module (and whatever it imports: tables, rich,
+pyelftools, ...) is imported only when that command is the one run.
 """
 from __future__ import annotations
 
@@ -18,9 +22,24 @@ import sys
 from shimsim import __version__
 from shimsim.errors import ShimsimError
 
-# Subcommand modules, in the order --help lists them.
-COMMANDS = ("abi", "parse", "replay", "shims", "derive", "inspect", "image", "corpus", "probe", "check", "record",
-            "compat", "diff")
+# Subcommand modules, in the order --help lists them, with the one-line help
+# each module's register() gives (tests/test_cli_help.py keeps the two equal).
+HELP = {
+    "abi": "inspect ABI tables: syscalls, constants, signatures",
+    "parse": "read traces and summarise them (format, ABI, events, syscalls)",
+    "replay": "replay traces through a shim model of a compat layer",
+    "shims": "list the shipped shims with provenance and counts",
+    "derive": "write a baseline shim spec for a guest/host ABI pair",
+    "inspect": "identify ELF binaries and predict their syscalls and per-shim verdicts",
+    "image": "will a container image run on a host? (OCI layout, OCI or docker archive)",
+    "corpus": "score many traces, binaries and Loupe workloads per compat layer",
+    "probe": "check a shim's prediction against a real run under seccomp",
+    "check": "run the shipped properties against a shim spec",
+    "record": "run a command under strace, then replay and report in one step",
+    "compat": "a shim's support matrix (Markdown, CSV or JSON)",
+    "diff": "the calls whose outcome differs between two shims on a trace",
+}
+COMMANDS = tuple(HELP)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,17 +48,54 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _LazySubParsers(argparse._SubParsersAction):
+    """Subcommand parsers that start as placeholders carrying only their help
+    line; the command's module is imported, and its real parser registered in
+    the placeholder's place, when the command is chosen (or by load())."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._placeholders: set[str] = set()
+
+    def add_placeholder(self, name: str, help: str) -> None:
+        self.add_parser(name, help=help)
+        self._placeholders.add(name)
+
+    def load(self, name: str) -> argparse.ArgumentParser:
+        if name in self._placeholders:
+            self._placeholders.discard(name)
+            # Take the placeholder out, register the real parser, and put its
+            # help line back where the placeholder's was, so --help keeps its order.
+            index = next(i for i, a in enumerate(self._choices_actions) if a.dest == name)
+            del self._choices_actions[index]
+            del self._name_parser_map[name]
+            importlib.import_module(f"shimsim.commands.{name}").register(self)
+            new = next(i for i, a in enumerate(self._choices_actions) if a.dest == name)
+            self._choices_actions.insert(index, self._choices_actions.pop(new))
+        return self._name_parser_map[name]
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values and values[0] in self._name_parser_map:
+            self.load(values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
+def build_parser(load: tuple[str, ...] | list[str] = ()) -> argparse.ArgumentParser:
+    """The top-level parser; the commands named in `load` (all with
+    load=COMMANDS) get their real parsers now, the others when chosen."""
     parser = _Parser(
         prog="shimsim",
         description="Replay recorded syscall streams through models of compat layers.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"shimsim {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.register("action", "lazy_parsers", _LazySubParsers)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, action="lazy_parsers")
     sub.required = True
-    for name in COMMANDS:
-        importlib.import_module(f"shimsim.commands.{name}").register(sub)
+    for name, help in HELP.items():
+        sub.add_placeholder(name, help)
+    for name in load:
+        sub.load(name)
     return parser
 
 

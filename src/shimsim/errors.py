@@ -2,7 +2,6 @@
 """Errors a user can act on.  The CLI prints them as one line and exits 2."""
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -29,6 +28,8 @@ class UnknownName(ShimsimError):
     def __init__(self, what: str, name: str, known: Iterable[str]) -> None:
         self.what = what
         self.name = name
+        import difflib  # only for this message: not at start-up
+
         close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         super().__init__(f"unknown {what} {name!r}{hint}")

@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 from shimsim.engine import ENGINES
-from shimsim.replay.report import FAIL_ON
 
 
 def add_json(p: argparse.ArgumentParser) -> None:
@@ -37,6 +36,8 @@ def formatter() -> type[argparse.HelpFormatter]:
 
 
 def add_fail_on(p: argparse.ArgumentParser) -> None:
+    from shimsim.replay.report import FAIL_ON  # here: importing shimsim.replay loads the replayer
+
     p.add_argument("--fail-on", action="append", choices=FAIL_ON, default=None, metavar="COND",
                    help="exit 1 when COND holds: fatal, divergence (any), failed, partial; repeatable "
                         "(default never)")

@@ -16,7 +16,6 @@ from shimsim import output, trace
 from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
 from shimsim.report import parse_json
 from shimsim.trace import formats
-from shimsim.trace.decode import decode
 
 EPILOG = """examples:
   shimsim parse run.strace
@@ -64,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         output.check(args.events, args.traces)   # before any work: refused paths fail at once
     t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
     if args.events:
+        if args.decode:
+            from shimsim.trace.decode import decode
         with output.atomic(args.events, t.paths) as out:   # all-or-nothing
             for ev in t.events():
                 row = ev.to_json()

@@ -8,10 +8,14 @@ syscall X (reason)".  Everything below it in a report is the evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shimsim import replay as _replay
-from shimsim.shim import EMULATED, FAKED, PARTIAL, STUBBED, UNKNOWN
+# The outcome and divergence codes come from shimsim.codes, not shimsim.replay or
+# shimsim.shim, so that `shimsim parse` (parse_json) does not import the replayer.
+from shimsim.codes import DIV_FALLBACK, DIV_NAMES, EMULATED, FAKED, PARTIAL, STUBBED, UNKNOWN
+
+if TYPE_CHECKING:
+    from shimsim import replay as _replay
 
 # Outcomes that mean the layer does the work itself rather than pass the call on.
 EMULATING = (EMULATED, PARTIAL, STUBBED, FAKED)
@@ -40,9 +44,9 @@ def verdict(rep: _replay.Report) -> Verdict:
     emulated = sum(rep.outcomes.get(o, 0) for o in EMULATING)
     notes: list[str] = []
     nonfatal = rep.ndivergences - (1 if rep.first_fatal else 0)
-    surv = rep.div_counts.get(_replay.DIV_FALLBACK, 0)
+    surv = rep.div_counts.get(DIV_FALLBACK, 0)
     if rep.ndivergences:
-        kinds = ", ".join(f"{v} {_replay.DIV_NAMES[k]}" for k, v in sorted(rep.div_counts.items()))
+        kinds = ", ".join(f"{v} {DIV_NAMES[k]}" for k, v in sorted(rep.div_counts.items()))
         notes.append(f"{rep.ndivergences} divergence{'s' if rep.ndivergences != 1 else ''} from the recording ({kinds})")
     if surv and not rep.first_fatal:
         sure = surv - rep.unconfirmed

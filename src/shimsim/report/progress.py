@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, Progress, ProgressColumn, SpinnerColumn, Task,
-                           TextColumn, TimeElapsedColumn, TransferSpeedColumn)
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.progress import Progress, ProgressColumn
+
+# rich is imported only when a bar is drawn (a terminal, no --quiet): pipes and
+# scripts do not pay for its import.
 
 MIN_SECONDS = 0.5   # no bar at all for runs shorter than this
 
@@ -29,14 +30,19 @@ def enabled(quiet: bool, stream: Any = None) -> bool:
     return not quiet and hasattr(s, "isatty") and s.isatty()
 
 
-class _EventsColumn(ProgressColumn):
-    """Events so far and events per second."""
+def _events_column() -> ProgressColumn:
+    """A column with the events so far and events per second."""
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
 
-    def render(self, task: Task) -> Text:
-        n = task.fields.get("events", 0)
-        el = task.elapsed or 0.0
-        rate = f" {n / el / 1e6:.2f}M/s" if el > 0 else ""
-        return Text(f"{n / 1e6:.2f}M events{rate}", style="progress.data.speed")
+    class _EventsColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            n = task.fields.get("events", 0)
+            el = task.elapsed or 0.0
+            rate = f" {n / el / 1e6:.2f}M/s" if el > 0 else ""
+            return Text(f"{n / 1e6:.2f}M events{rate}", style="progress.data.speed")
+
+    return _EventsColumn()
 
 
 def _file_pos(real: str) -> int | None:
@@ -75,10 +81,14 @@ class TraceProgress:
 
     def __enter__(self) -> TraceProgress:
         if self.show:
+            from rich.console import Console
+            from rich.progress import (BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn,
+                                       TimeElapsedColumn, TransferSpeedColumn)
+
             cols: list[ProgressColumn] = [SpinnerColumn(), TextColumn("{task.description}")]
             if self.total:
                 cols += [BarColumn(), DownloadColumn(), TransferSpeedColumn()]
-            cols += [_EventsColumn(), TimeElapsedColumn()]
+            cols += [_events_column(), TimeElapsedColumn()]
             self._p = Progress(*cols, console=Console(stderr=True), transient=True, auto_refresh=True)
             self._task = self._p.add_task(self.label, total=self.total, events=0, start=True)
         return self
