@@ -10,8 +10,8 @@ import sys
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
-from shimsim.commands._common import (add_engine, add_json, add_quiet, add_trace_options, formatter,
-                                     print_json)
+from shimsim.commands._common import (add_engine, add_json, add_quiet, add_shims, add_trace_options, formatter,
+                                     print_json, shim_names)
 from shimsim.replay import FAIL_ON, failed_conditions
 from shimsim.report import progress as _progress
 from shimsim.errors import ShimsimError
@@ -37,8 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("diff", help="the calls whose outcome differs between two shims on a trace",
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
     p.add_argument("traces", nargs="+", metavar="TRACE", help="trace file(s); '-' for stdin")
-    p.add_argument("--shim", action="append", required=True, metavar="NAME_OR_FILE",
-                   help="a shipped shim or a spec file; give exactly two (A, then B)")
+    add_shims(p, help="a shipped shim (see 'shimsim shims') or a spec file; repeatable or comma-separated: "
+                      "give exactly two (A, then B)")
     add_trace_options(p)
     p.add_argument("--fail-on", action="append", choices=FAIL_ON + ("differ",), default=None, metavar="COND",
                    help="exit 1 when COND holds: differ, or fatal/divergence/failed/partial under either shim")
@@ -81,9 +81,12 @@ def _shim_json(rep: _replay.Report) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    if len(args.shim) != 2:
-        raise ShimsimError(f"diff needs exactly two --shim options (A and B), got {len(args.shim)}")
-    specs = [_shim.load_spec(s) for s in args.shim]
+    names = shim_names(args.shim, unique=False)
+    if len(names) != 2:
+        raise ShimsimError(f"diff needs exactly two --shim options (A and B), got {len(names)}"
+                           + (": for more, 'shimsim replay TRACE --shim A --shim B --shim C' prints one row per layer"
+                              if len(names) > 2 else ""))
+    specs = [_shim.load_spec(s) for s in names]
     t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
     label = "replay " + ", ".join(s.name for s in specs)
     with _progress.TraceProgress(t.paths, label, _progress.enabled(args.quiet)) as bar:
