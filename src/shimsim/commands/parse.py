@@ -94,6 +94,8 @@ def _print_text(d: dict[str, Any]) -> None:
     w = sys.stdout.write
     w(f"format     {d['format']}\n")
     w(f"abi        {d['abi']}\n")
+    if d.get("abi_note"):
+        w(f"           note: {d['abi_note']}\n")
     w(f"lines      {d['lines']}\n")
     ev = d["events"]
     w(f"events     {sum(ev.values())}" + (f"  ({', '.join(f'{k} {v}' for k, v in ev.items())})" if ev else "") + "\n")
