@@ -14,6 +14,7 @@ from typing import Any
 
 from shimsim import output, trace
 from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
+from shimsim.errors import ShimsimError
 from shimsim.report import parse_json
 from shimsim.trace import formats
 from shimsim.trace.decode import decode
