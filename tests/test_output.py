@@ -168,7 +168,7 @@ def test_link_planted_after_the_check_is_replaced_not_followed(tmp_path: Path) -
 
 def _cmds(out: Path) -> dict[str, list[str]]:
     return {
-        "parse --events": ["parse", str(TRACE), "--events", str(out)],
+        "parse --events": ["parse", str(TRACE), "--events-out", str(out)],
         "replay --html": ["replay", str(TRACE), "--shim", "gvisor", "--html", str(out)],
         "derive -o": ["derive", "freebsd-amd64", "linux-x86_64", "-o", str(out)],
     }
@@ -208,7 +208,7 @@ def test_commands_write_complete_files(tmp_path: Path, capsys, cmd: str) -> None
 
 def test_parse_events_refused_before_reading_the_trace(tmp_path: Path, capsys) -> None:
     # the output is judged first: a bad output path with a missing trace names the output
-    assert main(["parse", str(tmp_path / "missing.strace"), "--events", str(tmp_path)]) == 2
+    assert main(["parse", str(tmp_path / "missing.strace"), "--events-out", str(tmp_path)]) == 2
     _one_error(capsys, "is a directory")
 
 
@@ -229,7 +229,7 @@ _CHILD = textwrap.dedent("""
                 time.sleep(60)
             return json.dumps(*a, **k)
     parse.json = SlowJson
-    sys.exit(main(["parse", sys.argv[1], "--events", sys.argv[2]]))
+    sys.exit(main(["parse", sys.argv[1], "--events-out", sys.argv[2]]))
 """)
 
 

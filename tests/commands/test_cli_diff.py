@@ -74,3 +74,47 @@ def test_engines_agree() -> None:
     for d in out:
         d.pop("engine")
     assert out[0] == out[1]
+
+
+GIT = str(Path(__file__).parents[2] / "examples" / "git-commit.strace")
+
+
+def test_calls_the_program_sees_come_first_and_minor_ones_only_with_all() -> None:
+    """examples/git-commit.strace under wsl1 and linuxulator: 40 syscalls are treated
+    differently, but in 37 both serve every call (emulated vs translated)."""
+    d = json.loads(cli("diff", "--shim", "wsl1", "--shim", "linuxulator", GIT, "--json").stdout)
+    kinds = [r["kind"] for r in d["differences"]]
+    assert kinds == sorted(kinds, key=("fails", "result", "minor").index)      # fails, then result, then minor
+    assert d["kinds"] == {k: kinds.count(k) for k in ("fails", "result", "minor")}
+    rows = {r["name"]: r for r in d["differences"]}
+    assert rows["prlimit64"]["kind"] == "fails" and rows["prlimit64"]["a"]["outcome"] == "failed"
+    assert rows["set_robust_list"]["kind"] == "result"          # stubbed under wsl1: another result
+    assert rows["ioctl"]["kind"] == "result"                    # partial under linuxulator: flags dropped
+    for r in d["differences"]:
+        if r["kind"] == "minor":
+            assert set(r["a"]["calls"]) | set(r["b"]["calls"]) <= {"emulated", "translated"}, r
+    assert d["kinds"]["minor"] > 30 and d["kinds"]["fails"] + d["kinds"]["result"] <= 5
+
+    text = cli("diff", "--shim", "wsl1", "--shim", "linuxulator", GIT).stdout
+    table = [ln.split()[0] for ln in text.splitlines()[7:] if ln.strip()]     # after the header row
+    assert text.splitlines()[6].split()[:2] == ["syscall", "calls"]
+    seen = [r["name"] for r in d["differences"] if r["kind"] != "minor"]
+    assert table == seen                                        # the minor rows are counted, not listed
+    assert f"{d['kinds']['minor']} differ only in how they are served" in text and "--all lists them" in text
+    full = cli("diff", "--shim", "wsl1", "--shim", "linuxulator", GIT, "--all").stdout
+    table = [ln.split()[0] for ln in full.splitlines()[7:] if ln.strip()]
+    assert table == [r["name"] for r in d["differences"]]
+    assert any(ln.split()[:5] == ["newfstatat", str(rows["newfstatat"]["calls"]), "emulated", "translated", "minor"]
+               for ln in full.splitlines())
+
+
+def test_fail_on_differ_ignores_minor_differences() -> None:
+    # native translates every call, vm too: no row at all; gvisor emulates them: minor rows only
+    d = json.loads(cli("diff", "--shim", "native", "--shim", "gvisor", LS, "--json").stdout)
+    minor_only = all(r["kind"] == "minor" for r in d["differences"])
+    r = cli("diff", "--shim", "native", "--shim", "gvisor", LS, "--fail-on", "differ")
+    assert r.returncode == (0 if minor_only else 1)
+    if minor_only:
+        assert "no difference the program can see" in r.stdout
+    r = cli("diff", "--shim", "wsl1", "--shim", "linuxulator", GIT, "--fail-on", "differ")
+    assert r.returncode == 1 and "--fail-on differ" in r.stderr

@@ -56,7 +56,7 @@ def test_text_summary(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_events_jsonl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_path = tmp_path / "ev.jsonl"
-    rc, out, _ = run(["parse", str(FIX / "gen" / "inject_fault.strace"), "--events", str(out_path), "--json"], capsys)
+    rc, out, _ = run(["parse", str(FIX / "gen" / "inject_fault.strace"), "--events-out", str(out_path), "--json"], capsys)
     assert rc == 0
     rows = [json.loads(x) for x in out_path.read_text().splitlines()]
     assert len(rows) == sum(json.loads(out)["events"].values())

@@ -67,7 +67,7 @@ def test_tids_are_the_printed_thread_ids() -> None:
 
 def test_events_output_has_frames_and_tids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "ev.jsonl"
-    assert cli.main(["parse", str(LEAN), "--events", str(out), "--json"]) == 0
+    assert cli.main(["parse", str(LEAN), "--events-out", str(out), "--json"]) == 0
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert rows[0]["tid"] == 1800904 and rows[0]["pid"] == 1800904
     assert rows[0]["frames"][2] == {"library": "/usr/lib/x86_64-linux-gnu/libc.so.6", "symbol": "realloc",

@@ -45,5 +45,48 @@ def add_fail_on(p: argparse.ArgumentParser) -> None:
 
 def add_trace_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", metavar="F", help="trace format (default: detected)")
-    p.add_argument("--abi", metavar="A", help="guest ABI of the trace (default: detected)")
+    p.add_argument("--abi", metavar="ABI", help="guest ABI of the trace (default: detected)")
     p.add_argument("--strict", action="store_true", help="stop at the first line that does not parse")
+
+
+SHIM_HELP = ("a shipped shim (see 'shimsim shims'), a spec file, or 'all' for every shipped shim; "
+             "repeatable or comma-separated (one pass over the trace, one report per shim)")
+
+
+def add_shims(p: argparse.ArgumentParser, help: str = SHIM_HELP) -> None:
+    """``--shim``, the same grammar in every command: repeatable, comma-separated,
+    'all'.  Read the result with :func:`shim_names`."""
+    p.add_argument("--shim", action="append", required=True, metavar="NAME_OR_FILE", help=help)
+
+
+def shim_names(asked: list[str] | None, unique: bool = True) -> list[str]:
+    """The shims named by repeated and comma-separated ``--shim`` options, in
+    order, 'all' expanded, without repeats unless ``unique`` is false (diff
+    compares a shim with itself); an unknown name fails up front."""
+    from shimsim import shim as shimmod
+    from shimsim.errors import ShimsimError
+
+    known = shimmod.list_shims()
+    out: list[str] = []
+    for opt in asked or []:
+        for name in (n.strip() for n in opt.split(",")):
+            if not name:
+                raise ShimsimError(f"--shim {opt!r}: an empty name in the list")
+            for n in (known if name == "all" else [name]):
+                if n not in out or not unique:
+                    out.append(n)
+    for n in out:
+        if n not in known:
+            shimmod.resolve_spec_path(n)   # a release alias or a spec file; else names the error
+    return out
+
+
+def held_per_shim(conds: list[str] | None, reps: list[Any]) -> list[str]:
+    """'COND (shim, shim)' for every --fail-on condition that holds under some report."""
+    from shimsim.replay import failed_conditions
+
+    by: dict[str, list[str]] = {}
+    for rep in reps:
+        for c in failed_conditions(conds, rep):
+            by.setdefault(c, []).append(rep.shim)
+    return [f"{c} ({', '.join(s)})" if len(reps) > 1 else c for c, s in by.items()]

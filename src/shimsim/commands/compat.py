@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
     p.add_argument("shim", metavar="NAME_OR_FILE", help="a shipped shim (see 'shimsim shims') or a spec file")
     p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
-    p.add_argument("--abi", metavar="A", default=None,
+    p.add_argument("--abi", metavar="ABI", default=None,
                    help="guest ABI for a shim that serves any ABI (native, vm, none; default linux-x86_64)")
     p.add_argument("--outcome", action="append", choices=_shim.OUTCOME_NAMES[1:7], metavar="O",
                    help="only rows with this outcome (repeatable)")

@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="trace, ELF, loupedb checkout or directory; 'import-loupe DIR' forces DIR as loupedb")
-    p.add_argument("--shim", action="append", default=[], metavar="NAME",
+    p.add_argument("--shim", action="append", default=[], metavar="NAME_OR_FILE",
                    help="a shipped shim, a spec file, or 'all' (repeatable, or comma-separated)")
     p.add_argument("--weights", metavar="FILE", help="input weights: 'name weight' lines or popcon by_inst")
     g = p.add_mutually_exclusive_group()

@@ -55,8 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("image", metavar="IMAGE[:REF]", help="OCI layout directory or image archive")
     p.add_argument("--host", action="append", default=[], metavar="ABI",
                    help="judge for this host (repeatable; e.g. linux-x86_64, freebsd-amd64, illumos, windows)")
-    p.add_argument("--shim", action="append", default=[], metavar="NAME",
-                   help="judge through this shim (repeatable; 'all' for every shipped shim)")
+    p.add_argument("--shim", action="append", default=[], metavar="NAME_OR_FILE",
+                   help="judge through this shim (repeatable or comma-separated; 'all' for every shipped shim)")
     p.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", default=None,
                    help="analyse this platform of an index (default: every platform whose blobs are present)")
     p.add_argument("--all-binaries", action="store_true",
@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     from shimsim.image.analyse import SEVERITY
     if args.timeout <= 0:
         raise ShimsimError("--timeout must be positive")
-    rep = analyse_image(args.image, args.host, args.shim, args.platform, args.all_binaries,
+    shims = [n.strip() for opt in args.shim for n in opt.split(",") if n.strip()]
+    rep = analyse_image(args.image, args.host, shims, args.platform, args.all_binaries,
                         _progress if args.all_binaries else None, args.timeout)
     if args.html:
         from shimsim.image import html

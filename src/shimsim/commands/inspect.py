@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterator
 
-from shimsim.commands._common import add_json, formatter, print_json
+from shimsim.commands._common import SHIM_HELP, add_json, formatter, print_json, shim_names
 from shimsim.errors import ShimsimError
 
 EPILOG = """examples:
@@ -44,8 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="identify ELF binaries and predict their syscalls and per-shim verdicts",
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
     p.add_argument("paths", nargs="+", metavar="BINARY", help="ELF file or directory (walked recursively)")
-    p.add_argument("--shim", action="append", default=[], metavar="NAME",
-                   help="give a verdict for this shim (repeatable; 'all' for every shipped shim)")
+    p.add_argument("--shim", action="append", default=[], metavar="NAME_OR_FILE",
+                   help="give a verdict for this shim: " + SHIM_HELP.split(" (one pass")[0])
     p.add_argument("--host", metavar="ABI", default=None,
                    help="host ABI of the 'native' shim (default: this machine's)")
     p.add_argument("--origins", type=int, default=1, metavar="N",
@@ -60,23 +60,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="exit 1 when any verdict is STATUS or worse (degraded < may-fail < fails < cannot-run)")
     add_json(p)
     p.set_defaults(func=run)
-
-
-def _shim_names(asked: list[str]) -> list[str]:
-    if not asked:
-        return []
-    from shimsim import shim as shimmod
-    known = shimmod.list_shims()
-    out: list[str] = []
-    for name in asked:
-        for n in (known if name == "all" else [name]):
-            if n not in out:
-                out.append(n)
-    from shimsim.errors import UnknownName
-    for n in out:
-        if n not in known and not os.path.exists(n):
-            raise UnknownName("shim", n, known)   # once, up front, with suggestions
-    return out
 
 
 def _walk(paths: list[str], skipped: list[str]) -> Iterator[tuple[str, bool]]:
@@ -105,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         raise ShimsimError("--origins must be 0 or more")
     if args.timeout <= 0:
         raise ShimsimError("--timeout must be positive")
-    shims = _shim_names(args.shim)
+    shims = shim_names(args.shim)   # once, up front, with suggestions
     walk_errors: list[str] = []
     targets: list[str] = []
     not_elf = 0

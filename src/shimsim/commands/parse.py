@@ -3,7 +3,7 @@
 
 Lenient by default: a line that is not understood is counted and the first
 few are shown as file:line: reason.  --strict makes the first one an error
-(exit 2).  --events writes every event as one JSON object per line.
+(exit 2).  --events-out writes every event as one JSON object per line.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from shimsim import output, trace
 from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
+from shimsim.errors import ShimsimError
 from shimsim.report import parse_json
 from shimsim.trace import formats
 
@@ -22,8 +23,8 @@ EPILOG = """examples:
   shimsim parse trace.gz --json
   shimsim parse out.1234 out.1235 out.1236        (strace -ff -o out: one trace)
   shimsim parse ktrace.txt --format kdump --abi openbsd-amd64
-  shimsim parse run.strace --strict --events events.jsonl
-  shimsim parse run.strace --events events.jsonl --decode
+  shimsim parse run.strace --strict --events-out events.jsonl
+  shimsim parse run.strace --events-out events.jsonl --decode
   strace -f -o /dev/stdout ls | shimsim parse -
 """
 
@@ -35,9 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=formats.names(), help="trace format (default: sniffed)")
     p.add_argument("--abi", metavar="ABI", help="guest ABI (default: from the format and content)")
     p.add_argument("--strict", action="store_true", help="the first line not understood is an error (exit 2)")
-    p.add_argument("--events", metavar="OUT.jsonl", help="write every event as one JSON object per line")
+    p.add_argument("--events-out", metavar="FILE", help="write every event as one JSON object per line to FILE")
+    # The old spelling: --events means a count (N) in replay, so here it is only
+    # accepted, with a deprecation note, and not shown in --help.
+    p.add_argument("--events", dest="events_deprecated", metavar="FILE", help=argparse.SUPPRESS)
     p.add_argument("--decode", action="store_true",
-                   help="with --events: add each syscall's decoded arguments (fds, paths, flags, enums, integers)")
+                   help="with --events-out: add each syscall's decoded arguments (fds, paths, flags, enums, integers)")
     add_quiet(p)
     add_json(p)
     add_engine(p)
@@ -59,13 +63,19 @@ def _consume(t: trace.Trace, quiet: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.events:
-        output.check(args.events, args.traces)   # before any work: refused paths fail at once
+    if args.events_deprecated is not None:
+        if args.events_out is not None:
+            raise ShimsimError("give --events-out FILE only (--events is its deprecated spelling)")
+        print("shimsim: warning: 'parse --events FILE' is deprecated, say --events-out FILE "
+              "(--events N is a count of events in 'replay')", file=sys.stderr)
+        args.events_out = args.events_deprecated
+    if args.events_out:
+        output.check(args.events_out, args.traces)   # before any work: refused paths fail at once
     t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
-    if args.events:
+    if args.events_out:
         if args.decode:
             from shimsim.trace.decode import decode
-        with output.atomic(args.events, t.paths) as out:   # all-or-nothing
+        with output.atomic(args.events_out, t.paths) as out:   # all-or-nothing
             for ev in t.events():
                 row = ev.to_json()
                 if args.decode:
@@ -86,6 +96,8 @@ def _print_text(d: dict[str, Any]) -> None:
     w = sys.stdout.write
     w(f"format     {d['format']}\n")
     w(f"abi        {d['abi']}\n")
+    if d.get("abi_note"):
+        w(f"           note: {d['abi_note']}\n")
     w(f"lines      {d['lines']}\n")
     ev = d["events"]
     w(f"events     {sum(ev.values())}" + (f"  ({', '.join(f'{k} {v}' for k, v in ev.items())})" if ev else "") + "\n")

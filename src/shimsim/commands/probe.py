@@ -52,9 +52,10 @@ no strace, no seccomp, shim for another ABI).
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("probe", help="check a shim's prediction against a real run under seccomp",
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
-    p.add_argument("--shim", metavar="NAME_OR_FILE",
+    p.add_argument("--shim", action="append", default=None, metavar="NAME_OR_FILE",
                    help="a shipped shim (see 'shimsim shims') or a spec file (with --real: the model to "
-                        "judge; default: the model of the installed release)")
+                        "judge; default: the model of the installed release); a probe runs one layer, so "
+                        "a second --shim is an error")
     p.add_argument("--real", choices=("runsc", "gvisor", "qemu", "qemu-user"), metavar="LAYER",
                    help="run the command under the real layer (runsc or qemu) instead of a seccomp "
                         "imitation, and judge the model call by call against the layer's own log")
@@ -65,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minimize", action="store_true",
                    help="the Loupe experiment: which calls can fail with ENOSYS (Loupe: 'stubbed') or "
                         "return 0 unrun (Loupe: 'faked'), which are required")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="seconds per run before its process group is killed (default 60)")
     p.add_argument("--compare-output", action="store_true",
                    help="a run whose stdout differs from the normal run's counts as broken")
@@ -97,6 +98,11 @@ def run(args: argparse.Namespace) -> int:
         raise ShimsimError("--jobs must be at least 1")
     if args.repeat < 1:
         raise ShimsimError("--repeat must be at least 1")
+    if args.shim is not None:       # a probe runs one layer: never keep only the last of several
+        shims = [n.strip() for opt in args.shim for n in opt.split(",") if n.strip()]
+        if len(shims) != 1:
+            raise ShimsimError(f"probe runs one layer: give one --shim (got {len(shims)})")
+        args.shim = shims[0]
     if args.real:
         return _real(args, cmd)
     if not args.shim:

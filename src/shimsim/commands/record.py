@@ -21,8 +21,9 @@ from shimsim import output
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
-from shimsim.commands._common import add_engine, add_fail_on, add_json, add_quiet, formatter, print_json
-from shimsim.replay import failed_conditions
+from shimsim.commands._common import (add_engine, add_fail_on, add_json, add_quiet, add_shims, formatter,
+                                     held_per_shim, print_json, shim_names)
+from shimsim.commands.replay import _specs, one_layer_only, print_layers
 from shimsim.report import progress as _progress
 from shimsim.report import replay_json
 from shimsim.errors import ShimsimError
@@ -34,6 +35,12 @@ EPILOG = """examples:
   shimsim record --shim gvisor -o python.strace -- python3 -c 'print(42)'
   shimsim record --shim wsl1 --html report.html -- git status
   shimsim record --shim wsl1 --json --fail-on fatal -- make test
+  shimsim record --shim wsl1 --shim linuxulator --shim gvisor -- git status   (one row per layer)
+
+Several --shim options (repeatable, comma-separated, or 'all') replay the one
+recording through every layer, as 'shimsim replay' does: one row per layer,
+a JSON array (one record object per layer) with --json, and --fail-on holds
+if it holds for any layer, naming which.  --html reports on one layer.
 
 The recording is kept with -o FILE (replay it later through other shims with
 'shimsim replay FILE --shim NAME' or compare two with 'shimsim diff');
@@ -51,8 +58,7 @@ not found, nothing recorded).
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("record", help="run a command under strace, then replay and report in one step",
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
-    p.add_argument("--shim", required=True, metavar="NAME_OR_FILE",
-                   help="a shipped shim (see 'shimsim shims') or a spec file")
+    add_shims(p)
     p.add_argument("-o", "--output", metavar="TRACE", help="keep the recording in this file")
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
     p.add_argument("--limit", type=int, default=20, metavar="N",
@@ -113,7 +119,10 @@ def run(args: argparse.Namespace) -> int:
     cmd = _command(args.command)
     strace_exe = _strace(args.strace)
     eng = _engine.get(args.engine)
-    spec = _shim.load_spec(args.shim)          # a bad shim name fails before anything runs
+    names = shim_names(args.shim)              # a bad shim name fails before anything runs
+    one_layer_only(args, len(names))
+    for n in names:
+        _shim.load_spec(n)
     tmpdir = None
     if args.output is not None:                  # refused paths fail before anything runs
         output.check(args.output)
@@ -133,28 +142,34 @@ def run(args: argparse.Namespace) -> int:
         if args.html:
             from shimsim.report.timeline import Timeline
             tl = Timeline()
-        with _progress.TraceProgress(t.paths, f"replay {spec.name}", _progress.enabled(args.quiet)) as bar:
-            rep = _replay.replay_trace(t, spec, timeline=tl, progress=bar.update)
+        specs = _specs(args.shim, t)
+        label = "replay " + ", ".join(s.name for s in specs)
+        with _progress.TraceProgress(t.paths, label, _progress.enabled(args.quiet)) as bar:
+            reps = _replay.replay_many(t, specs, timeline=tl, progress=bar.update)
         if args.html:
             from shimsim.report import html
-            html.write(args.html, rep, t, tl)
+            html.write(args.html, reps[0], t, tl)
         recording = {"command": cmd, "exit_status": status, "strace": [strace_exe, *STRACE_OPTIONS],
                      "trace": args.output, "lines": t.stats.lines}
         if args.json:
-            print_json({"recording": recording, **replay_json(rep, t)})
+            docs = [{"recording": recording, **replay_json(rep, t)} for rep in reps]
+            print_json(docs[0] if len(docs) == 1 else docs)
         else:
             from shimsim.report import terminal
             con = terminal.console()
             kept = f"trace kept in {args.output}" if args.output else "trace not kept (-o FILE keeps it)"
             con.print(terminal.text(f"recorded: {shlex.join(cmd)} (exit status {status}), {t.stats.lines} lines; {kept}"))
             con.print()
-            terminal.print_replay(con, rep, t, args.limit)
+            if len(reps) == 1:
+                terminal.print_replay(con, reps[0], t, args.limit)
+            else:
+                print_layers(con, reps, t)
             if args.html:
                 con.print(terminal.text(f"HTML report written to {args.html}"))
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
-    held = failed_conditions(args.fail_on, rep)
+    held = held_per_shim(args.fail_on, reps)
     if held:
         print(f"shimsim: --fail-on {', '.join(held)}: condition holds", file=sys.stderr)
         return 1

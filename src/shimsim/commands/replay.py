@@ -11,10 +11,9 @@ from shimsim import output
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
-from shimsim.commands._common import (add_engine, add_fail_on, add_json, add_quiet, add_trace_options,
-                                     formatter, print_json)
+from shimsim.commands._common import (add_engine, add_fail_on, add_json, add_quiet, add_shims, add_trace_options,
+                                     formatter, held_per_shim, print_json, shim_names)
 from shimsim.errors import ShimsimError
-from shimsim.replay import failed_conditions
 from shimsim.report import progress as _progress
 from shimsim.report import replay_json
 
@@ -27,6 +26,15 @@ EPILOG = """examples:
   shimsim replay ls.truss --shim my-layer.toml --engine python
   shimsim replay run.strace --shim wsl1 --fail-on fatal   (exit 1 if the program would break)
   shimsim replay run.strace --shim linuxulator --events 30 (the first 30 events one by one)
+  shimsim replay run.strace --shim wsl1 --shim linuxulator --shim gvisor   (one row per layer)
+  shimsim replay run.strace --shim wsl1,linuxulator,gvisor --json           (a JSON array)
+  shimsim replay run.strace --shim all           (every shipped shim for the trace's ABI)
+
+Several --shim options (repeatable, comma-separated, or 'all') replay the trace
+once through every layer and print one row per layer: verdict, first fatal
+call, calls per outcome; --json then prints an array with one replay object
+per layer (each as with one --shim), and --fail-on holds if it holds for any
+layer, naming which.  --events and --html report on one layer: give one --shim.
 
 The report starts with the verdict: "would run", "would run with N emulated
 calls" (calls the layer serves itself instead of passing them to a host call:
@@ -49,8 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="replay traces through a shim model of a compat layer",
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
     p.add_argument("traces", nargs="+", metavar="TRACE", help="trace file(s); '-' for stdin")
-    p.add_argument("--shim", required=True, metavar="NAME_OR_FILE",
-                   help="a shipped shim (see 'shimsim shims') or a spec file")
+    add_shims(p)
     add_trace_options(p)
     p.add_argument("--limit", type=int, default=20, metavar="N",
                    help="divergences listed in the text report (default 20; all are counted)")
@@ -70,11 +77,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _specs(asked: list[str], t: trace.Trace) -> list[_shim.Spec]:
+    """The specs the --shim options name; 'all' keeps the shipped shims for the trace's ABI."""
+    specs = [_shim.load_spec(n) for n in shim_names(asked)]
+    if any(n.strip() == "all" for opt in asked for n in opt.split(",")):
+        explicit = {n.strip() for opt in asked for n in opt.split(",")}
+        specs = [s for s in specs if s.name in explicit
+                 or _shim.for_guest(s, t.abi).guest in (_shim.ANY, t.abi)]
+    return specs
+
+
+def one_layer_only(args: argparse.Namespace, n: int) -> None:
+    if n > 1:
+        for opt, given in (("--events", getattr(args, "events", 0)), ("--html", args.html)):
+            if given:
+                raise ShimsimError(f"{opt} reports on one layer: give one --shim (got {n})")
+
+
 def run(args: argparse.Namespace) -> int:
-    spec = _shim.load_spec(args.shim)
+    names = shim_names(args.shim)
+    one_layer_only(args, len(names))
     if args.html:
         output.check(args.html, args.traces)    # before the replay: refused paths fail at once
     t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
+    specs = _specs(args.shim, t)
     tl = None
     if args.html:
         from shimsim.report.timeline import Timeline
@@ -83,22 +109,51 @@ def run(args: argparse.Namespace) -> int:
         raise ShimsimError(f"--root {args.root}: not a directory")
     if args.binary and not os.path.isfile(args.binary):
         raise ShimsimError(f"--binary {args.binary}: no such file")
-    with _progress.TraceProgress(t.paths, f"replay {spec.name}", _progress.enabled(args.quiet)) as bar:
-        rep = _replay.replay_trace(t, spec, events=args.events, timeline=tl, progress=bar.update,
+    label = "replay " + ", ".join(s.name for s in specs)
+    with _progress.TraceProgress(t.paths, label, _progress.enabled(args.quiet)) as bar:
+        reps = _replay.replay_many(t, specs, events=args.events, timeline=tl, progress=bar.update,
                                    root=args.root, binary=args.binary)
     if args.html:
         from shimsim.report import html
-        html.write(args.html, rep, t, tl)
+        html.write(args.html, reps[0], t, tl)
     if args.json:
-        print_json(replay_json(rep, t))
+        docs = [replay_json(rep, t) for rep in reps]
+        print_json(docs[0] if len(docs) == 1 else docs)
     else:
         from shimsim.report import terminal
         con = terminal.console()
-        terminal.print_replay(con, rep, t, args.limit)
+        if len(reps) == 1:
+            terminal.print_replay(con, reps[0], t, args.limit)
+        else:
+            print_layers(con, reps, t)
         if args.html:
             con.print(f"HTML report written to {args.html}")
-    held = failed_conditions(args.fail_on, rep)
+    held = held_per_shim(args.fail_on, reps)
     if held:
         print(f"shimsim: --fail-on {', '.join(held)}: condition holds", file=sys.stderr)
         return 1
     return 0
+
+
+def print_layers(con, reps: list[_replay.Report], t: trace.Trace) -> None:
+    """One row per layer: verdict, first fatal call, calls per outcome (worst first)."""
+    from shimsim.report import terminal, verdict
+
+    con.print(terminal.text(f"trace: {', '.join(t.paths)} ({t.format}, {t.abi}), {reps[0].syscalls} syscalls, "
+                            f"{len(reps)} layers"))
+    con.print()
+    tab = terminal.table(("shim", "left"), ("host", "left"), ("verdict", "left"), ("first fatal call", "left"),
+                         ("calls per outcome", "left"), tty=con.is_terminal)
+    for rep in reps:
+        v = verdict(rep)
+        ff = rep.first_fatal
+        where = f"{ff.file}:{ff.line}: {ff.syscall}" if ff else "-"
+        counts = ", ".join(f"{rep.outcomes[o]} {_shim.OUTCOME_NAMES[o]}" for o in sorted(rep.outcomes)
+                           if rep.outcomes[o])
+        tab.add_row(terminal.text(rep.shim), terminal.text(rep.host),
+                    terminal.text(v.status, style=terminal.VERDICT_STYLE.get(v.status, "bold")),
+                    terminal.text(where), terminal.text(counts or "-"))
+    terminal.print_table(con, tab)
+    con.print()
+    for rep in reps:
+        con.print(terminal.text(f"{rep.shim}: {verdict(rep).text}"))

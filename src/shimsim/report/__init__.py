@@ -84,6 +84,8 @@ def replay_json(rep: _replay.Report, t: Any) -> dict:
     out["traces"] = list(t.paths)
     out["format"] = t.format
     out["unparsed_lines"] = t.stats.unparsed_count
+    if getattr(t, "abi_note", None):
+        out["abi_note"] = t.abi_note
     return out
 
 
@@ -92,6 +94,8 @@ def parse_json(t: Any) -> dict:
     once the trace's events have been read."""
     st = t.stats
     d: dict[str, Any] = {"format": t.format, "abi": t.abi, "files": t.paths, "engine": t.engine.name}
+    if getattr(t, "abi_note", None):
+        d["abi_note"] = t.abi_note
     d.update(st.to_json())
     if st.summary is not None:
         d["summary_table"] = {"syscalls": len(st.summary), "mismatches": st.summary_mismatches}

@@ -89,6 +89,8 @@ def print_replay(con: Console, rep: _replay.Report, t: Any, limit: int) -> None:
                    + (f", {t.stats.unparsed_count} lines not parsed" if t.stats.unparsed_count else "")))
     for line in t.stats.unparsed_lines[:3]:
         con.print(text(f"  not parsed: {line}"))
+    if getattr(t, "abi_note", None):
+        con.print(text(f"note: {t.abi_note}", style="yellow"))
     if rep.callers:
         con.print(text("callers (who makes the calls: fallbacks apply per caller):"))
         for c in rep.callers[:8]:

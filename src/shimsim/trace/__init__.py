@@ -74,6 +74,7 @@ class Trace:
         self.format = fmt
         self.module = formats.module(fmt)   # the format module: sniff, guess_abi, parse, render
         self.abi = abi
+        self.abi_note: str | None = None   # an uncertain or stand-in ABI guess (set by open())
         self.strict = strict
         self.engine = _engine.get(eng)   # the engine object (its .name is "c" or "python")
         self.stats = ParseStats()
@@ -337,8 +338,10 @@ def open(paths: str | list[str], format: str | None = None, abi: str | None = No
     if fmt.startswith("strace"):
         # 'strace -p PID' without -f prints no pid column: the events are that process's
         files = [(p, _attached(cleaned.get(p), pid)) for p, pid in files]
+    note = None
     if abi is None:
         abi = formats.guess_abi(fmt, head)
+        note = formats.guess_note(fmt, head)
     else:
         from shimsim import tables
 
@@ -346,7 +349,9 @@ def open(paths: str | list[str], format: str | None = None, abi: str | None = No
             from shimsim.errors import UnknownName
 
             raise UnknownName("ABI", abi, tables.list_abis())
-    return Trace(files, fmt, abi, strict, _engine.get(engine), cleaned)
+    t = Trace(files, fmt, abi, strict, _engine.get(engine), cleaned)
+    t.abi_note = note
+    return t
 
 
 def _attached(c: publish.Cleaned | None, pid: int) -> int:

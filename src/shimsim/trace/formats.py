@@ -156,6 +156,12 @@ def detect(lines: list[str], path: str, hint: str | None = None) -> str:
     return best
 
 
+def guess_note(name: str, lines: list[str]) -> str | None:
+    """Why the guessed ABI may be wrong (uncertain, or a stand-in table), when the format can tell."""
+    note = getattr(module(name), "guess_note", None)
+    return note(lines) if note is not None else None
+
+
 def guess_abi(name: str, lines: list[str]) -> str:
     """The guest ABI of a trace of this format: what its content shows, else the default."""
     mod = module(name)

@@ -107,6 +107,37 @@ def guess_os(lines: Iterable[str]) -> str:
     """freebsd, openbsd, netbsd, dragonfly or linux (a Linux binary under
     emulation), voted from EMUL records, the pid/lwp column style, the record
     types and the syscall names each system has alone."""
+    votes = _votes(lines)
+    best = max(votes, key=lambda k: votes[k])
+    return best if votes[best] else DEFAULT_OS
+
+
+# A guess is sure when the winner has this many votes and twice the runner-up's (one record
+# type only one system prints, such as OpenBSD's "struct stat {", is 3 votes).
+SURE_VOTES = 3
+
+_OS_TITLE = {"freebsd": "FreeBSD", "openbsd": "OpenBSD", "netbsd": "NetBSD", "dragonfly": "DragonFly BSD",
+             "linux": "Linux (under emulation)"}
+
+
+def guess_note(lines: list[str]) -> str | None:
+    """What the reader should know about the guessed OS: that it is uncertain,
+    or that it has no table of its own (DragonFly); None for a sure guess."""
+    votes = _votes(lines)
+    ranked = sorted(votes.values(), reverse=True)
+    best = max(votes, key=lambda k: votes[k]) if ranked[0] else DEFAULT_OS
+    abi = guess_abi(lines) or "freebsd-amd64"
+    if best == "dragonfly":
+        return (f"kdump recorded on DragonFly BSD ({votes['dragonfly']} votes): shimsim has no DragonFly table, so "
+                f"it is read with the {abi} table, whose numbers and names differ in places (give --abi to choose)")
+    if ranked[0] < SURE_VOTES or ranked[0] < 2 * ranked[1]:
+        why = "nothing in it tells the BSDs apart" if not ranked[0] else \
+            f"{ranked[0]} votes for {_OS_TITLE[best]}, {ranked[1]} for the next"
+        return f"kdump OS guess uncertain ({why}): read as {abi}; give --abi to settle it"
+    return None
+
+
+def _votes(lines: Iterable[str]) -> dict[str, int]:
     votes = {"freebsd": 0, "openbsd": 0, "netbsd": 0, "dragonfly": 0, "linux": 0}
     for n, raw in enumerate(lines):
         if n >= 2000:
@@ -146,8 +177,7 @@ def guess_os(lines: Iterable[str]) -> str:
                 votes["dragonfly"] += 2
             elif name in _FREEBSD_NAMES or name.startswith("freebsd"):
                 votes["freebsd"] += 1
-    best = max(votes, key=lambda k: votes[k])
-    return best if votes[best] else DEFAULT_OS
+    return votes
 
 
 def guess_abi(lines: list[str]) -> str | None:
