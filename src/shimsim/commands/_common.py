@@ -90,3 +90,50 @@ def held_per_shim(conds: list[str] | None, reps: list[Any]) -> list[str]:
         for c in failed_conditions(conds, rep):
             by.setdefault(c, []).append(rep.shim)
     return [f"{c} ({', '.join(s)})" if len(reps) > 1 else c for c, s in by.items()]
+
+
+def shim_specs(asked: list[str], abi: str) -> list[Any]:
+    """The specs the --shim options name; 'all' keeps the shipped shims for the trace's ABI."""
+    from shimsim import shim as _shim
+
+    specs = [_shim.load_spec(n) for n in shim_names(asked)]
+    if any(n.strip() == "all" for opt in asked for n in opt.split(",")):
+        explicit = {n.strip() for opt in asked for n in opt.split(",")}
+        specs = [s for s in specs if s.name in explicit
+                 or _shim.for_guest(s, abi).guest in (_shim.ANY, abi)]
+    return specs
+
+
+def one_layer_only(args: argparse.Namespace, n: int) -> None:
+    """--events and --html report on one layer: refuse them with several --shim."""
+    from shimsim.errors import ShimsimError
+
+    if n > 1:
+        for opt, given in (("--events", getattr(args, "events", 0)), ("--html", args.html)):
+            if given:
+                raise ShimsimError(f"{opt} reports on one layer: give one --shim (got {n})")
+
+
+def print_layers(con, reps: list[Any], t: Any) -> None:
+    """One row per layer: verdict, first fatal call, calls per outcome (worst first)."""
+    from shimsim import shim as _shim
+    from shimsim.report import terminal, verdict
+
+    con.print(terminal.text(f"trace: {', '.join(t.paths)} ({t.format}, {t.abi}), {reps[0].syscalls} syscalls, "
+                            f"{len(reps)} layers"))
+    con.print()
+    tab = terminal.table(("shim", "left"), ("host", "left"), ("verdict", "left"), ("first fatal call", "left"),
+                         ("calls per outcome", "left"), tty=con.is_terminal)
+    for rep in reps:
+        v = verdict(rep)
+        ff = rep.first_fatal
+        where = f"{ff.file}:{ff.line}: {ff.syscall}" if ff else "-"
+        counts = ", ".join(f"{rep.outcomes[o]} {_shim.OUTCOME_NAMES[o]}" for o in sorted(rep.outcomes)
+                           if rep.outcomes[o])
+        tab.add_row(terminal.text(rep.shim), terminal.text(rep.host),
+                    terminal.text(v.status, style=terminal.VERDICT_STYLE.get(v.status, "bold")),
+                    terminal.text(where), terminal.text(counts or "-"))
+    terminal.print_table(con, tab)
+    con.print()
+    for rep in reps:
+        con.print(terminal.text(f"{rep.shim}: {verdict(rep).text}"))

@@ -22,8 +22,8 @@ from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
 from shimsim.commands._common import (add_engine, add_fail_on, add_json, add_quiet, add_shims, formatter,
-                                     held_per_shim, print_json, shim_names)
-from shimsim.commands.replay import _specs, one_layer_only, print_layers
+                                     held_per_shim, one_layer_only, print_json, print_layers, shim_names,
+                                     shim_specs)
 from shimsim.report import progress as _progress
 from shimsim.report import replay_json
 from shimsim.errors import ShimsimError
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         if args.html:
             from shimsim.report.timeline import Timeline
             tl = Timeline()
-        specs = _specs(args.shim, t)
+        specs = shim_specs(args.shim, t.abi)
         label = "replay " + ", ".join(s.name for s in specs)
         with _progress.TraceProgress(t.paths, label, _progress.enabled(args.quiet)) as bar:
             reps = _replay.replay_many(t, specs, timeline=tl, progress=bar.update)

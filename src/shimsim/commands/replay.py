@@ -9,10 +9,10 @@ import sys
 
 from shimsim import output
 from shimsim import replay as _replay
-from shimsim import shim as _shim
 from shimsim import trace
 from shimsim.commands._common import (add_engine, add_fail_on, add_json, add_quiet, add_shims, add_trace_options,
-                                     formatter, held_per_shim, print_json, shim_names)
+                                     formatter, held_per_shim, one_layer_only, print_json, print_layers,
+                                     shim_names, shim_specs)
 from shimsim.errors import ShimsimError
 from shimsim.report import progress as _progress
 from shimsim.report import replay_json
@@ -77,30 +77,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _specs(asked: list[str], t: trace.Trace) -> list[_shim.Spec]:
-    """The specs the --shim options name; 'all' keeps the shipped shims for the trace's ABI."""
-    specs = [_shim.load_spec(n) for n in shim_names(asked)]
-    if any(n.strip() == "all" for opt in asked for n in opt.split(",")):
-        explicit = {n.strip() for opt in asked for n in opt.split(",")}
-        specs = [s for s in specs if s.name in explicit
-                 or _shim.for_guest(s, t.abi).guest in (_shim.ANY, t.abi)]
-    return specs
-
-
-def one_layer_only(args: argparse.Namespace, n: int) -> None:
-    if n > 1:
-        for opt, given in (("--events", getattr(args, "events", 0)), ("--html", args.html)):
-            if given:
-                raise ShimsimError(f"{opt} reports on one layer: give one --shim (got {n})")
-
-
 def run(args: argparse.Namespace) -> int:
     names = shim_names(args.shim)
     one_layer_only(args, len(names))
     if args.html:
         output.check(args.html, args.traces)    # before the replay: refused paths fail at once
     t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
-    specs = _specs(args.shim, t)
+    specs = shim_specs(args.shim, t.abi)
     tl = None
     if args.html:
         from shimsim.report.timeline import Timeline
@@ -133,27 +116,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"shimsim: --fail-on {', '.join(held)}: condition holds", file=sys.stderr)
         return 1
     return 0
-
-
-def print_layers(con, reps: list[_replay.Report], t: trace.Trace) -> None:
-    """One row per layer: verdict, first fatal call, calls per outcome (worst first)."""
-    from shimsim.report import terminal, verdict
-
-    con.print(terminal.text(f"trace: {', '.join(t.paths)} ({t.format}, {t.abi}), {reps[0].syscalls} syscalls, "
-                            f"{len(reps)} layers"))
-    con.print()
-    tab = terminal.table(("shim", "left"), ("host", "left"), ("verdict", "left"), ("first fatal call", "left"),
-                         ("calls per outcome", "left"), tty=con.is_terminal)
-    for rep in reps:
-        v = verdict(rep)
-        ff = rep.first_fatal
-        where = f"{ff.file}:{ff.line}: {ff.syscall}" if ff else "-"
-        counts = ", ".join(f"{rep.outcomes[o]} {_shim.OUTCOME_NAMES[o]}" for o in sorted(rep.outcomes)
-                           if rep.outcomes[o])
-        tab.add_row(terminal.text(rep.shim), terminal.text(rep.host),
-                    terminal.text(v.status, style=terminal.VERDICT_STYLE.get(v.status, "bold")),
-                    terminal.text(where), terminal.text(counts or "-"))
-    terminal.print_table(con, tab)
-    con.print()
-    for rep in reps:
-        con.print(terminal.text(f"{rep.shim}: {verdict(rep).text}"))
