@@ -34,12 +34,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("linuxulator-linux32", "signal-map-total"): r"SIGTHR has no value on linux-i386",
     ("linuxulator-linux32@freebsd-14.3", "signal-map-total"): r"SIGTHR has no value on linux-i386",
     ("linuxulator-arm64", "signal-map-total"): r"SIGTHR has no value on linux-aarch64",
-    # H-replay: these specs have no errno/signal maps although the host lacks many Linux errnos
-    # (EDOTDOT, ECHRNG, ...) and SIGSTKFLT.
-    ("illumos-lx", "errno-map-total"): r"EDOTDOT has no value on illumos-amd64",
-    ("illumos-lx", "signal-map-total"): r"SIGSTKFLT has no value on illumos-amd64",
-    ("netbsd-compat-linux", "errno-map-total"): r"ECHRNG has no value on netbsd-amd64",
-    ("netbsd-compat-linux", "signal-map-total"): r"SIGSTKFLT has no value on netbsd-amd64",
 }
 
 SUBJECTS = {name: properties.Subject.load(name) for name in shim.list_shims()}
