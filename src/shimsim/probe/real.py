@@ -62,6 +62,7 @@ from shimsim import engine as _engine
 from shimsim import model, trace
 from shimsim import replay as _replay
 from shimsim import shim as _shim
+from shimsim.callers import CallerTracker
 from shimsim.errors import ShimsimError
 from shimsim.probe import recording as _rec
 
@@ -608,7 +609,9 @@ def _probe_runsc(cmd, timeout, compare_output, workdir, eng, shim_name) -> RealP
     nev, nbad = load_events(rec_path, "strace", abi, eng)
     nev = after_first_exec(nev)
     rev, rbad = load_events(log, "runsc-strace", abi, eng)
-    report = _replay.replay_events(cs, nev, eng)
+    # the command's own execve was cut with strace's events before it: name the program, so
+    # that fallbacks apply only when it implements them
+    report = _replay.replay_events(cs, nev, eng, callers=CallerTracker(binary=cmd[0]))
     calls = compare_aligned(as_recording(rec_path, nev), as_recording(log, rev), Model(cs))
     ref_status = "timeout" if native.timed_out else (exit_status(nev) or native.status())
     real_status = real.status()
