@@ -55,7 +55,8 @@ TARGETS = {
     # guest ABI -> (linux-user dir, macros meson.build defines, shim stem)
     "linux-aarch64": ("aarch64", {"TARGET_AARCH64": "1", "TARGET_ARM": "1", "TARGET_ABI_BITS": "64",
                                   "TARGET_LONG_BITS": "64"}, "qemu-user"),
-    # linux-riscv64 ("riscv", TARGET_RISCV64 + TARGET_RISCV) needs a linux-riscv64 ABI in tables/abis.toml first
+    "linux-riscv64": ("riscv", {"TARGET_RISCV64": "1", "TARGET_RISCV": "1", "TARGET_ABI_BITS": "64",
+                                "TARGET_LONG_BITS": "64"}, "qemu-user-riscv64"),
 }
 
 # Calls QEMU carries out itself rather than passing to the host call of the

@@ -304,6 +304,51 @@ def test_real_qemu_judges_every_call_of_an_aarch64_program(tmp_path: Path) -> No
     assert r.predicted in ("runs", "breaks")
 
 
+def riscv64_elf(path: Path) -> None:
+    """A static riscv64 program (no libc): set_robust_list(0, 24), rseq(0, 32, 0, 0),
+    write(1, "hi\\n", 3), exit_group(0); the machine code is assembled here."""
+    def li(rd, imm):                                  # addi rd, x0, imm
+        return (imm << 20) | (rd << 7) | 0x13
+    a0, a1, a2, a3, a7, ecall = 10, 11, 12, 13, 17, 0x00000073
+    code = [li(a0, 0), li(a1, 24), li(a7, 99), ecall,
+            li(a0, 0), li(a1, 32), li(a2, 0), li(a3, 0), li(a7, 293), ecall,
+            li(a0, 1), None, None, li(a2, 3), li(a7, 64), ecall,
+            li(a0, 0), li(a7, 94), ecall]
+    at = code.index(None)
+    off = (len(code) - at) * 4                        # msg follows the code, from the auipc
+    code[at] = (a1 << 7) | 0x17                       # auipc a1, 0
+    code[at + 1] = (off << 20) | (a1 << 15) | (a1 << 7) | 0x13    # addi a1, a1, off
+    body = b"".join(struct.pack("<I", c) for c in code) + b"hi\n"
+    base, hdr = 0x10000, 64 + 56
+    ehdr = struct.pack("<4s5B7x2H I 3Q I 6H", b"\x7fELF", 2, 1, 1, 0, 0, 2, 243, 1, base + hdr, 64, 0, 0,
+                       64, 56, 1, 64, 0, 0)
+    phdr = struct.pack("<2I 6Q", 1, 5, 0, base, base, hdr + len(body), hdr + len(body), 0x1000)
+    path.write_bytes(ehdr + phdr + body)
+    path.chmod(0o755)
+
+
+def test_qemu_user_riscv64_72_model() -> None:
+    spec = shim.load_spec("qemu-user-riscv64@7.2")
+    assert spec.guest == "linux-riscv64" and spec.host == "linux-x86_64"
+    assert spec.rules["set_robust_list"].do == "fail" and "TARGET_ENOSYS" in spec.rules["set_robust_list"].note
+    # QEMU 7.2 names riscv_flush_icache but has no case for it; riscv_hwprobe came later
+    assert spec.rules["riscv_flush_icache"].do == "fail" and "Unsupported syscall" in spec.rules["riscv_flush_icache"].note
+    assert spec.rules["riscv_hwprobe"].do == "fail"
+    assert spec.rules["openat"].do == "emulate" and spec.rules["newfstatat"].do == "translate"
+
+
+@pytest.mark.skipif(shutil.which("qemu-riscv64") is None, reason="qemu-riscv64 is not installed (apt-get install qemu-user)")
+def test_real_qemu_judges_every_call_of_a_riscv64_program(tmp_path: Path) -> None:
+    prog = tmp_path / "hi"
+    riscv64_elf(prog)
+    r = real.probe("qemu", [str(prog)], timeout=30, out_dir=str(tmp_path / "w"), arch="riscv64")
+    assert r.real.output() == b"hi\n" and r.real_status == "exit 0" and r.observed == "runs"
+    assert r.shim == "qemu-user-riscv64@7.2"
+    assert [v.name for v in r.calls.verdicts] == ["set_robust_list", "rseq", "write"]
+    assert all(v.agree for v in r.calls.verdicts)
+    assert [v.real for v in r.calls.verdicts] == ["changes", "changes", "keeps"]
+
+
 @pytest.mark.skipif(shutil.which("qemu-aarch64") is None, reason="qemu-aarch64 is not installed (apt-get install qemu-user)")
 def test_real_qemu_missing_guest_program_is_a_clear_error(tmp_path: Path, capsys) -> None:
     code = cli.main(["probe", "--real", "qemu", "--sysroot", str(tmp_path), "--", "/no/such/prog"])

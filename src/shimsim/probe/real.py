@@ -160,7 +160,7 @@ def qemu_version(qemu: str) -> str:
 def shim_for(layer: str, version: str, guest: str) -> str:
     """The shipped model of this release, or the unversioned one (said so in the report)."""
     stem = {"runsc": {"linux-x86_64": "gvisor", "linux-aarch64": "gvisor-arm64"},
-            "qemu": {"linux-aarch64": "qemu-user"}}[layer].get(guest)
+            "qemu": {"linux-aarch64": "qemu-user", "linux-riscv64": "qemu-user-riscv64"}}[layer].get(guest)
     if stem is None:
         raise ShimsimError(f"no {layer} model for guest {guest}")
     names = _shim.list_shims()
@@ -622,9 +622,9 @@ def _probe_runsc(cmd, timeout, compare_output, workdir, eng, shim_name) -> RealP
 def _probe_qemu(cmd, timeout, compare_output, workdir, eng, shim_name, sysroot, arch) -> RealProbe:
     qemu = find_tool(f"qemu-{arch}")
     version = qemu_version(qemu)
-    abi = {"aarch64": "linux-aarch64"}.get(arch)
+    abi = {"aarch64": "linux-aarch64", "riscv64": "linux-riscv64"}.get(arch)
     if abi is None:
-        raise ShimsimError(f"no qemu-user model for guest architecture {arch} (have: aarch64)")
+        raise ShimsimError(f"no qemu-user model for guest architecture {arch} (have: aarch64, riscv64)")
     name = shim_name or shim_for("qemu", version, abi)
     cs = _shim.load(name, abi)
     notes = []
