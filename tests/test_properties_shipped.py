@@ -19,6 +19,7 @@ from hypothesis import settings
 from shimsim import properties, shim
 
 MAX_EXAMPLES = 12
+SEED = 20261207
 
 # (shim or "*" for any, property) -> the finding, as a regex on the message.
 KNOWN: dict[tuple[str, str], str] = {
@@ -47,7 +48,8 @@ def known(shim_name: str, prop: str) -> str | None:
 @pytest.mark.parametrize(("shim_name", "prop"), CASES, ids=[f"{s}:{p}" for s, p in CASES])
 def test_property_holds_or_is_a_known_finding(shim_name: str, prop: str) -> None:
     sett = properties.make_settings(settings(), MAX_EXAMPLES)
-    r = properties.get(prop).run(SUBJECTS[shim_name], sett, None)
+    # a fixed seed: the sampled parts find the same examples on every run (CI must not flake)
+    r = properties.get(prop).run(SUBJECTS[shim_name], sett, SEED)
     assert r.status != "error", f"{prop} raised on {shim_name}: {r.message}\n{r.counterexample}"
     if r.status == "falsified":
         pattern = known(shim_name, prop)
