@@ -65,6 +65,7 @@ from shimsim import shim as _shim
 from shimsim.callers import CallerTracker
 from shimsim.errors import ShimsimError
 from shimsim.probe import recording as _rec
+from shimsim.probe.runner import process_status
 
 LAYERS = {"runsc": "runsc", "gvisor": "runsc", "qemu": "qemu", "qemu-user": "qemu"}
 # the shim outcomes under which the layer itself decides the result
@@ -86,18 +87,7 @@ class Run:
     log: Path | None = None
 
     def status(self) -> str:
-        if self.timed_out:
-            return "timeout"
-        rc = self.returncode
-        if rc is None:
-            return "unknown"
-        if rc < 0:
-            try:
-                return f"killed by {signal.Signals(-rc).name}"
-            except ValueError:
-                return f"killed by signal {-rc}"
-        # runsc and the shell report a guest killed by signal N as 128+N
-        return f"exit {rc}"
+        return process_status(self.returncode, self.timed_out)
 
     def output(self) -> bytes:
         return self.stdout.read_bytes()

@@ -27,6 +27,21 @@ EXIT_WRAPPER = 125          # mirrors _exec.EXIT_WRAPPER
 STRACE_OPTS = ("-f",)
 
 
+def process_status(returncode: int | None, timed_out: bool) -> str:
+    """exit N / killed by SIGX / timeout / unknown: what a run came to, as a process
+    (runsc and the shell report a guest killed by signal N as exit 128+N)."""
+    if timed_out:
+        return "timeout"
+    if returncode is None:
+        return "unknown"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit {returncode}"
+
+
 @dataclass
 class RunResult:
     tag: str
@@ -39,17 +54,7 @@ class RunResult:
 
     def status(self) -> str:
         """exit N / killed by SIGX / timeout: what the run came to, as a process."""
-        if self.timed_out:
-            return "timeout"
-        rc = self.returncode
-        if rc is None:
-            return "unknown"
-        if rc < 0:
-            try:
-                return f"killed by {signal.Signals(-rc).name}"
-            except ValueError:
-                return f"killed by signal {-rc}"
-        return f"exit {rc}"
+        return process_status(self.returncode, self.timed_out)
 
     def output(self) -> bytes:
         return self.stdout.read_bytes()
