@@ -13,6 +13,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+import shimsim
+
+# Child processes (`python -m shimsim ...`) import the shimsim these tests import: the installed
+# one under CI's `pip install .`, the checkout's src/ under PYTHONPATH=src.  One place, so no test
+# puts a tree without the built core ahead of the installed package.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(Path(shimsim.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")) if p)
+
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

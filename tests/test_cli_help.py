@@ -104,9 +104,8 @@ print(json.dumps({"heavy": heavy, "commands": cmds}), file=sys.stderr)
 
 
 def _imported(*argv: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     r = subprocess.run([sys.executable, "-c", _PROBE % json.dumps(HEAVY), *argv], capture_output=True,
-                       text=True, env=env, timeout=60)
+                       text=True, timeout=60)
     return json.loads(r.stderr.strip().splitlines()[-1])
 
 
@@ -129,8 +128,7 @@ def test_parse_imports_only_parse(tmp_path) -> None:
 def _imported_modules(*argv: str) -> list[str]:
     probe = ("import sys, json\nfrom shimsim import cli\ncli.main(sys.argv[1:])\n"
              "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    r = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, env=env, timeout=60)
+    r = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stderr.strip().splitlines()[-1])
 

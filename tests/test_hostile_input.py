@@ -22,7 +22,6 @@ from shimsim.cli import main
 from shimsim.trace import io
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
 MEM_CAP = 1 << 30       # address space of the child: 1 GiB, ten times a 100 MB line
 FIRST = b'1234 openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC) = 3\n'
 
@@ -30,7 +29,7 @@ FIRST = b'1234 openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC) = 3\n'
 def _cli_capped(*args: str) -> subprocess.CompletedProcess:
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEM_CAP, MEM_CAP))
-    return subprocess.run([sys.executable, "-m", "shimsim", *args], env=ENV, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "shimsim", *args], capture_output=True, text=True,
                           preexec_fn=cap, timeout=600)
 
 

@@ -18,7 +18,6 @@ from shimsim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACE = ROOT / "examples" / "git-commit.strace"
-ENV = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
 def _one_error(capsys, *needles: str) -> str:
@@ -237,7 +236,7 @@ _CHILD = textwrap.dedent("""
 def test_signal_mid_write_leaves_the_old_file(tmp_path: Path, sig: signal.Signals) -> None:
     out = tmp_path / "events.jsonl"
     out.write_text('{"previous": "run"}\n')
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(TRACE), str(out)], env=ENV,
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(TRACE), str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline() == "writing\n"

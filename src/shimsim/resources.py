@@ -25,8 +25,11 @@ def table_path(*parts: str) -> Path:
 
 def display(path: Path, root: Path | None = None) -> str:
     """PATH as shown in messages: ``tables/...`` under ROOT (default the installed tables), else as given."""
-    root = (root or tables_root()).resolve()
+    installed = tables_root()
+    root = (root or installed).resolve()
     try:
-        return str(Path(path).resolve().relative_to(root.parent))
+        rel = Path(path).resolve().relative_to(root)
     except ValueError:
         return str(path)
+    # the installed copy is shimsim/_tables, a checkout's is tables/: both are named tables/
+    return str(Path("tables" if root == installed else root.name) / rel)

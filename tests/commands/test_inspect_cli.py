@@ -159,7 +159,7 @@ def test_progress_bar_on_a_terminal_keeps_results_on_stdout(bins, tmp_path):
     import sys
     master, slave = pty.openpty()
     out = tmp_path / "out.txt"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "COLUMNS": "100"}
+    env = {**os.environ, "COLUMNS": "100"}
     with open(out, "w") as fh:
         proc = subprocess.run([sys.executable, "-m", "shimsim", "inspect", str(bins["linux"]), str(bins["freebsd"]),
                                "--brief"], stdout=fh, stderr=slave, env=env, timeout=120)

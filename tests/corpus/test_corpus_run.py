@@ -148,13 +148,6 @@ def test_local_dask_cluster_gives_the_serial_tables(mixed):
     assert _tables(local) == _tables(serial)
 
 
-def _env() -> dict:
-    env = dict(os.environ)
-    src = str(Path(shimsim.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
 @pytest.mark.slow
 def test_a_real_scheduler_and_two_workers_give_the_serial_tables(mixed, tmp_path):
     pytest.importorskip("distributed", reason="the corpus extra (dask distributed) is not installed")
@@ -165,7 +158,7 @@ def test_a_real_scheduler_and_two_workers_give_the_serial_tables(mixed, tmp_path
     logs = [open(tmp_path / f"{n}.log", "w") for n in ("scheduler", "worker1", "worker2")]  # noqa: SIM115
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                                "--scheduler-file", str(sfile), "--idle-timeout", "120s"],
-                              stdout=logs[0], stderr=subprocess.STDOUT, env=_env(), start_new_session=True)]
+                              stdout=logs[0], stderr=subprocess.STDOUT, start_new_session=True)]
     try:
         deadline = time.monotonic() + 60
         while not sfile.exists() and time.monotonic() < deadline:
@@ -175,7 +168,7 @@ def test_a_real_scheduler_and_two_workers_give_the_serial_tables(mixed, tmp_path
             procs.append(subprocess.Popen([dask, "worker", "--scheduler-file", str(sfile), "--nthreads", "1",
                                            "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1",
                                            "--death-timeout", "30s", "--local-directory", str(tmp_path)],
-                                          stdout=log, stderr=subprocess.STDOUT, env=_env(), start_new_session=True))
+                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         address = json.loads(sfile.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
         from distributed import Client

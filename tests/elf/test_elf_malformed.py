@@ -207,15 +207,14 @@ def test_cli_mixed_good_and_bad(tmp_path, good):
     bad.write_bytes(b"\x7fELF\x02\x01")
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     run = subprocess.run([sys.executable, "-m", "shimsim", "inspect", str(good), str(bad), str(empty),
-                          "--brief"], capture_output=True, text=True, env=env, timeout=120)
+                          "--brief"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     errs = [line for line in run.stderr.splitlines() if line]
     assert len(errs) == 2 and all(line.startswith("shimsim: ") for line in errs)
     assert "Traceback" not in run.stderr
     run2 = subprocess.run([sys.executable, "-m", "shimsim", "inspect", str(bad), str(empty)],
-                          capture_output=True, text=True, env=env, timeout=120)
+                          capture_output=True, text=True, timeout=120)
     assert run2.returncode == 2 and "Traceback" not in run2.stderr
 
 
