@@ -56,7 +56,7 @@ def setup(shim_name: str, cmd: list[str], out_dir: str | None, need_strace: bool
 
 
 @dataclass
-class ProbeResult:
+class ProbeResult(runner.Agreement):
     setup: Setup
     normal: runner.RunResult
     filtered: runner.RunResult
@@ -100,14 +100,6 @@ class ProbeResult:
         if self.compare_output and self.output_reproducible() is not False and self.output_differs():
             why.append("stdout differs")
         return why
-
-    @property
-    def observed(self) -> str:
-        return "breaks" if self.why_breaks() else "runs"
-
-    @property
-    def agree(self) -> bool:
-        return self.predicted == self.observed
 
     def parting(self) -> _rec.Parting | None:
         return _rec.parted_at(self.rec_normal, self.rec_filtered, {r.name for r in self.setup.plan.rules})

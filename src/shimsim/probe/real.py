@@ -65,7 +65,7 @@ from shimsim import shim as _shim
 from shimsim.callers import CallerTracker
 from shimsim.errors import ShimsimError
 from shimsim.probe import recording as _rec
-from shimsim.probe.runner import process_status
+from shimsim.probe.runner import Agreement, process_status
 
 LAYERS = {"runsc": "runsc", "gvisor": "runsc", "qemu": "qemu", "qemu-user": "qemu"}
 # the shim outcomes under which the layer itself decides the result
@@ -488,7 +488,7 @@ def compare_logged(log_events: list[model.Event], mdl: Model, enosys: int) -> Ca
 # --------------------------------------------------------------------------- the probe
 
 @dataclass
-class RealProbe:
+class RealProbe(Agreement):
     layer: str
     command: list[str]
     shim: str
@@ -519,14 +519,6 @@ class RealProbe:
         if self.compare_output and self.reference is not None and self.reference.output() != self.real.output():
             why.append("stdout differs")
         return why
-
-    @property
-    def observed(self) -> str:
-        return "breaks" if self.why_breaks() else "runs"
-
-    @property
-    def agree(self) -> bool:
-        return self.predicted == self.observed
 
     def to_json(self) -> dict:
         ff = self.report.first_fatal

@@ -42,6 +42,25 @@ def process_status(returncode: int | None, timed_out: bool) -> str:
     return f"exit {returncode}"
 
 
+class Agreement:
+    """What "agree" means, for the seccomp probe and the real layers' alike: the run
+    was observed to break when the subclass's why_breaks() names a reason, and the
+    prediction agrees when the subclass's `predicted` says the same."""
+
+    predicted: str
+
+    def why_breaks(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def observed(self) -> str:
+        return "breaks" if self.why_breaks() else "runs"
+
+    @property
+    def agree(self) -> bool:
+        return self.predicted == self.observed
+
+
 @dataclass
 class RunResult:
     tag: str
