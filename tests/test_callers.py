@@ -4,7 +4,8 @@ file, and a fallback row applies only when that caller implements it.
 
 The runtime identification runs on real programs of this machine (the test's
 own CPython, /bin/true, a Go and a Rust program built here when the toolchain
-is installed); the probe tests run real commands under strace and seccomp.
+is installed); the probe tests (tests/probe/test_probe_callers.py) run real commands under
+strace and seccomp.
 """
 from __future__ import annotations
 
@@ -19,33 +20,7 @@ import pytest
 from shimsim import callers, model, replay, shim
 from shimsim.elf import runtime
 
-from shimsim.probe import _seccomp
 
-SHIM_HEAD = """[shim]
-name = "{name}"
-guest = "linux-x86_64"
-host = "linux-x86_64"
-provenance = ["shimsim tests: hand-written"]
-default = "translate"
-
-[syscalls]
-"""
-
-
-def write_shim(tmp_path: Path, name: str, rules: str) -> str:
-    p = tmp_path / f"{name}.toml"
-    p.write_text(SHIM_HEAD.format(name=name) + rules, encoding="utf-8")
-    return str(p)
-
-
-def _seccomp_reason() -> str | None:
-    try:
-        _seccomp.version()
-    except _seccomp.SeccompUnavailable as exc:
-        return str(exc)
-    if not _seccomp.kernel_supports_filters():
-        return "kernel without seccomp"
-    return None
 
 PY = os.path.realpath(sys.executable)
 PYVER = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -58,14 +33,6 @@ def _glibc() -> str | None:
     except (ValueError, OSError):
         return None
     return v.split()[-1] if v.startswith("glibc") else None
-
-
-def _needs_probe():
-    if shutil.which("strace") is None:
-        pytest.skip("strace is not installed")
-    why = _seccomp_reason()
-    if why:
-        pytest.skip(f"seccomp unavailable: {why}")
 
 
 # --------------------------------------------------------------------------- identification
@@ -216,53 +183,3 @@ def test_the_trace_shape_adds_runtimes_a_process_loads(tmp_path: Path) -> None:
     assert c.names() == {"openjdk"} and c.version("openjdk") == "17" and not c.complete
     fb = shim.Fallback("x", (), (), "a/b@c:d", "", 1, "glibc", "*")
     assert c.implements(fb) is None          # glibc not seen, not ruled out
-
-
-# --------------------------------------------------------------------------- real programs
-
-@pytest.mark.slow   # two traced runs of CPython
-def test_cpython_pidfd_open_breaks_under_linuxulator_and_the_caller_is_named(tmp_path: Path) -> None:
-    _needs_probe()
-    from shimsim.probe import check
-    code = "import os; os.close(os.pidfd_open(os.getpid()))"
-    probe = subprocess.run([PY, "-c", code], capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip("this kernel has no pidfd_open")
-    r = check.probe("linuxulator", [PY, "-c", code], out_dir=str(tmp_path / "out"))
-    assert r.predicted == "breaks" and r.observed == "breaks" and r.agree
-    ff = r.report.first_fatal
-    assert ff.syscall == "pidfd_open" and f"CPython {PYVER}" in ff.reason
-
-
-@pytest.mark.slow   # two traced runs of CPython
-def test_cpython_copyfile_survives_a_failing_sendfile(tmp_path: Path) -> None:
-    """shutil.copyfile gives up on sendfile and copies with read/write (CPython's own fallback)."""
-    _needs_probe()
-    from shimsim.probe import check
-    src, dst = tmp_path / "a", tmp_path / "b"
-    src.write_bytes(b"payload\n" * 100)
-    spec = write_shim(tmp_path, "no-sendfile", 'sendfile = { do = "fail", errno = "ENOSYS" }\n')
-    code = f"import shutil; shutil.copyfile({str(src)!r}, {str(dst)!r}); print(open({str(dst)!r}).read() == open({str(src)!r}).read())"
-    r = check.probe(spec, [PY, "-c", code], compare_output=True, out_dir=str(tmp_path / "out"))
-    assert r.predicted == "runs" and r.observed == "runs" and r.agree
-    assert r.filtered.output() == b"True\n"
-    surv = [d for d in r.report.divergences if d.syscall == "sendfile"]
-    assert surv and surv[0].code == replay.DIV_FALLBACK and "CPython" in surv[0].reason
-
-
-@pytest.mark.slow   # two traced runs of cat
-def test_coreutils_cat_survives_a_failing_copy_file_range(tmp_path: Path) -> None:
-    """cat's copy_cat gives up on copy_file_range (ENOSYS, EINVAL, EXDEV, ...) and copies with
-    read/write: the coreutils row applies to /usr/bin/cat, and the prediction says so."""
-    _needs_probe()
-    from shimsim.probe import check
-    cat = shutil.which("cat")
-    if cat is None or "coreutils" not in runtime.runtimes(os.path.realpath(cat)).names():
-        pytest.skip("cat here is not GNU coreutils")
-    src = tmp_path / "a"
-    src.write_bytes(b"line\n" * 50)
-    spec = write_shim(tmp_path, "no-cfr", 'copy_file_range = { do = "fail", errno = "ENOSYS" }\n')
-    r = check.probe(spec, [cat, str(src)], compare_output=True, out_dir=str(tmp_path / "out"))
-    assert r.predicted == "runs" and r.observed == "runs" and r.agree
-    d = next(d for d in r.report.divergences if d.syscall == "copy_file_range")
-    assert d.code == replay.DIV_FALLBACK and "GNU coreutils" in d.reason

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -19,44 +18,12 @@ from shimsim import cli, model, tables
 from shimsim.probe import _seccomp, check, runner
 from shimsim.probe import plan as _plan
 from shimsim.probe import recording as _rec
+from probekit import unavailable, write_shim
 
-
-def _seccomp_reason() -> str | None:
-    try:
-        _seccomp.version()
-    except _seccomp.SeccompUnavailable as exc:
-        return str(exc)
-    if not _seccomp.kernel_supports_filters():
-        return "kernel without seccomp"
-    return None
-
-
-if shutil.which("strace") is None:
-    pytestmark = pytest.mark.skip(reason="strace is not installed")
-elif _seccomp_reason() is not None:
-    pytestmark = pytest.mark.skip(reason=f"seccomp unavailable: {_seccomp_reason()}")
-elif tables.find_abis(os="linux", uname=os.uname().machine) != ["linux-x86_64"]:
-    pytestmark = pytest.mark.skip(reason="the test shims model linux-x86_64 guests")
+pytestmark = pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
 
 PY = sys.executable
 EXECVE = 59   # linux-x86_64 execve (checked against the table below)
-SHIM_HEAD = """[shim]
-name = "{name}"
-guest = "linux-x86_64"
-host = "linux-x86_64"
-provenance = ["shimsim tests: hand-written"]
-default = "translate"
-
-[syscalls]
-"""
-
-
-def write_shim(tmp_path: Path, name: str, rules: str) -> str:
-    p = tmp_path / f"{name}.toml"
-    p.write_text(SHIM_HEAD.format(name=name) + rules, encoding="utf-8")
-    return str(p)
-
-
 def line_of(path: str, line: int) -> str:
     return Path(path).read_text(encoding="utf-8").splitlines()[line - 1]
 

@@ -9,31 +9,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 from shimsim import cli, tables
-from shimsim.probe import _seccomp, minimize, runner
-from shimsim.probe import plan as _plan
-
-
-def _unavailable() -> str | None:
-    if shutil.which("strace") is None:
-        return "strace is not installed"
-    try:
-        _seccomp.version()
-    except _seccomp.SeccompUnavailable as exc:
-        return f"seccomp unavailable: {exc}"
-    if not _seccomp.kernel_supports_filters():
-        return "kernel without seccomp"
-    if _plan.host_abi() != "linux-x86_64":
-        return "the test shims model linux-x86_64 guests"
-    return None
+from shimsim.probe import minimize, runner
+from probekit import unavailable
 
 
 # slow: dozens of real runs per command (2 at a time)
-pytestmark = [pytest.mark.skipif(_unavailable() is not None, reason=str(_unavailable())), pytest.mark.slow]
+pytestmark = [pytest.mark.skipif(unavailable() is not None, reason=str(unavailable())), pytest.mark.slow]
 
 NO_OPENAT = """[shim]
 name = "no-openat"
