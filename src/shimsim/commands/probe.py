@@ -5,9 +5,15 @@ beside what really happened."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from shimsim.commands._common import add_engine, add_json, formatter, print_json
 from shimsim.errors import ShimsimError
+
+if TYPE_CHECKING:
+    from shimsim.probe.check import ProbeResult
+    from shimsim.probe.real import RealProbe
 
 EPILOG = """examples:
   shimsim probe --shim gvisor -- cat /etc/hostname
@@ -112,16 +118,7 @@ def run(args: argparse.Namespace) -> int:
     from shimsim.probe import check
 
     r = check.probe(args.shim, cmd, args.timeout, args.compare_output, args.out, args.engine)
-    out = r.to_json()
-    if args.json:
-        print_json(out)
-    else:
-        print_probe(out)
-    if args.fail_on == "disagree" and not r.agree:
-        return 1
-    if args.fail_on == "breaks" and r.observed == "breaks":
-        return 1
-    return 0
+    return _answer(args, r, print_probe)
 
 
 def _real(args: argparse.Namespace, cmd: list[str]) -> int:
@@ -131,11 +128,16 @@ def _real(args: argparse.Namespace, cmd: list[str]) -> int:
         raise ShimsimError("--minimize works with the seccomp imitation only, not with --real")
     r = real.probe(args.real, cmd, args.timeout, args.compare_output, args.out, args.engine, args.shim,
                    args.sysroot, args.arch)
+    return _answer(args, r, print_real)
+
+
+def _answer(args: argparse.Namespace, r: ProbeResult | RealProbe, show: Callable[[dict], None]) -> int:
+    """Print probe result R (--json, or SHOW for people) and the --fail-on status."""
     out = r.to_json()
     if args.json:
         print_json(out)
     else:
-        print_real(out)
+        show(out)
     if args.fail_on == "disagree" and not r.agree:
         return 1
     if args.fail_on == "breaks" and r.observed == "breaks":
