@@ -265,6 +265,18 @@ def test_real_runsc_cli_json_true_runs_and_agrees(tmp_path: Path, capsys) -> Non
 
 # --------------------------------------------------------------------------- real qemu
 
+def write_static_elf(path: Path, machine: int, base: int, code: list[int], data: bytes) -> None:
+    """An executable ELF64 little-endian file: one PT_LOAD (R+X) at BASE holding the
+    headers, the 32-bit instruction words CODE and then DATA; entry at the first word."""
+    body = b"".join(struct.pack("<I", c) for c in code) + data
+    hdr = 64 + 56                                     # ELF header + one program header
+    ehdr = struct.pack("<4s5B7x2H I 3Q I 6H", b"\x7fELF", 2, 1, 1, 0, 0, 2, machine, 1, base + hdr, 64, 0, 0,
+                       64, 56, 1, 64, 0, 0)
+    phdr = struct.pack("<2I 6Q", 1, 5, 0, base, base, hdr + len(body), hdr + len(body), 0x1000)
+    path.write_bytes(ehdr + phdr + body)
+    path.chmod(0o755)
+
+
 def aarch64_elf(path: Path) -> None:
     """A static aarch64 program (no libc): set_robust_list(0, 24), rseq(0, 32, 0, 0),
     write(1, "hi\\n", 3), exit_group(0); the machine code is assembled here."""
@@ -278,13 +290,7 @@ def aarch64_elf(path: Path) -> None:
     adr_at = code.index(None)
     off = (len(code) - adr_at) * 4                    # msg follows the code
     code[adr_at] = 0x10000000 | ((off & 3) << 29) | (((off >> 2) & 0x7FFFF) << 5) | 1
-    body = b"".join(struct.pack("<I", c) for c in code) + b"hi\n"
-    base, hdr = 0x400000, 64 + 56
-    ehdr = struct.pack("<4s5B7x2H I 3Q I 6H", b"\x7fELF", 2, 1, 1, 0, 0, 2, 183, 1, base + hdr, 64, 0, 0,
-                       64, 56, 1, 64, 0, 0)
-    phdr = struct.pack("<2I 6Q", 1, 5, 0, base, base, hdr + len(body), hdr + len(body), 0x1000)
-    path.write_bytes(ehdr + phdr + body)
-    path.chmod(0o755)
+    write_static_elf(path, machine=183, base=0x400000, code=code, data=b"hi\n")
 
 
 @pytest.mark.skipif(shutil.which("qemu-aarch64") is None, reason="qemu-aarch64 is not installed (apt-get install qemu-user)")
@@ -318,13 +324,7 @@ def riscv64_elf(path: Path) -> None:
     off = (len(code) - at) * 4                        # msg follows the code, from the auipc
     code[at] = (a1 << 7) | 0x17                       # auipc a1, 0
     code[at + 1] = (off << 20) | (a1 << 15) | (a1 << 7) | 0x13    # addi a1, a1, off
-    body = b"".join(struct.pack("<I", c) for c in code) + b"hi\n"
-    base, hdr = 0x10000, 64 + 56
-    ehdr = struct.pack("<4s5B7x2H I 3Q I 6H", b"\x7fELF", 2, 1, 1, 0, 0, 2, 243, 1, base + hdr, 64, 0, 0,
-                       64, 56, 1, 64, 0, 0)
-    phdr = struct.pack("<2I 6Q", 1, 5, 0, base, base, hdr + len(body), hdr + len(body), 0x1000)
-    path.write_bytes(ehdr + phdr + body)
-    path.chmod(0o755)
+    write_static_elf(path, machine=243, base=0x10000, code=code, data=b"hi\n")
 
 
 def test_qemu_user_riscv64_72_model() -> None:
