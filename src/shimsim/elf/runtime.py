@@ -203,17 +203,6 @@ def _read(path: str) -> _Elf | str:
 
 
 @lru_cache(maxsize=64)
-def _glibc_banner(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_READ)
-    except OSError:
-        return None
-    m = _GLIBC_BANNER.search(data)
-    return m.group(1).decode() if m else None
-
-
-@lru_cache(maxsize=64)
 def _grep(path: str, rx: re.Pattern) -> str | None:
     try:
         with open(path, "rb") as fh:
@@ -265,8 +254,8 @@ def runtimes(path: str, root: str | None = None) -> FileRuntimes:
         out.append(Runtime(NODE, v, f"{path} exports Node-API (napi_module_register)"))
     if "uv_version" in e.exports:
         out.append(Runtime(LIBUV, None, f"{path} carries libuv (exports uv_version)"))
-    if "gnu_get_libc_version" in e.exports or (not e.interp and not e.needed and _glibc_banner(real)):
-        v = _glibc_banner(real)
+    if "gnu_get_libc_version" in e.exports or (not e.interp and not e.needed and _grep(real, _GLIBC_BANNER)):
+        v = _grep(real, _GLIBC_BANNER)
         if v:
             out.append(Runtime(GLIBC, v, f"glibc banner in {path}: version {v}"))
     if e.interp and "musl" in e.interp:
@@ -306,7 +295,7 @@ def runtimes(path: str, root: str | None = None) -> FileRuntimes:
 def _soname_runtimes(so: str, lib: str | None, path: str) -> list[Runtime]:
     where = f"{path} needs {so}" + (f" ({lib})" if lib else " (not found here)")
     if so == "libc.so.6":
-        v = _glibc_banner(lib) if lib else None
+        v = _grep(lib, _GLIBC_BANNER) if lib else None
         return [Runtime(GLIBC, v, where + (f": glibc {v}" if v else ""))]
     if so.startswith("libc.musl-") or so.startswith("ld-musl-"):
         return [Runtime(MUSL, None, where)]
