@@ -21,21 +21,10 @@ from shimsim import properties, shim
 MAX_EXAMPLES = 12
 SEED = 20261207
 
-# (shim or "*" for any, property) -> the finding, as a regex on the message.
-KNOWN: dict[tuple[str, str], str] = {
-    # H-replay (shim.build_flagmap): a field whose values come from another family (the exit
-    # signal in clone flags, strace's CLONE_VM|SIGCHLD) is left out of the flag map, so such
-    # clone flags are never decoded (replay counts them as undecoded).
-    ("native", "flag-roundtrip"): r"clone SIG\w+: the shim's flag map cannot decode",
-    ("vm", "flag-roundtrip"): r"clone SIG\w+: the shim's flag map cannot decode",
-    ("qemu-user@7.2", "flag-roundtrip"): r"clone SIG\w+: the shim's flag map cannot decode",
-    # H-replay: FreeBSD's SIGTHR and SIGLIBRT have no Linux value and no [signals.to_guest] entry.
-    ("linuxulator", "signal-map-total"): r"SIGTHR has no value on linux-x86_64",
-    ("linuxulator@freebsd-14.3", "signal-map-total"): r"SIGTHR has no value on linux-x86_64",
-    ("linuxulator-linux32", "signal-map-total"): r"SIGTHR has no value on linux-i386",
-    ("linuxulator-linux32@freebsd-14.3", "signal-map-total"): r"SIGTHR has no value on linux-i386",
-    ("linuxulator-arm64", "signal-map-total"): r"SIGTHR has no value on linux-aarch64",
-}
+# (shim or "*" for any, property) -> the finding, as a regex on the message.  Empty: with this
+# seed and with 10 random seeds at 50 examples, every shipped property passes on every shipped
+# shim (the SIGTHR/SIGLIBRT maps, clone's exit signal and the checker's field reading are fixed).
+KNOWN: dict[tuple[str, str], str] = {}
 
 SUBJECTS = {name: properties.Subject.load(name) for name in shim.list_shims()}
 CASES = [(name, p.name) for name, subj in SUBJECTS.items() for p in properties.applicable(subj)]
@@ -78,11 +67,10 @@ def test_every_shipped_shim_runs_every_property_that_applies_to_it() -> None:
     assert "flag-roundtrip" in by_shim["linuxulator"]
 
 
-@pytest.mark.parametrize("key", sorted(KNOWN), ids=lambda k: f"{k[0]}:{k[1]}")
-def test_known_findings_are_about_shipped_shims_and_properties(key: tuple[str, str]) -> None:
-    s, p = key
-    assert s == "*" or s in SUBJECTS
-    assert p in properties.names()
+def test_known_findings_are_about_shipped_shims_and_properties() -> None:
+    for s, p in KNOWN:
+        assert s == "*" or s in SUBJECTS, s
+        assert p in properties.names(), p
 
 
 def _flag_map(shim_name: str, abi: str, family: str):
