@@ -302,10 +302,19 @@ def flag_back(fm: shim.FlagMap, host_value: int, spec: shim.Spec, host_fam: tabl
     in_field: set[str] = set()
     for f in (host_fam.fields if host_fam is not None else ()):
         in_field |= set(f.members.values())
-        name = f.members.get(rest & f.mask)     # a field value (clone's exit signal) is one member
-        if name is not None and name in gvals:
-            back |= gvals[name]
-            rest &= ~f.mask
+    # bit members whose host value lies inside a field's mask (CLONE_NEWTIME inside CSIGNAL,
+    # Darwin's O_DP_GETRAW* inside O_ACCMODE): with a field value beside them the field's
+    # bits are the field value OR those bits, so the field is read with them taken out
+    inner = sorted({h for name, _g, h, ok in fm.members if ok and h > 0 and name not in in_field}, key=_popcount)
+    for f in (host_fam.fields if host_fam is not None else ()):
+        v = rest & f.mask
+        bits = [h for h in inner if h & f.mask and h & ~f.mask == 0 and v & h == h]
+        for sub in _subsets(bits):              # the field value as read, then with fewer bits left in it
+            name = f.members.get(v & ~sub)      # a field value (clone's exit signal) is one member
+            if name is not None and name in gvals:
+                back |= gvals[name]
+                rest &= ~(f.mask & ~sub)        # the bits taken out are read as bits below
+                break
     for name, g, h, ok in fm.members:
         if not ok or h == 0 or (overrides.get(name) is not None and overrides[name].ignore is not None):
             continue
@@ -322,6 +331,18 @@ def flag_back(fm: shim.FlagMap, host_value: int, spec: shim.Spec, host_fam: tabl
             back |= gvals[name]
             rest &= ~h
     return back
+
+
+def _popcount(v: int) -> int:
+    return bin(v).count("1")
+
+
+def _subsets(bits: list[int]) -> list[int]:
+    """ORs of the subsets of BITS (distinct values), fewest bits first: 0, each one, each pair, ..."""
+    out = {0}
+    for b in bits:
+        out |= {o | b for o in out}
+    return sorted(out, key=lambda v: (_popcount(v), v))
 
 
 def _flag_case(subject: Subject) -> st.SearchStrategy:
@@ -352,6 +373,17 @@ def _flag_roundtrip(subject: Subject, sett: Settings, seed: int | None) -> Resul
         members = {n: (g, h, okm) for n, g, h, okm in fm.members}
         want_unsup = lossy_bits = host_keep = 0
         for n in fs.names:
+            if n not in members and n not in gfam.members:
+                # bits no single name explains, printed as a number (CLONE_NEWTIME|0x1: the 0x1 is
+                # SIGHUP in the CSIGNAL field): the shim reads them through the field, so they
+                # travel as what they decode to
+                ok_n, h_n, _u, _d = replay.flag_decode(fm, n)
+                gparts, _rest = gfam.decode_parts(int(n, 0)) if ok_n else ([], 0)
+                if any(_declared_loss(spec, fm.family, p) for p in gparts):
+                    lossy_bits |= int(n, 0)
+                elif ok_n:
+                    host_keep |= h_n
+                continue
             g, h, okm = members.get(n, (gfam.members.get(n) or 0, 0, False))
             if not okm:
                 want_unsup |= g

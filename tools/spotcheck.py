@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: MIT
+"""Write tests/fixtures/spotcheck.csv: calls of each shipped layer release checked against the
+pinned upstream file, one row per call with the upstream file and line its status was read from.
+
+    python tools/spotcheck.py --from DIR [--from DIR ...]
+
+DIR is as for tools/regen.py (``owner+repo/repo`` bare git directories, or
+``owner+repo@COMMIT/path`` copies).  Each reader parses a layer's own dispatch table at the
+release's pinned commit and turns each entry into the status its kind means (below); about every
+n-th entry is kept so that each release gets at least 40 rows spread over its table, plus the
+calls named in FORCED (the ones issue 16 found wrong).  tests/test_spotcheck.py asserts that the
+compiled shims give each row's status; it does not read upstream.
+
+gVisor ``pkg/sentry/syscalls/linux/linux64.go``: ``Supported``/``SupportedPoint`` -> emulated (the
+Sentry reimplements the call), ``PartiallySupported*`` -> partial, ``Error``/``ErrorWithEvent`` ->
+failed with that errno, ``CapError`` -> failed EPERM (without the capability).  A handler that
+returns ENOSYS by default (io_uring without ``runsc --iouring``) is read from its own file.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from regen import RegenError, Source, read_upstream  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+from shimsim import shim as _shim  # noqa: E402
+
+
+def guest_name(shim_name: str, nr: int, name: str) -> str:
+    """The guest ABI's name for the call the layer's table names NAME at number NR (gVisor's
+    arm64 table says pselect for Linux's pselect6)."""
+    abi = _shim.bind_abis(_shim.load_spec(shim_name), None)[0]
+    if name in abi.by_name:
+        return name
+    return abi.by_number[nr].name if nr in abi.by_number else name
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "tests" / "fixtures" / "spotcheck.csv"
+HEADER = ("shim", "release", "call", "expected", "errno", "upstream", "evidence")
+PER_RELEASE = 44
+
+GVISOR = {
+    # shim -> (release, commit, table variable)
+    "gvisor": ("3c5eee17", "3c5eee17dc45659fb86843531074f38e78e0cc35", "AMD64"),
+    "gvisor-arm64": ("3c5eee17", "3c5eee17dc45659fb86843531074f38e78e0cc35", "ARM64"),
+    "gvisor@20221219": ("20221219", "2342c658c7c2ccdc1e23d642a5873c80297669de", "AMD64"),
+    "gvisor-arm64@20221219": ("20221219", "2342c658c7c2ccdc1e23d642a5873c80297669de", "ARM64"),
+}
+GVISOR_ENTRY = re.compile(r'^\s*(\d+):\s*syscalls\.(\w+)\("(\w+)",\s*(?:linuxerr\.(\w+))?')
+GVISOR_KIND = {"Supported": "emulated", "SupportedPoint": "emulated",
+               "PartiallySupported": "partial", "PartiallySupportedPoint": "partial"}
+
+
+# (release, call) -> the handler line that decides the status where the table entry does not
+GVISOR_HANDLERS = {
+    ("20221219", "rseq"): [("pkg/sentry/syscalls/linux/sys_rseq.go", r"return 0, nil, linuxerr\.ENOSYS",
+                            "failed", "ENOSYS", "RSeq: ENOSYS when !t.RSeqAvailable() (ptrace, kvm platforms)")],
+    ("20221219", "statx"): [("pkg/sentry/syscalls/linux/sys_stat.go",
+                             r"flags&\^\(linux\.AT_EMPTY_PATH\|linux\.AT_SYMLINK_NOFOLLOW\|linux\.AT_STATX_SYNC_TYPE\)",
+                             "failed", "EINVAL", "Statx: EINVAL for flags outside the three it takes (AT_NO_AUTOMOUNT)")],
+}
+
+
+def _spread(entries: list[tuple], n: int, forced: set[str]) -> list[tuple]:
+    step = max(1, len(entries) // n)
+    keep = [e for i, e in enumerate(entries) if i % step == 0 or e[0] in forced]
+    return keep
+
+
+def gvisor(dirs: list[Path]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for shim_name, (release, commit, table) in GVISOR.items():
+        src = Source("google/gvisor", commit, "pkg/sentry/syscalls/linux/linux64.go")
+        text = read_upstream(src, dirs)
+        io_src = Source("google/gvisor", commit, "pkg/sentry/syscalls/linux/sys_iouring.go")
+        io_text = read_upstream(io_src, dirs)
+        # the line where IOUringSetup/IOUringEnter give ENOSYS without the kernel's io_uring switch
+        io_lines = {}
+        fn = None
+        for k, line in enumerate(io_text.splitlines(), 1):
+            m = re.match(r"func (IOUring\w+)\(", line)
+            if m:
+                fn = m.group(1)
+            if fn and "ENOSYS" in line and fn not in io_lines:
+                io_lines[fn] = k
+        entries = []
+        inside = False
+        for k, line in enumerate(text.splitlines(), 1):
+            if line.startswith(f"var {table} = "):
+                inside = True
+            elif inside and line.startswith("}"):
+                break
+            if not inside:
+                continue
+            m = GVISOR_ENTRY.match(line)
+            if not m:
+                continue
+            nr, kind, name, err = m.groups()
+            name = guest_name(shim_name, int(nr), name)
+            if kind in GVISOR_KIND:
+                status, errno = GVISOR_KIND[kind], ""
+            elif kind in ("Error", "ErrorWithEvent") and err:
+                status, errno = "failed", err
+            elif kind == "CapError":
+                status, errno = "failed", "EPERM"
+            else:
+                continue
+            where, ev = f"{src.repo}@{commit}:{src.path}:{k}", kind
+            handler = {"io_uring_setup": "IOUringSetup", "io_uring_enter": "IOUringEnter"}.get(name)
+            if handler and handler in io_lines:
+                status, errno = "failed", "ENOSYS"
+                where = f"{io_src.repo}@{commit}:{io_src.path}:{io_lines[handler]}"
+                ev = f"{handler}: ENOSYS unless io_uring is enabled (runsc --iouring)"
+            for hpath, pattern, hstatus, herrno, hev in GVISOR_HANDLERS.get((release, name), ()):
+                hsrc = Source("google/gvisor", commit, hpath)
+                lines = read_upstream(hsrc, dirs).splitlines()
+                hit = next((j for j, ln in enumerate(lines, 1) if re.search(pattern, ln)), None)
+                if hit is None:
+                    raise RegenError(f"{hsrc}: no line matches {pattern!r}")
+                status, errno, ev = hstatus, herrno, f"{kind} in the table; {hev}"
+                where = f"{hsrc.repo}@{commit}:{hpath}:{hit}"
+            entries.append((name, status, errno, where, ev))
+        for name, status, errno, where, ev in _spread(entries, PER_RELEASE, FORCED):
+            rows.append([shim_name, release, name, status, errno, where, ev])
+    return rows
+
+
+NETBSD_SKEL = ROOT / "tools" / "spotcheck_data" / "netbsd-amd64-syscalls.master.skel"
+NETBSD_SRC = "NetBSD/src@0124a94134087629ad3d7bd4f7a3282d20839f3d:sys/compat/linux/arch/amd64/syscalls.master"
+
+
+def netbsd(_dirs: list[Path]) -> list[list[str]]:
+    """NetBSD compat_linux amd64 (src@0124a941, syscalls.master 1.74 of 2024-07-01): NOARGS -> translated (a
+    native or shared handler, no argument structure of its own), UNIMPL -> failed ENOSYS.  STD
+    entries (a linux_sys_* handler: translated or emulated, which the table alone does not say)
+    and entries under #ifdef (SYSV IPC, EXEC_AOUT: two alternatives) are left out.  The file is
+    read through a line skeleton transcribed from the stored copy (tools/spotcheck_data), since
+    the repository is too big to fetch here."""
+    line = 1
+    entries: list[tuple[int, str, int]] = []
+    seen: dict[int, int] = {}
+    for raw in NETBSD_SKEL.read_text(encoding="utf-8").splitlines():
+        if raw.startswith("# ") and raw[2:].strip().isdigit():
+            line += int(raw[2:])
+            continue
+        if not raw or raw.startswith("#"):
+            continue
+        nr, kind, _name, n = raw.split()
+        entries.append((int(nr), kind, line))
+        seen[int(nr)] = seen.get(int(nr), 0) + 1
+        line += int(n)
+    picked = []
+    for nr, kind, ln in entries:
+        if seen[nr] > 1 or kind not in ("NOARGS", "UNIMPL"):
+            continue
+        name = guest_name("netbsd-compat-linux", nr, "")
+        status, errno = ("translated", "") if kind == "NOARGS" else ("failed", "ENOSYS")
+        picked.append((name, status, errno, f"{NETBSD_SRC}:{ln}", kind))
+    return [["netbsd-compat-linux", "src@0124a941", *e] for e in _spread(picked, PER_RELEASE, FORCED)]
+
+
+FORCED = {"io_uring_setup", "io_uring_enter", "seccomp", "rseq", "splice", "inotify_init1",
+          "inotify_add_watch", "clone3", "statx", "close_range", "pidfd_open", "membarrier"}
+READERS = {"gvisor": gvisor, "netbsd": netbsd}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--from", dest="dirs", action="append", type=Path, default=[], required=True)
+    p.add_argument("--only", action="append", choices=sorted(READERS))
+    a = p.parse_args(argv)
+    rows: list[list[str]] = []
+    try:
+        for name in a.only or READERS:
+            rows += READERS[name](a.dirs)
+    except RegenError as exc:
+        print(f"spotcheck: {exc}", file=sys.stderr)
+        return 2
+    old = list(csv.reader(OUT.open(encoding="utf-8")))[1:] if OUT.exists() else []
+    done = {r[0] for r in rows}
+    rows = [r for r in old if r[0] not in done] + rows
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(HEADER)
+    w.writerows(sorted(rows, key=lambda r: (r[0], r[2])))
+    OUT.write_text(buf.getvalue(), encoding="utf-8")
+    print(f"{OUT.relative_to(ROOT)}: {len(rows)} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
