@@ -65,6 +65,7 @@ from shimsim import shim as _shim
 from shimsim.callers import CallerTracker
 from shimsim.errors import ShimsimError
 from shimsim.probe import recording as _rec
+from shimsim.probe import supervise
 from shimsim.probe.runner import Agreement, process_status
 
 LAYERS = {"runsc": "runsc", "gvisor": "runsc", "qemu": "qemu", "qemu-user": "qemu"}
@@ -97,28 +98,16 @@ def _run(tag: str, argv: list[str], workdir: Path, timeout: float, cwd: str | No
     out, err = workdir / f"{tag}.stdout", workdir / f"{tag}.stderr"
     t0 = time.monotonic()
     with open(out, "wb") as fo, open(err, "wb") as fe:
-        try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
-                                    start_new_session=True, cwd=cwd)
-        except OSError as exc:
-            raise ShimsimError(f"cannot start {argv[0]}: {exc.strerror}") from None
+        proc = supervise.start(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, cwd=cwd)
         timed_out = False
         try:
             rc: int | None = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out, rc = True, None
         finally:
-            if proc.returncode is None:
-                _kill_group(proc.pid)
-                proc.wait()
+            if proc.returncode is None:   # timed out or interrupted: leave nothing behind
+                supervise.stop(proc)
     return Run(tag, argv, rc, timed_out, time.monotonic() - t0, out, err)
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def find_tool(name: str) -> str:

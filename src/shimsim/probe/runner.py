@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: MIT
 """One run of the command through the exec wrapper, optionally under strace.
 
-Each run is its own process group (a new session), so a timeout kills the
-wrapper, strace and every child the command made.  The command's stdin is
+Each run goes through the supervisor (``supervise.start``), so a timeout, an
+interruption or the command's exit kills the wrapper, strace and every process
+the command made, including children that called setsid.  The command's stdin is
 /dev/null; stdout and stderr go to files so both runs can be compared.
 """
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shimsim.errors import ShimsimError
+from shimsim.probe import supervise
 
 WRAPPER = Path(__file__).with_name("_exec.py")
 EXIT_WRAPPER = 125          # mirrors _exec.EXIT_WRAPPER
@@ -97,32 +98,18 @@ def run(tag: str, workdir: Path, exe: str, cmd: list[str], pairs: list[list[int]
     out, err = workdir / f"{tag}.stdout", workdir / f"{tag}.stderr"
     t0 = time.monotonic()
     with open(out, "wb") as fo, open(err, "wb") as fe:
-        try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
-                                    start_new_session=True)
-        except OSError as exc:
-            raise ShimsimError(f"cannot start {argv[0]}: {exc.strerror}") from None
+        proc = supervise.start(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)
         timed_out = False
         try:
             rc: int | None = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc.pid)
-            proc.wait()
-            rc = None
+            timed_out, rc = True, None
         finally:
-            if proc.returncode is None:   # interrupted: leave nothing behind
-                _kill_group(proc.pid)
-                proc.wait()
+            if proc.returncode is None:   # timed out or interrupted: leave nothing behind
+                supervise.stop(proc)
     seconds = time.monotonic() - t0
     if status.exists() and status.stat().st_size:
         msg = status.read_text(encoding="utf-8", errors="replace").strip()
         raise ShimsimError(f"the probe could not start the command ({tag} run): {msg}")
     return RunResult(tag, rc, timed_out, seconds, out, err, recording)
 
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
