@@ -165,9 +165,46 @@ def netbsd(_dirs: list[Path]) -> list[list[str]]:
     return [["netbsd-compat-linux", "src@0124a941", *e] for e in _spread(picked, PER_RELEASE, FORCED)]
 
 
+def _skeleton(path: Path) -> list[tuple[str, str, int]]:
+    """(kind, name, line) of a line skeleton: "# N" counts N lines, other lines "KIND NAME [...]"
+    and optionally a last field with the entry's number of lines (default 1)."""
+    line, out = 1, []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw.startswith("# ") and raw[2:].strip().isdigit():
+            line += int(raw[2:])
+            continue
+        if not raw or raw.startswith("#"):
+            continue
+        parts = raw.split()
+        out.append((parts[0], parts[1], line))
+        line += int(parts[-1]) if len(parts) > 2 and parts[-1].isdigit() else 1
+    return out
+
+
+FREEBSD_DUMMY_SKEL = ROOT / "tools" / "spotcheck_data" / "freebsd-linux_dummy.c.skel"
+FREEBSD_DUMMY = "freebsd/freebsd-src@08bd00ae959098008b0dd0b74551cce2e63ffb00:sys/compat/linux/linux_dummy.c"
+LINUXULATOR = {"linuxulator": "freebsd-15.0", "linuxulator@freebsd-14.3": "freebsd-14.3",
+               "linuxulator-linux32": "freebsd-15.0", "linuxulator-linux32@freebsd-14.3": "freebsd-14.3",
+               "linuxulator-arm64": "freebsd-15.0"}
+
+
+def linuxulator(_dirs: list[Path]) -> list[list[str]]:
+    """FreeBSD's Linuxulator, the stubs every release spec pins: sys/compat/linux/linux_dummy.c at
+    08bd00ae.  DUMMY(x) (logs once, ENOSYS) and UNIMPLEMENTED(x) (ENOSYS) -> failed ENOSYS, for
+    the calls the release's guest ABI has.  Read through a transcribed line skeleton (the
+    repository is too big to fetch here)."""
+    rows = []
+    for shim_name, release in LINUXULATOR.items():
+        abi = _shim.bind_abis(_shim.load_spec(shim_name), None)[0]
+        for kind, name, ln in _skeleton(FREEBSD_DUMMY_SKEL):
+            if name in abi.by_name:
+                rows.append([shim_name, release, name, "failed", "ENOSYS", f"{FREEBSD_DUMMY}:{ln}", kind])
+    return rows
+
+
 FORCED = {"io_uring_setup", "io_uring_enter", "seccomp", "rseq", "splice", "inotify_init1",
           "inotify_add_watch", "clone3", "statx", "close_range", "pidfd_open", "membarrier"}
-READERS = {"gvisor": gvisor, "netbsd": netbsd}
+READERS = {"gvisor": gvisor, "netbsd": netbsd, "linuxulator": linuxulator}
 
 
 def main(argv: list[str] | None = None) -> int:
