@@ -183,22 +183,27 @@ def _skeleton(path: Path) -> list[tuple[str, str, int]]:
 
 FREEBSD_DUMMY_SKEL = ROOT / "tools" / "spotcheck_data" / "freebsd-linux_dummy.c.skel"
 FREEBSD_DUMMY = "freebsd/freebsd-src@08bd00ae959098008b0dd0b74551cce2e63ffb00:sys/compat/linux/linux_dummy.c"
-LINUXULATOR = {"linuxulator": "freebsd-15.0", "linuxulator@freebsd-14.3": "freebsd-14.3",
-               "linuxulator-linux32": "freebsd-15.0", "linuxulator-linux32@freebsd-14.3": "freebsd-14.3",
-               "linuxulator-arm64": "freebsd-15.0"}
+FREEBSD_DUMMY_14_SKEL = ROOT / "tools" / "spotcheck_data" / "freebsd-linux_dummy.c@685dc743.skel"
+FREEBSD_DUMMY_14 = "freebsd/freebsd-src@685dc743dc3b5645e34836464128e1c0558b404b:sys/compat/linux/linux_dummy.c"
+# shim -> (release, the linux_dummy.c the release spec pins for its stubs)
+LINUXULATOR = {"linuxulator": ("freebsd-15.0", FREEBSD_DUMMY_SKEL, FREEBSD_DUMMY),
+               "linuxulator-linux32": ("freebsd-15.0", FREEBSD_DUMMY_SKEL, FREEBSD_DUMMY),
+               "linuxulator-arm64": ("freebsd-15.0", FREEBSD_DUMMY_SKEL, FREEBSD_DUMMY),
+               "linuxulator@freebsd-14.3": ("freebsd-14.3", FREEBSD_DUMMY_14_SKEL, FREEBSD_DUMMY_14),
+               "linuxulator-linux32@freebsd-14.3": ("freebsd-14.3", FREEBSD_DUMMY_14_SKEL, FREEBSD_DUMMY_14)}
 
 
 def linuxulator(_dirs: list[Path]) -> list[list[str]]:
-    """FreeBSD's Linuxulator, the stubs every release spec pins: sys/compat/linux/linux_dummy.c at
-    08bd00ae.  DUMMY(x) (logs once, ENOSYS) and UNIMPLEMENTED(x) (ENOSYS) -> failed ENOSYS, for
+    """FreeBSD's Linuxulator, the stubs of sys/compat/linux/linux_dummy.c each release spec pins
+    (08bd00ae for 15.0, 685dc743 for 14.3).  DUMMY(x) (logs once, ENOSYS) and UNIMPLEMENTED(x) (ENOSYS) -> failed ENOSYS, for
     the calls the release's guest ABI has.  Read through a transcribed line skeleton (the
     repository is too big to fetch here)."""
     rows = []
-    for shim_name, release in LINUXULATOR.items():
+    for shim_name, (release, skel, src) in LINUXULATOR.items():
         abi = _shim.bind_abis(_shim.load_spec(shim_name), None)[0]
-        for kind, name, ln in _skeleton(FREEBSD_DUMMY_SKEL):
+        for kind, name, ln in _skeleton(skel):
             if name in abi.by_name:
-                rows.append([shim_name, release, name, "failed", "ENOSYS", f"{FREEBSD_DUMMY}:{ln}", kind])
+                rows.append([shim_name, release, name, "failed", "ENOSYS", f"{src}:{ln}", kind])
     return rows
 
 
