@@ -165,9 +165,112 @@ def netbsd(_dirs: list[Path]) -> list[list[str]]:
     return [["netbsd-compat-linux", "src@0124a941", *e] for e in _spread(picked, PER_RELEASE, FORCED)]
 
 
+def _skeleton(path: Path) -> list[tuple[str, str, int]]:
+    """(kind, name, line) of a line skeleton: "# N" counts N lines, other lines "KIND NAME [...]"
+    and optionally a last field with the entry's number of lines (default 1)."""
+    line, out = 1, []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw.startswith("# ") and raw[2:].strip().isdigit():
+            line += int(raw[2:])
+            continue
+        if not raw or raw.startswith("#"):
+            continue
+        parts = raw.split()
+        out.append((parts[0], parts[1], line))
+        line += int(parts[-1]) if len(parts) > 2 and parts[-1].isdigit() else 1
+    return out
+
+
+FREEBSD_DUMMY_SKEL = ROOT / "tools" / "spotcheck_data" / "freebsd-linux_dummy.c.skel"
+FREEBSD_DUMMY = "freebsd/freebsd-src@08bd00ae959098008b0dd0b74551cce2e63ffb00:sys/compat/linux/linux_dummy.c"
+FREEBSD_DUMMY_14_SKEL = ROOT / "tools" / "spotcheck_data" / "freebsd-linux_dummy.c@685dc743.skel"
+FREEBSD_DUMMY_14 = "freebsd/freebsd-src@685dc743dc3b5645e34836464128e1c0558b404b:sys/compat/linux/linux_dummy.c"
+# shim -> (release, the linux_dummy.c the release spec pins for its stubs)
+LINUXULATOR = {"linuxulator": ("freebsd-15.0", FREEBSD_DUMMY_SKEL, FREEBSD_DUMMY),
+               "linuxulator-linux32": ("freebsd-15.0", FREEBSD_DUMMY_SKEL, FREEBSD_DUMMY),
+               "linuxulator-arm64": ("freebsd-15.0", FREEBSD_DUMMY_SKEL, FREEBSD_DUMMY),
+               "linuxulator@freebsd-14.3": ("freebsd-14.3", FREEBSD_DUMMY_14_SKEL, FREEBSD_DUMMY_14),
+               "linuxulator-linux32@freebsd-14.3": ("freebsd-14.3", FREEBSD_DUMMY_14_SKEL, FREEBSD_DUMMY_14)}
+
+
+def linuxulator(_dirs: list[Path]) -> list[list[str]]:
+    """FreeBSD's Linuxulator, the stubs of sys/compat/linux/linux_dummy.c each release spec pins
+    (08bd00ae for 15.0, 685dc743 for 14.3).  DUMMY(x) (logs once, ENOSYS) and UNIMPLEMENTED(x) (ENOSYS) -> failed ENOSYS, for
+    the calls the release's guest ABI has.  Read through a transcribed line skeleton (the
+    repository is too big to fetch here)."""
+    rows = []
+    for shim_name, (release, skel, src) in LINUXULATOR.items():
+        abi = _shim.bind_abis(_shim.load_spec(shim_name), None)[0]
+        for kind, name, ln in _skeleton(skel):
+            if name in abi.by_name:
+                rows.append([shim_name, release, name, "failed", "ENOSYS", f"{src}:{ln}", kind])
+    return rows
+
+
+WSL_COMMIT = "337158f70ee5569c60fa28b93784fce7495dee15"   # the only commit that added the file
+WSL_KIND = {"Implemented": ("emulated", ""), "Stubbed": ("stubbed", ""), "Unimplemented": ("failed", "ENOSYS")}
+
+
+def wsl1(dirs: list[Path]) -> list[list[str]]:
+    """WSL1 build 15014 (MicrosoftDocs/WSL LTP_Results/15014/Syscalls.txt, the newest syscall list
+    Microsoft published; later builds have LTP logs only): "Implemented" -> emulated (lxcore.sys
+    serves it), "Stubbed" -> stubbed (success, nothing done), "Unimplemented" -> failed ENOSYS.
+    Names the list has for the guest ABI's calls only (the list mixes i386 and x86_64 names)."""
+    src = Source("MicrosoftDocs/WSL", WSL_COMMIT, "LTP_Results/15014/Syscalls.txt")
+    abi = _shim.bind_abis(_shim.load_spec("wsl1"), None)[0]
+    section, entries = None, []
+    for k, line in enumerate(read_upstream(src, dirs).splitlines(), 1):
+        m = re.match(r"\*\*\* (\w+) Syscalls:", line)
+        if m:
+            section = m.group(1)
+            continue
+        name = line.strip().lower()
+        if section in WSL_KIND and re.fullmatch(r"[a-z_0-9]+", name) and name in abi.by_name:
+            status, errno = WSL_KIND[section]
+            entries.append((name, status, errno, f"{src.repo}@{WSL_COMMIT}:{src.path}:{k}", section))
+    # the list is ambiguous for a name under two headings (GETRLIMIT) and for an x86_64 name
+    # listed unimplemented whose i386 "64" twin is implemented (FCNTL/FCNTL64, STAT/STAT64): the
+    # spec resolves those in its notes; they are no spot check of the list
+    heads: dict[str, set[str]] = {}
+    for e in entries:
+        heads.setdefault(e[0], set()).add(e[4])
+    raw = read_upstream(src, dirs)
+    impl64 = {ln.strip().lower()[:-2] for ln in raw.split("*** Stubbed")[0].splitlines() if ln.strip().endswith("64")}
+    entries = [e for e in entries if len(heads[e[0]]) == 1 and not (e[4] == "Unimplemented" and e[0] in impl64)]
+    # every stubbed call (few), an even spread of the others
+    keep = [e for e in entries if e[1] == "stubbed"]
+    keep += _spread([e for e in entries if e[1] != "stubbed"], PER_RELEASE, FORCED)
+    return [["wsl1", "build-15014", *e] for e in keep]
+
+
+LX_SKEL = ROOT / "tools" / "spotcheck_data" / "illumos-lx_sysent64.skel"
+LX_SRC = ("TritonDataCenter/illumos-joyent@9a647c67a6ef286079869c29eca7052e7ad92550:"
+          "usr/src/uts/common/brand/lx/os/lx_syscall.c")
+
+
+def illumos_lx(_dirs: list[Path]) -> list[list[str]]:
+    """illumos lx brand, amd64 table lx_sysent64 at illumos-joyent 9a647c67: an entry with no
+    handler and flag 0 (NOSYS_USERMODE) -> emulated (user-mode emulation); a NOSYS_* reason ->
+    failed EOPNOTSUPP (lx_syscall_enter sets ENOTSUP, which reaches a Linux guest as EOPNOTSUPP).
+    Entries with an lx_* handler are left out (translated or emulated: the table does not say).
+    Read through a transcribed skeleton (the repository is too big to fetch here)."""
+    base, entries = None, []
+    for raw in LX_SKEL.read_text(encoding="utf-8").splitlines():
+        if raw.startswith("# base "):
+            base = int(raw.split()[2])
+            continue
+        if not raw or raw.startswith("#"):
+            continue
+        nr, flag = raw.split()
+        name = guest_name("illumos-lx", int(nr), "")
+        status, errno = ("emulated", "") if flag == "0" else ("failed", "EOPNOTSUPP")
+        entries.append((name, status, errno, f"{LX_SRC}:{base + int(nr)}", "NOSYS_USERMODE" if flag == "0" else flag))
+    return [["illumos-lx", "joyent@9a647c67", *e] for e in _spread(entries, PER_RELEASE, FORCED)]
+
+
 FORCED = {"io_uring_setup", "io_uring_enter", "seccomp", "rseq", "splice", "inotify_init1",
           "inotify_add_watch", "clone3", "statx", "close_range", "pidfd_open", "membarrier"}
-READERS = {"gvisor": gvisor, "netbsd": netbsd}
+READERS = {"gvisor": gvisor, "netbsd": netbsd, "linuxulator": linuxulator, "wsl1": wsl1, "illumos-lx": illumos_lx}
 
 
 def main(argv: list[str] | None = None) -> int:
