@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterator
 
-from shimsim.commands._common import SHIM_HELP, add_json, formatter, print_json, shim_names
+from shimsim.commands._common import SHIM_HELP, add_fail_on, add_json, fail_on, formatter, print_json, shim_names
 from shimsim.errors import ShimsimError
 
 EPILOG = """examples:
@@ -55,9 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="do not follow DT_NEEDED libraries (imports of the file itself only)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="give up on one file after this long (default 30)")
-    p.add_argument("--fail-on", choices=("degraded", "may-fail", "fails", "cannot-run"), default=None,
-                   metavar="STATUS",
-                   help="exit 1 when any verdict is STATUS or worse (degraded < may-fail < fails < cannot-run)")
+    add_fail_on(p, ("degraded", "may-fail", "fails", "cannot-run"),
+                "degraded, may-fail, fails, cannot-run (any verdict is COND or worse)")
     add_json(p)
     p.set_defaults(func=run)
 
@@ -134,8 +133,8 @@ def run(args: argparse.Namespace) -> int:
         if not targets and not errors:
             print("shimsim: no ELF files found", file=sys.stderr)
         return 2
-    if args.fail_on:
-        worst = SEVERITY[args.fail_on.replace("-", " ")]
+    if fail_on(args):
+        worst = min(SEVERITY[c.replace("-", " ")] for c in fail_on(args))
         if any(SEVERITY.get(v.status, 0) >= worst for r in results for v in r.verdicts):
             return 1
     return 0
