@@ -59,7 +59,6 @@ def _shell_env(work: Path) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",       # stdout and stderr interleave as on a terminal
         "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200",
         "SHIMSIM_PYTHON": sys.executable,
-        "HOME": str(work),
     })
     env.pop("SHIMSIM_ENGINE", None)
     return env
