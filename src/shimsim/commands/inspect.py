@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterator
 
-from shimsim.commands._common import SHIM_HELP, add_fail_on, add_json, fail_on, formatter, print_json, shim_names
+from shimsim.commands._common import SHIM_HELP, add_fail_on, add_json, add_old_spelling, fail_on, formatter, print_json, shim_names
 from shimsim.errors import ShimsimError
 
 EPILOG = """examples:
@@ -46,8 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="BINARY", help="ELF file or directory (walked recursively)")
     p.add_argument("--shim", action="append", default=[], metavar="NAME_OR_FILE",
                    help="give a verdict for this shim: " + SHIM_HELP.split(" (one pass")[0])
-    p.add_argument("--host", metavar="ABI", default=None,
+    p.add_argument("--native-host", metavar="ABI", default=None,
                    help="host ABI of the 'native' shim (default: this machine's)")
+    # --host ABI is a host to judge for in 'image' (repeatable): here the old spelling is only accepted
+    add_old_spelling(p, "--host", "--native-host ABI", "native_host", metavar="ABI")
     p.add_argument("--origins", type=int, default=1, metavar="N",
                    help="show up to N origins per predicted syscall (text output; default 1, 0 hides the list)")
     p.add_argument("--brief", action="store_true", help="one line per file: identity and verdicts")
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     with _progress(len(targets)) as advance:
         for path in targets:
             try:
-                results.append(inspect_path(path, shims, args.host, not args.no_libraries, args.timeout))
+                results.append(inspect_path(path, shims, args.native_host, not args.no_libraries, args.timeout))
             except ElfReadError as exc:
                 errors.append((path, str(exc)))
                 if not args.json:
