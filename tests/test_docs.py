@@ -57,6 +57,7 @@ def _shell_env(work: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "PYTHONUNBUFFERED": "1",       # stdout and stderr interleave as on a terminal
+        "PYTHONIOENCODING": "utf-8",   # the pages are UTF-8 (a published truss prints Ukrainian)
         "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200",
         "SHIMSIM_PYTHON": sys.executable,
     })
@@ -75,7 +76,8 @@ def evaluate_console(example: Example) -> str | None:
     failures = []
     for cmd, want in split_session(example.parsed):
         r = subprocess.run(["bash", "-c", _PRELUDE + cmd], cwd=work, env=_shell_env(work),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8", errors="replace",
+                           timeout=300)
         if not matches(want, r.stdout):
             failures.append(f"$ {cmd}\n(exit status {r.returncode})\n"
                             + _CHECKER.output_difference(doctest.Example(cmd, _normal(want)),
