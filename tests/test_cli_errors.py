@@ -31,7 +31,7 @@ def test_output_that_is_a_directory_is_an_error(tmp_path, capsys) -> None:
 def test_stdout_closed_early_ends_quietly() -> None:
     proc = subprocess.Popen(
         # ~100 KB of JSON: more than a pipe buffer holds, so the write meets the closed pipe
-        [sys.executable, "-m", "shimsim", "compat", "linuxulator", "--format", "json"],
+        [sys.executable, "-m", "shimsim", "compat", "linuxulator", "--output-format", "json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     proc.stdout.read(10)  # read a little, then close the pipe as `head -c 10` would

@@ -146,19 +146,65 @@ def _parsers_with(opt: str) -> dict[str, object]:
 
 
 # Options several commands share, and what each means everywhere: (metavar, takes a value,
-# repeatable, type).  A new command reusing a name must keep its meaning.
+# repeatable, type).  A new command reusing a name must keep its meaning; a name two commands
+# use must be listed here (test_every_shared_name_is_declared).
 SHARED = {
     "--shim": ("NAME_OR_FILE", True, True, None),
     "--events": ("N", True, False, int),
     "--events-out": ("FILE", True, False, None),
+    "--format": ("FORMAT", True, False, None),        # the trace's format; compat's table: --output-format
     "--abi": ("ABI", True, False, None),
+    "--fail-on": ("COND", True, True, None),
     "--html": ("FILE", True, False, None),
+    "--output": ("FILE", True, False, None),          # -o: the file the command writes (spec, recording)
+    "-o": ("FILE", True, False, None),
     "--timeout": ("SECONDS", True, False, float),
+    "--jobs": ("N", True, False, int),
+    "--limit": ("N", True, False, int),
+    "--root": ("DIR", True, False, None),
+    "--host": ("ABI", True, True, None),              # a host to judge for (image; inspect: --native-host)
+    "--all": (None, False, False, None),              # rows hidden by default (diff, abi diff)
     "--json": (None, False, False, None),
     "--quiet": (None, False, False, None),
+    "-q": (None, False, False, None),
     "--strict": (None, False, False, None),
     "--engine": (None, True, False, None),
 }
+# One help text everywhere: one definition in commands/_common.py.
+ONE_HELP = ("--json", "--quiet", "--engine", "--format", "--strict")
+
+
+def _visible(opt: str) -> dict[str, object]:
+    import argparse
+
+    return {n: a for n, a in _parsers_with(opt).items() if a.help != argparse.SUPPRESS}
+
+
+def _all_parsers() -> dict[str, object]:
+    """command (and 'abi SUB') -> its parser."""
+    out = {}
+    for name, p in _subparsers().items():
+        out[name] = p
+        for a in p._actions:
+            if isinstance(a.choices, dict):
+                out.update({f"{name} {s}": sp for s, sp in a.choices.items()})
+    return out
+
+
+def test_every_shared_name_is_declared() -> None:
+    """An option name in two commands is in SHARED, so its meaning is checked."""
+    import argparse
+
+    users: dict[str, set[str]] = {}
+    for name, p in _all_parsers().items():
+        for a in p._actions:
+            if a.help == argparse.SUPPRESS or isinstance(a, argparse._HelpAction):
+                continue
+            for s in a.option_strings:
+                users.setdefault(s, set()).add(name)
+    shared = {s for s, ns in users.items() if len(ns) > 1}
+    assert {"--shim", "--format", "--fail-on", "--json"} <= shared
+    assert shared - set(SHARED) == set(), f"options in several commands, meaning not declared: {shared - set(SHARED)}"
 
 
 @pytest.mark.parametrize("opt", sorted(SHARED))
@@ -166,21 +212,71 @@ def test_shared_options_mean_one_thing(opt: str) -> None:
     import argparse
 
     metavar, takes_value, repeatable, typ = SHARED[opt]
-    found = _parsers_with(opt)
+    found = _visible(opt)
     assert found, f"no command has {opt}"
     for name, a in found.items():
-        if a.help == argparse.SUPPRESS:          # a deprecated spelling kept for old scripts
-            continue
         assert a.metavar == metavar, f"{name} {opt}: metavar {a.metavar!r}, elsewhere {metavar!r}"
         assert (a.nargs != 0) == takes_value, f"{name} {opt}"
         assert isinstance(a, argparse._AppendAction) == repeatable, f"{name} {opt}: repeatable differs"
         assert a.type is typ, f"{name} {opt}: type {a.type}, elsewhere {typ}"
-    helps = {a.help for a in found.values() if a.help != argparse.SUPPRESS}
-    if opt in ("--json", "--quiet", "--engine"):
-        assert len(helps) == 1, helps                # one shared definition in commands/_common.py
+    helps = {a.help for a in found.values()}
+    if opt in ONE_HELP:
+        assert len(helps) == 1, helps
     if opt == "--shim":
         # several mean several layers, or are refused where a command runs one (probe)
         assert all("repeatable" in h or "one layer" in h for h in helps), helps
+    if opt == "--format":
+        assert all(h.startswith("trace format") for h in helps), helps
+    if opt == "--abi":
+        assert all("guest ABI" in h for h in helps), helps
+    if opt == "--fail-on":
+        for name, a in found.items():
+            assert "never" in a.choices and a.default is None, name
+            assert a.help.startswith("exit 1 when COND holds: ") and "repeatable" in a.help, name
+    if opt in ("--html", "--output", "-o"):
+        assert all(h.startswith(("also write", "write", "keep")) and "FILE" in h for h in helps), helps
+
+
+def test_no_command_has_a_bare_out() -> None:
+    """--out meant a JSON Lines file in corpus and a directory in probe: now --jsonl FILE
+    (beside --html FILE and --csv FILE) and --recordings DIR."""
+    assert _visible("--out") == {}
+    assert set(_visible("--jsonl")) == {"corpus"} and set(_visible("--recordings")) == {"probe"}
+    assert set(_visible("--output-format")) == {"compat"}
+
+
+@pytest.mark.parametrize("argv,old,new,dest,value", [
+    (["compat", "wsl1", "--format", "csv"], "--format", "--output-format FMT", "output_format", "csv"),
+    (["corpus", "x", "--shim", "all", "--out", "r.jsonl"], "--out", "--jsonl FILE", "jsonl", "r.jsonl"),
+    (["probe", "--shim", "native", "--out", "d", "--", "true"], "--out", "--recordings DIR", "recordings", "d"),
+    (["parse", "t", "--events-out", "e", "--decode"], "--decode", "--decode-args", "decode_args", True),
+    (["inspect", "b", "--host", "linux-x86_64"], "--host", "--native-host ABI", "native_host", "linux-x86_64"),
+])
+def test_old_spellings_still_parse_with_a_note(argv, old, new, dest, value, capsys) -> None:
+    p = cli.build_parser(load=[argv[0]])
+    ns = p.parse_args(argv)
+    assert getattr(ns, dest) == value
+    assert capsys.readouterr().err == f"shimsim: warning: {old} is deprecated, say {new}\n"
+
+
+def test_new_spellings_say_nothing(capsys) -> None:
+    p = cli.build_parser(load=["compat", "corpus", "probe", "parse"])
+    assert p.parse_args(["compat", "wsl1", "--output-format", "csv"]).output_format == "csv"
+    assert p.parse_args(["compat", "wsl1"]).output_format == "md"
+    assert p.parse_args(["corpus", "x", "--jsonl", "r"]).jsonl == "r"
+    assert p.parse_args(["corpus", "x"]).jsonl is None
+    assert p.parse_args(["probe", "--recordings", "d", "--", "true"]).recordings == "d"
+    assert p.parse_args(["probe", "--", "true"]).recordings is None
+    assert p.parse_args(["parse", "t"]).decode_args is False
+    assert capsys.readouterr().err == ""
+
+
+def test_fail_on_thresholds_take_the_lowest(tmp_path) -> None:
+    """inspect and image: --fail-on COND is 'a verdict is COND or worse'; several: any holds."""
+    assert cli.main(["inspect", sys.executable, "--shim", "native", "--fail-on", "cannot-run"]) == 0
+    assert cli.main(["inspect", sys.executable, "--shim", "disabled", "--fail-on", "never"]) == 0
+    assert cli.main(["inspect", sys.executable, "--shim", "disabled", "--fail-on", "cannot-run",
+                     "--fail-on", "degraded"]) == 1
 
 
 def test_events_is_a_count_and_events_out_a_file() -> None:

@@ -57,9 +57,9 @@ def _shell_env(work: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "PYTHONUNBUFFERED": "1",       # stdout and stderr interleave as on a terminal
+        "PYTHONIOENCODING": "utf-8",   # the pages are UTF-8 (a published truss prints Ukrainian)
         "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200",
         "SHIMSIM_PYTHON": sys.executable,
-        "HOME": str(work),
     })
     env.pop("SHIMSIM_ENGINE", None)
     return env
@@ -67,7 +67,8 @@ def _shell_env(work: Path) -> dict[str, str]:
 
 # `shimsim` is the one the tests import (tests/conftest.py sets PYTHONPATH): an installed
 # console script on PATH could be another version.
-_PRELUDE = 'shimsim() { "$SHIMSIM_PYTHON" -m shimsim "$@"; }\n'
+# `python` is this interpreter too (tools/ scripts the pages run).
+_PRELUDE = 'shimsim() { "$SHIMSIM_PYTHON" -m shimsim "$@"; }\npython() { "$SHIMSIM_PYTHON" "$@"; }\n'
 
 
 def evaluate_console(example: Example) -> str | None:
@@ -75,7 +76,8 @@ def evaluate_console(example: Example) -> str | None:
     failures = []
     for cmd, want in split_session(example.parsed):
         r = subprocess.run(["bash", "-c", _PRELUDE + cmd], cwd=work, env=_shell_env(work),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8", errors="replace",
+                           timeout=300)
         if not matches(want, r.stdout):
             failures.append(f"$ {cmd}\n(exit status {r.returncode})\n"
                             + _CHECKER.output_difference(doctest.Example(cmd, _normal(want)),
@@ -85,6 +87,7 @@ def evaluate_console(example: Example) -> str | None:
 
 def _setup(namespace: dict) -> None:
     namespace["STRACE"] = shutil.which("strace") is not None
+    namespace["BUSYBOX"] = Path("/bin/busybox").exists() and shutil.which("objcopy") is not None
 
 
 SYBIL = Sybil(parsers=[CodeBlockParser(language="console", evaluator=evaluate_console), SkipParser()],
@@ -99,11 +102,13 @@ def test_pages_with_commands_have_console_blocks() -> None:
     """The README and the walkthrough show commands with their output: those are console blocks."""
     assert _console_blocks(ROOT / "README.md") >= 2
     assert _console_blocks(ROOT / "docs" / "walkthrough.md") >= 7
+    assert _console_blocks(ROOT / "docs" / "image.md") >= 1
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if _console_blocks(p)], ids=lambda p: p.name)
 def test_console_blocks_print_what_the_page_shows(page: Path, tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "tools").symlink_to(ROOT / "tools")      # the pages' `python tools/...` commands
     doc = SYBIL.parse(page)
     _setup(doc.namespace)
     doc.namespace["work"] = tmp_path
@@ -155,3 +160,14 @@ def test_a_drifted_page_fails(tmp_path: Path) -> None:
     (example,) = list(doc)
     with pytest.raises(AssertionError, match=r"line 3.*\n(.*\n)*.*would run with 51 emulated calls"):
         example.evaluate()
+
+
+def test_a_skipped_block_is_skipped_not_passed(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text('<!-- skip: next if(not NEVER, reason="needs a tool") -->\n```console\n$ false\nnot this\n```\n')
+    doc = SYBIL.parse(page)
+    doc.namespace.update(work=tmp_path, NEVER=False)
+    skip, block = list(doc)
+    skip.evaluate()
+    with pytest.raises(unittest.SkipTest, match="needs a tool"):
+        block.evaluate()

@@ -187,7 +187,7 @@ def test_committed_tables_are_what_regeneration_writes() -> None:
 
 
 def test_compat_pages_are_current() -> None:
-    """docs/compat/*.md are `shimsim compat SHIM --format md` of every shipped shim."""
+    """docs/compat/*.md are `shimsim compat SHIM --output-format md` of every shipped shim."""
     new = regen.compat_docs(ROOT)
     assert {p.name for p in new} == {p.name for p in (ROOT / "docs" / "compat").glob("*.md")}
     stale = [p.name for p, text in new.items() if p.read_text() != text]

@@ -29,7 +29,7 @@ def test_json_has_every_guest_syscall_in_number_order() -> None:
 
 
 def test_source_line_is_the_rule() -> None:
-    d = json.loads(cli("compat", "gvisor", "--format", "json").stdout)
+    d = json.loads(cli("compat", "gvisor", "--output-format", "json").stdout)
     src = {r["syscall"]: r["source"] for r in d["syscalls"]}
     path, line = src["read"].rsplit(":", 1)
     text = (shim.shim_dir() / "gvisor.toml").read_text().splitlines()
@@ -38,7 +38,7 @@ def test_source_line_is_the_rule() -> None:
 
 def test_csv_and_markdown_agree_with_json() -> None:
     d = json.loads(cli("compat", "wsl1", "--json").stdout)
-    rows = list(csv.DictReader(io.StringIO(cli("compat", "wsl1", "--format", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(cli("compat", "wsl1", "--output-format", "csv").stdout)))
     assert [r["syscall"] for r in rows] == [r["syscall"] for r in d["syscalls"]]
     assert list(rows[0]) == ["syscall", "number", "outcome", "host_call", "note", "source"]
     md = cli("compat", "wsl1").stdout
@@ -56,7 +56,7 @@ def test_outcome_filter_and_any_abi_shims() -> None:
     assert all(r["source"].endswith("(default)") for r in d["syscalls"])
 
 
-@pytest.mark.parametrize("args,msg", [(["no-such-shim"], "no-such-shim"), (["gvisor", "--format", "xml"], "invalid choice"),
+@pytest.mark.parametrize("args,msg", [(["no-such-shim"], "no-such-shim"), (["gvisor", "--output-format", "xml"], "invalid choice"),
                                       (["gvisor", "--abi", "freebsd-amd64"], "models guest linux-x86_64 only"),
                                       (["native", "--abi", "nope"], "unknown ABI 'nope'")])
 def test_bad_input(args: list[str], msg: str) -> None:

@@ -45,7 +45,7 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_json_linux_binary(bins, capsys):
     code, out, err = _run(capsys, "inspect", str(bins["linux"]), "--shim", "native", "--shim", "none",
-                          "--host", "linux-x86_64", "--json")
+                          "--native-host", "linux-x86_64", "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["summary"] == {"inspected": 1, "errors": 0, "skipped_not_elf": 0}
@@ -61,7 +61,7 @@ def test_json_linux_binary(bins, capsys):
 
 def test_freebsd_binary_cannot_run_on_linux(bins, capsys):
     code, out, _ = _run(capsys, "inspect", str(bins["freebsd"]), "--shim", "native", "--shim", "linuxulator",
-                        "--host", "linux-x86_64", "--json")
+                        "--native-host", "linux-x86_64", "--json")
     assert code == 0
     f = json.loads(out)["files"][0]
     assert f["identity"]["abi"] == "freebsd-amd64"
@@ -71,7 +71,7 @@ def test_freebsd_binary_cannot_run_on_linux(bins, capsys):
 
 
 def test_text_output_names_evidence_and_verdict(bins, capsys):
-    code, out, _ = _run(capsys, "inspect", str(bins["freebsd"]), "--shim", "native", "--host", "linux-x86_64")
+    code, out, _ = _run(capsys, "inspect", str(bins["freebsd"]), "--shim", "native", "--native-host", "linux-x86_64")
     assert code == 0
     assert "freebsd-amd64 (decided by FreeBSD ABI tag note" in out
     assert "cannot run: no layer for this ABI" in out
@@ -146,7 +146,7 @@ def test_library_closure_is_listed(bins, capsys):
 
 
 def test_fail_on(bins, capsys):
-    args = ["inspect", str(bins["freebsd"]), "--shim", "native", "--host", "linux-x86_64", "--brief"]
+    args = ["inspect", str(bins["freebsd"]), "--shim", "native", "--native-host", "linux-x86_64", "--brief"]
     assert _run(capsys, *args, "--fail-on", "cannot-run")[0] == 1
     assert _run(capsys, *args)[0] == 0
     ok = ["inspect", str(bins["linux"]), "--shim", "vm", "--brief"]

@@ -81,7 +81,7 @@ def test_a_bad_input_is_one_error_row_and_the_run_goes_on(tmp_path, capsys):
 
 def test_usage_errors_exit_2(tmp_path, capsys):
     for argv, what in ((["corpus", str(LS)], "--shim"), (["corpus", str(LS), "--shim", "nosuch"], "unknown shim"),
-                       (["corpus", str(LS), "--shim", "gvisor", "--resume"], "--resume needs --out"),
+                       (["corpus", str(LS), "--shim", "gvisor", "--resume"], "--resume needs --jsonl"),
                        (["corpus", "import-loupe", "--shim", "gvisor"], "checkout directory"),
                        (["corpus", str(LS), "--shim", "gvisor", "--jobs", "0"], "--jobs")):
         assert cli.main(argv) == 2

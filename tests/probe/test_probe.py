@@ -171,7 +171,7 @@ def test_recording_is_cut_at_the_command_execve(tmp_path, datafile):
 
 def test_cli_json_is_one_object(tmp_path, capsys, datafile):
     rc = cli.main(["probe", "--shim", "native", "--json", "--compare-output",
-                   "--out", str(tmp_path / "o"), "--", "cat", datafile])
+                   "--recordings", str(tmp_path / "o"), "--", "cat", datafile])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
     assert out["predicted"] == "runs" and out["observed"] == "runs" and out["agree"] is True
@@ -181,7 +181,7 @@ def test_cli_json_is_one_object(tmp_path, capsys, datafile):
 
 def test_cli_text_and_fail_on_disagree(tmp_path, capsys, datafile):
     spec = write_shim(tmp_path, "no-openat", 'openat = { do = "fail" }\n')
-    rc = cli.main(["probe", "--shim", spec, "--fail-on", "disagree", "--out", str(tmp_path / "o"),
+    rc = cli.main(["probe", "--shim", spec, "--fail-on", "disagree", "--recordings", str(tmp_path / "o"),
                    "--", "cat", datafile])
     text = capsys.readouterr().out
     assert rc == 0
@@ -193,7 +193,7 @@ def test_cli_fail_on_disagree_exits_1_when_reality_differs(tmp_path, capsys):
     """A stubbed getppid is a non-fatal divergence to the replay, but this program
     checks it: prediction 'runs', reality 'breaks'."""
     spec = write_shim(tmp_path, "stub-getppid", 'getppid = { do = "stub" }\n')
-    rc = cli.main(["probe", "--shim", spec, "--json", "--fail-on", "disagree", "--out", str(tmp_path / "o"),
+    rc = cli.main(["probe", "--shim", spec, "--json", "--fail-on", "disagree", "--recordings", str(tmp_path / "o"),
                    "--", PY, "-c", "import os, sys; sys.exit(os.getppid() == 0)"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 1

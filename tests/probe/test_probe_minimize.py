@@ -106,7 +106,7 @@ def test_failing_any_call_outside_the_required_set_leaves_the_result_unchanged(c
 
 
 def test_minimize_true_via_the_cli(tmp_path, capsys):
-    rc = cli.main(["probe", "--minimize", "--shim", "native", "--json", "--out", str(tmp_path / "o"),
+    rc = cli.main(["probe", "--minimize", "--shim", "native", "--json", "--recordings", str(tmp_path / "o"),
                    "--", "/bin/true"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
@@ -117,7 +117,7 @@ def test_minimize_true_via_the_cli(tmp_path, capsys):
 
 def test_repeat_runs_harmless_trials_again(tmp_path, capsys):
     rc = cli.main(["probe", "--minimize", "--repeat", "2", "--shim", "native", "--json",
-                   "--out", str(tmp_path / "o"), "--", "/bin/true"])
+                   "--recordings", str(tmp_path / "o"), "--", "/bin/true"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
     tried = len(out["called"]) - len(out["kept"])
@@ -128,13 +128,13 @@ def test_repeat_runs_harmless_trials_again(tmp_path, capsys):
 
 
 def test_minimize_text_output(tmp_path, capsys):
-    rc = cli.main(["probe", "--minimize", "--shim", "native", "--out", str(tmp_path / "o"), "--", "/bin/true"])
+    rc = cli.main(["probe", "--minimize", "--shim", "native", "--recordings", str(tmp_path / "o"), "--", "/bin/true"])
     text = capsys.readouterr().out
     assert rc == 0 and "required (" in text and "blockers under native: none" in text
 
 
 def test_unreproducible_command_is_refused(tmp_path, capsys):
-    rc = cli.main(["probe", "--minimize", "--compare-output", "--shim", "native", "--out", str(tmp_path / "o"),
+    rc = cli.main(["probe", "--minimize", "--compare-output", "--shim", "native", "--recordings", str(tmp_path / "o"),
                    "--", "sh", "-c", "echo $$"])
     err = capsys.readouterr().err
     assert rc == 2 and "not reproducible" in err

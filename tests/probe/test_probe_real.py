@@ -255,7 +255,7 @@ def test_real_runsc_pidfd_open_breaks_and_the_model_foresaw_the_call(tmp_path: P
 @pytest.mark.slow
 @pytest.mark.skipif(_runsc_reason() is not None, reason=_runsc_reason() or "")
 def test_real_runsc_cli_json_true_runs_and_agrees(tmp_path: Path, capsys) -> None:
-    code = cli.main(["probe", "--real", "runsc", "--json", "--out", str(tmp_path), "--fail-on", "disagree",
+    code = cli.main(["probe", "--real", "runsc", "--json", "--recordings", str(tmp_path), "--fail-on", "disagree",
                      "--", "true"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["observed"] == "runs" and out["agree"]
@@ -410,7 +410,7 @@ def test_runsc_restart_errnos_are_restarts_not_errors(tmp_path: Path) -> None:
 def test_real_qemu_cli_text_report(tmp_path: Path, capsys) -> None:
     prog = tmp_path / "hi"
     aarch64_elf(prog)
-    code = cli.main(["probe", "--real", "qemu", "--out", str(tmp_path / "w"), "--fail-on", "breaks", "--", str(prog)])
+    code = cli.main(["probe", "--real", "qemu", "--recordings", str(tmp_path / "w"), "--fail-on", "breaks", "--", str(prog)])
     out = capsys.readouterr().out
     assert code == 0
     assert "under the real qemu 7." in out and "judging qemu-user@" in out

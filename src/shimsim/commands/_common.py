@@ -35,18 +35,59 @@ def formatter() -> type[argparse.HelpFormatter]:
     return argparse.RawDescriptionHelpFormatter
 
 
-def add_fail_on(p: argparse.ArgumentParser) -> None:
-    from shimsim.replay.report import FAIL_ON  # here: importing shimsim.replay loads the replayer
+FAIL_ON_HELP = "exit 1 when COND holds: {}; repeatable, any COND that holds counts (default never)"
 
-    p.add_argument("--fail-on", action="append", choices=FAIL_ON, default=None, metavar="COND",
-                   help="exit 1 when COND holds: fatal, divergence (any), failed, partial; repeatable "
-                        "(default never)")
+
+def add_fail_on(p: argparse.ArgumentParser, conds: tuple[str, ...] | None = None,
+                meaning: str = "fatal, divergence (any), failed, partial") -> None:
+    """``--fail-on COND``, one grammar in every command: repeatable, 'never' accepted,
+    exit status 1 when any COND holds.  The conditions are the command's own."""
+    if conds is None:
+        from shimsim.replay.report import FAIL_ON  # here: importing shimsim.replay loads the replayer
+        conds = FAIL_ON
+    if "never" not in conds:
+        conds = ("never", *conds)
+    p.add_argument("--fail-on", action="append", choices=conds, default=None, metavar="COND",
+                   help=FAIL_ON_HELP.format(meaning))
+
+
+def fail_on(args: argparse.Namespace) -> list[str]:
+    """The conditions asked for with --fail-on, 'never' left out."""
+    return [c for c in (args.fail_on or []) if c != "never"]
+
+
+def add_trace_format(p: argparse.ArgumentParser) -> None:
+    from shimsim.trace import formats
+
+    p.add_argument("--format", choices=formats.names(), metavar="FORMAT",
+                   help="trace format (default: detected): " + ", ".join(formats.names()))
 
 
 def add_trace_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", metavar="F", help="trace format (default: detected)")
+    add_trace_format(p)
     p.add_argument("--abi", metavar="ABI", help="guest ABI of the trace (default: detected)")
     p.add_argument("--strict", action="store_true", help="stop at the first line that does not parse")
+
+
+class _OldSpelling(argparse.Action):
+    """A renamed option's old spelling: still accepted, hidden from --help, with a note
+    on stderr naming the new one."""
+
+    def __init__(self, option_strings: list[str], dest: str, new: str = "", **kw: Any) -> None:
+        self.new = new
+        kw["help"] = argparse.SUPPRESS
+        kw.setdefault("default", argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kw)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(f"shimsim: warning: {option_string} is deprecated, say {self.new}", file=sys.stderr)
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
+
+
+def add_old_spelling(p: argparse.ArgumentParser, old: str, new: str, dest: str, **kw: Any) -> None:
+    """Keep OLD working as a hidden alias of the option NEW (given as 'NEW METAVAR')."""
+    p.add_argument(old, dest=dest, action=_OldSpelling, new=new, **kw)
 
 
 SHIM_HELP = ("a shipped shim (see 'shimsim shims'), a spec file, or 'all' for every shipped shim; "

@@ -10,14 +10,14 @@ import io
 import sys
 
 from shimsim import shim as _shim
-from shimsim.commands._common import add_json, formatter, print_json
+from shimsim.commands._common import add_json, add_old_spelling, formatter, print_json
 from shimsim.errors import ShimsimError
 from shimsim.replay import names_by_value
 
 EPILOG = """examples:
   shimsim compat linuxulator                   (Markdown, the default)
-  shimsim compat gvisor --format csv > gvisor.csv
-  shimsim compat wsl1 --format json            (same as --json)
+  shimsim compat gvisor --output-format csv > gvisor.csv
+  shimsim compat wsl1 --output-format json     (same as --json)
   shimsim compat native --abi linux-aarch64    (shims for any ABI need one)
   shimsim compat my-layer.toml --outcome failed --outcome partial
 
@@ -34,7 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compat", help="a shim's support matrix (Markdown, CSV or JSON)",
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
     p.add_argument("shim", metavar="NAME_OR_FILE", help="a shipped shim (see 'shimsim shims') or a spec file")
-    p.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    p.add_argument("--output-format", choices=FORMATS, default="md", metavar="FMT",
+                   help="md (Markdown, the default), csv or json")
+    # --format is the trace format in parse, replay and diff: here the old spelling is only accepted
+    add_old_spelling(p, "--format", "--output-format FMT", "output_format", choices=FORMATS)
     p.add_argument("--abi", metavar="ABI", default=None,
                    help="guest ABI for a shim that serves any ABI (native, vm, none; default linux-x86_64)")
     p.add_argument("--outcome", action="append", choices=_shim.OUTCOME_NAMES[1:7], metavar="O",
@@ -85,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     cs, rows = matrix(spec, args.abi)
     if args.outcome:
         rows = [r for r in rows if r["outcome"] in args.outcome]
-    fmt = "json" if args.json else args.format
+    fmt = "json" if args.json else args.output_format
     counts = {k: sum(1 for r in rows if r["outcome"] == k) for k in _shim.OUTCOME_NAMES[1:7]}
     if fmt == "json":
         print_json({"shim": spec.name, "file": spec.path, "description": spec.description,

@@ -16,14 +16,14 @@ import argparse
 import os
 import sys
 
-from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
+from shimsim.commands._common import add_engine, add_json, add_old_spelling, add_quiet, formatter, print_json
 from shimsim.errors import ShimsimError
 
 EPILOG = """examples:
   shimsim corpus /usr/bin --shim all
   shimsim corpus import-loupe ../loupedb --shim gvisor --shim linuxulator --shim wsl1
-  shimsim corpus loupedb/ /usr/bin traces/ --shim all --jobs 2 --out results.jsonl
-  shimsim corpus traces/ --shim linuxulator --out results.jsonl --resume   (skip inputs already scored)
+  shimsim corpus loupedb/ /usr/bin traces/ --shim all --jobs 2 --jsonl results.jsonl
+  shimsim corpus traces/ --shim linuxulator --jsonl results.jsonl --resume   (skip inputs already scored)
   shimsim corpus traces/ --shim all --scheduler tcp://10.0.0.5:8786        (an existing Dask cluster)
   shimsim corpus /usr/bin --shim gvisor --weights by_inst --html corpus.html --csv corpus.csv
 
@@ -42,7 +42,7 @@ by_inst file; inputs it does not name weigh 0.
 --jobs N runs a local Dask cluster of N worker processes (stopped at the end);
 --scheduler ADDRESS uses an existing one.  Both need the 'corpus' extra
 (pip install 'shimsim[corpus]').  The tables are identical to a serial run.
---out FILE streams one JSON row per input; --resume reuses the rows whose
+--jsonl FILE streams one JSON row per input; --resume reuses the rows whose
 content digest and shim specs match (a torn last line is dropped).
 
 exit status: 0 done, 2 bad usage or no input could be scored.
@@ -60,10 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--jobs", type=int, metavar="N", help="run on a local Dask cluster of N worker processes")
     g.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (tcp://HOST:PORT)")
-    p.add_argument("--out", metavar="FILE", help="stream one JSON row per input to FILE (JSON Lines)")
-    p.add_argument("--resume", action="store_true", help="with --out: skip inputs FILE already scored")
-    p.add_argument("--html", metavar="FILE", help="also write the shims x syscalls matrix as HTML")
-    p.add_argument("--csv", metavar="FILE", help="also write the per-syscall table as CSV")
+    p.add_argument("--jsonl", metavar="FILE", help="stream one JSON row per input to FILE (JSON Lines)")
+    add_old_spelling(p, "--out", "--jsonl FILE", "jsonl", metavar="FILE")
+    p.add_argument("--resume", action="store_true", help="with --jsonl: skip inputs FILE already scored")
+    p.add_argument("--html", metavar="FILE", help="also write the shims x syscalls matrix as HTML to FILE")
+    p.add_argument("--csv", metavar="FILE", help="also write the per-syscall table as CSV to FILE")
     p.add_argument("--top", type=int, default=10, metavar="N", help="blockers listed per shim (default 10)")
     add_quiet(p)
     add_engine(p)
@@ -87,20 +88,20 @@ def run(args: argparse.Namespace) -> int:
         inputs, force = inputs[1:], True
         if not inputs:
             raise ShimsimError("import-loupe needs the loupedb checkout directory")
-    if args.resume and not args.out:
-        raise ShimsimError("--resume needs --out FILE (the results to resume from)")
+    if args.resume and not args.jsonl:
+        raise ShimsimError("--resume needs --jsonl FILE (the results to resume from)")
     if args.jobs is not None and args.jobs < 1:
         raise ShimsimError("--jobs must be 1 or more")
     if args.top < 0:
         raise ShimsimError("--top must be 0 or more")
-    for opt, path in (("--html", args.html), ("--csv", args.csv), ("--out", args.out)):
+    for opt, path in (("--html", args.html), ("--csv", args.csv), ("--jsonl", args.jsonl)):
         d = os.path.dirname(os.path.abspath(path)) if path else None
         if d is not None and not os.path.isdir(d):
             raise ShimsimError(f"{opt} {path}: no such directory {d}")   # before the run, not after it
     w = _weights.load(args.weights) if args.weights else _weights.uniform()
     bar = _Bar(_progress.enabled(args.quiet))
     try:
-        res = corpus.run(inputs, _shims(args.shim), w, jobs=args.jobs, scheduler=args.scheduler, out=args.out,
+        res = corpus.run(inputs, _shims(args.shim), w, jobs=args.jobs, scheduler=args.scheduler, out=args.jsonl,
                          resume=args.resume, engine=args.engine, force_loupe=force, progress=bar.update)
     finally:
         bar.close()

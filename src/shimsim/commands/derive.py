@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from shimsim import derive as _derive
 from shimsim import output
@@ -26,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
     p.add_argument("guest", metavar="GUEST_ABI")
     p.add_argument("host", metavar="HOST_ABI")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the spec here (default: stdout)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the spec to FILE (default: stdout)")
     add_json(p)
     p.set_defaults(func=run)
 

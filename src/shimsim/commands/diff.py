@@ -11,7 +11,7 @@ import sys
 from shimsim import replay as _replay
 from shimsim import shim as _shim
 from shimsim import trace
-from shimsim.commands._common import (add_engine, add_json, add_quiet, add_shims, add_trace_options, formatter,
+from shimsim.commands._common import (add_engine, add_fail_on, add_json, add_quiet, add_shims, add_trace_options, formatter,
                                      print_json, shim_names)
 from shimsim.replay import FAIL_ON, failed_conditions
 from shimsim.report import progress as _progress
@@ -53,8 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_trace_options(p)
     p.add_argument("--all", action="store_true",
                    help="also list the minor differences (emulated vs translated) in the table")
-    p.add_argument("--fail-on", action="append", choices=FAIL_ON + ("differ",), default=None, metavar="COND",
-                   help="exit 1 when COND holds: differ, or fatal/divergence/failed/partial under either shim")
+    add_fail_on(p, FAIL_ON + ("differ",), "differ (a call the program sees differently), or fatal, divergence, "
+                "failed, partial under either shim")
     add_quiet(p)
     add_engine(p)
     add_json(p)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from shimsim.commands._common import add_json, formatter, print_json
+from shimsim.commands._common import add_fail_on, add_json, fail_on, formatter, print_json
 from shimsim.errors import ShimsimError
 
 EPILOG = """examples:
@@ -64,9 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="give up on one binary after this long (default 30)")
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
-    p.add_argument("--fail-on", choices=("degraded", "may-fail", "fails", "cannot-run"), default=None,
-                   metavar="STATUS",
-                   help="exit 1 when any image verdict is STATUS or worse (degraded < may-fail < fails < cannot-run)")
+    add_fail_on(p, ("degraded", "may-fail", "fails", "cannot-run"),
+                "degraded, may-fail, fails, cannot-run (any image verdict is COND or worse)")
     add_json(p)
     p.set_defaults(func=run)
 
@@ -111,8 +110,8 @@ def run(args: argparse.Namespace) -> int:
         print(render_text(rep))
         if args.html:
             print(f"HTML report written to {args.html}")
-    if args.fail_on:
-        worst = SEVERITY[args.fail_on.replace("-", " ")]
+    if fail_on(args):
+        worst = min(SEVERITY[c.replace("-", " ")] for c in fail_on(args))
         if any(SEVERITY.get(v["status"], 0) >= worst for a in rep["analyses"] for v in a["verdicts"]):
             return 1
     return 0

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterator
 
-from shimsim.commands._common import SHIM_HELP, add_json, formatter, print_json, shim_names
+from shimsim.commands._common import SHIM_HELP, add_fail_on, add_json, add_old_spelling, fail_on, formatter, print_json, shim_names
 from shimsim.errors import ShimsimError
 
 EPILOG = """examples:
@@ -46,8 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="BINARY", help="ELF file or directory (walked recursively)")
     p.add_argument("--shim", action="append", default=[], metavar="NAME_OR_FILE",
                    help="give a verdict for this shim: " + SHIM_HELP.split(" (one pass")[0])
-    p.add_argument("--host", metavar="ABI", default=None,
+    p.add_argument("--native-host", metavar="ABI", default=None,
                    help="host ABI of the 'native' shim (default: this machine's)")
+    # --host ABI is a host to judge for in 'image' (repeatable): here the old spelling is only accepted
+    add_old_spelling(p, "--host", "--native-host ABI", "native_host", metavar="ABI")
     p.add_argument("--origins", type=int, default=1, metavar="N",
                    help="show up to N origins per predicted syscall (text output; default 1, 0 hides the list)")
     p.add_argument("--brief", action="store_true", help="one line per file: identity and verdicts")
@@ -55,9 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="do not follow DT_NEEDED libraries (imports of the file itself only)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="give up on one file after this long (default 30)")
-    p.add_argument("--fail-on", choices=("degraded", "may-fail", "fails", "cannot-run"), default=None,
-                   metavar="STATUS",
-                   help="exit 1 when any verdict is STATUS or worse (degraded < may-fail < fails < cannot-run)")
+    add_fail_on(p, ("degraded", "may-fail", "fails", "cannot-run"),
+                "degraded, may-fail, fails, cannot-run (any verdict is COND or worse)")
     add_json(p)
     p.set_defaults(func=run)
 
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     with _progress(len(targets)) as advance:
         for path in targets:
             try:
-                results.append(inspect_path(path, shims, args.host, not args.no_libraries, args.timeout))
+                results.append(inspect_path(path, shims, args.native_host, not args.no_libraries, args.timeout))
             except ElfReadError as exc:
                 errors.append((path, str(exc)))
                 if not args.json:
@@ -134,8 +135,8 @@ def run(args: argparse.Namespace) -> int:
         if not targets and not errors:
             print("shimsim: no ELF files found", file=sys.stderr)
         return 2
-    if args.fail_on:
-        worst = SEVERITY[args.fail_on.replace("-", " ")]
+    if fail_on(args):
+        worst = min(SEVERITY[c.replace("-", " ")] for c in fail_on(args))
         if any(SEVERITY.get(v.status, 0) >= worst for r in results for v in r.verdicts):
             return 1
     return 0

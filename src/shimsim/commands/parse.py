@@ -13,10 +13,9 @@ import sys
 from typing import Any
 
 from shimsim import output, trace
-from shimsim.commands._common import add_engine, add_json, add_quiet, formatter, print_json
+from shimsim.commands._common import add_engine, add_json, add_old_spelling, add_quiet, add_trace_format, formatter, print_json
 from shimsim.errors import ShimsimError
 from shimsim.report import parse_json
-from shimsim.trace import formats
 
 EPILOG = """examples:
   shimsim parse run.strace
@@ -24,7 +23,7 @@ EPILOG = """examples:
   shimsim parse out.1234 out.1235 out.1236        (strace -ff -o out: one trace)
   shimsim parse ktrace.txt --format kdump --abi openbsd-amd64
   shimsim parse run.strace --strict --events-out events.jsonl
-  shimsim parse run.strace --events-out events.jsonl --decode
+  shimsim parse run.strace --events-out events.jsonl --decode-args
   strace -f -o /dev/stdout ls | shimsim parse -
 """
 
@@ -33,15 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("parse", help="read traces and summarise them (format, ABI, events, syscalls)",
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
     p.add_argument("traces", metavar="TRACE", nargs="+", help="trace file(s), .gz/.xz/.zst, or - for stdin")
-    p.add_argument("--format", choices=formats.names(), help="trace format (default: sniffed)")
-    p.add_argument("--abi", metavar="ABI", help="guest ABI (default: from the format and content)")
-    p.add_argument("--strict", action="store_true", help="the first line not understood is an error (exit 2)")
+    add_trace_format(p)
+    p.add_argument("--abi", metavar="ABI", help="guest ABI of the trace (default: detected)")
+    p.add_argument("--strict", action="store_true", help="stop at the first line that does not parse")
     p.add_argument("--events-out", metavar="FILE", help="write every event as one JSON object per line to FILE")
     # The old spelling: --events means a count (N) in replay, so here it is only
     # accepted, with a deprecation note, and not shown in --help.
     p.add_argument("--events", dest="events_deprecated", metavar="FILE", help=argparse.SUPPRESS)
-    p.add_argument("--decode", action="store_true",
+    p.add_argument("--decode-args", action="store_true",
                    help="with --events-out: add each syscall's decoded arguments (fds, paths, flags, enums, integers)")
+    # --decode VALUE decodes an integer in 'abi const': here the old spelling is only accepted
+    add_old_spelling(p, "--decode", "--decode-args", "decode_args", nargs=0, const=True)
     add_quiet(p)
     add_json(p)
     add_engine(p)
@@ -73,12 +74,12 @@ def run(args: argparse.Namespace) -> int:
         output.check(args.events_out, args.traces)   # before any work: refused paths fail at once
     t = trace.open(args.traces, format=args.format, abi=args.abi, strict=args.strict, engine=args.engine)
     if args.events_out:
-        if args.decode:
+        if args.decode_args:
             from shimsim.trace.decode import decode
         with output.atomic(args.events_out, t.paths) as out:   # all-or-nothing
             for ev in t.events():
                 row = ev.to_json()
-                if args.decode:
+                if args.decode_args:
                     row["decoded"] = decode(ev)
                 out.write(json.dumps(row, ensure_ascii=False))
                 out.write("\n")

@@ -8,7 +8,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from shimsim.commands._common import add_engine, add_json, formatter, print_json
+from shimsim.commands._common import add_engine, add_fail_on, add_json, add_old_spelling, fail_on, formatter, print_json
 from shimsim.errors import ShimsimError
 
 if TYPE_CHECKING:
@@ -76,15 +76,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seconds per run before its process group is killed (default 60)")
     p.add_argument("--compare-output", action="store_true",
                    help="a run whose stdout differs from the normal run's counts as broken")
-    p.add_argument("--out", metavar="DIR",
+    p.add_argument("--recordings", metavar="DIR",
                    help="keep the recordings here (default: a new temporary directory, kept)")
+    add_old_spelling(p, "--out", "--recordings DIR", "recordings", metavar="DIR")
     p.add_argument("--jobs", type=int, default=2, metavar="N",
                    help="--minimize: trials run at once (default 2)")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="--minimize: runs per trial; a call is harmless only if all N runs keep the result")
-    p.add_argument("--fail-on", choices=("never", "disagree", "breaks", "blockers"), default="never",
-                   help="exit 1 if prediction and reality disagree, if the program breaks under the "
-                        "filter, or (--minimize) if the shim blocks a call the command needs")
+    add_fail_on(p, ("disagree", "breaks", "blockers"),
+                "disagree (prediction and reality differ), breaks (the program breaks under the layer), "
+                "blockers (--minimize: the shim blocks a call the command needs)")
     add_engine(p)
     add_json(p)
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...",
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         return _minimize(args, cmd)
     from shimsim.probe import check
 
-    r = check.probe(args.shim, cmd, args.timeout, args.compare_output, args.out, args.engine)
+    r = check.probe(args.shim, cmd, args.timeout, args.compare_output, args.recordings, args.engine)
     return _answer(args, r, print_probe)
 
 
@@ -126,7 +127,7 @@ def _real(args: argparse.Namespace, cmd: list[str]) -> int:
 
     if args.minimize:
         raise ShimsimError("--minimize works with the seccomp imitation only, not with --real")
-    r = real.probe(args.real, cmd, args.timeout, args.compare_output, args.out, args.engine, args.shim,
+    r = real.probe(args.real, cmd, args.timeout, args.compare_output, args.recordings, args.engine, args.shim,
                    args.sysroot, args.arch)
     return _answer(args, r, print_real)
 
@@ -138,9 +139,9 @@ def _answer(args: argparse.Namespace, r: ProbeResult | RealProbe, show: Callable
         print_json(out)
     else:
         show(out)
-    if args.fail_on == "disagree" and not r.agree:
+    if "disagree" in fail_on(args) and not r.agree:
         return 1
-    if args.fail_on == "breaks" and r.observed == "breaks":
+    if "breaks" in fail_on(args) and r.observed == "breaks":
         return 1
     return 0
 
@@ -194,14 +195,14 @@ def print_real(o: dict) -> None:
 def _minimize(args: argparse.Namespace, cmd: list[str]) -> int:
     from shimsim.probe import minimize
 
-    m = minimize.minimize(args.shim, cmd, args.timeout, args.compare_output, args.out, args.jobs, args.engine,
+    m = minimize.minimize(args.shim, cmd, args.timeout, args.compare_output, args.recordings, args.jobs, args.engine,
                             args.repeat)
     out = m.to_json()
     if args.json:
         print_json(out)
     else:
         print_minimize(out)
-    if args.fail_on == "blockers" and out["blockers"]:
+    if "blockers" in fail_on(args) and out["blockers"]:
         return 1
     return 0
 

@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("record", help="run a command under strace, then replay and report in one step",
                        description=__doc__, epilog=EPILOG, formatter_class=formatter())
     add_shims(p)
-    p.add_argument("-o", "--output", metavar="TRACE", help="keep the recording in this file")
+    p.add_argument("-o", "--output", metavar="FILE", help="keep the recording in FILE (default: not kept)")
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
     p.add_argument("--limit", type=int, default=20, metavar="N",
                    help="divergences listed in the text report (default 20; all are counted)")

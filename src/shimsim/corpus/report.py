@@ -59,7 +59,7 @@ def print_terminal(con, tables: dict, top: int = 5) -> None:
     for e in tables["error_list"][:10]:
         con.print(text(f"error: {e['error']}", OUTCOME_STYLE["failed"]))
     if len(tables["error_list"]) > 10:
-        con.print(text(f"... {len(tables['error_list']) - 10} more error(s) (use --json or --out)"))
+        con.print(text(f"... {len(tables['error_list']) - 10} more error(s) (use --json or --jsonl)"))
 
 
 def write_csv(path: str, tables: dict) -> None:

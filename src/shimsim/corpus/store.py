@@ -45,7 +45,7 @@ def read_rows(path: str) -> Iterator[dict]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:
-                raise InputError(path, lineno, "not a JSON results row (is this a shimsim corpus --out file?)") from None
+                raise InputError(path, lineno, "not a JSON results row (is this a shimsim corpus --jsonl file?)") from None
             if not isinstance(row, dict) or "key" not in row:
                 raise InputError(path, lineno, "a results row needs a 'key'")
             yield row
