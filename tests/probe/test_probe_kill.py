@@ -66,7 +66,7 @@ def _wait_for(marker: str, proc: subprocess.Popen, seconds: float = 60.0) -> Non
 @pytest.mark.parametrize("layer", LAYERS)
 def test_timeout_kills_a_child_that_called_setsid(tmp_path: Path, parent: str, layer: str) -> None:
     marker = f"shimsim-setsid-{uuid.uuid4().hex}"
-    r = subprocess.run([PY, "-m", "shimsim", "probe", *layer.split(), "--timeout", "3", "--out", str(tmp_path / "o"),
+    r = subprocess.run([PY, "-m", "shimsim", "probe", *layer.split(), "--timeout", "3", "--recordings", str(tmp_path / "o"),
                         "--", *_daemonizing(marker, parent)], capture_output=True, text=True, timeout=300)
     assert "Traceback" not in r.stderr, r.stderr
     assert "timeout" in r.stdout, (r.stdout, r.stderr)
@@ -77,7 +77,7 @@ def test_timeout_kills_a_child_that_called_setsid(tmp_path: Path, parent: str, l
 def test_ctrl_c_exits_130_and_leaves_no_process(tmp_path: Path, layer: str) -> None:
     marker = f"shimsim-sigint-{uuid.uuid4().hex}"
     proc = subprocess.Popen([PY, "-m", "shimsim", "probe", *layer.split(), "--timeout", "300",
-                             "--out", str(tmp_path / "o"), "--", *_daemonizing(marker, "stay")],
+                             "--recordings", str(tmp_path / "o"), "--", *_daemonizing(marker, "stay")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for(marker, proc)
