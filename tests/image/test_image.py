@@ -659,3 +659,22 @@ def test_freebsd_dynamic_program_uses_the_image_hints_file(parts, tmp_path, caps
     rc, rep = run_json(["image", f"{root}:nohints", "--host", "freebsd"], capsys)
     (bin_,) = rep["analyses"][0]["binaries"]
     assert bin_["missing"] == ["libfoo.so.1"] and bin_["verdicts"][0]["status"] == "cannot run"
+
+
+@pytest.mark.parametrize(("host", "layer", "note"), [
+    ("freebsd", "linuxulator", False),                        # no version: the newest release
+    ("freebsd@15.0", "linuxulator", False),
+    ("freebsd@15.1", "linuxulator", False),
+    ("freebsd@14.3", "linuxulator@freebsd-14.3", False),
+    ("freebsd@1403000", "linuxulator@freebsd-14.3", False),   # __FreeBSD_version
+    ("freebsd@14.4", "linuxulator@freebsd-14.3", False),
+    ("freebsd@13.2", "linuxulator@freebsd-14.3", True),       # older than every modelled release
+])
+def test_a_freebsd_host_version_picks_the_linuxulator_release_it_carries(host: str, layer: str, note: bool) -> None:
+    from shimsim.image import analyse
+    [t] = analyse.make_targets([host], [])
+    name, why = analyse.layer_for("linux-x86_64", t)
+    assert name == layer and why.startswith(f"through {layer} (")
+    assert ("13.2's layer is not modelled, judged by its 14.3 release" in why) == note
+    assert analyse.layer_for("linux-i386", t)[0] in ("linuxulator-linux32" if layer == "linuxulator"
+                                                     else "linuxulator-linux32@freebsd-14.3", None)

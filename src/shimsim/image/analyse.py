@@ -161,13 +161,40 @@ def layer_for(guest: str, t: Target) -> tuple[str | None, str]:
         return None, NOT_JUDGED + "a Windows image runs on a Windows host as a Windows container (PE programs)"
     for n, g, h in _shim_hosts():
         if g == guest and h == t.host and "@" not in n and not _emulator(g, h):
+            n, note = _release_for(n, t.version)
             desc = _spec(n).description
-            return n, f"through {n} ({desc.split(',')[0]})" if desc else f"through {n}"
+            return n, (f"through {n} ({desc.split(',')[0]})" if desc else f"through {n}") + note
     why = _no_layer(guest, t.host)
     emulators = [n for n, g, h in _shim_hosts() if g == guest and h == t.host and _emulator(g, h)]
     if emulators:       # an emulator is a choice the user makes (binfmt_misc), never assumed
         why += f"; --shim {emulators[0]} judges it under that emulator"
     return None, why
+
+
+def _release_for(layer: str, version: int | None) -> tuple[str, str]:
+    """The release of LAYER a FreeBSD host of __FreeBSD_version VERSION carries: the newest
+    modelled `LAYER@freebsd-X.Y` not newer than the host (the plain name is the newest
+    release, named by its alias in tables/shims/_releases.toml); and a note when the host
+    is older than every modelled release."""
+    from shimsim import shim as shimmod
+    if version is None:
+        return layer, ""
+    prefix = f"{layer}@freebsd-"
+    releases: dict[int, str] = {}
+    for name in shimmod.list_shims() + sorted(shimmod.release_aliases()):
+        if name.startswith(prefix):
+            try:
+                releases[freebsd_version(name[len(prefix):])] = shimmod.release_aliases().get(name, name)
+            except ValueError:
+                continue
+    if not releases:
+        return layer, ""
+    fit = [v for v in releases if v <= version // 1000 * 1000]
+    if fit:
+        return releases[max(fit)], ""
+    oldest = min(releases)
+    return releases[oldest], (f"; FreeBSD {version_text(version)}'s layer is not modelled, "
+                              f"judged by its {version_text(oldest)} release")
 
 
 def _emulator(guest: str, host: str) -> bool:
