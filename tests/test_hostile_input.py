@@ -187,3 +187,46 @@ def test_directory_of_100000_tiny_files_is_a_counted_skip(tmp_path: Path, capsys
 
     out = json.loads(capsys.readouterr().out)
     assert out["summary"] == {"inspected": 0, "errors": 0, "skipped_not_elf": 100_000}
+
+
+# --- a sparse multi-gigabyte file --------------------------------------------------------
+
+SPARSE = 4 << 30
+
+
+def _sparse(path: Path, head: bytes = b"") -> Path:
+    """HEAD, then a hole up to 4 GiB: reads as NUL bytes, takes no disk."""
+    path.write_bytes(head)
+    os.truncate(path, SPARSE)
+    if path.stat().st_blocks * 512 > 64 << 20:
+        pytest.skip("this file system does not store sparse files")
+    return path
+
+
+@pytest.mark.parametrize("engine", ["c", "python"])
+def test_sparse_file_of_zeros_is_not_a_trace(tmp_path: Path, capsys, engine: str) -> None:
+    """NUL bytes are refused in the first block read, not after reading 4 GiB as one long line."""
+    p = _sparse(tmp_path / "sparse.strace")
+    assert main(["parse", str(p), "--format", "strace", "--engine", engine]) == 2
+    _one_line(capsys.readouterr().err, f"{p}:1", "binary data (NUL byte)")
+    assert main(["parse", str(p), "--engine", engine]) == 2             # format detection says why too
+    _one_line(capsys.readouterr().err, str(p), "cannot recognise the trace format", "binary data (NUL bytes)")
+
+
+def test_trace_followed_by_a_hole_is_refused_at_the_hole(tmp_path: Path) -> None:
+    p = _sparse(tmp_path / "preallocated.strace", FIRST)
+    r = _cli_capped("replay", str(p), "--shim", "gvisor")
+    assert r.returncode == 2
+    _one_line(r.stderr, f"{p}:2", "binary data (NUL byte)")
+
+
+def test_sparse_files_as_inspect_inputs(tmp_path: Path) -> None:
+    zeros = _sparse(tmp_path / "zeros")
+    r = _cli_capped("inspect", str(zeros))
+    assert r.returncode == 2 and "not an ELF file" in r.stderr and "Traceback" not in r.stderr
+    elf = _sparse(tmp_path / "busybox-with-a-hole", Path("/bin/busybox").read_bytes())
+    r = _cli_capped("inspect", str(elf), "--json")                     # headers read by offset, the hole never
+    assert r.returncode == 0, r.stderr
+    import json
+
+    assert json.loads(r.stdout)["summary"]["inspected"] == 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import importlib.resources
 from typing import Any
 
 from shimsim import __version__
@@ -79,15 +78,13 @@ def write_csv(path: str, tables: dict) -> None:
 
 
 def write_html(path: str, tables: dict) -> None:
-    import jinja2
-
-    from shimsim.report.html import json_for_script
-    src = (importlib.resources.files("shimsim.report") / "templates" / "corpus.html.j2").read_text("utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    from shimsim.report.html import _env, content_security_policy, json_for_script, template_text
+    src = template_text("corpus.html.j2")
+    env = _env()
     shims = tables["shims"]
     bars = [{"shim": s["shim"], "pct": 100 * (s["completeness"] or 0.0)} for s in shims]
     html = env.from_string(src).render(
-        version=__version__, generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        csp=content_security_policy(src), version=__version__, generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         t=tables, bars=bars, colours=COLOURS, pct=_pct, data=json_for_script(
             {"shims": [s["shim"] for s in shims], "syscalls": tables["syscalls"],
              "blockers": {s["shim"]: {b["syscall"]: b["weight"] for b in s["blockers"]} for s in shims}}))

@@ -26,7 +26,7 @@ from shimsim.elf.reader import Budget, ElfReadError, RawElf, read_elf_stream
 from shimsim.elf.verdict import CANNOT, machine_abi, verdict
 from shimsim.errors import ShimsimError, UnknownName
 from shimsim.image.archive import ImageError, Store, stream_errors
-from shimsim.image.fs import ELF_MAGIC, ImageFS, Node, read_layer
+from shimsim.image.fs import ELF_MAGIC, MAX_KEPT, ImageFS, Node, read_layer
 from shimsim.image.manifest import Candidate, Platform
 
 SEVERITY = {"runs": 0, "unknown": 0, "degraded": 1, "may fail": 2, "fails": 3, "cannot run": 4}
@@ -259,7 +259,7 @@ def merge_layers(store: Store, cand: Candidate) -> tuple[ImageFS, list[LayerInfo
     """Stream each layer once (in storage order), verify it, merge in manifest order."""
     for name in cand.missing:
         raise ImageError(store.image, name, f"missing blob (needed by {cand.platform.text() if cand.platform else 'the image'})")
-    budget = [2 << 30]
+    budget = [MAX_KEPT]                # read_layer adds the image's member allowance (fs.MAX_ENTRIES)
     parsed = {}
     names = list(dict.fromkeys(layer.name for layer in cand.layers))
     index_of = {layer.name: i for i, layer in reversed(list(enumerate(cand.layers)))}

@@ -30,6 +30,11 @@ from typing import BinaryIO
 from shimsim.errors import ShimsimError
 
 SMALL_MEMBER = 8 << 20          # members kept in memory from a streamed archive (JSON, configs)
+SMALL_TOTAL = 512 << 20         # at most this much of them; the rest are streamed again when read
+MAX_MEMBERS = 100_000           # members of an image archive (an OCI layout has a few per layer)
+# a compressed image archive inflating beyond MAX_RATIO:1 past RATIO_FLOOR is a bomb (as a layer is, fs.py)
+MAX_RATIO = 250
+RATIO_FLOOR = 256 << 20
 MAGIC = {b"\x1f\x8b": "gzip", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd", b"BZh": "bzip2"}
 DIGEST = re.compile(r"^(sha256|sha512):([a-f0-9]{64}|[a-f0-9]{128})$")
 
@@ -197,7 +202,12 @@ class TarStore(Store):
         self.fh = fh
         try:
             self.tar = tarfile.open(fileobj=fh, mode="r:")
-            members = self.tar.getmembers()
+            members = []
+            while (m := self.tar.next()) is not None:
+                members.append(m)
+                if len(members) > MAX_MEMBERS:
+                    raise ImageError(path, None, f"too many members: over {MAX_MEMBERS} in an image archive "
+                                                 "(a tar bomb?)")
         except stream_errors() as exc:
             raise ImageError(path, None, f"not a readable tar archive: {describe_stream_error(exc)}") from None
         self.members: dict[str, tarfile.TarInfo] = {}
@@ -259,6 +269,7 @@ class StreamStore(Store):
         self.small: dict[str, bytes] = {}
         self.sizes: dict[str, int] = {}
         self.links: dict[str, str] = {}
+        kept = 0
         for m, f in self._iter():
             rel = safe_member(m.name)
             if rel is None:
@@ -267,8 +278,9 @@ class StreamStore(Store):
                 self.links[rel] = link_target(m) or ""
                 continue
             self.sizes[rel] = m.size
-            if m.size <= SMALL_MEMBER:
+            if m.size <= SMALL_MEMBER and kept + m.size <= SMALL_TOTAL:
                 self.small[rel] = self._guard(rel, f.read)
+                kept += m.size
 
     def _guard(self, name: str, fn):
         try:
@@ -284,9 +296,15 @@ class StreamStore(Store):
         current = None
         try:
             with fh:
-                stream = decompress(fh, self.compression)
+                stream = _Inflation(decompress(fh, self.compression), fh, self.image)
                 tar = tarfile.open(fileobj=stream, mode="r|")
-                for m in tar:
+                count = 0
+                while (m := tar.next()) is not None:
+                    tar.members.clear()
+                    count += 1
+                    if count > MAX_MEMBERS:
+                        raise ImageError(self.image, None, f"too many members: over {MAX_MEMBERS} in an image "
+                                                           "archive (a tar bomb?)")
                     current = m.name
                     if m.isfile():
                         f = tar.extractfile(m)
@@ -295,7 +313,8 @@ class StreamStore(Store):
                     elif m.islnk() or m.issym():
                         yield m, io.BytesIO()
                 current = None
-                stream.read()          # to the end: a truncated compressed stream fails here
+                while stream.read(1 << 20):   # to the end: a truncated compressed stream fails here
+                    pass
         except ImageError:
             raise
         except stream_errors() as exc:
@@ -339,6 +358,28 @@ class StreamStore(Store):
                         break
             if not want:
                 return
+
+
+class _Inflation(io.RawIOBase):
+    """A decompressed archive stream, refused once it inflates like a bomb."""
+
+    def __init__(self, stream: BinaryIO, raw: BinaryIO, image: str) -> None:
+        self.stream, self.raw, self.image = stream, raw, image
+        self.n = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self.stream.read(len(b))
+        n = len(data)
+        b[:n] = data
+        self.n += n
+        stored = self.raw.tell()
+        if self.n > RATIO_FLOOR and self.n > MAX_RATIO * max(1, stored):
+            raise ImageError(self.image, None, f"decompression bomb: the archive inflated {self.n} bytes "
+                                               f"from {stored} (over {MAX_RATIO}:1)")
+        return n
 
 
 def _file_size(fh: BinaryIO) -> int:

@@ -32,6 +32,12 @@ WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 HEAD = 256                       # bytes kept of every regular file
 MAX_KEPT = 2 << 30               # bytes of file content kept in memory per image
+MAX_ENTRIES = 1_000_000          # tar members per image (all layers): each costs memory (measured in docs/limits.md)
+# A compressed layer that inflates beyond MAX_RATIO times its stored bytes, once
+# past RATIO_FLOOR, is refused as a decompression bomb.  Real layers inflate
+# 2-5:1; the floor leaves room for the odd layer of zeros (a sparse lastlog).
+MAX_RATIO = 250
+RATIO_FLOOR = 256 << 20
 MAX_SYMLINKS = 40                # Linux's MAXSYMLINKS: ELOOP past this
 KEEP_NAMES = ("etc/ld.so.cache", "etc/os-release", "usr/lib/os-release", "var/run/ld-elf.so.hints")
 ELF_MAGIC = b"\x7fELF"
@@ -100,9 +106,33 @@ def _norm(name: str) -> str | None:
     return "/".join(parts)
 
 
+class _Inflation(io.RawIOBase):
+    """The decompressed stream of a layer, refused once it inflates like a bomb."""
+
+    def __init__(self, fh: BinaryIO, stored: _Hashing, image: str, member: str) -> None:
+        self.fh, self.stored, self.image, self.member = fh, stored, image, member
+        self.n = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self.fh.read(len(b))
+        n = len(data)
+        b[:n] = data
+        self.n += n
+        if self.n > RATIO_FLOOR and self.n > MAX_RATIO * max(1, self.stored.n):
+            raise ImageError(self.image, self.member, f"decompression bomb: the layer inflated {self.n} bytes "
+                                                      f"from {self.stored.n} (over {MAX_RATIO}:1)")
+        return n
+
+
 def read_layer(index: int, fh: BinaryIO, image: str, member: str, budget: list[int],
                alg: str = "sha256") -> LayerChanges:
-    """Parse one layer blob; ``budget`` is [bytes of content still allowed in memory]."""
+    """Parse one layer blob; ``budget`` is [bytes of content still allowed in memory,
+    tar members still allowed (optional, MAX_ENTRIES when absent)]."""
+    if len(budget) < 2:
+        budget.append(MAX_ENTRIES)
     outer = _Hashing(fh, alg)
     buffered = io.BufferedReader(outer, 1 << 16)
     head = buffered.peek(512)[:512]
@@ -113,11 +143,17 @@ def read_layer(index: int, fh: BinaryIO, image: str, member: str, budget: list[i
         if kind is None and alg == "sha256":
             inner, stream = outer, buffered     # the blob is the tar stream: hash it once
         else:
-            inner = _Hashing(decompress(buffered, kind), "sha256")
+            raw = decompress(buffered, kind)
+            inner = _Hashing(_Inflation(raw, outer, image, member) if kind else raw, "sha256")
             stream = io.BufferedReader(inner, 1 << 16)
         tar = tarfile.open(fileobj=stream, mode="r|")
-        for m in tar:
+        while (m := tar.next()) is not None:
+            tar.members.clear()         # a stream read keeps no member list: millions of members cost nothing there
             current = m.name
+            budget[1] -= 1
+            if budget[1] < 0:
+                raise ImageError(image, member, f"too many entries: the image has over {MAX_ENTRIES} tar members "
+                                                "(a tar bomb?)")
             _entry(ch, m, tar, image, member, budget)
         current = None
         while stream.read(1 << 20):     # the rest of the tar stream (end blocks, padding)
@@ -143,6 +179,9 @@ def _entry(ch: LayerChanges, m: tarfile.TarInfo, tar: tarfile.TarFile, image: st
     path = _norm(m.name)
     if path is None:
         raise ImageError(image, member, f"path escape: entry {m.name!r} leaves the image root")
+    if m.name.startswith("/"):
+        raise ImageError(image, member, f"path escape: entry {m.name!r} is an absolute path "
+                                        "(layer members are relative to the image root)")
     if path == "":
         return                          # the root directory itself
     parent, base = posixpath.split(path)

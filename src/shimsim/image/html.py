@@ -8,17 +8,17 @@ object is embedded with the same escaping as the replay report.
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.resources
 
 from shimsim import __version__
 from shimsim.errors import ShimsimError
-from shimsim.report.html import _env, json_for_script
+from shimsim.report.html import _env, content_security_policy, json_for_script, template_text
 
 
 def render(rep: dict) -> str:
-    text = (importlib.resources.files("shimsim.report") / "templates" / "image.html.j2").read_text("utf-8")
+    text = template_text("image.html.j2")
     ref = f":{rep['reference']}" if rep["reference"] else ""
     return _env().from_string(text).render(
+        csp=content_security_policy(text),
         title=f"shimsim image: {rep['image']}{ref}", rep=rep, data_json=json_for_script(rep),
         version=__version__, generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 

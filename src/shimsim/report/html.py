@@ -8,12 +8,23 @@ Jinja2 with autoescaping on, and the data the script reads is embedded as JSON
 inside ``<script type="application/json">`` with ``<``, ``>``, ``&`` and
 U+2028/U+2029 escaped, so nothing from a trace can close the element or be
 read as markup.
+
+Each page also carries a Content-Security-Policy (:func:`content_security_policy`):
+only the template's own inline scripts run, by their sha256, and nothing is
+loaded from anywhere, so even a value that escaped the escaping could not run
+a script.  Every shown value has its bidirectional control characters
+(U+202A-U+202E, U+2066-U+2069, U+200E/F, U+061C) replaced by a visible
+``[U+202E]``, so a path cannot reorder the text around it, and is cut after
+SHOWN_MAX characters (the embedded JSON keeps it whole).
 """
 from __future__ import annotations
 
+import base64
 import datetime as _dt
+import hashlib
 import importlib.resources
 import json
+import re
 from typing import Any
 
 import jinja2
@@ -29,6 +40,9 @@ from shimsim.shim import EMULATED, OUTCOME_NAMES
 COLOURS = {"unknown": "#8e44ad", "failed": "#c0392b", "faked": "#d35400", "stubbed": "#e67e22",
            "partial": "#f1c40f", "emulated": "#2e86c1", "translated": "#27ae60", "other": "#bdc3c7"}
 TRACE_LINE_MAX = 400    # characters of a trace line shown next to its divergence
+SHOWN_MAX = 4096      # characters of one value shown in a page (a 1 MB path is cut, with a count)
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 _JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
@@ -40,14 +54,42 @@ def json_for_script(obj: Any) -> Markup:
     return Markup(s)
 
 
+def shown(value: Any) -> Any:
+    """A value as a page shows it: bidi controls made visible, cut after SHOWN_MAX characters."""
+    if not isinstance(value, str) or isinstance(value, Markup):
+        return value
+    if len(value) > SHOWN_MAX:
+        value = f"{value[:SHOWN_MAX]}... ({len(value) - SHOWN_MAX} more characters)"
+    return BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+
+
+def content_security_policy(template_text: str) -> str:
+    """The policy of a page from TEMPLATE_TEXT: its own inline ``<script>`` bodies (which hold no
+    template expressions, so they render as written) are allowed by hash, and nothing else runs
+    or loads; inline styles stay allowed (the charts' colours), forms and <base> are not."""
+    hashes = []
+    for body in _INLINE_SCRIPT.findall(template_text):
+        if "{{" in body or "{%" in body or "{#" in body:
+            raise ValueError("an inline script of a report template must be static")
+        digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+        hashes.append(f"'sha256-{digest}'")
+    scripts = " ".join(hashes) or "'none'"
+    return (f"default-src 'none'; script-src {scripts}; "
+            "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")
+
+
 def _env() -> jinja2.Environment:
     return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
+                              trim_blocks=True, lstrip_blocks=True, finalize=shown)
 
 
-def _template() -> jinja2.Template:
-    text = (importlib.resources.files("shimsim.report") / "templates" / "report.html.j2").read_text("utf-8")
-    return _env().from_string(text)
+def template_text(name: str) -> str:
+    return (importlib.resources.files("shimsim.report") / "templates" / name).read_text("utf-8")
+
+
+def _template() -> tuple[jinja2.Template, str]:
+    text = template_text("report.html.j2")
+    return _env().from_string(text), content_security_policy(text)
 
 
 def trace_lines(divs: list[_replay.Divergence]) -> dict[tuple[str, int], str]:
@@ -125,8 +167,9 @@ def render(rep: _replay.Report, t: Any, tl: Timeline | None = None) -> str:
     # the same object as --json (schemas/replay.json), for the table script and for tools
     data = {"report": replay_json(rep, t), "timeline": tl.to_json() if tl is not None else None,
             "outcome_order": list(OUTCOME_NAMES[:7])}
-    return _template().render(
-        title=f"shimsim: {rep.shim} on {', '.join(t.paths)}",
+    tmpl, csp = _template()
+    return tmpl.render(
+        csp=csp, title=f"shimsim: {rep.shim} on {', '.join(t.paths)}",
         v=v, rep=rep, trace_paths=t.paths, trace_format=t.format, stats=t.stats,
         bars=_outcome_bars(rep), rows=rows, divs=divs, div_kinds={_replay.DIV_NAMES[k]: n for k, n in
                                                                 sorted(rep.div_counts.items())},

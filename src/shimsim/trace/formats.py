@@ -152,6 +152,8 @@ def detect(lines: list[str], path: str, hint: str | None = None) -> str:
                           if k != "strace-summary")
         top = max(sc.values()) if sc else 0.0
         what = "cannot recognise the trace format" if top < MIN_SCORE else "the trace format is ambiguous"
+        if top < MIN_SCORE and any("\0" in line for line in lines):
+            raise InputError(path, None, f"{what}: binary data (NUL bytes), expected a text trace")
         raise InputError(path, None, f"{what} (scores: {tried}); give --format")
     return best
 

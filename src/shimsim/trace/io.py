@@ -196,6 +196,7 @@ def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | N
             break
         if skipping:
             nl = data.find(b"\n")
+            _check_text(data[:nl] if nl >= 0 else data, path, cur())
             if nl < 0:
                 continue
             data = data[nl + 1:]
@@ -204,6 +205,7 @@ def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | N
                 continue
         cut = data.rfind(b"\n")
         if cut < 0:
+            _check_text(data, path, cur())      # a line of NUL bytes (a sparse file) ends here, not after it
             buf = carry + data
             if len(buf) > max_line:
                 _long(path, cur(), on_long_line)
