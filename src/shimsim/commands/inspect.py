@@ -57,6 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="do not follow DT_NEEDED libraries (imports of the file itself only)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="give up on one file after this long (default 30)")
+    p.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
+                   help="inspect files in N processes (default: one per core for 8 files or more; 1 = serial)")
     add_fail_on(p, ("degraded", "may-fail", "fails", "cannot-run"),
                 "degraded, may-fail, fails, cannot-run (any verdict is COND or worse)")
     add_json(p)
@@ -84,11 +86,12 @@ def _has_magic(path: str) -> bool | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from shimsim.elf import ElfReadError, inspect_path
     if args.origins < 0:
         raise ShimsimError("--origins must be 0 or more")
     if args.timeout <= 0:
         raise ShimsimError("--timeout must be positive")
+    if args.jobs < 0:
+        raise ShimsimError("--jobs must be 0 (automatic) or more")
     shims = shim_names(args.shim)   # once, up front, with suggestions
     walk_errors: list[str] = []
     targets: list[str] = []
@@ -102,21 +105,18 @@ def run(args: argparse.Namespace) -> int:
                 continue
         targets.append(path)
     results, errors = [], []
+    jobs = args.jobs or ((os.cpu_count() or 1) if len(targets) >= 8 else 1)
+    job = (tuple(shims), args.native_host, not args.no_libraries, args.timeout)
     with _progress(len(targets)) as advance:
-        for path in targets:
-            try:
-                results.append(inspect_path(path, shims, args.native_host, not args.no_libraries, args.timeout))
-            except ElfReadError as exc:
-                errors.append((path, str(exc)))
+        for path, (ok, value) in zip(targets, _inspect_all(targets, job, jobs)):
+            if ok:
+                results.append(value)
                 if not args.json:
-                    print(f"shimsim: {path}: {exc}", file=sys.stderr)
-            except RecursionError:
-                errors.append((path, "corrupt ELF: structure nested too deeply"))
-                if not args.json:
-                    print(f"shimsim: {path}: corrupt ELF: structure nested too deeply", file=sys.stderr)
+                    _print_text(value, args)
             else:
+                errors.append((path, value))
                 if not args.json:
-                    _print_text(results[-1], args)
+                    print(f"shimsim: {path}: {value}", file=sys.stderr)
             advance(path)
     for msg in walk_errors:
         errors.append((msg.split(":", 1)[0], msg.split(": ", 1)[-1]))
@@ -140,6 +140,42 @@ def run(args: argparse.Namespace) -> int:
         if any(SEVERITY.get(v.status, 0) >= worst for r in results for v in r.verdicts):
             return 1
     return 0
+
+
+def _inspect_one(path: str, job: tuple) -> tuple[bool, object]:
+    """(True, Inspection) or (False, the one-line error) for one file."""
+    from shimsim.elf import ElfReadError, inspect_path
+    shims, host, follow, seconds = job
+    try:
+        return True, inspect_path(path, list(shims), host, follow, seconds)
+    except ElfReadError as exc:
+        return False, str(exc)
+    except RecursionError:
+        return False, "corrupt ELF: structure nested too deeply"
+
+
+def _inspect_chunk(paths: list[str], job: tuple) -> list[tuple[bool, object]]:
+    return [_inspect_one(p, job) for p in paths]
+
+
+CHUNK = 8          # files per task: big enough to amortise pickling, small enough to balance
+
+
+def _inspect_all(targets: list[str], job: tuple, jobs: int) -> Iterator[tuple[bool, object]]:
+    """Results in the order of ``targets``: serially, or over ``jobs`` forked processes
+    (each keeps its own per-run library cache), the same results either way."""
+    if jobs <= 1 or len(targets) <= 1:
+        for path in targets:
+            yield _inspect_one(path, job)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+    chunks = [targets[i:i + CHUNK] for i in range(0, len(targets), CHUNK)]
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=ctx) as pool:
+        for part in pool.map(partial(_inspect_chunk, job=job), chunks):
+            yield from part
 
 
 SEVERITY = {"runs": 0, "unknown": 0, "degraded": 1, "may fail": 2, "fails": 3, "cannot run": 4}

@@ -262,13 +262,36 @@ _LIBS = libpath._LIBS                  # the per-run library cache (benchmarks c
 _read_library = libpath.read_library
 
 
+def _export_bases(raw: RawElf) -> frozenset[str]:
+    """The base names (version suffix cut) ``raw`` defines; computed once per object."""
+    memo = raw.__dict__.get("_export_bases")
+    if memo is None:
+        memo = raw.__dict__["_export_bases"] = frozenset(sym.split("@", 1)[0] for sym in raw.exports)
+    return memo
+
+
 def _definers(objs: list[tuple[str, RawElf]]) -> dict[str, str]:
     """Symbol -> first object in load order that defines it (global lookup scope)."""
     out: dict[str, str] = {}
-    for soname, raw in objs:
-        for sym in raw.exports:
-            out.setdefault(sym.split("@", 1)[0], soname)
+    for soname, raw in reversed(objs):
+        out.update(dict.fromkeys(_export_bases(raw), soname))
     return out
+
+
+class _Definer:
+    """Which object of the closure defines a symbol first in load order, asked per
+    symbol (a program imports a few hundred; its closure may export a million)."""
+
+    def __init__(self, objs: list[tuple[str, RawElf]]) -> None:
+        self._objs = [(soname, _export_bases(raw)) for soname, raw in objs]
+        self._memo: dict[str, str | None] = {}
+
+    def get(self, base: str) -> str | None:
+        try:
+            return self._memo[base]
+        except KeyError:
+            where = self._memo[base] = next((s for s, bases in self._objs if base in bases), None)
+            return where
 
 
 def predict(main: RawElf, ident: Identity, budget: Budget, follow_libraries: bool = True,
@@ -313,27 +336,46 @@ def _startup(pred: Prediction, ident: Identity, table: LibcTable | None) -> None
             pred.add(name, Origin(kind, label))
 
 
+def _import_hits(raw: RawElf, soname: str, table: LibcTable, library: bool) -> list[tuple]:
+    """(base, [(syscall, origin, vdso)] or None when not in the table) per distinct import of
+    ``raw``, in sorted symbol order; the same for every program that loads the library, so
+    it is kept on the object (keyed by the name it is loaded as and the table)."""
+    memo = raw.__dict__.setdefault("_import_hits", {})
+    key = (soname, table.name, library)
+    hits = memo.get(key)
+    if hits is None:
+        hits = []
+        for sym in sorted(set(raw.imports)):
+            base = sym.split("@", 1)[0]
+            hit = table.lookup(base)
+            if hit is None:
+                hits.append((base, None))
+                continue
+            row, via = hit
+            label = f"import of {base}" + (f" (as {via})" if via != base else "") + f" by {soname}"
+            origin = Origin("import", label, library=library)
+            hits.append((base, [(name, origin, row.kind == "vdso") for name in row.syscalls]))
+        memo[key] = hits
+    return hits
+
+
 def _imports(pred: Prediction, objs: list[tuple[str, RawElf]], table: LibcTable, budget: Budget) -> None:
-    definer = _definers(objs)
+    definer = _Definer(objs)
     unmapped: set[str] = set()
     for soname, raw in objs:
         if is_glibc_object(soname) and soname != objs[0][0]:
             continue                    # glibc's internal imports are summarised by the table
         budget.check()
-        for sym in sorted(set(raw.imports)):
-            base = sym.split("@", 1)[0]
+        for base, adds in _import_hits(raw, soname, table, raw is not objs[0][1]):
             where = definer.get(base)
             if where is not None and not is_glibc_object(where):
                 continue                # provided by another library: its own imports count instead
-            hit = table.lookup(base)
-            if hit is None:
+            if adds is None:
                 if where is not None:       # defined by glibc but not in the table
                     unmapped.add(base)
                 continue
-            row, via = hit
-            label = f"import of {base}" + (f" (as {via})" if via != base else "") + f" by {soname}"
-            for name in row.syscalls:
-                pred.add(name, Origin("import", label, library=raw is not objs[0][1]), vdso=row.kind == "vdso")
+            for name, origin, vdso in adds:
+                pred.add(name, origin, vdso=vdso)
     pred.unmapped_imports = sorted(unmapped)
 
 
