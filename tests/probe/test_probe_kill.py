@@ -31,13 +31,16 @@ LAYERS = ["--shim native",
 
 
 def _daemonizing(marker: str, parent: str) -> list[str]:
-    """A program whose child calls setsid and sleeps; the parent then sleeps too ("stay")
-    or exits at once ("leave", so the child is an orphan in a session of its own)."""
-    sleeper = f"import time  # {marker}\ntime.sleep(600)\n"
+    """A program whose child calls setsid and execs a sleeper with MARKER in its command line;
+    the parent then sleeps too ("stay") or exits at once ("leave", so the child is an orphan
+    in a session of its own).  Only the sleeper's command line holds MARKER whole (the program's
+    and shimsim's hold it in two pieces), so /proc finds exactly the sleeper."""
+    half = len(marker) // 2
     code = ("import os, sys, time\n"
+            f"marker = {marker[:half]!r} + {marker[half:]!r}\n"
             "if os.fork() == 0:\n"
             "    os.setsid()\n"
-            f"    os.execv(sys.executable, [sys.executable, '-c', {sleeper!r}])\n"
+            "    os.execv(sys.executable, [sys.executable, '-c', 'import time  # ' + marker + '\\ntime.sleep(600)'])\n"
             + ("time.sleep(600)\n" if parent == "stay" else "sys.exit(0)\n"))
     return [PY, "-c", code]
 
@@ -54,12 +57,27 @@ def _left(marker: str) -> list[int]:
     return out
 
 
-def _wait_for(marker: str, proc: subprocess.Popen, seconds: float = 60.0) -> None:
+def _runsc_started(tmp_path: Path, shimsim: int) -> bool:
+    for p in _left(str(tmp_path)):
+        try:
+            if p != shimsim and b"runsc" in Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0]:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def _wait_for(marker: str, proc: subprocess.Popen, tmp_path: Path, layer: str, seconds: float = 60.0) -> None:
+    """Until the sleeper runs: seen in /proc natively; under runsc it lives inside the sandbox,
+    which is seen as runsc processes (then a moment for the sandbox to start the program)."""
     deadline = time.monotonic() + seconds
-    while not _left(marker):
+    runsc = "runsc" in layer
+    while not (_runsc_started(tmp_path, proc.pid) if runsc else _left(marker)):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the sleeping child never started"
         time.sleep(0.05)
+    if runsc:
+        time.sleep(3)
 
 
 @pytest.mark.parametrize("parent", ["stay", "leave"])
@@ -80,7 +98,7 @@ def test_ctrl_c_exits_130_and_leaves_no_process(tmp_path: Path, layer: str) -> N
                              "--recordings", str(tmp_path / "o"), "--", *_daemonizing(marker, "stay")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for(marker, proc)
+        _wait_for(marker, proc, tmp_path, layer)
         proc.send_signal(signal.SIGINT)              # what the terminal sends shimsim on Ctrl-C
         out, err = proc.communicate(timeout=120)
     finally:

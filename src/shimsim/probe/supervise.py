@@ -8,7 +8,6 @@ setsid(2), and never the shimsim process itself.
 """
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import subprocess
@@ -34,8 +33,12 @@ def start(argv: list[str], **popen_kw) -> subprocess.Popen:  # type: ignore[no-u
         os.close(w)
         w = -1
         chunks = []
-        while chunk := os.read(r, 64):
-            chunks.append(chunk)
+        try:
+            while chunk := os.read(r, 64):
+                chunks.append(chunk)
+        except BaseException:          # interrupted while it starts: leave nothing behind
+            stop(proc)
+            raise
     finally:
         os.close(r)
         if w >= 0:
@@ -45,8 +48,7 @@ def start(argv: list[str], **popen_kw) -> subprocess.Popen:  # type: ignore[no-u
         proc.wait()
         code = int(answer) if answer.isdigit() else 0
         why = os.strerror(code) if code else f"the supervisor exited with status {proc.returncode}"
-        raise ShimsimError(f"cannot start {argv[0]}: {why}" + (" (not found)" if code == errno.ENOENT and
-                                                               "No such file" not in why else ""))
+        raise ShimsimError(f"cannot start {argv[0]}: {why}")
     return proc
 
 
