@@ -678,3 +678,19 @@ def test_a_freebsd_host_version_picks_the_linuxulator_release_it_carries(host: s
     assert ("13.2's layer is not modelled, judged by its 14.3 release" in why) == note
     assert analyse.layer_for("linux-i386", t)[0] in ("linuxulator-linux32" if layer == "linuxulator"
                                                      else "linuxulator-linux32@freebsd-14.3", None)
+
+
+def test_html_output_is_checked_before_the_analysis_and_written_whole(debianish, tmp_path, capsys) -> None:
+    err = _one_error(capsys, ["image", str(debianish), "--html", str(tmp_path)])      # a directory
+    assert str(tmp_path) in err
+    archive = tmp_path / "img.tar"
+    with tarfile.open(archive, "w") as tf:
+        tf.add(debianish, arcname=".")
+    before = archive.read_bytes()
+    err = _one_error(capsys, ["image", f"{archive}:latest", "--html", str(archive)])  # the image itself
+    assert str(archive) in err and archive.read_bytes() == before
+    page = tmp_path / "page.html"
+    page.write_text("old")
+    rc, _out, _err = run(["image", str(debianish), "--html", str(page)], capsys)
+    assert rc == 0 and page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []    # no temporary left

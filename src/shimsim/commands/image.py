@@ -99,11 +99,16 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise ShimsimError("--timeout must be positive")
     shims = [n.strip() for opt in args.shim for n in opt.split(",") if n.strip()]
+    if args.html:
+        from shimsim import output
+        from shimsim.image.report import split_reference
+        image_file = split_reference(args.image)[0]
+        output.check(args.html, [image_file])   # before the analysis: refused paths fail at once
     rep = analyse_image(args.image, args.host, shims, args.platform, args.all_binaries,
                         _progress if args.all_binaries else None, args.timeout)
     if args.html:
         from shimsim.image import html
-        html.write(args.html, rep)
+        html.write(args.html, rep, [image_file])  # all-or-nothing
     if args.json:
         print_json(rep)
     else:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from shimsim import __version__
-from shimsim.errors import ShimsimError
+from shimsim import __version__, output
 from shimsim.report.html import _env, content_security_policy, json_for_script, template_text
 
 
@@ -23,10 +22,6 @@ def render(rep: dict) -> str:
         version=__version__, generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
 
-def write(path: str, rep: dict) -> None:
-    text = render(rep)
-    try:
-        with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(text)
-    except OSError as exc:
-        raise ShimsimError(f"cannot write {path}: {exc.strerror or exc}") from None
+def write(path: str, rep: dict, inputs: list[str] = ()) -> None:
+    """Write the page all-or-nothing (shimsim.output): a crash part-way leaves the old file."""
+    output.write_text(path, render(rep), inputs=inputs)
