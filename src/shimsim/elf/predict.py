@@ -196,7 +196,7 @@ class _Objects:
 
     def _find(self, soname: str, req: RawElf, budget: Budget) -> tuple[Library, RawElf | None]:
         last_err = f"not found {self.root.where}"
-        for path in self.root.candidates(soname, req.e_machine, req.path, req.runpath, req.runpath):
+        for path in self.root.candidates(soname, req.e_machine, req.path, req.rpath, req.runpath):
             if not self.root.isfile(path):
                 continue
             try:

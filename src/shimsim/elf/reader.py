@@ -105,6 +105,7 @@ class RawElf:
     notes: list[Note] = field(default_factory=list)
     needed: list[str] = field(default_factory=list)
     soname: str | None = None
+    rpath: list[str] = field(default_factory=list)      # DT_RPATH: searched only without a DT_RUNPATH
     runpath: list[str] = field(default_factory=list)
     flags_1: int = 0
     has_dynamic: bool = False
@@ -320,9 +321,10 @@ class _Reader:
                 raw.needed.append(_safe_attr(tag, "needed"))
             elif kind == "DT_SONAME":
                 raw.soname = _safe_attr(tag, "soname")
-            elif kind in ("DT_RUNPATH", "DT_RPATH"):
-                val = _safe_attr(tag, "runpath" if kind == "DT_RUNPATH" else "rpath")
-                raw.runpath.extend(p for p in val.split(":") if p)
+            elif kind == "DT_RUNPATH":
+                raw.runpath.extend(p for p in _safe_attr(tag, "runpath").split(":") if p)
+            elif kind == "DT_RPATH":
+                raw.rpath.extend(p for p in _safe_attr(tag, "rpath").split(":") if p)
             elif kind == "DT_FLAGS_1":
                 raw.flags_1 = int(tag.entry.d_val)
 

@@ -144,6 +144,7 @@ def _dynsyms(elf, names: tuple[str, ...]) -> set[str]:
 class _Elf:
     machine: int
     needed: list[str]
+    rpath: list[str]
     runpath: list[str]
     interp: str | None
     comment: bytes
@@ -173,7 +174,7 @@ def _read(path: str) -> _Elf | str:
         fh.seek(0)
         try:
             elf = ELFFile(fh)
-            needed, runpath, interp = [], [], None
+            needed, rpath, runpath, interp = [], [], [], None
             for seg in elf.iter_segments():
                 if seg["p_type"] == "PT_INTERP":
                     interp = seg.get_interp_name()
@@ -182,8 +183,10 @@ def _read(path: str) -> _Elf | str:
                     for tag in sec.iter_tags():
                         if tag.entry.d_tag == "DT_NEEDED":
                             needed.append(tag.needed)
-                        elif tag.entry.d_tag in ("DT_RUNPATH", "DT_RPATH"):
-                            runpath += [p for p in getattr(tag, "runpath", getattr(tag, "rpath", "")).split(":") if p]
+                        elif tag.entry.d_tag == "DT_RUNPATH":
+                            runpath += [p for p in tag.runpath.split(":") if p]
+                        elif tag.entry.d_tag == "DT_RPATH":
+                            rpath += [p for p in tag.rpath.split(":") if p]
             comment = _section(elf, ".comment") or b""
             gob = _section(elf, ".go.buildinfo", 4096)
             go_note = _section(elf, ".note.go.buildid", 256) is not None
@@ -196,7 +199,7 @@ def _read(path: str) -> _Elf | str:
                     std = any(s.name.startswith(("_ZN3std", "_RNvNtCs")) and "3std" in s.name[:12]
                               for s in st.iter_symbols())
             return _Elf(elf["e_machine"] if isinstance(elf["e_machine"], int) else elf.header.e_machine,
-                        needed, runpath, interp, comment, go_version(gob) if gob else None,
+                        needed, rpath, runpath, interp, comment, go_version(gob) if gob else None,
                         gob is not None or go_note, exports, std)
         except (ELFError, OSError, ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
             return f"corrupt ELF: {exc}"
@@ -276,7 +279,7 @@ def runtimes(path: str, root: str | None = None) -> FileRuntimes:
             continue
         done.add(so)
         nlib += 1
-        lib = next((c for c in libpath.candidates(so, machine, real, e.runpath, e.runpath)
+        lib = next((c for c in libpath.candidates(so, machine, real, e.rpath, e.runpath)
                     if os.path.isfile(_under(root, c) if root and not c.startswith(root) else c)), None)
         libreal = (_under(root, lib) if root and lib and not lib.startswith(root) else lib)
         for r in _soname_runtimes(so, libreal, path):
