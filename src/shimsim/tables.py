@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from shimsim import csvtable, resources
+from shimsim import csvtable, diskcache, resources
 from shimsim.errors import InputError, UnknownName
 
 STATUSES = ("implemented", "obsolete", "unimplemented", "reserved")
@@ -527,10 +527,26 @@ class Tables:
     def load_abi(self, name: str) -> ABI:
         abi = self._abis.get(name)
         if abi is None:
-            if name not in self.abi_specs:
-                raise UnknownName("ABI", name, self.abi_specs)
-            abi = ABI(self, name, self.abi_specs[name])
+            cached = self._from_disk(name)
+            if cached is not None:
+                abi = cached
+            else:
+                if name not in self.abi_specs:
+                    raise UnknownName("ABI", name, self.abi_specs)
+                abi = ABI(self, name, self.abi_specs[name])
+                if self.root == resources.tables_root():
+                    diskcache.store("abi", str(self.root), name, abi)
             self._abis[name] = abi
+        return abi
+
+    def _from_disk(self, name: str) -> "ABI | None":
+        """The installed tables' ABI NAME as compiled by an earlier run (shimsim.diskcache)."""
+        if self.root != resources.tables_root():
+            return None
+        abi = diskcache.load("abi", str(self.root), name)
+        if not isinstance(abi, ABI) or abi.name != name:
+            return None
+        abi.tables = self
         return abi
 
     # ---- constants
@@ -784,6 +800,14 @@ class ABI:
 
     def __repr__(self) -> str:
         return f"<ABI {self.name}: {len(self.syscalls)} syscalls>"
+
+    def __getstate__(self) -> dict:
+        # The compiled syscall table only: the Tables object is re-attached on load and
+        # families are loaded on demand again.
+        state = dict(self.__dict__)
+        state["tables"] = None
+        state["_families"] = {}
+        return state
 
     def _load_syscalls(self) -> list[Syscall]:
         path = self.tables.root / self.spec["syscalls"]
