@@ -98,3 +98,20 @@ def test_racing_writers_never_expose_half_an_entry(cache, tmp_path):
         assert p.exitcode == 0
     assert diskcache.load("race", str(root), "k")[-1] in (0, 1)
     assert not [f for f in os.listdir(cache) if f.startswith(".tmp-")]   # no temporary file left
+
+
+def test_cached_families_and_toml_equal_compiled(cache):
+    fresh = Tables()
+    names = ("errno", "signals", "open_flags", "mmap")
+    want = {n: fresh.load_abi("linux-x86_64").family(n) for n in names}
+    assert list(cache.glob("family-*-linux-x86_64-errno.pickle"))
+    assert list(cache.glob("toml-*-abis.toml.pickle"))
+    t = Tables()
+    assert t.abi_specs == fresh.abi_specs and t.families.keys() == fresh.families.keys()
+    abi = t.load_abi("linux-x86_64")
+    for n in names:
+        got = abi.family(n)
+        assert got is not want[n] and got.members == want[n].members and got.kind == want[n].kind
+        assert got.groups == want[n].groups and [(f.mask, f.members) for f in got.fields] == \
+            [(f.mask, f.members) for f in want[n].fields]
+    assert abi.errno.members["ENOENT"] == 2

@@ -13,10 +13,16 @@ The directory is the user's own: pickles are only read from there.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
-import tempfile
+
+try:                     # the built-in SHA-256, without loading OpenSSL through hashlib (~2.5 ms)
+    from _sha256 import sha256            # CPython 3.11
+except ImportError:      # pragma: no cover - other versions and implementations
+    try:
+        from _sha2 import sha256          # CPython 3.12+
+    except ImportError:
+        from hashlib import sha256
 
 FORMAT = 1                      # bump when a cached object's shape changes
 _digests: dict[str, str] = {}
@@ -37,7 +43,7 @@ def tables_digest(root: str) -> str:
     hit = _digests.get(root)
     if hit is None:
         from shimsim import __version__
-        h = hashlib.sha256(f"shimsim {__version__} format {FORMAT}\n".encode())
+        h = sha256(f"shimsim {__version__} format {FORMAT}\n".encode())
         stack = [""]
         while stack:
             rel = stack.pop()
@@ -84,6 +90,7 @@ def store(kind: str, root: str, key: str, obj: object) -> None:
     path = _path(kind, root, key)
     if path is None:
         return
+    import tempfile
     tmp = None
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
