@@ -297,3 +297,17 @@ def test_parse_events_old_spelling_still_works_with_a_note(tmp_path, capsys) -> 
     assert old.read_text() == new.read_text() and len(new.read_text().splitlines()) > 100
     assert cli.main(["parse", str(trace), "--events", str(old), "--events-out", str(new)]) == 2
     assert "--events-out FILE only" in capsys.readouterr().err
+
+
+def test_version_fast_path_prints_what_argparse_would(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.build_parser().parse_args(["--version"])
+    assert exc.value.code == 0
+    by_parser = capsys.readouterr().out
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == by_parser
+    r = subprocess.run([sys.executable, "-m", "shimsim", "--version"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == by_parser and r.stderr == ""
+    mods = _imported_modules("--version")
+    assert "shutil" not in mods and "locale" not in mods      # no parser built, no help formatter
+

@@ -12,13 +12,12 @@ Layout and vocabularies are documented in tables/README.md.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from shimsim import csvtable, resources
+from shimsim import csvtable, diskcache, resources
 from shimsim.errors import InputError, UnknownName
 
 STATUSES = ("implemented", "obsolete", "unimplemented", "reserved")
@@ -421,7 +420,22 @@ class Tables:
         """Paths in messages are relative to the table root's parent (tables/...)."""
         return resources.display(path, self.root)
 
+    def _installed(self) -> bool:
+        """Whether these are the installed tables (the only ones cached across runs)."""
+        return self.root == resources.tables_root()
+
     def _toml(self, rel: str) -> dict:
+        if self._installed():
+            data = diskcache.load("toml", str(self.root), rel)
+            if isinstance(data, dict):
+                return data
+        data = self._parse_toml(rel)
+        if self._installed():
+            diskcache.store("toml", str(self.root), rel, data)
+        return data
+
+    def _parse_toml(self, rel: str) -> dict:
+        import tomllib                  # not needed when the cache answers
         path = self.root / rel
         try:
             with path.open("rb") as f:
@@ -527,10 +541,26 @@ class Tables:
     def load_abi(self, name: str) -> ABI:
         abi = self._abis.get(name)
         if abi is None:
-            if name not in self.abi_specs:
-                raise UnknownName("ABI", name, self.abi_specs)
-            abi = ABI(self, name, self.abi_specs[name])
+            cached = self._from_disk(name)
+            if cached is not None:
+                abi = cached
+            else:
+                if name not in self.abi_specs:
+                    raise UnknownName("ABI", name, self.abi_specs)
+                abi = ABI(self, name, self.abi_specs[name])
+                if self._installed():
+                    diskcache.store("abi", str(self.root), name, abi)
             self._abis[name] = abi
+        return abi
+
+    def _from_disk(self, name: str) -> "ABI | None":
+        """The installed tables' ABI NAME as compiled by an earlier run (shimsim.diskcache)."""
+        if not self._installed():
+            return None
+        abi = diskcache.load("abi", str(self.root), name)
+        if not isinstance(abi, ABI) or abi.name != name:
+            return None
+        abi.tables = self
         return abi
 
     # ---- constants
@@ -785,6 +815,14 @@ class ABI:
     def __repr__(self) -> str:
         return f"<ABI {self.name}: {len(self.syscalls)} syscalls>"
 
+    def __getstate__(self) -> dict:
+        # The compiled syscall table only: the Tables object is re-attached on load and
+        # families are loaded on demand again.
+        state = dict(self.__dict__)
+        state["tables"] = None
+        state["_families"] = {}
+        return state
+
     def _load_syscalls(self) -> list[Syscall]:
         path = self.tables.root / self.spec["syscalls"]
         disp = self.tables.display(path)
@@ -850,6 +888,19 @@ class ABI:
         fam = self._families.get(name)
         if fam is not None:
             return fam
+        cached = self.tables._installed()
+        if cached:
+            fam = diskcache.load("family", str(self.tables.root), f"{self.name}-{name}")
+            if isinstance(fam, Family) and fam.name == name and fam.os == self.os:
+                self._families[name] = fam
+                return fam
+        fam = self._compile_family(name)
+        self._families[name] = fam
+        if cached:
+            diskcache.store("family", str(self.tables.root), f"{self.name}-{name}", fam)
+        return fam
+
+    def _compile_family(self, name: str) -> Family:
         known = self.family_names()
         if name not in known:
             raise UnknownName(f"family on {self.os}", name, known)
@@ -870,7 +921,6 @@ class ABI:
             fam = Family(name, "set", self.os, docs,
                          all(t.families[c].translatable for c in children), members,
                          groups=tuple(children))
-        self._families[name] = fam
         return fam
 
     def _arch_dir(self) -> str | None:
