@@ -117,3 +117,66 @@ def test_parse_strace_process_tree(benchmark, big: Path) -> None:
     n = benchmark.pedantic(run, rounds=3, iterations=1)
     assert n > 50_000
     _mbps(benchmark, big)
+
+
+# --------------------------------------------------------------------------- issue 17: tokeniser alone, against baselines
+# The same trace and group; the baselines run in the same process, so the
+# ratios "tokeniser / for-line loop" and "tokeniser / wc -l" are read off one
+# run however loaded the machine is.
+
+def _feed_all(data: bytes, tables: tuple, modes: tuple, block: int = 1 << 20) -> int:
+    """The C tokeniser alone over a trace already in memory, in blocks of whole
+    lines (as trace.io.blocks cuts them): no file reading, no Batch objects."""
+    from shimsim.engine.c import Tokeniser
+    tok = Tokeniser(*tables, modes)
+    n, i, first = 0, 0, True
+    view = memoryview(data)
+    while i < len(data):
+        j = len(data) if i + block >= len(data) else data.rfind(b"\n", i, i + block) + 1
+        if j <= i:
+            j = len(data)
+        n += tok.feed(bytes(view[i:j]), 0, 1 if first else 0, 0)
+        first = False
+        i = j
+    return n + tok.finish()
+
+
+@pytest.mark.benchmark(group="parse")
+def test_tokenise_c_in_memory(benchmark, big: Path) -> None:
+    """ss_tok_feed over the trace in memory: the tokeniser's own rate (issue 17: >= 1.5 GB/s per core)."""
+    data = big.read_bytes()
+    t = trace.open(str(big), engine="c")
+    tables, modes = t.tables(), t.modes
+    n = benchmark.pedantic(_feed_all, args=(data, tables, modes), rounds=10, warmup_rounds=2, iterations=1)
+    assert n > 50_000
+    _mbps(benchmark, big)
+
+
+@pytest.mark.benchmark(group="parse")
+def test_baseline_for_line_loop(benchmark, big: Path) -> None:
+    """Baseline: a bare ``for line in f`` over the file in binary mode (no work per line)."""
+    def run() -> int:
+        n = 0
+        with open(big, "rb") as f:
+            for _ in f:
+                n += 1
+        return n
+
+    n = benchmark.pedantic(run, rounds=5, warmup_rounds=1, iterations=1)
+    assert n > 50_000
+    _mbps(benchmark, big)
+
+
+@pytest.mark.benchmark(group="parse")
+def test_baseline_wc_l(benchmark, big: Path) -> None:
+    """Baseline: ``wc -l`` (a memchr over the file, in another process)."""
+    if shutil.which("wc") is None:
+        pytest.skip("wc is not installed")
+
+    def run() -> int:
+        r = subprocess.run(["wc", "-l", str(big)], capture_output=True, check=True)
+        return int(r.stdout.split()[0])
+
+    n = benchmark.pedantic(run, rounds=5, warmup_rounds=1, iterations=1)
+    assert n > 50_000
+    _mbps(benchmark, big)

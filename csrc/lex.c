@@ -13,10 +13,19 @@ static const uint8_t SPECIAL[256] = {
     ['"'] = 1, ['/'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1,
     ['<'] = 1, [','] = 1,
 };
+/* the same without ',' */
+static const uint8_t SPECIAL_NC[256] = {
+    ['"'] = 1, ['/'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1,
+    ['<'] = 1,
+};
 
 /* first index >= i holding a special character (len if none); 16 bytes at a
- * time where SSE2 is available, the same answer either way */
-static inline size_t skip_plain(const char *s, size_t i, size_t len)
+ * time where SSE2 is available, the same answer either way.  with_comma 0
+ * skips ',' too (ss_lex_call does not split arguments, and commas are the
+ * most frequent special character of argument text); it is a constant at
+ * every call site, so each copy is a branch-free loop. */
+static inline __attribute__((always_inline)) size_t skip_plain(const char *s, size_t i, size_t len,
+                                                               const int with_comma)
 {
 #if defined(__SSE2__)
     const __m128i q = _mm_set1_epi8('"'), sl = _mm_set1_epi8('/'), lp = _mm_set1_epi8('('),
@@ -28,16 +37,19 @@ static inline size_t skip_plain(const char *s, size_t i, size_t len)
         __m128i m = _mm_or_si128(
             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, sl)),
                          _mm_or_si128(_mm_cmpeq_epi8(v, lp), _mm_cmpeq_epi8(v, lb))),
-            _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lc), _mm_cmpeq_epi8(v, rp)),
-                                      _mm_or_si128(_mm_cmpeq_epi8(v, rb), _mm_cmpeq_epi8(v, rc))),
-                         _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, cm))));
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lc), _mm_cmpeq_epi8(v, rp)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, rb), _mm_cmpeq_epi8(v, rc))));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, lt));
+        if (with_comma)
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, cm));
         int bits = _mm_movemask_epi8(m);
         if (bits)
             return i + (size_t)__builtin_ctz((unsigned)bits);
         i += 16;
     }
 #endif
-    while (i < len && !SPECIAL[(uint8_t)s[i]])
+    const uint8_t *tab = with_comma ? SPECIAL : SPECIAL_NC;
+    while (i < len && !tab[(uint8_t)s[i]])
         i++;
     return i;
 }
@@ -117,6 +129,24 @@ size_t ss_lex_decoration(const char *s, size_t n, size_t i)
     /* a path, with -yy device details nested */
     int ad = 1;
     for (; j < n; j++) {
+#if defined(__SSE2__)
+        /* path bytes 16 at a time up to the next '\\', '<' or '>' */
+        {
+            const __m128i bs = _mm_set1_epi8('\\'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>');
+            while (j + 16 <= n) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+                int bits = _mm_movemask_epi8(_mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, bs), _mm_cmpeq_epi8(v, lt)), _mm_cmpeq_epi8(v, gt)));
+                if (bits) {
+                    j += (size_t)__builtin_ctz((unsigned)bits);
+                    break;
+                }
+                j += 16;
+            }
+            if (j >= n)
+                break;
+        }
+#endif
         char c = s[j];
         if (c == '\\')
             j++;
@@ -133,7 +163,7 @@ int ss_lex_call(const char *s, size_t n, size_t i, size_t *end, int *trunc)
     int depth = 0;
     *trunc = 0;
     while (i < n) {
-        i = skip_plain(s, i, n);
+        i = skip_plain(s, i, n, 0);
         if (i >= n)
             break;
         char c = s[i];
@@ -163,11 +193,12 @@ int ss_lex_call(const char *s, size_t n, size_t i, size_t *end, int *trunc)
                 depth--;
             break;
         case '<':
-            if (STARTS(s, n, i, "<unfinished ...>")) {
+            /* the second byte first: the markers are rare, fd decorations common */
+            if (i + 1 < n && s[i + 1] == 'u' && STARTS(s, n, i, "<unfinished ...>")) {
                 *end = i;
                 return SS_LEX_UNFINISHED;
             }
-            if (STARTS(s, n, i, "<detached ...>")) {
+            if (i + 1 < n && s[i + 1] == 'd' && STARTS(s, n, i, "<detached ...>")) {
                 *end = i;
                 return SS_LEX_DETACHED;
             }
@@ -207,7 +238,7 @@ unsigned ss_lex_arg_spans(const char *s, size_t len, unsigned maxidx, size_t *st
     unsigned cur = 0;
     int depth = 0;
     while (i < len) {
-        i = skip_plain(s, i, len);
+        i = skip_plain(s, i, len, 1);
         if (i >= len)
             break;
         char c = s[i];

@@ -150,6 +150,8 @@ static uint32_t hash_pid(int32_t p)
 
 ss_pidrec *ss_pids_get(ss_pid_table *t, int32_t pid, int create)
 {
+    if (t->last && t->last->pid == pid)
+        return t->last;
     if (t->nslot) {
         uint32_t mask = t->nslot - 1;
         for (uint32_t i = hash_pid(pid) & mask;; i = (i + 1) & mask) {
@@ -157,7 +159,7 @@ ss_pidrec *ss_pids_get(ss_pid_table *t, int32_t pid, int create)
             if (!r->used)
                 break;
             if (r->pid == pid)
-                return r;
+                return t->last = r;
         }
     }
     if (!create)
@@ -188,7 +190,7 @@ ss_pidrec *ss_pids_get(ss_pid_table *t, int32_t pid, int create)
     r->used = 1;
     r->pid = pid;
     t->n++;
-    return r;
+    return t->last = r;
 }
 
 int ss_buf_set(char **buf, uint32_t *len, uint32_t *cap, const char *s, size_t n)

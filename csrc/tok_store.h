@@ -53,6 +53,7 @@ typedef struct {
 typedef struct {
     ss_pidrec *rec;
     uint32_t n, nslot;
+    ss_pidrec *last;      /* the record found last (consecutive lines are mostly one pid); NULL after a rehash */
 } ss_pid_table;
 
 char *ss_arena_alloc(ss_arena *a, size_t n);
