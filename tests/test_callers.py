@@ -183,3 +183,24 @@ def test_the_trace_shape_adds_runtimes_a_process_loads(tmp_path: Path) -> None:
     assert c.names() == {"openjdk"} and c.version("openjdk") == "17" and not c.complete
     fb = shim.Fallback("x", (), (), "a/b@c:d", "", 1, "glibc", "*")
     assert c.implements(fb) is None          # glibc not seen, not ruled out
+
+
+@pytest.mark.parametrize("errno,survives", [("ENOSYS", True), ("EXDEV", True), ("EOPNOTSUPP", True),
+                                            ("EPERM", False)])
+def test_libuv_copyfile_falls_back_to_sendfile_on_its_errnos_only(tmp_path: Path, errno: str,
+                                                                  survives: bool) -> None:
+    """Node's fs.copyFileSync goes through libuv's uv__fs_sendfile (tables/fallbacks.csv,
+    libuv/libuv@00c81969:src/unix/fs.c): ENOSYS, ENOTSUP and EXDEV retry with sendfile;
+    EPERM is returned to the caller."""
+    cs = _shim(tmp_path, f'copy_file_range = {{ do = "fail", errno = "{errno}" }}\n')
+    tr = callers.CallerTracker()
+    node = tr._add(callers.Caller("/usr/bin/node", (runtime.Runtime("node", None, "test"),
+                                                    runtime.Runtime("libuv", None, "test")), True))
+    tr._pid[300] = node
+    rep = replay.replay_events(cs, [_ev("copy_file_range", "17, [0], 18, NULL, 4096, 0", ret=4096, pid=300)],
+                               callers=tr)
+    d = rep.divergences[0]
+    if survives:
+        assert d.code == replay.DIV_FALLBACK and not d.fatal and "libuv" in d.reason, d.reason
+    else:
+        assert d.code == replay.DIV_FAILS and d.fatal, d.reason
