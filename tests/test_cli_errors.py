@@ -2,7 +2,6 @@
 """The CLI's exit statuses on unwritable outputs and on a stdout closed early."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path

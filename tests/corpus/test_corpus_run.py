@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-import shimsim
 from shimsim import cli, corpus
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
