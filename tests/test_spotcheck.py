@@ -19,8 +19,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "spotcheck.csv"
 with FIXTURE.open(encoding="utf-8") as _f:
     ROWS = list(csv.DictReader(_f))
 OFFICIAL = ("freebsd/freebsd-src", "NetBSD/src", "illumos/illumos-gate", "TritonDataCenter/illumos-joyent",
-            "google/gvisor", "qemu/qemu", "torvalds/linux", "MicrosoftDocs/WSL")
-UPSTREAM = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)@(?P<commit>[0-9a-f]{40}|v[\d.]+):(?P<path>[^:]+):(?P<line>\d+)\Z")
+            "google/gvisor", "qemu-project/qemu", "torvalds/linux", "MicrosoftDocs/WSL")
+UPSTREAM = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)@(?P<commit>[0-9a-f]{40}):(?P<path>[^:]+):(?P<line>\d+)\Z")
 SHIPPED_LAYERS = sorted(n for n in shim.list_shims()
                         if shim.load_spec(n).host_kind != "bare" and shim.load_spec(n).rules)
 
