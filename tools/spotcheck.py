@@ -15,6 +15,10 @@ gVisor ``pkg/sentry/syscalls/linux/linux64.go``: ``Supported``/``SupportedPoint`
 Sentry reimplements the call), ``PartiallySupported*`` -> partial, ``Error``/``ErrorWithEvent`` ->
 failed with that errno, ``CapError`` -> failed EPERM (without the capability).  A handler that
 returns ENOSYS by default (io_uring without ``runsc --iouring``) is read from its own file.
+
+QEMU user mode (``qemu``): ``linux-user/syscall.c`` of qemu-project/qemu at the v7.2.0 commit; DIR
+may hold the release tarball's linux-user/ as ``qemu-project+qemu@<commit>/linux-user/`` (Debian's
+``apt-get source qemu`` gives that tarball as qemu_7.2+dfsg.orig.tar.xz).
 """
 from __future__ import annotations
 
