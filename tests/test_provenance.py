@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -146,9 +147,10 @@ def refs_in_passing() -> list[tuple[str, str, str]]:
         rel = path.relative_to(TABLES.parent)
         for k, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             for m in REF.finditer(line):
-                if re.search(r"\.(toml|csv|md)$", m["ref"]):
+                ref = m["ref"].rstrip(".")
+                if re.search(r"\.(toml|csv|md)$", ref):
                     continue
-                out.append((f"{rel}:{k}", m["repo"], m["ref"].rstrip(".")))
+                out.append((f"{rel}:{k}", m["repo"], ref))
     return out
 
 
@@ -218,6 +220,13 @@ def test_checker_accepts_an_official_repository_at_a_commit() -> None:
 def test_checker_rejects(text: str, why: str) -> None:
     problem = check(text)
     assert problem is not None and why in problem, (text, problem)
+
+
+def test_file_names_with_an_at_are_no_refs(tmp_path, monkeypatch) -> None:
+    (tmp_path / "x.toml").write_text("# from tables/shims/linuxulator@freebsd-14.3.toml.\n"
+                                     "# and golang/go@go1.19.8:src/x.go\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "TABLES", tmp_path)
+    assert [(r, x) for _w, r, x in refs_in_passing()] == [("golang/go", "go1.19.8")]
 
 
 def test_ref_checker_rejects_forks_tags_and_unknown() -> None:
