@@ -68,8 +68,9 @@ PENDING = {
     # the commit is already full; only the "@6cc0488" after the path goes, in the linuxulator
     # provenance lists bsd is rewriting (left to bsd so the two branches do not touch the same lines)
     "linux_errno.inc@6cc0488": "bsd: drop the redundant @6cc0488 after the path",
-    # not bsd's: no official copy of Lib/shutil.py at 3.11 is in the code index, and the v3.11.7
-    # tag's commit could not be confirmed there
+    # not bsd's: no official copy of Lib/shutil.py at 3.11 is in the code index, and only the short
+    # form of the v3.11.7 tag's commit is confirmed there (fa7a6f2, in the release builds' banner
+    # "tags/v3.11.7:fa7a6f2"), not the 40-hex one
     "python/cpython@v3.11.7": "pins: CPython 3.11.7 shutil.py, tag only",
     # values newer than the official header the index holds (NetBSD/src@22f270fd wait.h,
     # illumos-gate@b4203d75 wait.h, openbsd/src@0ede50fc and @29295d1c errno.h, all ELAST 83 or
