@@ -230,19 +230,22 @@ def test_open_flags_through_linuxulator(engine: str) -> None:
     cs = shim.load("linuxulator@freebsd-14.3")
     fb = cs.host.family("open_flags")
     events = [ev("openat", 'AT_FDCWD, "/x", O_RDONLY|O_CLOEXEC', ret=3),
-              ev("openat", 'AT_FDCWD, "/x", O_RDONLY|O_PATH', ret=3, line=2),
-              ev("openat", 'AT_FDCWD, "/x", 0x80000 /* O_RDONLY|O_CLOEXEC */', ret=3, line=3)]
+              ev("openat", 'AT_FDCWD, "/x", O_RDONLY|O_NOATIME', ret=3, line=2),
+              ev("openat", 'AT_FDCWD, "/x", 0x80000 /* O_RDONLY|O_CLOEXEC */', ret=3, line=3),
+              ev("openat", 'AT_FDCWD, "/x", O_RDONLY|O_PATH', ret=3, line=4)]
     res = [replay.replay_event(cs, e) for e in events]
     if engine == "c":
         res = c_results(cs, events)
     assert res[0].outcome == shim.TRANSLATED and res[0].div == replay.DIV_NONE
     assert res[0].hflags[0] == fb.value("O_CLOEXEC")
     assert res[1].outcome == shim.PARTIAL and res[1].div == replay.DIV_FLAG
-    assert res[1].unsup[0] == cs.guest.family("open_flags").value("O_PATH")
+    assert res[1].unsup[0] == cs.guest.family("open_flags").value("O_NOATIME")
     assert res[2].hflags[0] == fb.value("O_CLOEXEC") and not res[2].undecoded
+    # linux_common_openflags() maps LINUX_O_PATH to FreeBSD's O_PATH (linux_file.c@685dc743)
+    assert res[3].outcome == shim.TRANSLATED and res[3].hflags[0] == fb.value("O_PATH")
     rep = replay.replay_events(cs, events, engine)
-    assert rep.divergences[0].line == 2 and "O_PATH" in rep.divergences[0].reason
-    assert "dropped in this linux_file.c version" in rep.divergences[0].reason
+    assert [d.line for d in rep.divergences] == [2] and "O_NOATIME" in rep.divergences[0].reason
+    assert "unable to be easily implemented" in rep.divergences[0].reason
 
 
 @pytest.mark.parametrize("engine", ENGINES)
