@@ -14,7 +14,8 @@ Round trips
     ``flag-roundtrip``: a guest flag set translated to the host and back is
     the set itself, except the bits the shim reports as unsupported (exactly
     those of members with no host side) and bits of members declared lossy
-    or ignored.
+    or ignored.  The maps of ``reject`` rules (flags a handler fails a call
+    for) translate nothing and are left out; ``c-python-agree`` covers them.
 Table laws
     ``errno-map-total`` / ``signal-map-total``: every errno (signal) of the
     guest has a fate on the host and every one of the host a fate on the
