@@ -37,6 +37,15 @@ struct ss_tok {
     /* pending key of the latest <unfinished ...> (for bare ") = R" lines) */
     int has_last;
     int32_t last_pid;
+    /* the other output slot (ss_tok_swap): a batch's events, notes and arena
+     * stay there, untouched, while the next batch is tokenised */
+    struct {
+        ss_arena arena;
+        ss_event *ev;
+        uint32_t nev, evcap;
+        ss_note *notes;
+        uint32_t nnotes, notecap;
+    } spare;
 };
 
 ss_tok *ss_tok_new(void)
@@ -64,6 +73,9 @@ void ss_tok_free(ss_tok *t)
     ss_arena_free(&t->arena);
     free(t->ev);
     free(t->notes);
+    ss_arena_free(&t->spare.arena);
+    free(t->spare.ev);
+    free(t->spare.notes);
     free(t->partial);
     free(t);
 }
@@ -87,6 +99,19 @@ void ss_tok_set_modes(ss_tok *t, int m64, int m32, int mx32)
 }
 
 const ss_event *ss_tok_events(const ss_tok *t) { return t->ev; }
+
+#define SWAP(T, a, b) do { T tmp_ = (a); (a) = (b); (b) = tmp_; } while (0)
+void ss_tok_swap(ss_tok *t)
+{
+    SWAP(ss_arena, t->arena, t->spare.arena);
+    SWAP(ss_event *, t->ev, t->spare.ev);
+    SWAP(uint32_t, t->nev, t->spare.nev);
+    SWAP(uint32_t, t->evcap, t->spare.evcap);
+    SWAP(ss_note *, t->notes, t->spare.notes);
+    SWAP(uint32_t, t->nnotes, t->spare.nnotes);
+    SWAP(uint32_t, t->notecap, t->spare.notecap);
+}
+#undef SWAP
 uint32_t ss_tok_next_line(const ss_tok *t) { return t->next_line; }
 uint32_t ss_tok_nnotes(const ss_tok *t) { return t->nnotes; }
 const ss_note *ss_tok_notes(const ss_tok *t) { return t->notes; }

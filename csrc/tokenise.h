@@ -54,6 +54,12 @@ int64_t ss_tok_finish(ss_tok *t);
 /* The line number the next batch starts at (when fed with first_line 0). */
 uint32_t ss_tok_next_line(const ss_tok *t);
 const ss_event *ss_tok_events(const ss_tok *t);
+/* Swap the output (events, notes and their arena) with a second slot: the
+ * batch just made stays valid, untouched, through the next feed/finish and
+ * until the swap after it, so one thread may read it while another feeds the
+ * next block (the tokenising itself stays serial; only its output is double
+ * buffered).  Never call it while a feed/finish runs. */
+void ss_tok_swap(ss_tok *t);
 uint32_t ss_tok_nnotes(const ss_tok *t);
 const ss_note *ss_tok_notes(const ss_tok *t);
 void ss_tok_get_counts(const ss_tok *t, ss_tok_counts *out);

@@ -104,5 +104,5 @@ def test_the_go_rows_cover_the_toolchain_version(go_trace) -> None:
     _trace, version = go_trace
     rows = [f for f in shim.load_fallbacks() if f.syscall in ("pidfd_open", "pidfd_send_signal")]
     assert rows and all(f.implementer == "go" and f.holds_for(version[2:]) for f in rows)
-    assert all(f.source == "golang/go@go1.23.5:src/os/pidfd_linux.go" for f in rows)
+    assert all(f.source.endswith(":src/os/pidfd_linux.go") and "go1.23.5" in f.note for f in rows)
     assert not rows[0].holds_for("1.22.9")     # before 1.23 os.Process had no pidfd

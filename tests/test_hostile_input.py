@@ -4,43 +4,24 @@ the file (exit 2), or a counted skip in lenient mode; never a traceback.
 
 Every input is generated here in tmp_path.  "Bounded memory" is enforced, not
 timed: the heavy cases run the CLI in a child whose address space is capped
-(RLIMIT_AS, MEM_CAP), so an unbounded read would die with MemoryError instead
+(RLIMIT_AS, hostilekit.MEM_CAP), so an unbounded read would die with MemoryError instead
 of passing.  The bounds are stated in docs/limits.md."""
 from __future__ import annotations
 
 import gzip
 import lzma
 import os
-import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from hostilekit import cli_capped, one_line
 
 from shimsim.cli import main
 from shimsim.trace import io
 
 ROOT = Path(__file__).resolve().parents[1]
-MEM_CAP = 1 << 30       # address space of the child: 1 GiB, ten times a 100 MB line
 FIRST = b'1234 openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC) = 3\n'
-
-
-def _cli_capped(*args: str) -> subprocess.CompletedProcess:
-    def cap() -> None:
-        # ASan reserves terabytes of shadow address space at start-up, so under the sanitizer
-        # job no address-space cap can apply; the normal run checks the bound.
-        if "libasan" not in os.environ.get("LD_PRELOAD", ""):
-            resource.setrlimit(resource.RLIMIT_AS, (MEM_CAP, MEM_CAP))
-    return subprocess.run([sys.executable, "-m", "shimsim", *args], capture_output=True, text=True,
-                          preexec_fn=cap, timeout=600)
-
-
-def _one_line(err: str, *needles: str) -> None:
-    assert err.count("\n") == 1 and err.startswith("shimsim: error: "), err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in err, (n, err)
 
 
 # --- a 100 MB line ---------------------------------------------------------------
@@ -61,7 +42,7 @@ def huge_line(tmp_path_factory) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["c", "python"])
 def test_100mb_line_is_a_counted_unparsed_line(huge_line: Path, engine: str) -> None:
-    r = _cli_capped("parse", str(huge_line), "--engine", engine, "--json")
+    r = cli_capped("parse", str(huge_line), "--engine", engine, "--json")
     assert r.returncode == 0 and r.stderr == "", r.stderr
     import json
 
@@ -72,9 +53,9 @@ def test_100mb_line_is_a_counted_unparsed_line(huge_line: Path, engine: str) -> 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["c", "python"])
 def test_100mb_line_in_strict_mode_is_one_error(huge_line: Path, engine: str) -> None:
-    r = _cli_capped("parse", "--strict", str(huge_line), "--engine", engine)
+    r = cli_capped("parse", "--strict", str(huge_line), "--engine", engine)
     assert r.returncode == 2
-    _one_line(r.stderr, f"{huge_line}:2", "longer than")
+    one_line(r.stderr, f"{huge_line}:2", "longer than")
 
 
 # --- 10,000 nested braces -------------------------------------------------------------
@@ -123,16 +104,16 @@ def test_decompression_bomb_is_refused(tmp_path: Path, capsys, kind: str, engine
     assert p.stat().st_size * io.MAX_RATIO < 2 * io.RATIO_FLOOR
     status = main(["parse", str(p), "--format", "strace", "--engine", engine])
     assert status == 2
-    _one_line(capsys.readouterr().err, str(p), "decompression bomb")
+    one_line(capsys.readouterr().err, str(p), "decompression bomb")
 
 
 @pytest.mark.slow
 def test_gigabyte_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     p = tmp_path / "bomb.strace.xz"
     _bomb(p, "xz", 1024)                              # 1 GiB inflated from ~150 KB
-    r = _cli_capped("parse", str(p), "--format", "strace")
+    r = cli_capped("parse", str(p), "--format", "strace")
     assert r.returncode == 2
-    _one_line(r.stderr, str(p), "decompression bomb")
+    one_line(r.stderr, str(p), "decompression bomb")
 
 
 def test_a_real_compressed_trace_is_not_a_bomb(tmp_path: Path, capsys) -> None:
@@ -152,7 +133,7 @@ def test_truncated_and_corrupt_compressed_input(tmp_path: Path, capsys, kind: st
         p = tmp_path / f"{name}.strace.{kind}"
         p.write_bytes(bad)
         assert main(["parse", str(p), "--format", "strace"]) == 2
-        _one_line(capsys.readouterr().err, str(p), "compressed input")
+        one_line(capsys.readouterr().err, str(p), "compressed input")
 
 
 # --- links, directories ------------------------------------------------------------------
@@ -164,9 +145,9 @@ def test_symlink_loop_and_dangling_link(tmp_path: Path, capsys) -> None:
     dangling.symlink_to(tmp_path / "nowhere")
     for cmd in (["parse", str(loop)], ["replay", str(loop), "--shim", "gvisor"]):
         assert main(cmd) == 2
-        _one_line(capsys.readouterr().err, str(loop), "symbolic link loop")
+        one_line(capsys.readouterr().err, str(loop), "symbolic link loop")
     assert main(["parse", str(dangling)]) == 2
-    _one_line(capsys.readouterr().err, str(dangling), "dangling symbolic link")
+    one_line(capsys.readouterr().err, str(dangling), "dangling symbolic link")
     assert main(["inspect", str(loop)]) == 2
     err = capsys.readouterr().err
     assert str(loop) in err and "Too many levels of symbolic links" in err and "Traceback" not in err
@@ -174,7 +155,7 @@ def test_symlink_loop_and_dangling_link(tmp_path: Path, capsys) -> None:
 
 def test_a_directory_as_a_trace(tmp_path: Path, capsys) -> None:
     assert main(["parse", str(tmp_path)]) == 2
-    _one_line(capsys.readouterr().err, str(tmp_path), "is a directory")
+    one_line(capsys.readouterr().err, str(tmp_path), "is a directory")
 
 
 @pytest.mark.slow
@@ -211,24 +192,24 @@ def test_sparse_file_of_zeros_is_not_a_trace(tmp_path: Path, capsys, engine: str
     """NUL bytes are refused in the first block read, not after reading 4 GiB as one long line."""
     p = _sparse(tmp_path / "sparse.strace")
     assert main(["parse", str(p), "--format", "strace", "--engine", engine]) == 2
-    _one_line(capsys.readouterr().err, f"{p}:1", "binary data (NUL byte)")
+    one_line(capsys.readouterr().err, f"{p}:1", "binary data (NUL byte)")
     assert main(["parse", str(p), "--engine", engine]) == 2             # format detection says why too
-    _one_line(capsys.readouterr().err, str(p), "cannot recognise the trace format", "binary data (NUL bytes)")
+    one_line(capsys.readouterr().err, str(p), "cannot recognise the trace format", "binary data (NUL bytes)")
 
 
 def test_trace_followed_by_a_hole_is_refused_at_the_hole(tmp_path: Path) -> None:
     p = _sparse(tmp_path / "preallocated.strace", FIRST)
-    r = _cli_capped("replay", str(p), "--shim", "gvisor")
+    r = cli_capped("replay", str(p), "--shim", "gvisor")
     assert r.returncode == 2
-    _one_line(r.stderr, f"{p}:2", "binary data (NUL byte)")
+    one_line(r.stderr, f"{p}:2", "binary data (NUL byte)")
 
 
 def test_sparse_files_as_inspect_inputs(tmp_path: Path) -> None:
     zeros = _sparse(tmp_path / "zeros")
-    r = _cli_capped("inspect", str(zeros))
+    r = cli_capped("inspect", str(zeros))
     assert r.returncode == 2 and "not an ELF file" in r.stderr and "Traceback" not in r.stderr
     elf = _sparse(tmp_path / "busybox-with-a-hole", Path("/bin/busybox").read_bytes())
-    r = _cli_capped("inspect", str(elf), "--json")                     # headers read by offset, the hole never
+    r = cli_capped("inspect", str(elf), "--json")                     # headers read by offset, the hole never
     assert r.returncode == 0, r.stderr
     import json
 

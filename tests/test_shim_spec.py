@@ -419,17 +419,18 @@ def test_cli_derive(tmp_path: Path) -> None:
 
 def test_linuxulator_releases_differ_as_upstream_says() -> None:
     """linuxulator@freebsd-14.3 and @freebsd-15.0 (= linuxulator, the newest) differ exactly in the
-    inotify rows: DUMMY in the 14 tree, wired in 15; rseq is ENOSYS in both trees read."""
+    inotify and kcmp rows: DUMMY in the 14 tree (linux_dummy.c@685dc743), wired in 15; rseq is ENOSYS
+    in both trees read."""
     old = shim.load_spec("linuxulator@freebsd-14.3")
     new = shim.load_spec("linuxulator@freebsd-15.0")
     assert new.path == shim.load_spec("linuxulator").path
     changed = {n for n in set(old.rules) | set(new.rules)
                if (old.rules[n].do, old.rules[n].errno) != (new.rules[n].do, new.rules[n].errno)}
-    assert changed == {"inotify_init1", "inotify_add_watch", "inotify_rm_watch"}
+    assert changed == {"inotify_init1", "inotify_add_watch", "inotify_rm_watch", "kcmp"}
     for n in changed:
         assert old.rules[n].do == "fail" and old.rules[n].errno == "ENOSYS"
         assert "685dc743dc3b5645e34836464128e1c0558b404b:sys/compat/linux/linux_dummy.c" in old.rules[n].note
-        assert new.rules[n].do == "emulate"
+        assert new.rules[n].do == ("translate" if n == "kcmp" else "emulate")
     assert old.rules["rseq"].do == new.rules["rseq"].do == "fail"
     assert old.rules["inotify_init"].errno == new.rules["inotify_init"].errno == "ENOSYS"
 

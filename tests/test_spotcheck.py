@@ -19,8 +19,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "spotcheck.csv"
 with FIXTURE.open(encoding="utf-8") as _f:
     ROWS = list(csv.DictReader(_f))
 OFFICIAL = ("freebsd/freebsd-src", "NetBSD/src", "illumos/illumos-gate", "TritonDataCenter/illumos-joyent",
-            "google/gvisor", "qemu/qemu", "torvalds/linux", "MicrosoftDocs/WSL")
-UPSTREAM = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)@(?P<commit>[0-9a-f]{40}|v[\d.]+):(?P<path>[^:]+):(?P<line>\d+)\Z")
+            "google/gvisor", "qemu-project/qemu", "torvalds/linux", "MicrosoftDocs/WSL")
+UPSTREAM = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)@(?P<commit>[0-9a-f]{40}):(?P<path>[^:]+):(?P<line>\d+)\Z")
 SHIPPED_LAYERS = sorted(n for n in shim.list_shims()
                         if shim.load_spec(n).host_kind != "bare" and shim.load_spec(n).rules)
 
@@ -42,12 +42,9 @@ def status(cs: shim.CompiledShim, call: str) -> tuple[str, str]:
 
 # rows where the spec and the file it pins disagree, with why the spec is not changed (yet): the
 # test asserts they still disagree, so a fix of either side shows up here
-DISAGREE = {
-    # linux_dummy.c@685dc743 (main, August 2023, before stable/14 branched) still stubs kcmp; the
-    # 14.3 spec takes kcmp as STD linux_kcmp from the (fork-pinned, newer) syscalls.master.  Which
-    # one 14.3 ships needs releng/14.3's files, which the search index does not hold.
-    ("linuxulator@freebsd-14.3", "kcmp"): "stub at 685dc743, STD linux_kcmp in the newer master",
-    ("linuxulator-linux32@freebsd-14.3", "kcmp"): "as linuxulator@freebsd-14.3",
+DISAGREE: dict[tuple[str, str], str] = {
+    # (kcmp on FreeBSD 14.3 was here: the 14.3 specs now follow linux_dummy.c@685dc743, the 14.x
+    # file they pin, where kcmp is DUMMY; STD linux_kcmp came from a fork's newer syscalls.master)
 }
 
 

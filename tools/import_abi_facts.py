@@ -449,6 +449,10 @@ def family_of(name: str, file: str, fams: dict[str, dict], os_: str) -> str | No
     return best
 
 
+GOSYS_COMMIT = "e8c1c3274309bd87f360205f5706e986ceccb317"
+GOSYS_NOTE = re.compile(r"golang/sys (unix/z[a-z0-9_]+\.go)@" + GOSYS_COMMIT[:12] + r"\b")
+
+
 def split_note(note: str) -> tuple[str, str]:
     """(text, src) from an abi-facts notes cell."""
     m = re.search(r";?\s*src=([^;]+)", note)
@@ -512,6 +516,8 @@ def import_consts(fams: dict[str, dict], csrcs: dict[str, dict[str, str]]) -> No
                     seen.add(name)
                     v = parse_int(r["value"])
                     text, src = split_note(r["notes"])
+                    # abi-facts writes "golang/sys unix/F@e8c1c3274309": name the full commit, repo@commit:path
+                    text = GOSYS_NOTE.sub(rf"golang/sys@{GOSYS_COMMIT}:\1", text)
                     if src:
                         used_src[os_][file].add(src.rsplit(":", 1)[0])
                     elif "golang/sys" in text:

@@ -198,7 +198,7 @@ def main() -> None:
             "description": f"gVisor {a.tag} ({a.tag} of {REPO}), {arch} table, as runsc runs it on the ptrace platform",
             "provenance": prov,
             "default_note": "numbers missing from gVisor's table reach its Missing hook: ENOSYS"},
-            build(text, arch, overrides), [f"{REPO}@{a.tag}:{TABLE}"],
+            build(text, arch, overrides), [f"{REPO}@{commit}:{TABLE}"],
             generator="tools/import_gvisor.py")
 
 

@@ -3,7 +3,9 @@
 ``linux-user/`` sources.
 
     python tools/import_qemu.py --src DIR/qemu-7.2.0 --version 7.2 \\
-        --upstream qemu-project/qemu@v7.2.0 [--out tables/shims]
+        --upstream qemu-project/qemu@b67b00e6b4c7831a3f5bc684bc0df7a9bfd1bd56 [--out tables/shims]
+
+(b67b00e6 is the commit the v7.2.0 tag names, "Update VERSION for v7.2.0").
 
 DIR is an unpacked QEMU release (Debian's ``apt-get source qemu`` gives the
 7.2.0 release tarball as ``qemu_7.2+dfsg.orig.tar.xz``; its stable updates
@@ -295,7 +297,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", type=Path, required=True, help="an unpacked QEMU source tree")
     ap.add_argument("--version", required=True, help="the name the shims carry, e.g. 7.2")
-    ap.add_argument("--upstream", required=True, help="repo@tag the tree is, e.g. qemu-project/qemu@v7.2.0")
+    ap.add_argument("--upstream", required=True, help="repo@commit the tree is (a 40-hex commit, not a tag), e.g. qemu-project/qemu@b67b00e6b4c7831a3f5bc684bc0df7a9bfd1bd56")
     ap.add_argument("--out", type=Path, default=ROOT / "tables" / "shims")
     a = ap.parse_args()
     for guest, (arch_dir, _m, stem) in TARGETS.items():

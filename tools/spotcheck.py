@@ -15,6 +15,10 @@ gVisor ``pkg/sentry/syscalls/linux/linux64.go``: ``Supported``/``SupportedPoint`
 Sentry reimplements the call), ``PartiallySupported*`` -> partial, ``Error``/``ErrorWithEvent`` ->
 failed with that errno, ``CapError`` -> failed EPERM (without the capability).  A handler that
 returns ENOSYS by default (io_uring without ``runsc --iouring``) is read from its own file.
+
+QEMU user mode (``qemu``): ``linux-user/syscall.c`` of qemu-project/qemu at the v7.2.0 commit; DIR
+may hold the release tarball's linux-user/ as ``qemu-project+qemu@<commit>/linux-user/`` (Debian's
+``apt-get source qemu`` gives that tarball as qemu_7.2+dfsg.orig.tar.xz).
 """
 from __future__ import annotations
 
@@ -269,9 +273,97 @@ def illumos_lx(_dirs: list[Path]) -> list[list[str]]:
     return [["illumos-lx", "joyent@9a647c67", *e] for e in _spread(entries, PER_RELEASE, FORCED)]
 
 
+QEMU_COMMIT = "b67b00e6b4c7831a3f5bc684bc0df7a9bfd1bd56"   # the v7.2.0 tag: "Update VERSION for v7.2.0"
+# shim -> linux-user/ directory of its guest, and the syscall_nr.h that directory's syscall_nr.h includes
+QEMU = {"qemu-user@7.2": ("aarch64", "aarch64/syscall_nr.h"),
+        "qemu-user-riscv64@7.2": ("riscv", "riscv/syscall64_nr.h")}
+QEMU_SIMPLE_IF = re.compile(r"#\s*(?:ifdef\s+TARGET_NR_(\w+)|if\s+defined\s*\(\s*TARGET_NR_(\w+)\s*\))\s*(?:/\*.*\*/)?\s*$")
+
+
+def qemu(dirs: list[Path]) -> list[list[str]]:
+    """QEMU 7.2 user mode (qemu-project/qemu at the v7.2.0 commit), linux-user/syscall.c
+    do_syscall1: a ``case TARGET_NR_x:`` whose body is only ``return -TARGET_ENOSYS`` -> failed
+    ENOSYS; another case -> handled: translated when the x86-64 host has a call of that name and
+    QEMU does not do the work itself (tools/import_qemu.py EMULATED names those), emulated
+    otherwise; a guest number of the target's syscall_nr.h with no case anywhere in syscall.c ->
+    failed ENOSYS at do_syscall1's ``default:`` ("Unsupported syscall").  Only cases whose every
+    enclosing conditional is ``#ifdef TARGET_NR_y`` / ``#if defined(TARGET_NR_y)`` of a number
+    the target defines are kept (no host CONFIG_* or #else branch to evaluate), so this reader
+    needs no preprocessor and does not share the importer's."""
+    import import_qemu
+    src = Source("qemu-project/qemu", QEMU_COMMIT, "linux-user/syscall.c")
+    text = read_upstream(src, dirs).splitlines()
+    host = import_qemu.host_names()
+    rows = []
+    for shim_name, (arch_dir, nr_file) in QEMU.items():
+        nr_text = read_upstream(Source("qemu-project/qemu", QEMU_COMMIT, f"linux-user/{nr_file}"), dirs)
+        numbers = {m.group(1): int(m.group(2))
+                   for m in re.finditer(r"^#define TARGET_NR_(\w+)\s+(\d+)\s*$", nr_text, re.M)}
+        abi = _shim.bind_abis(_shim.load_spec(shim_name), None)[0]
+        all_cases = {m.group(1) for ln in text if (m := re.match(r"\s*case\s+TARGET_NR_(\w+)\s*:", ln))}
+        stack: list[str | None] = []     # a simple condition's TARGET_NR_ name, None for anything else
+        inside, default_line, entries = False, None, []
+        for k, line in enumerate(text, 1):
+            if line.startswith("static abi_long do_syscall1("):
+                inside = True
+                continue
+            if inside and line.startswith("abi_long do_syscall("):
+                break
+            if not inside:
+                continue
+            d = re.match(r"\s*#\s*(\w+)", line)
+            if d:
+                if d.group(1) in ("if", "ifdef", "ifndef"):
+                    m = QEMU_SIMPLE_IF.match(line.strip())
+                    stack.append((m.group(1) or m.group(2)) if m else None)
+                elif d.group(1) in ("elif", "else"):
+                    stack[-1] = None
+                elif d.group(1) == "endif":
+                    stack.pop()
+                continue
+            if re.match(r"    default:", line) and not stack:
+                default_line = k
+            m = re.match(r"\s*case\s+TARGET_NR_(\w+)\s*:", line)
+            if not m or not all(c is not None and c in numbers for c in stack):
+                continue
+            name = m.group(1)
+            if name not in numbers:
+                continue
+            # the case's first statement (past further labels and comments); a body that starts
+            # with a conditional is left out
+            body = next(t.strip() for t in text[k:] if t.strip() and not re.match(r"\s*(case\s+TARGET_NR_|/?\*|//)", t))
+            if body.startswith("#"):
+                continue
+            call = guest_name(shim_name, numbers[name], name)
+            if call not in abi.by_name:
+                continue
+            if body == "return -TARGET_ENOSYS;":
+                entries.append((call, "failed", "ENOSYS", k, "case returns -TARGET_ENOSYS"))
+            elif name in host and name not in import_qemu.EMULATED:
+                entries.append((call, "translated", "", k, f"case TARGET_NR_{name}: host {name}"))
+            else:
+                why = "QEMU does it itself" if name in import_qemu.EMULATED else "no host call of that name"
+                entries.append((call, "emulated", "", k, f"case TARGET_NR_{name}: {why}"))
+        if default_line is None:
+            raise RegenError(f"{src}: no default: in do_syscall1")
+        for name, nr in numbers.items():
+            call = guest_name(shim_name, nr, name)
+            if name not in all_cases and call in abi.by_name:
+                entries.append((call, "failed", "ENOSYS", default_line,
+                                f"no case TARGET_NR_{name} in syscall.c: default, 'Unsupported syscall'"))
+        seen: set[str] = set()
+        entries = [e for e in sorted(entries) if not (e[0] in seen or seen.add(e[0]))]
+        # every case that returns -TARGET_ENOSYS (few), an even spread of the others
+        keep = [e for e in entries if e[4] == "case returns -TARGET_ENOSYS"]
+        keep += _spread([e for e in entries if e not in keep], PER_RELEASE, FORCED)
+        for call, status, errno, k, ev in sorted(keep):
+            rows.append([shim_name, "7.2", call, status, errno, f"{src.repo}@{QEMU_COMMIT}:{src.path}:{k}", ev])
+    return rows
+
+
 FORCED = {"io_uring_setup", "io_uring_enter", "seccomp", "rseq", "splice", "inotify_init1",
           "inotify_add_watch", "clone3", "statx", "close_range", "pidfd_open", "membarrier"}
-READERS = {"gvisor": gvisor, "netbsd": netbsd, "linuxulator": linuxulator, "wsl1": wsl1, "illumos-lx": illumos_lx}
+READERS = {"gvisor": gvisor, "netbsd": netbsd, "linuxulator": linuxulator, "wsl1": wsl1, "illumos-lx": illumos_lx, "qemu": qemu}
 
 
 def main(argv: list[str] | None = None) -> int:

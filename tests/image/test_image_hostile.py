@@ -15,37 +15,17 @@ import gzip
 import hashlib
 import io
 import json
-import os
-import resource
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from hostilekit import cli_capped, one_line
+
 import imagefix as fx
 from shimsim import cli
 from shimsim.image import archive, fs
 
-MEM_CAP = 1 << 30
-
-
-def _cli_capped(*args: str) -> subprocess.CompletedProcess:
-    def cap() -> None:
-        # ASan reserves terabytes of shadow address space at start-up, so under the sanitizer
-        # job no address-space cap can apply; the normal run checks the bound.
-        if "libasan" not in os.environ.get("LD_PRELOAD", ""):
-            resource.setrlimit(resource.RLIMIT_AS, (MEM_CAP, MEM_CAP))
-    return subprocess.run([sys.executable, "-m", "shimsim", *args], capture_output=True, text=True,
-                          preexec_fn=cap, timeout=900)
-
-
-def _one_line(err: str, *needles: str) -> None:
-    assert err.count("\n") == 1 and err.startswith("shimsim: error: "), err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in err, (n, err)
 
 
 def _image(tmp_path: Path, entries: list[tuple], compression: str | None = None) -> Path:
@@ -115,16 +95,16 @@ def _bomb_layout(tmp_path: Path, members: list[tuple[str, int]]) -> Path:
 def test_gzip_layer_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     """One member of 2 GiB of zeros in a ~2 MB gzip layer: refused at 256 MiB inflated."""
     root = _bomb_layout(tmp_path, [("bin/sh", 2 << 30)])
-    r = _cli_capped("image", str(root))
+    r = cli_capped("image", str(root))
     assert r.returncode == 2
-    _one_line(r.stderr, str(root), "decompression bomb", f"over {fs.MAX_RATIO}:1")
+    one_line(r.stderr, str(root), "decompression bomb", f"over {fs.MAX_RATIO}:1")
 
 
 def test_layer_bomb_bound_in_process(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setattr(fs, "RATIO_FLOOR", 1 << 20)
     root = _bomb_layout(tmp_path, [("etc/zeros", 8 << 20)])          # 8 MiB of zeros, gzip 1000:1
     assert cli.main(["image", str(root)]) == 2
-    _one_line(capsys.readouterr().err, str(root), "blobs/sha256/", "decompression bomb")
+    one_line(capsys.readouterr().err, str(root), "blobs/sha256/", "decompression bomb")
 
 
 def test_a_layer_that_compresses_well_is_not_a_bomb(tmp_path: Path, capsys) -> None:
@@ -139,16 +119,16 @@ def test_too_many_members_is_refused(tmp_path: Path, capsys, monkeypatch) -> Non
     monkeypatch.setattr(fs, "MAX_ENTRIES", 1000)
     root = _bomb_layout(tmp_path, [(f"d/f{i}", 0) for i in range(1001)])
     assert cli.main(["image", str(root)]) == 2
-    _one_line(capsys.readouterr().err, str(root), "too many entries", "over 1000 tar members")
+    one_line(capsys.readouterr().err, str(root), "too many entries", "over 1000 tar members")
 
 
 @pytest.mark.slow
 def test_a_million_tiny_members_end_in_bounded_memory(tmp_path: Path) -> None:
     """MAX_ENTRIES + 1 empty members: the layer is read through once, memory capped at 1 GiB."""
     root = _bomb_layout(tmp_path, [(f"d{i // 10000}/f{i}", 0) for i in range(fs.MAX_ENTRIES + 1)])
-    r = _cli_capped("image", str(root))
+    r = cli_capped("image", str(root))
     assert r.returncode == 2
-    _one_line(r.stderr, str(root), "too many entries")
+    one_line(r.stderr, str(root), "too many entries")
 
 
 def test_archive_with_too_many_members_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
@@ -159,7 +139,7 @@ def test_archive_with_too_many_members_is_refused(tmp_path: Path, capsys, monkey
     for compression in (None, "gzip"):
         out = fx.archive(root, tmp_path / f"img-{compression}.tar", compression)
         assert cli.main(["image", str(out)]) == 2
-        _one_line(capsys.readouterr().err, str(out), "too many members", "over 50")
+        one_line(capsys.readouterr().err, str(out), "too many members", "over 50")
 
 
 def test_compressed_archive_bomb_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
@@ -168,7 +148,7 @@ def test_compressed_archive_bomb_is_refused(tmp_path: Path, capsys, monkeypatch)
     (root / "zeros").write_bytes(bytes(16 << 20))
     out = fx.archive(root, tmp_path / "img.tar.gz", "gzip")
     assert cli.main(["image", str(out)]) == 2
-    _one_line(capsys.readouterr().err, str(out), "decompression bomb")
+    one_line(capsys.readouterr().err, str(out), "decompression bomb")
 
 
 def test_giant_member_past_the_end_is_truncated(tmp_path: Path, capsys) -> None:
@@ -184,7 +164,7 @@ def test_giant_member_past_the_end_is_truncated(tmp_path: Path, capsys) -> None:
     man = {"schemaVersion": 2, "mediaType": fx.MT_MANIFEST, "config": cfg, "layers": [desc]}
     root = lay.finish([(lay.blob(json.dumps(man).encode(), fx.MT_MANIFEST), "latest")])
     assert cli.main(["image", str(root)]) == 2
-    _one_line(capsys.readouterr().err, str(root), "truncated")
+    one_line(capsys.readouterr().err, str(root), "truncated")
 
 
 # --- path escapes ---------------------------------------------------------------------------
@@ -200,7 +180,7 @@ def test_giant_member_past_the_end_is_truncated(tmp_path: Path, capsys) -> None:
 def test_path_escape_is_one_error(tmp_path: Path, capsys, entries: list[tuple], needle: str) -> None:
     root = _image(tmp_path, entries)
     assert cli.main(["image", str(root)]) == 2
-    _one_line(capsys.readouterr().err, str(root), needle)
+    one_line(capsys.readouterr().err, str(root), needle)
 
 
 def test_write_through_a_symlink_out_of_the_root_stays_in_the_image(tmp_path: Path, capsys) -> None:

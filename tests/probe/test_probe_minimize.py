@@ -14,20 +14,13 @@ import pytest
 
 from shimsim import cli, tables
 from shimsim.probe import minimize, runner
-from probekit import unavailable
+from probekit import unavailable, write_shim
 
 
 # slow: dozens of real runs per command (2 at a time)
 pytestmark = [pytest.mark.skipif(unavailable() is not None, reason=str(unavailable())), pytest.mark.slow]
 
-NO_OPENAT = """[shim]
-name = "no-openat"
-guest = "linux-x86_64"
-host = "linux-x86_64"
-provenance = ["shimsim tests: hand-written"]
-default = "translate"
-
-[syscalls]
+NO_OPENAT = """\
 openat = { do = "fail", errno = "ENOSYS" }
 rseq = { do = "fail", errno = "ENOSYS" }
 close = { do = "fail", errno = "EBADF" }
@@ -39,9 +32,8 @@ def cat_result(tmp_path_factory):
     d = tmp_path_factory.mktemp("min")
     data = d / "hello.txt"
     data.write_text("hello from the probe\n", encoding="utf-8")
-    spec = d / "no-openat.toml"
-    spec.write_text(NO_OPENAT, encoding="utf-8")
-    m = minimize.minimize(str(spec), ["cat", str(data)], timeout=30, compare_output=True,
+    spec = write_shim(d, "no-openat", NO_OPENAT)
+    m = minimize.minimize(spec, ["cat", str(data)], timeout=30, compare_output=True,
                           out_dir=str(d / "out"), jobs=2)
     return m, str(data)
 

@@ -16,6 +16,7 @@ it is freed with the Python object that holds it.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -185,6 +186,7 @@ class Batch:
     abis: list[str]      # ss_event.abi -> ABI name
     # -k stack frames of this batch: (event number in the batch, 0 = the previous batch's last; text)
     frames: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    keep: Any = None     # the input block the records' text points into
 
     def __len__(self) -> int:
         return self.count
@@ -228,7 +230,7 @@ class Tokeniser:
 
     def feed(self, block: bytes, file_id: int, first_line: int, default_pid: int) -> int:
         """Tokenise one block; returns the number of events now in events()."""
-        self._keep = block  # events point into it until the next feed
+        self._keep = block  # events point into it until the next feed (a Batch keeps it longer)
         n = self.lib.ss_tok_feed(self._t, block, len(block), file_id, first_line, default_pid)
         if n < 0:
             raise MemoryError("the C tokeniser ran out of memory")
@@ -236,6 +238,10 @@ class Tokeniser:
 
     def next_line(self) -> int:
         return int(self.lib.ss_tok_next_line(self._t))
+
+    def swap(self) -> None:
+        """The next feed/finish writes the other output slot (ss_tok_swap)."""
+        self.lib.ss_tok_swap(self._t)
 
     def finish(self) -> int:
         n = self.lib.ss_tok_finish(self._t)
@@ -286,9 +292,87 @@ class Tokeniser:
         return {int(buf[k]) for k in range(m)}
 
 
-def strace_batches(t: Any) -> Iterator[Batch]:
+PIPELINE_MIN = 8 << 20   # input bytes from which strace_batches pipelines (see pipeline_wanted)
+
+
+def pipeline_wanted(paths: list[str]) -> bool:
+    """Pipeline the tokeniser when more than one core may be used and the input is
+    large (stdin counts as large: its size is unknown); small files stay serial, where
+    a thread would cost more than it saves."""
+    from shimsim.trace import io
+
+    if io.jobs() < 2:
+        return False
+    total = 0
+    for p in paths:
+        if p == "-":
+            return True
+        try:
+            total += os.stat(p).st_size
+        except OSError:
+            return False     # the serial path reports the missing file as it always has
+    return total >= PIPELINE_MIN
+
+
+class _Worker:
+    """One thread that advances a generator on request: ``start()`` asks for the
+    next item, ``result()`` waits for it (re-raising what the generator raised).
+    At most one request is outstanding, so the generator runs strictly in turn
+    with the code between ``result()`` and the next ``start()``."""
+
+    _STOP = object()
+
+    def __init__(self, gen: Iterator[Any]) -> None:
+        import queue
+        import threading
+
+        self._gen = gen
+        self._req: Any = queue.SimpleQueue()
+        self._res: Any = queue.SimpleQueue()
+        self._busy = False
+        self._thread = threading.Thread(target=self._run, name="shimsim-tokeniser", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while self._req.get() is not self._STOP:
+            try:
+                self._res.put((True, next(self._gen)))
+            except BaseException as exc:   # StopIteration included: handed to the caller
+                self._res.put((False, exc))
+
+    def start(self) -> None:
+        self._busy = True
+        self._req.put(True)
+
+    def result(self) -> Any:
+        ok, v = self._res.get()
+        self._busy = False
+        if not ok:
+            raise v
+        return v
+
+    def close(self) -> None:
+        if self._busy:
+            try:
+                self.result()
+            except BaseException:
+                pass
+        self._req.put(self._STOP)
+        self._thread.join()
+
+
+def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
     """An strace trace through the C tokeniser, block by block; fills t.stats
-    (``t`` is a shimsim.trace.Trace)."""
+    (``t`` is a shimsim.trace.Trace).
+
+    The tokenising is one serial pass over the blocks in order whatever the
+    mode, so the events, notes and statistics are the same.  Pipelined
+    (``pipeline`` True, or None and ``pipeline_wanted``), a worker thread reads
+    (and decompresses) block k+1 and tokenises it, the GIL released inside
+    ss_tok_feed, while the consumer replays batch k: the tokeniser's output is
+    double buffered (ss_tok_swap), and every Python-side step that touches the
+    trace's statistics (notes, file ends) runs here, between two steps of the
+    worker, in the serial order."""
     from shimsim.trace import publish
     from shimsim.trace.summary import SummaryTable
 
@@ -311,6 +395,8 @@ def strace_batches(t: Any) -> Iterator[Batch]:
                 else:
                     table.row(note.text)
 
+    if pipeline is None:
+        pipeline = pipeline_wanted([path for path, _pid in t.files])
     st = t.new_stats()
     sc, er, sg = t.tables()
     tok = Tokeniser(sc, er, sg, t.modes)
@@ -319,38 +405,65 @@ def strace_batches(t: Any) -> Iterator[Batch]:
     frames: list[tuple[int, str]] = []
     extra_lines = 0          # decoration lines of published texts, which the tokeniser never sees
 
-    def batch(n: int, fid: int) -> Batch:
+    def batch(n: int, fid: int, block: bytes | None) -> Batch:
         arr = ptr()
         if t.paths[fid] in t.cleaned:
             for k in range(n):
                 e = arr[k]
                 if e.file_id == fid:
                     e.line = t.line_of(t.paths[fid], int(e.line))
-        b = Batch(arr, n, t.paths, t.abis, list(frames))
+        b = Batch(arr, n, t.paths, t.abis, list(frames), block)
         frames.clear()
         return b
 
-    for fid, (path, pid) in enumerate(t.files):
-        first_block = True
-        done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
-        last_block = b""
-        for block, _ in t.source_blocks(path, done):
-            # line numbers: 1 for a file's first block, then the tokeniser counts on
-            n = tok.feed(block, fid, 1 if first_block else 0, pid)
-            first_block = False
-            last_block = block
+    def steps() -> Iterator[tuple[int, int, bytes | None, Any]]:
+        """The tokeniser's serial pass: (file id, events, block, None) per block,
+        then (file id, events, None, (lines in file, last block)) at each file's end."""
+        for fid, (path, pid) in enumerate(t.files):
+            first_block = True
+            done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
+            last_block = b""
+            for block, _ in t.source_blocks(path, done):
+                if pipeline:
+                    tok.swap()      # the consumer may still be reading the previous batch
+                # line numbers: 1 for a file's first block, then the tokeniser counts on
+                n = tok.feed(block, fid, 1 if first_block else 0, pid)
+                first_block = False
+                last_block = block
+                yield fid, n, block, None
+            in_file = tok.next_line() - 1 if not first_block else 0
+            # calls and call lines never join across files: each file ends here
+            if pipeline:
+                tok.swap()
+            n = tok.finish()
+            yield fid, n, None, (in_file, last_block)
+
+    gen = steps()
+    worker = _Worker(gen) if pipeline else None
+    try:
+        if worker is not None:
+            worker.start()
+        while True:
+            try:
+                fid, n, block, end = worker.result() if worker is not None else next(gen)
+            except StopIteration:
+                break
             notes()
-            if n or frames:
-                yield batch(n, fid)
-        in_file = tok.next_line() - 1 if not first_block else 0
-        # calls and call lines never join across files: each file ends here
-        n = tok.finish()
-        notes()
-        if n or frames:
-            yield batch(n, fid)
-        if path in t.cleaned:
-            extra_lines += len(t.cleaned[path].skipped)
-        t.file_done(path, 0, publish.last_line_of_block(last_block, in_file), remap_stats=False)
+            b = batch(n, fid, block) if n or frames else None
+            if worker is not None and end is None:
+                worker.start()      # the next block is read and tokenised while b is consumed
+            if b is not None:
+                yield b
+            if end is not None:
+                path = t.paths[fid]
+                if path in t.cleaned:
+                    extra_lines += len(t.cleaned[path].skipped)
+                t.file_done(path, 0, publish.last_line_of_block(end[1], end[0]), remap_stats=False)
+                if worker is not None:
+                    worker.start()  # the next file only after this one's end is recorded
+    finally:
+        if worker is not None:
+            worker.close()
     c = tok.counts()
     st.lines = c["lines"] + extra_lines
     for k, n in enumerate(c["by_kind"]):

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from shimsim.errors import ShimsimError
+from shimsim.inflation import Inflation
 
 SMALL_MEMBER = 8 << 20          # members kept in memory from a streamed archive (JSON, configs)
 SMALL_TOTAL = 512 << 20         # at most this much of them; the rest are streamed again when read
@@ -282,6 +283,10 @@ class StreamStore(Store):
                 self.small[rel] = self._guard(rel, f.read)
                 kept += m.size
 
+    def _bomb(self, n: int, stored: int) -> ImageError:
+        return ImageError(self.image, None, f"decompression bomb: the archive inflated {n} bytes "
+                                            f"from {stored} (over {MAX_RATIO}:1)")
+
     def _guard(self, name: str, fn):
         try:
             return fn()
@@ -296,7 +301,8 @@ class StreamStore(Store):
         current = None
         try:
             with fh:
-                stream = _Inflation(decompress(fh, self.compression), fh, self.image)
+                stream = Inflation(decompress(fh, self.compression), fh.tell, max_ratio=MAX_RATIO,
+                                   floor=RATIO_FLOOR, refuse=self._bomb)
                 tar = tarfile.open(fileobj=stream, mode="r|")
                 count = 0
                 while (m := tar.next()) is not None:
@@ -358,28 +364,6 @@ class StreamStore(Store):
                         break
             if not want:
                 return
-
-
-class _Inflation(io.RawIOBase):
-    """A decompressed archive stream, refused once it inflates like a bomb."""
-
-    def __init__(self, stream: BinaryIO, raw: BinaryIO, image: str) -> None:
-        self.stream, self.raw, self.image = stream, raw, image
-        self.n = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        data = self.stream.read(len(b))
-        n = len(data)
-        b[:n] = data
-        self.n += n
-        stored = self.raw.tell()
-        if self.n > RATIO_FLOOR and self.n > MAX_RATIO * max(1, stored):
-            raise ImageError(self.image, None, f"decompression bomb: the archive inflated {self.n} bytes "
-                                               f"from {stored} (over {MAX_RATIO}:1)")
-        return n
 
 
 def _file_size(fh: BinaryIO) -> int:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from shimsim.image.archive import ImageError, decompress, describe_stream_error, sniff, stream_errors
+from shimsim.inflation import Inflation
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -106,25 +107,12 @@ def _norm(name: str) -> str | None:
     return "/".join(parts)
 
 
-class _Inflation(io.RawIOBase):
+def _inflation(raw: BinaryIO, stored: _Hashing, image: str, member: str) -> Inflation:
     """The decompressed stream of a layer, refused once it inflates like a bomb."""
-
-    def __init__(self, fh: BinaryIO, stored: _Hashing, image: str, member: str) -> None:
-        self.fh, self.stored, self.image, self.member = fh, stored, image, member
-        self.n = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        data = self.fh.read(len(b))
-        n = len(data)
-        b[:n] = data
-        self.n += n
-        if self.n > RATIO_FLOOR and self.n > MAX_RATIO * max(1, self.stored.n):
-            raise ImageError(self.image, self.member, f"decompression bomb: the layer inflated {self.n} bytes "
-                                                      f"from {self.stored.n} (over {MAX_RATIO}:1)")
-        return n
+    def refuse(n: int, k: int) -> ImageError:
+        return ImageError(image, member, f"decompression bomb: the layer inflated {n} bytes from {k} "
+                                         f"(over {MAX_RATIO}:1)")
+    return Inflation(raw, lambda: stored.n, max_ratio=MAX_RATIO, floor=RATIO_FLOOR, refuse=refuse)
 
 
 def read_layer(index: int, fh: BinaryIO, image: str, member: str, budget: list[int],
@@ -144,7 +132,7 @@ def read_layer(index: int, fh: BinaryIO, image: str, member: str, budget: list[i
             inner, stream = outer, buffered     # the blob is the tar stream: hash it once
         else:
             raw = decompress(buffered, kind)
-            inner = _Hashing(_Inflation(raw, outer, image, member) if kind else raw, "sha256")
+            inner = _Hashing(_inflation(raw, outer, image, member) if kind else raw, "sha256")
             stream = io.BufferedReader(inner, 1 << 16)
         tar = tarfile.open(fileobj=stream, mode="r|")
         while (m := tar.next()) is not None:

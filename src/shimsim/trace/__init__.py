@@ -120,7 +120,7 @@ class Trace:
         c = self.cleaned.get(path)
         if c is not None:
             return [(c.text().encode("utf-8", "surrogateescape"), 1)]
-        return io.blocks(path, self.long_line(path), lines_done=lines_done)
+        return io.blocks(path, self.long_line(path), lines_done=lines_done, prefetch=io.jobs() > 1)
 
     def line_of(self, path: str, line: int) -> int:
         """A line number of the lines read in the published text's numbering."""

@@ -18,7 +18,7 @@ import os
 import sys
 import zlib
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from shimsim.errors import InputError
 
@@ -34,6 +34,79 @@ MAX_RATIO = 250
 RATIO_FLOOR = 1 << 20
 
 _GZ, _XZ, _ZST, _BZ2 = b"\x1f\x8b", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd", b"BZh"
+
+
+def jobs() -> int:
+    """Cores one trace may use: $SHIMSIM_JOBS, else all of them; 1 = serial (no
+    decompression thread, no tokeniser pipeline)."""
+    v = os.environ.get("SHIMSIM_JOBS", "")
+    if not v:
+        return os.cpu_count() or 1
+    try:
+        n = int(v)
+    except ValueError:
+        n = 0
+    if n < 1:
+        from shimsim.errors import ShimsimError
+
+        raise ShimsimError(f"SHIMSIM_JOBS={v!r}: expected a whole number of cores, at least 1 (1 = serial)")
+    return n
+
+
+class _Prefetch:
+    """A decompressed stream read ahead by its own thread (zlib, lzma, bz2 and
+    zstandard release the GIL while they inflate), so decompression overlaps the
+    tokeniser.  read() hands over the thread's reads in order, and what a read
+    raised (corrupt input, a decompression bomb) at the same point of the stream;
+    at most DEPTH blocks wait, so memory stays flat."""
+
+    DEPTH = 2
+
+    def __init__(self, stream: BinaryIO, path: str, size: int) -> None:
+        import queue
+        import threading
+
+        self._queue: Any = queue.Queue(self.DEPTH)
+        self._full = queue.Full
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._run, args=(stream, path, size), daemon=True,
+                                        name="shimsim-inflate")
+        self._thread.start()
+
+    def _run(self, stream: BinaryIO, path: str, size: int) -> None:
+        try:
+            while not self._stop.is_set():
+                data = _read(stream, path, size)
+                self._put((True, data))
+                if not data:
+                    return
+        except BaseException as exc:
+            self._put((False, exc))
+
+    def _put(self, item: tuple[bool, Any]) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except self._full:
+                continue
+
+    def read(self, n: int = -1) -> bytes:
+        if self._done:
+            return b""
+        ok, v = self._queue.get()
+        if not ok:
+            self._done = True
+            raise v
+        if not v:
+            self._done = True
+        return v
+
+    def close(self) -> None:
+        """Stop the thread (it finishes the read it is in) before the stream is closed."""
+        self._stop.set()
+        self._thread.join()
 
 
 class _Chain(io.RawIOBase):
@@ -162,7 +235,7 @@ def _check_text(block: bytes, path: str, first_line: int) -> None:
 
 def blocks(path: str, on_long_line: Callable[[int], None] | None = None,
            block_size: int | None = None, max_line: int | None = None,
-           lines_done: Callable[[], int] | None = None) -> Iterator[tuple[bytes, int]]:
+           lines_done: Callable[[], int] | None = None, prefetch: bool = False) -> Iterator[tuple[bytes, int]]:
     """Yield (block, first_line_number) pairs.  Each block holds whole lines
     (the last one may lack its newline at end of input).  A line longer than
     max_line is replaced by an empty line and reported through on_long_line
@@ -171,11 +244,20 @@ def blocks(path: str, on_long_line: Callable[[int], None] | None = None,
     With lines_done (how many lines of this file the consumer has taken so
     far; the C tokeniser counts them anyway) the blocks are not counted here
     and first_line_number is 0: counting newlines in Python costs a third of
-    the C path's time."""
+    the C path's time.
+
+    With prefetch, a compressed stream is decompressed by a thread of its own
+    (_Prefetch) while the caller works on the previous block; the blocks are the
+    same."""
     stream, raw = open_binary(path)
+    size = block_size or BLOCK
+    ahead = _Prefetch(stream, path, size) if prefetch and stream is not raw else None
     try:
-        yield from _blocks(stream, path, on_long_line, block_size or BLOCK, max_line or MAX_LINE, lines_done)
+        yield from _blocks(ahead or stream, path, on_long_line, size, max_line or MAX_LINE,  # type: ignore[arg-type]
+                           lines_done)
     finally:
+        if ahead is not None:
+            ahead.close()
         stream.close()
         raw.close()
 

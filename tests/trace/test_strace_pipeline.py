@@ -1,0 +1,183 @@
+# SPDX-License-Identifier: MIT
+"""The pipelined C path (a worker thread reads, decompresses and tokenises block
+k+1 while batch k is replayed; issue 17) against the serial C path: the same
+events, statistics and replay report on every strace fixture, on a
+concatenated multi-megabyte trace cut into small blocks (so that block
+boundaries fall between <unfinished ...> and resumed lines), for random block
+sizes, and for gzip/xz input decompressed by its own thread."""
+from __future__ import annotations
+
+import gzip
+import lzma
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shimsim import model, replay, shim, trace
+from shimsim.engine import c as cengine
+from shimsim.errors import ShimsimError
+from shimsim.trace import io
+
+FIX = Path(__file__).parents[1] / "fixtures" / "strace"
+FILES = sorted(p for p in FIX.rglob("*") if p.is_file() and p.name != "SOURCES.csv")
+# -f recordings with many <unfinished ...>/resumed pairs, threads, signals, personality changes
+MIXED = ["pipeline_f_stderr.strace", "i386_mixed_personality.strace", "python_signals_f_tt.strace",
+         "python_threads_f_tt.strace.gz", "git_gc_f_ttt_T_y.strace.gz", "curl_loopback_f_tt_T.strace",
+         "exec_from_thread_superseded_f.strace", "pipeline_f.strace", "tar_czf_f_tt_T.strace.gz"]
+
+
+def read_plain(p: Path) -> bytes:
+    b = p.read_bytes()
+    return gzip.decompress(b) if p.name.endswith(".gz") else b
+
+
+def run(paths: list[str], pipelined: bool, monkeypatch: pytest.MonkeyPatch, jobs: str = "2",
+        fmt: str | None = "strace"):
+    """(events, statistics, replay report or its error) of one C-engine run."""
+    monkeypatch.setenv("SHIMSIM_JOBS", jobs)
+    monkeypatch.setattr(cengine, "pipeline_wanted", lambda _paths: pipelined)
+    workers = []
+    real = cengine._Worker
+
+    def spy(gen):
+        workers.append(real(gen))
+        return workers[-1]
+
+    monkeypatch.setattr(cengine, "_Worker", spy)
+    t = trace.open(paths, format=fmt, engine="c")
+    evs = [e.to_json() for e in t.events()]
+    assert bool(workers) == pipelined       # the path under test really ran
+    stats = (t.stats.to_json(), t.stats.summary, t.stats.summary_mismatches)
+    t = trace.open(paths, format=fmt, engine="c")
+    try:
+        rep = replay.replay_trace(t, shim.load_spec("gvisor"), events=50).to_json()
+    except ShimsimError as exc:         # e.g. a guest ABI gvisor does not take: the same error
+        rep = str(exc)
+    return evs, stats, rep
+
+
+def assert_same(paths: list[str], monkeypatch: pytest.MonkeyPatch, fmt: str | None = "strace") -> list[dict]:
+    serial = run(paths, False, monkeypatch, jobs="1", fmt=fmt)
+    piped = run(paths, True, monkeypatch, fmt=fmt)
+    assert len(serial[0]) == len(piped[0])
+    for a, b in zip(serial[0], piped[0]):
+        assert a == b
+    assert serial[1] == piped[1]
+    assert serial[2] == piped[2]
+    return serial[0]
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(FIX)))
+def test_fixture_pipelined_equals_serial(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(io, "BLOCK", 1031)      # many blocks even in a small fixture
+    assert_same([str(path)], monkeypatch, fmt=None)
+
+
+def test_ff_set_pipelined_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several files: the tokeniser's end of file and the next file's first block."""
+    monkeypatch.setattr(io, "BLOCK", 509)
+    assert_same(sorted(str(p) for p in (FIX / "gen" / "pipeline_ff").iterdir()), monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A multi-megabyte trace: the mixed -f recordings concatenated until past 3 MB."""
+    parts = [read_plain(FIX / "gen" / n) for n in MIXED]
+    parts = [p if p.endswith(b"\n") else p + b"\n" for p in parts]
+    one = b"".join(parts)
+    data = one * (3_000_000 // len(one) + 1)
+    out = tmp_path_factory.mktemp("pipeline") / "big.strace"
+    out.write_bytes(data)
+    return out
+
+
+def test_big_trace_small_blocks(big: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(io, "BLOCK", 4099)
+    # the cut really falls inside pairs: some block's last line is a call left unfinished
+    last_lines = [blk.rstrip(b"\n").rsplit(b"\n", 1)[-1] for blk, _ in io.blocks(str(big))]
+    assert len(last_lines) > 500
+    assert sum(b"<unfinished ...>" in ln for ln in last_lines) >= 10
+    evs = assert_same([str(big)], monkeypatch)
+    assert sum(1 for e in evs if e["flags"] & model.F_MERGED) >= 1000
+
+
+def test_big_trace_default_threshold(big: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large input pipelines by itself; SHIMSIM_JOBS=1 or a small file keeps it serial."""
+    monkeypatch.setattr(cengine, "PIPELINE_MIN", 1 << 20)
+    monkeypatch.setenv("SHIMSIM_JOBS", "2")
+    assert cengine.pipeline_wanted([str(big)])
+    assert cengine.pipeline_wanted(["-"])
+    assert not cengine.pipeline_wanted([str(FIX / "gen" / "ls_plain.strace")])
+    monkeypatch.setenv("SHIMSIM_JOBS", "1")
+    assert not cengine.pipeline_wanted([str(big)])
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-3"])
+def test_bad_jobs_is_one_error(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIMSIM_JOBS", value)
+    with pytest.raises(ShimsimError, match="SHIMSIM_JOBS"):
+        io.jobs()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(block=st.integers(min_value=64, max_value=70000), which=st.sampled_from(MIXED))
+def test_random_block_sizes(block: int, which: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(io, "BLOCK", block)
+    assert_same([str(FIX / "gen" / which)], monkeypatch)
+
+
+@pytest.mark.parametrize("codec", ["gz", "xz"])
+def test_compressed_decompressed_in_a_thread(codec: str, big: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """gzip/xz input read ahead by the decompression thread, pipelined: the same
+    as the plain file read serially."""
+    data = big.read_bytes()
+    packed = tmp_path / f"big.strace.{codec}"
+    packed.write_bytes(gzip.compress(data, 6) if codec == "gz" else lzma.compress(data, preset=1))
+    monkeypatch.setattr(io, "BLOCK", 65537)
+    serial = run([str(big)], False, monkeypatch, jobs="1")
+    threaded = run([str(packed)], True, monkeypatch)
+    for a, b in zip(serial[0], threaded[0]):
+        a = dict(a, file=None)
+        b = dict(b, file=None)
+        assert a == b
+    assert len(serial[0]) == len(threaded[0])
+    assert serial[1][0]["syscalls"] == threaded[1][0]["syscalls"]
+    assert str(serial[2]).replace(str(big), "F") == str(threaded[2]).replace(str(packed), "F")
+
+
+def test_prefetch_blocks_identical(big: Path, tmp_path: Path) -> None:
+    packed = tmp_path / "big.strace.gz"
+    packed.write_bytes(gzip.compress(big.read_bytes(), 1))
+    plain = [b for b, _ in io.blocks(str(packed), block_size=10007)]
+    ahead = [b for b, _ in io.blocks(str(packed), block_size=10007, prefetch=True)]
+    assert plain == ahead
+
+
+def test_prefetch_corrupt_input_same_error(tmp_path: Path) -> None:
+    """A truncated gzip stream: the same error, raised at the same block, with the thread."""
+    data = gzip.compress(b"read(3, \"x\", 1) = 1\n" * 200000, 1)
+    bad = tmp_path / "cut.strace.gz"
+    bad.write_bytes(data[: len(data) // 2])
+    got = []
+    for prefetch in (False, True):
+        n = 0
+        with pytest.raises(ShimsimError) as exc:
+            for _b in io.blocks(str(bad), block_size=4096, prefetch=prefetch):
+                n += 1
+        got.append((n, str(exc.value)))
+    assert got[0] == got[1]
+    assert "corrupt or truncated" in got[0][1]
+
+
+def test_prefetch_abandoned_early_stops_its_thread(big: Path, tmp_path: Path) -> None:
+    import threading
+
+    packed = tmp_path / "big.strace.xz"
+    packed.write_bytes(lzma.compress(big.read_bytes(), preset=0))
+    gen = io.blocks(str(packed), block_size=4096, prefetch=True)
+    next(gen)
+    gen.close()
+    assert not [t for t in threading.enumerate() if t.name == "shimsim-inflate"]
