@@ -327,7 +327,46 @@ uint32_t ss_replay_batch(const ss_shim *sh, const ss_event *ev, size_t n,
                     rec_err = e->err > 0 ? e->err : -1;
                 int rec_ok = rec_err == 0;
                 outc = cls;
-                if (cls == SS_OUT_TRANSLATED || cls == SS_OUT_PARTIAL || cls == SS_OUT_EMULATED) {
+                int32_t rej_err = 0;
+                uint32_t nrej = sh->rej_len ? sh->rej_len[nr] : 0;
+                if (nrej > 0) {
+                    /* flags the layer's handler rejects: the call fails with the check's errno */
+                    uint32_t off = sh->rej_off[nr];
+                    size_t sa[8], sb[8];
+                    unsigned nspans = ss_lex_arg_spans(e->args, e->args_len, sh->rejs[off + nrej - 1].arg, sa, sb);
+                    for (uint32_t k = 0; k < nrej; k++) {
+                        const ss_frej *rj = &sh->rejs[off + k];
+                        uint64_t hv = 0, bits = 0;
+                        int d = 0;
+                        size_t fa = 0, fb2 = 0;
+                        if (rj->arg < nspans) {
+                            fa = sa[rj->arg];
+                            fb2 = sb[rj->arg];
+                        }
+                        if (rj->arg >= nspans || !named_flags_span(e->args, e->args_len, &fa, &fb2)) {
+                            undecoded = 1;
+                            continue;
+                        }
+                        if (!flag_decode_cached(sh, rj->fmap, e->args + fa, fb2 - fa, &hv, &bits, &d))
+                            undecoded = 1;
+                        if (bits && !rej_err) {
+                            rej_err = rj->err;
+                            div_arg = rj->arg;
+                            div_fmap = rj->fmap;
+                            div_unsup = bits;
+                        }
+                    }
+                }
+                if (rej_err) {
+                    outc = SS_OUT_FAILED;
+                    err = rej_err;
+                    ret = -1;
+                    if (rec_ok) {
+                        fb = sh->ev_fallback ? sh->ev_fallback[i] : sh->fallback[nr];
+                        div = fb >= 0 ? SS_DIV_FALLBACK : SS_DIV_FAILS;
+                    } else if (rec_err != err)
+                        div = SS_DIV_ERRNO;
+                } else if (cls == SS_OUT_TRANSLATED || cls == SS_OUT_PARTIAL || cls == SS_OUT_EMULATED) {
                     hnr = sh->host_nr[nr];
                     if (hnr >= 0) {
                         uint32_t off = sh->prog_off[nr], np = sh->prog_len[nr];

@@ -49,6 +49,15 @@ typedef struct {
     uint16_t fmap;        /* index into ss_shim.fmaps */
 } ss_fprog;
 
+/* A flag check of the layer's handler (shim rule 'reject'): when the argument carries a
+ * member the fmap marks unsupported (the rejected ones), the call fails with err. */
+typedef struct {
+    uint8_t  arg;         /* argument index */
+    uint8_t  pad;
+    uint16_t fmap;        /* index into ss_shim.fmaps: a reject map */
+    int32_t  err;         /* guest errno the handler fails the call with */
+} ss_frej;
+
 /* Memo of flag decodings: the result is a pure function of (family, text),
  * and flag texts repeat (O_RDONLY|O_CLOEXEC ...), so decoded results are kept
  * in a small direct-mapped table owned by the packed shim. */
@@ -85,6 +94,9 @@ typedef struct {
     uint32_t        pad2;
     const int16_t  *ev_fallback;  /* per event of the batch: the fallback id for its caller
                                      (replaces fallback[nr]); NULL: use fallback[nr] */
+    const uint32_t *rej_off;      /* flag checks (ss_frej) of each guest number, sorted by argument */
+    const uint8_t  *rej_len;      /* NULL: the shim rejects no flag */
+    const ss_frej  *rejs;
 } ss_shim;
 
 /* Per-event result (optional output, for reports and differential tests). */

@@ -51,6 +51,7 @@ class Rule:
     by: list[str] = field(default_factory=list)
     errno: str | None = None
     note: str = ""
+    reject: dict[str, str] = field(default_factory=dict)   # flag -> errno the handler fails the call with
 
 
 # ---------------------------------------------------------------- facts
@@ -375,6 +376,8 @@ def rule_line(rule: Rule) -> str:
         parts.append("by = [" + ", ".join(q(b) for b in rule.by) + "]")
     if rule.errno:
         parts.append(f"errno = {q(rule.errno)}")
+    if rule.reject:
+        parts.append("reject = { " + ", ".join(f"{k} = {q(v)}" for k, v in rule.reject.items()) + " }")
     if rule.note:
         parts.append(f"note = {q(rule.note)}")
     key = rule.name if re.fullmatch(r"[A-Za-z0-9_-]+", rule.name) else q(rule.name)

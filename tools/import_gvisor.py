@@ -53,12 +53,23 @@ PLATFORM = {
 
 # What the real runsc contradicts in the table, read back in the handler (evidence: docs/probe-real.md)
 OBSERVED = {
-    "statx": (Rule("statx", "fail", errno="EINVAL",
-                   note="Supported in the table, but Statx rejects flags outside AT_EMPTY_PATH|AT_SYMLINK_NOFOLLOW|"
-                        "AT_STATX_SYNC_TYPE with EINVAL (pkg/sentry/syscalls/linux/sys_stat.go:156); coreutils "
-                        "(ls, stat) always pass AT_NO_AUTOMOUNT, so under runsc 20221219 'ls -l' fails; modelled "
-                        "as failing for every call (calls without AT_NO_AUTOMOUNT would work)"),
+    "statx": (Rule("statx", "emulate",
+                   reject={f: "EINVAL" for f in ("AT_NO_AUTOMOUNT", "AT_SYMLINK_FOLLOW", "AT_REMOVEDIR",
+                                                 "AT_EACCESS", "AT_RECURSIVE")},
+                   note="Supported in the table; Statx fails with EINVAL for any flag outside AT_EMPTY_PATH|"
+                        "AT_SYMLINK_NOFOLLOW|AT_STATX_SYNC_TYPE (pkg/sentry/syscalls/linux/sys_stat.go:156-157): "
+                        "AT_NO_AUTOMOUNT, which coreutils (ls, stat) always pass, so under runsc 20221219 'ls -l' "
+                        "fails, and AT_SYMLINK_FOLLOW, AT_REMOVEDIR (= AT_EACCESS) and AT_RECURSIVE; calls without "
+                        "them work; setting both sync types is EINVAL too (:159-162, not modelled)"),
               ["pkg/sentry/syscalls/linux/sys_stat.go"]),
+    "newfstatat": (Rule("newfstatat", "emulate",
+                        reject={f: "EINVAL" for f in ("AT_NO_AUTOMOUNT", "AT_SYMLINK_FOLLOW", "AT_REMOVEDIR",
+                                                      "AT_EACCESS", "AT_STATX_FORCE_SYNC", "AT_STATX_DONT_SYNC",
+                                                      "AT_RECURSIVE")},
+                        note="Supported: the Sentry reimplements it; fstatat fails with EINVAL for any flag "
+                             "outside AT_EMPTY_PATH|AT_SYMLINK_NOFOLLOW (pkg/sentry/syscalls/linux/sys_stat.go:53-54), "
+                             "AT_NO_AUTOMOUNT included"),
+                   ["pkg/sentry/syscalls/linux/sys_stat.go"]),
     "getrandom": (Rule("getrandom", "partial",
                        note="Supported in the table; GetRandom rejects flags other than GRND_NONBLOCK|GRND_RANDOM "
                             "with EINVAL (pkg/sentry/syscalls/linux/sys_random.go:48): GRND_INSECURE fails (Rust std "

@@ -67,7 +67,8 @@ GVISOR_HANDLERS = {
                             "failed", "ENOSYS", "RSeq: ENOSYS when !t.RSeqAvailable() (ptrace, kvm platforms)")],
     ("20221219", "statx"): [("pkg/sentry/syscalls/linux/sys_stat.go",
                              r"flags&\^\(linux\.AT_EMPTY_PATH\|linux\.AT_SYMLINK_NOFOLLOW\|linux\.AT_STATX_SYNC_TYPE\)",
-                             "failed", "EINVAL", "Statx: EINVAL for flags outside the three it takes (AT_NO_AUTOMOUNT)")],
+                             "emulated", "", "Statx: EINVAL for flags outside the three it takes (AT_NO_AUTOMOUNT): "
+                             "the spec's reject rule")],
 }
 
 

@@ -28,23 +28,28 @@ import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+GO123 = os.environ.get("SHIMSIM_GO123", "/usr/lib/go-1.23/bin/go")
 LAYERS = ["linuxulator", "gvisor", "wsl1", "illumos-lx", "netbsd-compat-linux"]
 
 
 def build(sources: dict, cache: Path) -> dict[str, str | None]:
     """Go and Rust programs of the corpus, built once into CACHE (None: no toolchain)."""
-    out: dict[str, str | None] = {"go": None, "rust": None}
+    out: dict[str, str | None] = {"go": None, "go123": None, "rust": None}
     env = {**os.environ, "GOCACHE": str(cache / "gocache"), "GOPATH": str(cache / "gopath"),
-           "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-    if shutil.which("go"):
-        d = cache / "go"
+           "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
+    # {go}: the distribution's go; {go123}: Go >= 1.23 (Debian's golang-1.23-go from bookworm-backports),
+    # whose os.StartProcess/Wait use pidfd_open and fall back to wait4 (src/os/pidfd_linux.go)
+    for key, tool in (("go", shutil.which("go")), ("go123", GO123 if os.access(GO123, os.X_OK) else None)):
+        if tool is None:
+            continue
+        d = cache / key
         d.mkdir(parents=True, exist_ok=True)
         for name, body in sources.get("go", {}).items():
             src = d / f"{name}.go"
             src.write_text(body["text"])
-            subprocess.run(["go", "build", "-o", str(d / name), str(src)], cwd=d, env=env, check=True,
+            subprocess.run([tool, "build", "-o", str(d / name), str(src)], cwd=d, env=env, check=True,
                            capture_output=True)
-        out["go"] = str(d)
+        out[key] = str(d)
     if shutil.which("rustc"):
         d = cache / "rust"
         d.mkdir(parents=True, exist_ok=True)
@@ -101,7 +106,7 @@ def main() -> int:
         for s in shims:
             data, outd = fresh_data(work / "run")
             argv = expand(c["argv"], {"data": str(data), "out": str(outd), "py": sys.executable,
-                                      "go": built["go"], "rust": built["rust"]})
+                                      "go": built["go"], "go123": built["go123"], "rust": built["rust"]})
             if argv is None:
                 rows.append({"command": c["name"], "lang": c["lang"], "shim": s, "skipped": "toolchain missing"})
                 continue

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ from shimsim.codes import (EMULATED, FAILED, FAKED, NONE, OUTCOME_NAMES, PARTIAL
 
 RULE_OUTCOME = {"translate": TRANSLATED, "emulate": EMULATED, "partial": PARTIAL,
                 "fail": FAILED, "stub": STUBBED, "fake": FAKED}
-RULE_KEYS = {"do", "to", "by", "errno", "note", "flags"}
+RULE_KEYS = {"do", "to", "by", "errno", "note", "flags", "reject"}
+REJECT_DOS = ("translate", "emulate", "partial")   # handlers that run, and check their flags
 SHIM_KEYS = {"name", "description", "guest", "host", "host_kind", "provenance", "default",
              "default_errno", "default_note", "generated", "variants"}
 MAP_KEYS = {"to", "drop", "ignore", "keep", "lossy", "emulated", "note"}
@@ -68,6 +69,8 @@ class Rule:
     note: str
     flags: dict[int, str]
     line: int | None
+    # flag name -> guest errno: the layer's handler fails a call carrying that flag with that errno
+    reject: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -284,7 +287,14 @@ def _parse_rule(name: str, body: Any, host_kind: str, err) -> Rule:
         flags[int(k)] = v
     if len(flags) > 4:
         raise err("syscalls", name, f"rule for {name}: at most 4 flag arguments")
-    return Rule(name, do, to, by, errno, str(body.get("note", "")), flags, None)
+    rej = body.get("reject", {})
+    if not isinstance(rej, dict) or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in rej.items()):
+        raise err("syscalls", name, f"rule for {name}: reject = {{ FLAG = \"ERRNO\", ... }} (the errno the "
+                                    "handler fails a call carrying FLAG with)")
+    if rej and do not in REJECT_DOS:
+        raise err("syscalls", name, f"rule for {name}: reject only fits a handler that runs "
+                                    f"(do = {', '.join(REJECT_DOS)}), not do = {do!r}")
+    return Rule(name, do, to, by, errno, str(body.get("note", "")), flags, None, dict(rej))
 
 
 def _parse_map(section: str, body: Any, err) -> dict[str, MapEntry]:
@@ -407,6 +417,9 @@ class FlagMap:
     by_name: dict[str, int]
     steps: list[tuple[int, int, int]]
     reasons: dict[str, str]
+    # a reject map (shim rule 'reject'): members the handler rejects are the unsupported ones,
+    # and a call carrying one fails with this guest errno; 0 for a translation map
+    reject: int = 0
 
 
 @dataclass
@@ -430,6 +443,8 @@ class CompiledShim:
     unlisted: int
     fallback_rows: dict[int, list[int]] = field(default_factory=dict)  # guest nr -> rows that would rescue
     bare: Any = None                # bare.BareHost: no layer, the host kernel meets the guest directly
+    # guest nr -> [(argument, reject fmap, errno)]: flags the layer's handler rejects (rule 'reject')
+    rejects: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
     _c: Any = None
 
     @property
@@ -614,6 +629,8 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
                                              f"(number {sc.number}); give one rule")
     default_rule = Rule("", spec.default, None, [], spec.default_errno if spec.default == "fail" else None,
                         spec.default_note, {}, None)
+    rejects: dict[int, list[tuple[int, int, int]]] = {}
+    reject_ids: dict[tuple[str, str, int], int] = {}
     unlisted = 0
     counted: set[str] = set()
     for sc in guest.syscalls:
@@ -629,6 +646,8 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
         section_key = ("syscalls", key) if rule is not default_rule else ("shim", "default")
         outcome[nr] = RULE_OUTCOME[rule.do]
         notes[nr] = rule.note
+        if rule.reject:
+            rejects[nr] = _reject_program(spec, rule, sc, guest, fmaps, reject_ids, section_key)
         to = rule.to if rule is not default_rule else (sc.name if spec.default == "translate" else None)
         if to is not None:
             if host is None:
@@ -653,9 +672,10 @@ def compile_shim(spec: Spec, trace_abi: str | None = None,
             fail_err[nr] = _errno_value(spec, guest, rule.errno or "ENOSYS", *section_key, f"{sc.name}: errno")
     fbs = load_fallbacks() if fallbacks is None else fallbacks
     rows = _fallback_rows(fbs, guest, outcome, fail_err)
+    rows.update(_reject_fallback_rows(fbs, guest, outcome, rejects))
     cs = CompiledShim(spec, guest, host, host_name, nsys, outcome, host_nr, fail_err, [-1] * nsys, progs,
                       fmaps, _errno_rt(spec, guest, host), _sig_rt(spec, guest, host), fbs, notes,
-                      listed, unlisted, rows)
+                      listed, unlisted, rows, rejects=rejects)
     cs.fallback = [cs.fallback_for(nr, None) for nr in range(nsys)]
     return cs
 
@@ -735,6 +755,49 @@ def _flag_program(spec, rule, sc, guest, host, fmap_ids, fmaps, section_key) -> 
     return prog
 
 
+def _reject_program(spec, rule, sc, guest, fmaps, reject_ids, section_key) -> list[tuple[int, int, int]]:
+    """The flags SC's handler rejects: per (flag argument, errno) one reject map, in which the rejected
+    members are the unsupported ones (ss_flag_decode then reports exactly the rejected bits present)."""
+    fams: dict[int, str] = {}
+    if sc.args:
+        for i, a in enumerate(sc.args):
+            if a.kind in ("flags", "enum") and a.family and i < 6:
+                fams[i] = a.family
+    fams.update(rule.flags)
+    groups: dict[tuple[int, int], set[str]] = {}
+    for flag, ename in rule.reject.items():
+        where = [i for i, fam in sorted(fams.items())
+                 if _family(guest, fam) is not None and _family(guest, fam).members.get(flag) is not None]
+        if not where:
+            known = ", ".join(sorted(set(fams.values()))) or "none"
+            raise spec.err(*section_key, f"{sc.name}: reject names {flag!r}, not a constant of its flag "
+                                         f"arguments ({known}) on {guest.name}")
+        ev = _errno_value(spec, guest, ename, *section_key, f"{sc.name}: reject {flag}")
+        groups.setdefault((where[0], ev), set()).add(flag)
+    plain = replace(spec, flags={})
+    prog = []
+    for (arg, ev), names in sorted(groups.items()):
+        ident = (fams[arg], ",".join(sorted(names)), ev)
+        if ident not in reject_ids:
+            fm = build_flagmap(plain, fams[arg], guest, guest)
+            assert fm is not None
+            ename = names_of_errno(guest, ev)
+            fm.members = [(n, g, g, n not in names) for n, g, _h, _ok in fm.members]
+            fm.reasons = {n: f"rejected with {ename} by the layer's {sc.name} handler" for n in names}
+            fm.reject = ev
+            reject_ids[ident] = len(fmaps)
+            fmaps.append(fm)
+        prog.append((arg, reject_ids[ident], ev))
+    if len(prog) > 4:
+        raise spec.err(*section_key, f"{sc.name}: reject: at most 4 (argument, errno) groups")
+    return prog
+
+
+def names_of_errno(abi, value: int) -> str:
+    return next((n for n, v in abi.errno.members.items() if v == value and abi.errno.member(n).role != "alias"),
+                str(value))
+
+
 def _check_maps(spec: Spec, guest, host) -> None:
     """Every name in the errno/signal/flag maps exists on the side it belongs to."""
     checks = [("errno.to_host", spec.errno_to_host, guest, host, "errno"),
@@ -773,6 +836,24 @@ def _fallback_rows(fbs: list[Fallback], guest, outcome, fail_err) -> dict[int, l
         if sc is None or outcome[sc.number] != FAILED:
             continue
         if fb.errnos and fail_err[sc.number] not in {errno.get(e) for e in fb.errnos}:
+            continue
+        if not fb.targets or any(
+                (t in guest.by_name and outcome[guest.by_name[t].number] > FAILED) for t in fb.targets):
+            out.setdefault(sc.number, []).append(fid)
+    return out
+
+
+def _reject_fallback_rows(fbs: list[Fallback], guest, outcome, rejects) -> dict[int, list[int]]:
+    """Per guest number whose handler rejects flags: the rows that would rescue a rejected call (the
+    caller retries on every errno the call's flags are rejected with, and a fallback call is handled)."""
+    out: dict[int, list[int]] = {}
+    errno = guest.errno.members
+    for fid, fb in enumerate(fbs):
+        sc = guest.by_name.get(fb.syscall)
+        if sc is None or sc.number not in rejects:
+            continue
+        errs = {e for _a, _f, e in rejects[sc.number]}
+        if fb.errnos and not errs <= {errno.get(e) for e in fb.errnos}:
             continue
         if not fb.targets or any(
                 (t in guest.by_name and outcome[guest.by_name[t].number] > FAILED) for t in fb.targets):

@@ -76,7 +76,34 @@ def test_plan_fails_stubs_and_keeps_exit(tmp_path):
     assert "exit_group" not in by and "exit_group" in p.kept
 
 
+def test_plan_fails_only_the_calls_that_carry_a_rejected_flag(tmp_path):
+    spec = write_shim(tmp_path, "rej", 'statx = { do = "translate", reject = { AT_NO_AUTOMOUNT = "EINVAL", '
+                                       'AT_RECURSIVE = "EPERM" } }\n')
+    p = _plan.plan_for(_plan.load_shim(spec, "linux-x86_64"))
+    rej = sorted((r.arg, r.mask, r.errno, r.outcome) for r in p.rules if r.name == "statx")
+    assert rej == [(2, 0x800, 22, "rejected"), (2, 0x8000, 1, "rejected")]
+    assert [332, 22, 2, 0x800] in p.pairs()          # [nr, errno, argument, mask] for the child
+
+
 # --------------------------------------------------------------------------- predictions vs reality
+
+def test_a_rejected_flag_breaks_ls_l_as_predicted_and_spares_cat(tmp_path, datafile):
+    """coreutils ls -l passes AT_NO_AUTOMOUNT to statx: a layer that rejects it (gVisor 20221219's
+    Statx) fails those calls, and the seccomp filter fails exactly those (argument mask)."""
+    spec = write_shim(tmp_path, "rej", 'statx = { do = "translate", reject = { AT_NO_AUTOMOUNT = "EINVAL" } }\n')
+    r = check.probe(spec, ["ls", "-l", datafile], compare_output=True, out_dir=str(tmp_path / "ls"))
+    assert r.predicted == "breaks" and r.observed == "breaks" and r.agree
+    part = r.parting()
+    assert part is not None and part.syscall == "statx"
+    assert "AT_NO_AUTOMOUNT" in line_of(part.filtered.file, part.filtered.line)
+    assert "EINVAL" in line_of(part.filtered.file, part.filtered.line)
+    ff = r.report.first_fatal
+    assert ff.syscall == "statx" and "AT_NO_AUTOMOUNT" in ff.reason and "EINVAL" in ff.reason
+    assert r.parting_as_predicted() is True
+    c = check.probe(spec, ["cat", datafile], compare_output=True, out_dir=str(tmp_path / "cat"))
+    assert c.predicted == "runs" and c.observed == "runs" and c.agree
+
+
 
 def test_failing_openat_breaks_cat_as_predicted(tmp_path, datafile):
     spec = write_shim(tmp_path, "no-openat", 'openat = { do = "fail", errno = "ENOSYS" }\n')

@@ -15,6 +15,9 @@ from shimsim.engine import core
 FIX = Path(__file__).parents[1] / "fixtures"
 TRACES = sorted((FIX / "replay").glob("*.strace")) + sorted((FIX / "truss_freebsd").glob("*.log"))
 LINUX_SHIMS = ["native", "vm", "none", "linuxulator", "netbsd-compat-linux", "illumos-lx", "gvisor", "wsl1"]
+# gvisor@20221219's statx rejects AT_NO_AUTOMOUNT: generated streams only (on the ls fixtures the
+# report, caller-aware, names glibc and fails where one batch without callers says survivable)
+GENERATED_SHIMS = LINUX_SHIMS + ["gvisor@20221219"]
 FIELDS = ("outcome", "div", "nflags", "dropped", "undecoded", "fallback", "host_nr", "err", "ret")
 
 MOD = core()
@@ -141,7 +144,7 @@ COMPILED: dict[str, shim.CompiledShim] = {}
 
 
 @settings(max_examples=150)
-@given(streams, st.sampled_from(LINUX_SHIMS))
+@given(streams, st.sampled_from(GENERATED_SHIMS))
 def test_generated_streams_agree(events: list[model.Event], name: str) -> None:
     # one compiled shim per name for the whole run, so the C flag memo carries
     # entries (and collisions) from example to example

@@ -211,7 +211,8 @@ def print_probe(o: dict) -> None:
     print(f"probe: {' '.join(o['command'])} under {o['shim']} ({o['guest']} -> {o['host']})")
     f = o["filter"]
     kept = ", ".join(sorted(f["kept"])) or "none"
-    print(f"filter: {f['failed']} calls fail with the shim's errno, {f['returning_0']} return 0 unrun "
+    rej = f" {f['rejected_flags']} flags fail the calls that carry them," if f.get("rejected_flags") else ""
+    print(f"filter: {f['failed']} calls fail with the shim's errno,{rej} {f['returning_0']} return 0 unrun "
           f"(libseccomp {f['libseccomp']}); shim failures left unfiltered: {kept}")
     p, real = o["prediction"], o["reality"]
     ff = p["first_divergence"]

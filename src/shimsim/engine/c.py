@@ -555,6 +555,18 @@ def pack_shim(cs: Any) -> Packed:
     for i, (a, f) in enumerate(progs):
         progs_c[i].arg = a
         progs_c[i].fmap = f
+    rej_off, rej_len, rejs = [], [], []
+    for nr in range(cs.nsys):
+        r = cs.rejects.get(nr, [])
+        rej_off.append(len(rejs))
+        rej_len.append(len(r))
+        rejs += r
+    rejs_c = ffi.new("ss_frej[]", max(1, len(rejs)))
+    keep.append(rejs_c)
+    for i, (a, f, e) in enumerate(rejs):
+        rejs_c[i].arg = a
+        rejs_c[i].fmap = f
+        rejs_c[i].err = e
     sh = ffi.new("ss_shim *")
     sh.nsys = cs.nsys
     sh.nerr = len(cs.errno_rt)
@@ -568,6 +580,10 @@ def pack_shim(cs: Any) -> Packed:
     sh.prog_len = arr("uint8_t", prog_len)
     sh.progs = progs_c
     sh.fmaps = fmaps
+    if rejs:
+        sh.rej_off = arr("uint32_t", rej_off)
+        sh.rej_len = arr("uint8_t", rej_len)
+        sh.rejs = rejs_c
     sh.errno_rt = arr("int32_t", cs.errno_rt)
     sh.sig_rt = arr("int32_t", cs.sig_rt)
     cache = ffi.new("ss_fcache[]", FCACHE_ENTRIES)

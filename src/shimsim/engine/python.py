@@ -182,7 +182,26 @@ def replay_event(cs, ev: model.Event, fallback: int | None = None) -> Result:
                 rec_err = e_err if e_err > 0 else -1
             rec_ok = rec_err == 0
             outc = cls
-            if cls in (TRANSLATED, PARTIAL, EMULATED):
+            rej_err = 0
+            for arg, fmi, e in cs.rejects.get(nr, ()):
+                # flags the layer's handler rejects (mirrors the reject loop of ss_replay_batch)
+                span = flag_arg_span(ev.args, arg)
+                if span is None:
+                    undecoded = True
+                    continue
+                ok, _h, bits, _d = flag_decode(cs.fmaps[fmi], ev.args[span[0]:span[1]])
+                if not ok:
+                    undecoded = True
+                if bits and not rej_err:
+                    rej_err, div_arg, div_fmap, div_unsup = e, arg, fmi, bits
+            if rej_err:
+                outc, err, ret = FAILED, rej_err, -1
+                if rec_ok:
+                    fb = cs.fallback[nr] if fallback is None else fallback
+                    div = DIV_FALLBACK if fb >= 0 else DIV_FAILS
+                elif rec_err != err:
+                    div = DIV_ERRNO
+            elif cls in (TRANSLATED, PARTIAL, EMULATED):
                 hnr = cs.host_nr[nr]
                 if hnr >= 0:
                     for k, (arg, fmi) in enumerate(cs.progs.get(nr, ())):

@@ -73,8 +73,12 @@ def main(argv: list[str]) -> None:
         try:
             flt = _seccomp.Filter()
             path_addr = int(ffi.cast("uintptr_t", path))
-            for nr, err in rules:
-                flt.errno_rule(nr, err, path_addr if nr == spec.get("execve_nr") else None)
+            for rule in rules:
+                nr, err = rule[0], rule[1]
+                if len(rule) == 4:      # [nr, errno, argument, mask]: a rejected flag
+                    flt.masked_rule(nr, err, rule[2], rule[3])
+                else:
+                    flt.errno_rule(nr, err, path_addr if nr == spec.get("execve_nr") else None)
         except _seccomp.SeccompUnavailable as exc:
             _fail(status, str(exc))
     gc.disable()

@@ -28,6 +28,7 @@ SCMP_ACT_ERRNO_BASE = 0x00050000
 SCMP_FLTATR_ACT_BADARCH = 2
 SCMP_FLTATR_CTL_NNP = 3
 SCMP_CMP_NE = 1
+SCMP_CMP_MASKED_EQ = 7      # (arg & datum_a) == datum_b  (enum scmp_compare in seccomp.h)
 NR_SCMP_ERROR = -1
 LIBNAME = "libseccomp.so.2"
 
@@ -128,6 +129,14 @@ class Filter:
             cmp[0].arg, cmp[0].op, cmp[0].datum_a, cmp[0].datum_b = 0, SCMP_CMP_NE, except_arg0, 0
             rc = self.sc.seccomp_rule_add_array(self.ctx, act_errno(err), nr, 1, cmp)
         self._check(rc, f"rule for syscall {nr}")
+
+    def masked_rule(self, nr: int, err: int, arg: int, mask: int) -> None:
+        """Fail the call with ERR only when argument ARG carries all of MASK's bits (a flag the
+        layer's handler rejects, shim rule 'reject')."""
+        cmp = self.ffi.new("struct scmp_arg_cmp[1]")
+        cmp[0].arg, cmp[0].op, cmp[0].datum_a, cmp[0].datum_b = arg, SCMP_CMP_MASKED_EQ, mask, mask
+        self._check(self.sc.seccomp_rule_add_array(self.ctx, act_errno(err), nr, 1, cmp),
+                    f"rule for syscall {nr} argument {arg}")
 
     def load(self) -> None:
         """Install the filter in this process (and everything it execs or forks)."""

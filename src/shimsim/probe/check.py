@@ -149,8 +149,10 @@ class ProbeResult(runner.Agreement):
             },
             "filter": {
                 "rules": len(s.plan.rules),
-                "failed": sum(1 for r in s.plan.rules if r.errno),
+                "failed": sum(1 for r in s.plan.rules if r.errno and r.arg < 0),
                 "returning_0": sum(1 for r in s.plan.rules if not r.errno),
+                # flag checks: the call fails only when its argument carries a flag the handler rejects
+                "rejected_flags": sum(1 for r in s.plan.rules if r.arg >= 0),
                 "kept": s.plan.kept,
                 "libseccomp": s.seccomp_version,
             },

@@ -33,10 +33,12 @@ class Rule:
     name: str
     nr: int
     errno: int          # 0: return 0 without running the call
-    outcome: str        # the shim's outcome for the call: failed, stubbed, faked
+    outcome: str        # the shim's outcome for the call: failed, stubbed, faked, rejected
+    arg: int = -1       # rejected: the flag argument, and the flag's bits (shim rule 'reject')
+    mask: int = 0
 
     def to_pair(self) -> list[int]:
-        return [self.nr, self.errno]
+        return [self.nr, self.errno] if self.arg < 0 else [self.nr, self.errno, self.arg, self.mask]
 
 
 @dataclass
@@ -111,6 +113,10 @@ def plan_for(cs: _shim.CompiledShim) -> Plan:
     for sc in sorted(cs.guest.syscalls, key=lambda s: s.number):
         out = cs.outcome[sc.number]
         if out not in (_shim.FAILED, _shim.STUBBED, _shim.FAKED):
+            # flags the layer's handler rejects: the call fails when its argument carries one
+            for arg, fmi, err in cs.rejects.get(sc.number, ()):
+                for g in sorted({g for _n, g, _h, ok in cs.fmaps[fmi].members if not ok and g > 0}):
+                    rules.append(Rule(sc.name, sc.number, err, "rejected", arg, g))
             continue
         if sc.name in KEEP:
             kept[sc.name] = KEEP[sc.name]

@@ -14,6 +14,7 @@ from shimsim import engine as _engine
 from shimsim import model
 from shimsim.codes import (DIV_ERRNO, DIV_FAILS, DIV_FALLBACK, DIV_FLAG, DIV_NAMES,
                            DIV_RESULT, DIV_SIGNAL, FAILED, NONE, OUTCOME_NAMES, STUBBED, UNKNOWN)
+from shimsim.engine.python import flag_arg_span, flag_decode
 from shimsim.errors import ShimsimError
 from shimsim.model import Result
 from shimsim.replay.report import LIST_CAP, Divergence, Report, names_by_value
@@ -141,6 +142,16 @@ class Replayer:
                 row["flags"] = flags
             if r.undecoded:
                 row["flags_undecoded"] = True
+        nr = cs.guest.by_name[name].number if name in cs.guest.by_name else -1
+        if r.outcome == FAILED and nr in cs.rejects and cs.outcome[nr] != FAILED:
+            for arg, fmi, _e in cs.rejects[nr]:
+                span = flag_arg_span(args, arg)
+                bits = flag_decode(cs.fmaps[fmi], args[span[0]:span[1]])[2] if span else 0
+                if bits:
+                    row["rejected"] = {"arg": arg, "family": cs.fmaps[fmi].family,
+                                       "flags": "|".join(n for n, g, _h, ok in cs.fmaps[fmi].members
+                                                         if not ok and g and bits & g == g)}
+                    break
         gerr = names_by_value(cs.guest.errno)
         row["result"] = f"-1 {gerr.get(r.err, r.err)}" if r.err else str(r.ret)
         bh = cs.bare
@@ -183,6 +194,22 @@ class Replayer:
             rec = "succeeded" if code == DIV_FAILS else f"failed with {gerr.get(rec_err, str(rec_err))}"
             return (f"{name}: no layer: {note}.  The recording {rec}; from here the program goes wrong "
                     "silently (nothing it sees says 'unsupported')")
+        if code in (DIV_FAILS, DIV_ERRNO, DIV_FALLBACK) and unsup and 0 <= fmap < len(cs.fmaps) and cs.fmaps[fmap].reject:
+            fm = cs.fmaps[fmap]
+            names = [n for n, g, _h, ok in fm.members if not ok and g and (unsup & g) == g] or [hex(unsup)]
+            text = f"{name}: flag {'|'.join(names)} (argument {arg}, {fm.family}) rejected with {en} by {cs.name}'s handler"
+            if code == DIV_FALLBACK:
+                if fb & UNCONFIRMED:
+                    return f"{text}; survivable {cs.fallback_text(fb)}; caller not identified: {self._caller_text(ctx)}"
+                return f"{text}; survivable ({cs.fallback_text(fb)}; caller {self._caller_text(ctx)})"
+            if code == DIV_ERRNO:
+                return f"{text}; the recording failed with {gerr.get(rec_err, str(rec_err))}" + (f" ({note})" if note else "")
+            text += " where the recording succeeded" + (f" ({note})" if note else "")
+            rows = cs.fallback_rows.get(nr) if 0 <= nr < cs.nsys else None
+            if rows:
+                known = "; ".join(sorted({f"{cs.fallbacks[f].who()} ({cs.fallbacks[f].source})" for f in rows}))
+                text += f"; no fallback: the caller, {self._caller_text(ctx)}, is none of those that retry it: {known}"
+            return text
         if code == DIV_FAILS:
             text = f"{name} fails with {en} under {cs.name} where the recording succeeded" + (f" ({note})" if note else "")
             rows = cs.fallback_rows.get(nr) if 0 <= nr < cs.nsys else None
