@@ -39,13 +39,13 @@ def run(paths: list[str], pipelined: bool, monkeypatch: pytest.MonkeyPatch, jobs
     monkeypatch.setenv("SHIMSIM_JOBS", jobs)
     monkeypatch.setattr(cengine, "pipeline_wanted", lambda _paths: pipelined)
     workers = []
-    real = cengine._Worker
+    real = cengine.Pipe
 
-    def spy(gen):
-        workers.append(real(gen))
+    def spy(tok):
+        workers.append(real(tok))
         return workers[-1]
 
-    monkeypatch.setattr(cengine, "_Worker", spy)
+    monkeypatch.setattr(cengine, "Pipe", spy)
     t = trace.open(paths, format=fmt, engine="c")
     evs = [e.to_json() for e in t.events()]
     assert bool(workers) == pipelined       # the path under test really ran
