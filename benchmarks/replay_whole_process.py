@@ -2,7 +2,7 @@
 """Whole-process `shimsim replay` (parse + replay) of large strace traces, serial
 against pipelined: wall-clock GB/s and peak RSS of the child process.
 
-    python benchmarks/replay_whole_process.py [--sizes 49M,2G] [-n 3] [--shim gvisor] [SOURCE]
+    python benchmarks/replay_whole_process.py [--sizes 49M,2G] [-n 3] [--shim gvisor] [--gzip] [SOURCE]
 
 SOURCE is a real strace recording (default: the benchmarks' cached
 compileall recording in $SHIMSIM_BENCH_CACHE, else every plain strace fixture
@@ -76,6 +76,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="49M,2G")
     ap.add_argument("-n", type=int, default=3, help="runs per size and mode (default 3)")
     ap.add_argument("--shim", default="gvisor")
+    ap.add_argument("--gzip", action="store_true", help="gzip -1 the generated traces (the decompression thread)")
     ap.add_argument("--tmp", default=None, help="directory for the generated traces (default: the system's)")
     ap.add_argument("source", nargs="?", type=Path)
     a = ap.parse_args()
@@ -88,12 +89,16 @@ def main() -> int:
         for s in a.sizes.split(","):
             trace = tmp / f"trace-{s}.strace"
             n = build(trace, one, size_of(s))
+            if a.gzip:
+                subprocess.run(["gzip", "-1", str(trace)], check=True)
+                trace = trace.with_name(trace.name + ".gz")
             res: dict[str, list[tuple[float, int]]] = {"1": [], "2": []}
             run(trace, "2", a.shim, env0, tmp)             # warm the page cache
             for _ in range(a.n):
                 for jobs in ("1", "2"):
                     res[jobs].append(run(trace, jobs, a.shim, env0, tmp))
             for jobs, label in (("1", "serial (SHIMSIM_JOBS=1)"), ("2", "pipelined (SHIMSIM_JOBS=2)")):
+                label += " .gz" if a.gzip else ""
                 t = statistics.median(x[0] for x in res[jobs])
                 best = min(x[0] for x in res[jobs])
                 rss = max(x[1] for x in res[jobs])

@@ -181,3 +181,25 @@ def test_prefetch_abandoned_early_stops_its_thread(big: Path, tmp_path: Path) ->
     next(gen)
     gen.close()
     assert not [t for t in threading.enumerate() if t.name == "shimsim-inflate"]
+
+
+@pytest.mark.parametrize("bad, strict", [(b"\0\0\0\n", False), (b"this is not strace at all\n", True)])
+def test_errors_at_the_same_batch(bad: bytes, strict: bool, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bad input (a NUL byte read in block k+1, an unparsed line under --strict):
+    the same error, after the same batches were handed on, in both modes."""
+    good = read_plain(FIX / "gen" / "pipeline_f_stderr.strace")
+    path = tmp_path / "bad.strace"
+    path.write_bytes(good * 20 + bad + good)
+    monkeypatch.setattr(io, "BLOCK", 2053)
+    got = []
+    for pipelined in (False, True):
+        monkeypatch.setattr(cengine, "pipeline_wanted", lambda _paths, v=pipelined: v)
+        t = trace.open([str(path)], format="strace", engine="c", strict=strict)
+        n = 0
+        with pytest.raises(ShimsimError) as exc:
+            for b in t.chunks():
+                n += b.count
+        got.append((n, str(exc.value)))
+    assert got[0] == got[1]
+    assert got[0][0] > 0
