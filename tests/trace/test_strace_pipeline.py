@@ -203,3 +203,26 @@ def test_errors_at_the_same_batch(bad: bytes, strict: bool, tmp_path: Path,
         got.append((n, str(exc.value)))
     assert got[0] == got[1]
     assert got[0][0] > 0
+
+
+def test_long_and_unparsed_lines_in_serial_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over-long lines (counted while a block is read) and unparsed lines (counted
+    from the tokeniser's notes) interleave in the statistics as serially."""
+    good = read_plain(FIX / "gen" / "pipeline_f_stderr.strace").split(b"\n")
+    out = []
+    for i, line in enumerate(good * 6):
+        out.append(line)
+        if i % 97 == 5:
+            out.append(b"x" * 3000)                 # over the patched MAX_LINE
+        if i % 89 == 7:
+            out.append(b"garbage that is no strace line")
+    path = tmp_path / "mixed.strace"
+    path.write_bytes(b"\n".join(out) + b"\n")
+    monkeypatch.setattr(io, "MAX_LINE", 2048)
+    monkeypatch.setattr(io, "BLOCK", 1531)
+    evs = assert_same([str(path)], monkeypatch)
+    assert evs
+    t = trace.open([str(path)], format="strace", engine="c")
+    list(t.events())
+    reasons = {r for _p, _l, r in t.stats.unparsed_first}
+    assert io.LONG_LINE_REASON in reasons and len(reasons) >= 2

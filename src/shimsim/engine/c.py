@@ -414,11 +414,10 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
     try:
         for fid, (path, pid) in enumerate(t.files):
             first_block = True
-            done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
             last_block = b""
-            blocks = iter(t.source_blocks(path, done))
             if pipe is None:
-                for block, _ in blocks:
+                done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
+                for block, _ in t.source_blocks(path, done):
                     # line numbers: 1 for a file's first block, then the tokeniser counts on
                     n = tok.feed(block, fid, 1 if first_block else 0, pid)
                     first_block = False
@@ -427,33 +426,48 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
                     if n or frames:
                         yield batch(n, fid, block)
             else:
-                # Block k+1 is read, then tokenised on the thread while batch k is consumed.
-                # Reading never overlaps the tokeniser (lines_done stays exact); what
-                # reading k+1 raised is raised after batch k is consumed, as serially.
-                ready: Batch | None = None
+                # Block k+1 is read while block k is tokenised on the thread, then
+                # tokenised while batch k is consumed.  Whatever reading needs the
+                # tokeniser's state for (the line number of a bad line) waits for
+                # the feed in flight and handles its notes first (sync), so the
+                # statistics and errors come in the serial order; what reading
+                # raised is raised after batch k is handed on, as serially.
+                inflight: list[bytes] = []      # the block on the thread, if any
+                ready: list[Batch] = []
+
+                def sync() -> None:
+                    if inflight:
+                        blk = inflight.pop()
+                        n = pipe.wait()
+                        notes()
+                        if n or frames:
+                            ready.append(batch(n, fid, blk))
+
+                done = lambda: 0 if first_block else (sync(), tok.next_line() - 1)[1]  # noqa: E731
+                blocks = iter(t.source_blocks(path, done))
                 while True:
                     failed: Exception | None = None
                     try:
                         item = next(blocks, None)
                     except Exception as exc:
                         item, failed = None, exc
-                    if item is not None:
+                    sync()
+                    if item is not None and failed is None:
                         block = item[0]
                         tok.swap()          # batch k stays intact in the other slot
                         pipe.feed(block, fid, 1 if first_block else 0, pid)
+                        inflight.append(block)
                         first_block = False
                         last_block = block
-                    if ready is not None:
-                        yield ready
-                        ready = None
+                    while ready:
+                        yield ready.pop(0)
                     if failed is not None:
                         raise failed
                     if item is None:
                         break
-                    n = pipe.wait()
-                    notes()
-                    if n or frames:
-                        ready = batch(n, fid, block)
+                sync()
+                while ready:
+                    yield ready.pop(0)
                 tok.swap()
             in_file = tok.next_line() - 1 if not first_block else 0
             yield from end_of_file(fid, in_file, last_block)
