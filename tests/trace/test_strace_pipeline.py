@@ -226,3 +226,15 @@ def test_long_and_unparsed_lines_in_serial_order(tmp_path: Path, monkeypatch: py
     list(t.events())
     reasons = {r for _p, _l, r in t.stats.unparsed_first}
     assert io.LONG_LINE_REASON in reasons and len(reasons) >= 2
+
+
+def test_bad_jobs_on_the_command_line_is_one_error_line() -> None:
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "shimsim", "parse", str(FIX / "gen" / "ls_plain.strace")],
+                       capture_output=True, text=True, env=dict(os.environ, SHIMSIM_JOBS="many"))
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["shimsim: error: SHIMSIM_JOBS='many': expected a whole number of "
+                                             "cores, at least 1 (1 = serial)"]
