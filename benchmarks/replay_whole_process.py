@@ -11,8 +11,8 @@ the size is reached (the last copy cut at a line end), written to a temporary
 directory and deleted afterwards.  Each run is `python -m shimsim replay --shim
 SHIM --json TRACE` with SHIMSIM_JOBS=1 (serial) and SHIMSIM_JOBS=2 (the
 tokeniser pipelined with the replay, issue 17), interleaved; the figures are
-medians and bests (the best run is the one least slowed by other load), the peak RSS is ru_maxrss of the child (os.wait4).  Prints a Markdown
-table.
+medians and bests (the best run is the one least slowed by other load), the
+peak RSS the largest /usr/bin/time -f %M of the runs.  Prints a Markdown table.
 """
 from __future__ import annotations
 
