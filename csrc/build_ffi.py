@@ -44,7 +44,7 @@ def _cdef_text() -> str:
 
 
 def _flags() -> list[str]:
-    flags = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror=implicit-function-declaration"]
+    flags = ["-std=c11", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror=implicit-function-declaration"]
     if os.environ.get("SHIMSIM_SANITIZE") == "1":
         flags += ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]
     elif os.environ.get("SHIMSIM_DEBUG") == "1":
@@ -55,9 +55,10 @@ def _flags() -> list[str]:
 
 
 def _link_flags() -> list[str]:
+    # -pthread: the tokeniser's pipeline thread (csrc/tok_pipe.c)
     if os.environ.get("SHIMSIM_SANITIZE") == "1":
-        return ["-fsanitize=address,undefined"]
-    return []
+        return ["-pthread", "-fsanitize=address,undefined"]
+    return ["-pthread"]
 
 
 def make_builder(absolute: bool = False) -> FFI:

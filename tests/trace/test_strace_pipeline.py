@@ -39,13 +39,13 @@ def run(paths: list[str], pipelined: bool, monkeypatch: pytest.MonkeyPatch, jobs
     monkeypatch.setenv("SHIMSIM_JOBS", jobs)
     monkeypatch.setattr(cengine, "pipeline_wanted", lambda _paths: pipelined)
     workers = []
-    real = cengine._Worker
+    real = cengine.Pipe
 
-    def spy(gen):
-        workers.append(real(gen))
+    def spy(tok):
+        workers.append(real(tok))
         return workers[-1]
 
-    monkeypatch.setattr(cengine, "_Worker", spy)
+    monkeypatch.setattr(cengine, "Pipe", spy)
     t = trace.open(paths, format=fmt, engine="c")
     evs = [e.to_json() for e in t.events()]
     assert bool(workers) == pipelined       # the path under test really ran
@@ -181,3 +181,60 @@ def test_prefetch_abandoned_early_stops_its_thread(big: Path, tmp_path: Path) ->
     next(gen)
     gen.close()
     assert not [t for t in threading.enumerate() if t.name == "shimsim-inflate"]
+
+
+@pytest.mark.parametrize("bad, strict", [(b"\0\0\0\n", False), (b"this is not strace at all\n", True)])
+def test_errors_at_the_same_batch(bad: bytes, strict: bool, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bad input (a NUL byte read in block k+1, an unparsed line under --strict):
+    the same error, after the same batches were handed on, in both modes."""
+    good = read_plain(FIX / "gen" / "pipeline_f_stderr.strace")
+    path = tmp_path / "bad.strace"
+    path.write_bytes(good * 20 + bad + good)
+    monkeypatch.setattr(io, "BLOCK", 2053)
+    got = []
+    for pipelined in (False, True):
+        monkeypatch.setattr(cengine, "pipeline_wanted", lambda _paths, v=pipelined: v)
+        t = trace.open([str(path)], format="strace", engine="c", strict=strict)
+        n = 0
+        with pytest.raises(ShimsimError) as exc:
+            for b in t.chunks():
+                n += b.count
+        got.append((n, str(exc.value)))
+    assert got[0] == got[1]
+    assert got[0][0] > 0
+
+
+def test_long_and_unparsed_lines_in_serial_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over-long lines (counted while a block is read) and unparsed lines (counted
+    from the tokeniser's notes) interleave in the statistics as serially."""
+    good = read_plain(FIX / "gen" / "pipeline_f_stderr.strace").split(b"\n")
+    out = []
+    for i, line in enumerate(good * 6):
+        out.append(line)
+        if i % 97 == 5:
+            out.append(b"x" * 3000)                 # over the patched MAX_LINE
+        if i % 89 == 7:
+            out.append(b"garbage that is no strace line")
+    path = tmp_path / "mixed.strace"
+    path.write_bytes(b"\n".join(out) + b"\n")
+    monkeypatch.setattr(io, "MAX_LINE", 2048)
+    monkeypatch.setattr(io, "BLOCK", 1531)
+    evs = assert_same([str(path)], monkeypatch)
+    assert evs
+    t = trace.open([str(path)], format="strace", engine="c")
+    list(t.events())
+    reasons = {r for _p, _l, r in t.stats.unparsed_first}
+    assert io.LONG_LINE_REASON in reasons and len(reasons) >= 2
+
+
+def test_bad_jobs_on_the_command_line_is_one_error_line() -> None:
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "shimsim", "parse", str(FIX / "gen" / "ls_plain.strace")],
+                       capture_output=True, text=True, env=dict(os.environ, SHIMSIM_JOBS="many"))
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["shimsim: error: SHIMSIM_JOBS='many': expected a whole number of "
+                                             "cores, at least 1 (1 = serial)"]

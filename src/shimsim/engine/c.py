@@ -314,51 +314,35 @@ def pipeline_wanted(paths: list[str]) -> bool:
     return total >= PIPELINE_MIN
 
 
-class _Worker:
-    """One thread that advances a generator on request: ``start()`` asks for the
-    next item, ``result()`` waits for it (re-raising what the generator raised).
-    At most one request is outstanding, so the generator runs strictly in turn
-    with the code between ``result()`` and the next ``start()``."""
+class Pipe:
+    """The tokeniser's worker thread (csrc/tok_pipe.c): ``feed`` starts
+    ss_tok_feed on a block and returns at once, ``wait`` gives its result.  No
+    Python runs on the thread, so it never waits for the GIL."""
 
-    _STOP = object()
+    def __init__(self, tok: Tokeniser) -> None:
+        self.tok = tok
+        self.ffi, self.lib = tok.ffi, tok.lib
+        self._p = self.lib.ss_tok_pipe_new(tok._t)
+        if self._p == self.ffi.NULL:
+            raise ShimsimError("cannot start the tokeniser thread (SHIMSIM_JOBS=1 reads serially)")
+        self._block = b""
 
-    def __init__(self, gen: Iterator[Any]) -> None:
-        import queue
-        import threading
+    def feed(self, block: bytes, file_id: int, first_line: int, default_pid: int) -> None:
+        self._block = block   # the thread reads it until wait()
+        if self.lib.ss_tok_pipe_feed(self._p, block, len(block), file_id, first_line, default_pid) < 0:
+            raise RuntimeError("ss_tok_pipe_feed: a feed is already in flight")
 
-        self._gen = gen
-        self._req: Any = queue.SimpleQueue()
-        self._res: Any = queue.SimpleQueue()
-        self._busy = False
-        self._thread = threading.Thread(target=self._run, name="shimsim-tokeniser", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while self._req.get() is not self._STOP:
-            try:
-                self._res.put((True, next(self._gen)))
-            except BaseException as exc:   # StopIteration included: handed to the caller
-                self._res.put((False, exc))
-
-    def start(self) -> None:
-        self._busy = True
-        self._req.put(True)
-
-    def result(self) -> Any:
-        ok, v = self._res.get()
-        self._busy = False
-        if not ok:
-            raise v
-        return v
+    def wait(self) -> int:
+        n = self.lib.ss_tok_pipe_wait(self._p)
+        if n == -1:
+            raise MemoryError("the C tokeniser ran out of memory")
+        return int(n)
 
     def close(self) -> None:
-        if self._busy:
-            try:
-                self.result()
-            except BaseException:
-                pass
-        self._req.put(self._STOP)
-        self._thread.join()
+        """Wait for a feed in flight and stop the thread (before the tokeniser goes)."""
+        if self._p is not None:
+            self.lib.ss_tok_pipe_free(self._p)
+            self._p = None
 
 
 def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
@@ -367,12 +351,10 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
 
     The tokenising is one serial pass over the blocks in order whatever the
     mode, so the events, notes and statistics are the same.  Pipelined
-    (``pipeline`` True, or None and ``pipeline_wanted``), a worker thread reads
-    (and decompresses) block k+1 and tokenises it, the GIL released inside
-    ss_tok_feed, while the consumer replays batch k: the tokeniser's output is
-    double buffered (ss_tok_swap), and every Python-side step that touches the
-    trace's statistics (notes, file ends) runs here, between two steps of the
-    worker, in the serial order."""
+    (``pipeline`` True, or None and ``pipeline_wanted``), block k+1 is
+    tokenised by a C thread (``Pipe``) while the consumer replays batch k: the
+    tokeniser's output is double buffered (ss_tok_swap), and every Python-side
+    step (reading, notes, file ends) runs on this thread in the serial order."""
     from shimsim.trace import publish
     from shimsim.trace.summary import SummaryTable
 
@@ -416,54 +398,82 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
         frames.clear()
         return b
 
-    def steps() -> Iterator[tuple[int, int, bytes | None, Any]]:
-        """The tokeniser's serial pass: (file id, events, block, None) per block,
-        then (file id, events, None, (lines in file, last block)) at each file's end."""
+    def end_of_file(fid: int, in_file: int, last_block: bytes) -> Iterator[Batch]:
+        nonlocal extra_lines
+        # calls and call lines never join across files: each file ends here
+        n = tok.finish()
+        notes()
+        if n or frames:
+            yield batch(n, fid, None)
+        path = t.paths[fid]
+        if path in t.cleaned:
+            extra_lines += len(t.cleaned[path].skipped)
+        t.file_done(path, 0, publish.last_line_of_block(last_block, in_file), remap_stats=False)
+
+    pipe = Pipe(tok) if pipeline else None
+    try:
         for fid, (path, pid) in enumerate(t.files):
             first_block = True
-            done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
             last_block = b""
-            for block, _ in t.source_blocks(path, done):
-                if pipeline:
-                    tok.swap()      # the consumer may still be reading the previous batch
-                # line numbers: 1 for a file's first block, then the tokeniser counts on
-                n = tok.feed(block, fid, 1 if first_block else 0, pid)
-                first_block = False
-                last_block = block
-                yield fid, n, block, None
-            in_file = tok.next_line() - 1 if not first_block else 0
-            # calls and call lines never join across files: each file ends here
-            if pipeline:
-                tok.swap()
-            n = tok.finish()
-            yield fid, n, None, (in_file, last_block)
+            if pipe is None:
+                done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
+                for block, _ in t.source_blocks(path, done):
+                    # line numbers: 1 for a file's first block, then the tokeniser counts on
+                    n = tok.feed(block, fid, 1 if first_block else 0, pid)
+                    first_block = False
+                    last_block = block
+                    notes()
+                    if n or frames:
+                        yield batch(n, fid, block)
+            else:
+                # Block k+1 is read while block k is tokenised on the thread, then
+                # tokenised while batch k is consumed.  Whatever reading needs the
+                # tokeniser's state for (the line number of a bad line) waits for
+                # the feed in flight and handles its notes first (sync), so the
+                # statistics and errors come in the serial order; what reading
+                # raised is raised after batch k is handed on, as serially.
+                inflight: list[bytes] = []      # the block on the thread, if any
+                ready: list[Batch] = []
 
-    gen = steps()
-    worker = _Worker(gen) if pipeline else None
-    try:
-        if worker is not None:
-            worker.start()
-        while True:
-            try:
-                fid, n, block, end = worker.result() if worker is not None else next(gen)
-            except StopIteration:
-                break
-            notes()
-            b = batch(n, fid, block) if n or frames else None
-            if worker is not None and end is None:
-                worker.start()      # the next block is read and tokenised while b is consumed
-            if b is not None:
-                yield b
-            if end is not None:
-                path = t.paths[fid]
-                if path in t.cleaned:
-                    extra_lines += len(t.cleaned[path].skipped)
-                t.file_done(path, 0, publish.last_line_of_block(end[1], end[0]), remap_stats=False)
-                if worker is not None:
-                    worker.start()  # the next file only after this one's end is recorded
+                def sync() -> None:
+                    if inflight:
+                        blk = inflight.pop()
+                        n = pipe.wait()
+                        notes()
+                        if n or frames:
+                            ready.append(batch(n, fid, blk))
+
+                done = lambda: 0 if first_block else (sync(), tok.next_line() - 1)[1]  # noqa: E731
+                blocks = iter(t.source_blocks(path, done))
+                while True:
+                    failed: Exception | None = None
+                    try:
+                        item = next(blocks, None)
+                    except Exception as exc:
+                        item, failed = None, exc
+                    sync()
+                    if item is not None and failed is None:
+                        block = item[0]
+                        tok.swap()          # batch k stays intact in the other slot
+                        pipe.feed(block, fid, 1 if first_block else 0, pid)
+                        inflight.append(block)
+                        first_block = False
+                        last_block = block
+                    while ready:
+                        yield ready.pop(0)
+                    if failed is not None:
+                        raise failed
+                    if item is None:
+                        break
+                sync()
+                while ready:
+                    yield ready.pop(0)
+                tok.swap()
+            in_file = tok.next_line() - 1 if not first_block else 0
+            yield from end_of_file(fid, in_file, last_block)
     finally:
-        if worker is not None:
-            worker.close()
+        if pipe is not None:
+            pipe.close()
     c = tok.counts()
     st.lines = c["lines"] + extra_lines
     for k, n in enumerate(c["by_kind"]):

@@ -226,10 +226,10 @@ def _read(stream: BinaryIO, path: str, n: int) -> bytes:
         raise
 
 
-def _check_text(block: bytes, path: str, first_line: int) -> None:
+def _check_text(block: bytes, path: str, first_line: int | Callable[[], int]) -> None:
     nul = block.find(b"\0")
     if nul >= 0:
-        line = first_line + block.count(b"\n", 0, nul)
+        line = (first_line() if callable(first_line) else first_line) + block.count(b"\n", 0, nul)
         raise InputError(path, line, "binary data (NUL byte): expected a text trace")
 
 
@@ -305,7 +305,8 @@ def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | N
             block = b"".join((carry, memoryview(data)[: cut + 1]))
             rest = data[cut + 1:]
         carry = rest
-        first = cur()
+        # with lines_done, the line number is asked for only when a message needs it
+        first: Any = cur() if counted else cur
         _check_text(block, path, first)
         block = _cap_lines(block, first, path, on_long_line, max_line)
         yield block, (first if counted else 0)
@@ -317,16 +318,18 @@ def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | N
             line += 1
             carry, skipping = b"", True
     if carry:
-        first = cur()
+        first = cur() if counted else cur
         _check_text(carry, path, first)
         yield _cap_lines(carry, first, path, on_long_line, max_line), (first if counted else 0)
 
 
-def _cap_lines(block: bytes, first: int, path: str, on_long: Callable[[int], None] | None,
+def _cap_lines(block: bytes, first: int | Callable[[], int], path: str, on_long: Callable[[int], None] | None,
                max_line: int) -> bytes:
     """Replace lines longer than max_line inside a block by empty lines."""
     if len(block) <= max_line:
         return block
+    if callable(first):
+        first = first()
     parts = block.split(b"\n")
     changed = False
     for i, part in enumerate(parts):

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: MIT
+"""The tokeniser's pipeline thread (csrc/tok_pipe.c) under ThreadSanitizer and
+AddressSanitizer+UBSan: a C driver feeds a multi-block trace through the
+thread, reading each batch while the next is tokenised, and its digest of the
+events must equal the serial run's.  Skipped where gcc cannot build with the
+sanitizer."""
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CSRC = ROOT / "csrc"
+FIX = ROOT / "tests" / "fixtures" / "strace" / "gen"
+SOURCES = ["tokenise.c", "tok_pipe.c", "tok_scan.c", "tok_store.c", "lex.c"]
+
+
+def build(tmp: Path, sanitize: str) -> Path:
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("no gcc")
+    exe = tmp / f"driver-{sanitize.replace(',', '-')}"
+    r = subprocess.run([gcc, "-std=c11", "-pthread", "-O1", "-g", f"-fsanitize={sanitize}", f"-I{CSRC}",
+                        str(Path(__file__).with_name("tok_pipe_driver.c")), *(str(CSRC / s) for s in SOURCES),
+                        "-o", str(exe)], capture_output=True, text=True)
+    if r.returncode != 0:
+        if "sanitize" in r.stderr or "cannot find" in r.stderr:
+            pytest.skip(f"gcc cannot build with -fsanitize={sanitize}: {r.stderr[-200:]}")
+        raise AssertionError(r.stderr)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def trace_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    parts = [gzip.decompress((FIX / "python_threads_f_tt.strace.gz").read_bytes()),
+             (FIX / "pipeline_f_stderr.strace").read_bytes(), (FIX / "i386_mixed_personality.strace").read_bytes()]
+    out = tmp_path_factory.mktemp("pipe") / "t.strace"
+    out.write_bytes(b"".join(p.rstrip(b"\n") + b"\n" for p in parts) * 3)
+    return out
+
+
+@pytest.mark.parametrize("sanitize", ["thread", "address,undefined"])
+def test_pipeline_thread_sanitizer_clean(sanitize: str, trace_file: Path, tmp_path: Path) -> None:
+    exe = build(tmp_path, sanitize)
+    env = {"TSAN_OPTIONS": "halt_on_error=1", "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1",
+           "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1", "PATH": "/usr/bin:/bin"}
+    runs = {}
+    for mode in ("serial", "pipe"):
+        r = subprocess.run([str(exe), str(trace_file), mode, "1500"], capture_output=True, text=True, env=env)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert "WARNING: ThreadSanitizer" not in r.stderr and "ERROR:" not in r.stderr, r.stderr[-2000:]
+        runs[mode] = r.stdout
+    assert runs["serial"] == runs["pipe"]
+    assert int(runs["serial"].split()[1]) > 1000
