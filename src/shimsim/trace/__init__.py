@@ -26,10 +26,10 @@ from __future__ import annotations
 import dataclasses
 import glob
 import os
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from shimsim._lazyre import lazy_re
 from shimsim import engine as _engine
 from shimsim import model
 from shimsim.engine.c import Batch  # noqa: F401  (public here: t.batches() yields them)
@@ -43,7 +43,7 @@ __all__ = ["open", "Trace", "Batch", "ParseStats", "expand_paths"]
 # torvalds/linux@v6.6:include/linux/errno.h); uapi errno tables do not list them.
 LINUX_RESTART_ERRNOS = {"ERESTARTSYS": 512, "ERESTARTNOINTR": 513, "ERESTARTNOHAND": 514,
                         "ENOIOCTLCMD": 515, "ERESTART_RESTARTBLOCK": 516}
-_SUFFIX = re.compile(r"^(.*)\.(\d+)$")
+_SUFFIX = lazy_re(r"^(.*)\.(\d+)$")
 
 
 def expand_paths(paths: list[str]) -> list[tuple[str, int]]:

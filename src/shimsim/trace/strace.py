@@ -22,10 +22,10 @@ Line grammar (see tests/fixtures/strace and /work/shared/traces/README.md):
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.lex import strace as _lex
 from shimsim.errors import InputError
@@ -50,11 +50,11 @@ from shimsim.codes import (R_EQ, R_EXIT, R_PARTIAL, R_PERS, R_PREFIX, R_RESUMED,
 
 PERSONALITY_MODES = {"64 bit": 0, "32 bit": 1, "x32": 2}
 
-_SPLICE_PROC = re.compile(r"(?:strace: )?Process [0-9]+ (attached|detached)$")
-_SPLICE_WAIT = re.compile(r" ?\[wait\(0x[0-9a-f]+\) = [0-9]+\] ")
-_MSG = re.compile(r"Process [0-9]+ (?:attached|detached|suspended)")
+_SPLICE_PROC = lazy_re(r"(?:strace: )?Process [0-9]+ (attached|detached)$")
+_SPLICE_WAIT = lazy_re(r" ?\[wait\(0x[0-9a-f]+\) = [0-9]+\] ")
+_MSG = lazy_re(r"Process [0-9]+ (?:attached|detached|suspended)")
 # a -k stack frame: ' > LIBRARY(SYMBOL+0xOFF) [0xADDR]', ' > LIBRARY() [0xADDR]', ' > unexpected_backtracing_error [0x..]'
-_FRAME = re.compile(r"^ > (?P<lib>.*?)(?:\((?P<sym>[^()]*?)(?:\+0x(?P<off>[0-9a-fA-F]+))?\))? \[0x(?P<addr>[0-9a-fA-F]+)\]\s*$")
+_FRAME = lazy_re(r"^ > (?P<lib>.*?)(?:\((?P<sym>[^()]*?)(?:\+0x(?P<off>[0-9a-fA-F]+))?\))? \[0x(?P<addr>[0-9a-fA-F]+)\]\s*$")
 _SUMMARY_WORDS = {"%", "time", "seconds", "usecs/call", "calls", "errors", "syscall", "shortest", "longest"}
 
 
@@ -777,7 +777,7 @@ def parse(lines: Iterable[str], path: str, stats: ParseStats, strict: bool,
 
 # --------------------------------------------------------------------------- sniffing
 
-_STRACE_LINE = re.compile(
+_STRACE_LINE = lazy_re(
     r"^(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?: *[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}"
     r"(?:[A-Za-z_][A-Za-z0-9_]*\(.*(?:\) += |<unfinished \.\.\.>)|<\.\.\. [A-Za-z0-9_]+ resumed>"
     r"|--- |\+\+\+ |\[ Process PID=|strace: )"
@@ -786,11 +786,11 @@ _STRACE_LINE = re.compile(
 I386_NAMES = frozenset({"mmap2", "fstat64", "stat64", "lstat64", "fcntl64", "_llseek", "ugetrlimit",
                         "socketcall", "waitpid", "sigreturn", "fstatat64", "statfs64",
                         "_newselect"})
-_CALL = re.compile(r"(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?:[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}([a-z_][a-z0-9_]*)\(")
+_CALL = lazy_re(r"(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?:[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}([a-z_][a-z0-9_]*)\(")
 
 
 # QEMU's -strace prints "PID name(a,b)" with no space after the commas; strace always puts one
-_QEMU_ARGS = re.compile(r"^\d+ [a-z_][a-z0-9_]*\([^ ()\",]*,[^ ]")
+_QEMU_ARGS = lazy_re(r"^\d+ [a-z_][a-z0-9_]*\([^ ()\",]*,[^ ]")
 
 
 def strace_score(lines: list[str]) -> float:
