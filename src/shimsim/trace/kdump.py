@@ -29,7 +29,6 @@ the Linux ABI.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from shimsim._lazyre import lazy_re
@@ -329,6 +328,8 @@ class _Parser:
                 ev.extra["new_comm"] = comm
             start = self.call_ts.get(key)
             if ts_text and start:
+                from decimal import Decimal   # exact differences; imported when a kdump has times
+
                 ev.dur = float(max(Decimal(0), Decimal(ts_text) - Decimal(start)))
                 ev.flags |= model.F_HAS_DUR
         if not self.result(ev, val):

@@ -30,7 +30,7 @@ from shimsim import model
 from shimsim.lex import strace as _lex
 from shimsim.errors import InputError
 from shimsim.model import Event
-from shimsim.trace import _fmtbase, args
+from shimsim.trace import _fmtbase
 from shimsim.trace.stats import ParseStats
 from shimsim.trace.summary import SummaryTable
 
@@ -863,6 +863,8 @@ ARG_SEP = ", "
 
 def render_arg(v, fd_paths: bool = False) -> str:
     """One argument value (shimsim.trace.args) as strace prints it (-y: fds with paths)."""
+    from shimsim.trace import args   # rendering only (strategies): parsing needs no args classes
+
     if isinstance(v, args.Fd):
         return f"{v.n}<{v.path}>" if fd_paths and v.path is not None else str(v.n)
     if isinstance(v, args.FdPair):
