@@ -553,6 +553,21 @@ class Tables:
             self._abis[name] = abi
         return abi
 
+    def numbers(self, name: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+        """Name -> number of ABI NAME's syscalls, supported errnos and supported signals: all
+        a trace reader needs of the ABI, kept across runs on their own (shimsim.diskcache) for
+        the installed tables, since unpickling the whole compiled ABI costs more (issue 17)."""
+        if self._installed():
+            got = diskcache.load("numbers", str(self.root), name)
+            if isinstance(got, tuple) and len(got) == 3 and all(isinstance(d, dict) for d in got):
+                return got
+        a = self.load_abi(name)
+        got = ({n: s.number for n, s in a.by_name.items()}, dict(a.errno.supported()),
+               dict(a.signals.supported()))
+        if self._installed():
+            diskcache.store("numbers", str(self.root), name, got)
+        return got
+
     def _from_disk(self, name: str) -> "ABI | None":
         """The installed tables' ABI NAME as compiled by an earlier run (shimsim.diskcache)."""
         if not self._installed():
@@ -986,6 +1001,11 @@ def list_abis() -> list[str]:
 def load_abi(name: str) -> ABI:
     """The ABI NAME from the installed tables (cached); UnknownName if there is none."""
     return default_tables().load_abi(name)
+
+
+def numbers(name: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Syscall, errno and signal name -> number of the installed ABI NAME (see Tables.numbers)."""
+    return default_tables().numbers(name)
 
 
 def facts(name: str) -> ArchFacts:

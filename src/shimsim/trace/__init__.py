@@ -95,13 +95,13 @@ class Trace:
                 if name not in known:
                     sc.append(None), er.append(None), sg.append(None)
                     continue
-                a = tables.load_abi(name)
-                sc.append({n: s.number for n, s in a.by_name.items()})
-                e = dict(a.errno.supported())
-                if a.os == "linux":
+                nrs, errnos, signals = tables.numbers(name)   # not the whole ABI (cached apart)
+                sc.append(dict(nrs))
+                e = dict(errnos)
+                if tables.facts(name).os == "linux":
                     e.update(LINUX_RESTART_ERRNOS)
                 er.append(e)
-                sg.append(dict(a.signals.supported()))
+                sg.append(dict(signals))
             self._tables = (sc, er, sg)
         return self._tables
 
