@@ -389,6 +389,7 @@ class ArchFacts:
 
 @dataclass
 class FamilySpec:
+    """One [family.NAME] of families.toml: a flag or enum constant family and where it lives."""
     name: str
     file: str
     os: tuple[str, ...]

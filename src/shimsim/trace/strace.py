@@ -138,6 +138,7 @@ _skip_decoration = _lex.decoration_end
 
 @dataclass(slots=True)
 class Result:
+    """The result part of a call line: return value, errno name, injected, duration."""
     ret: int | None = None
     errname: str | None = None
     injected: bool = False
@@ -239,6 +240,7 @@ def _rec(r: Result) -> int:
 
 @dataclass(slots=True)
 class _Pending:
+    """An unfinished call waiting for its resumed line."""
     name: str
     args: str
     path: str

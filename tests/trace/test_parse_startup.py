@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Format modules compile their regular expressions on first use (issue 17):
+"""Start-up of parse (issue 17). Format modules compile their regular expressions on first use:
 a lazy pattern answers as re.compile's would, and parsing a strace file
 compiles, in the other formats' modules, only what their sniffers use."""
 from __future__ import annotations
@@ -90,3 +90,28 @@ def test_parsing_strace_compiles_only_the_other_formats_sniffing_patterns() -> N
         sniffed = _run(_SNIFF, str(FIXTURE), name)
         assert got[f.module] == sniffed, name             # nothing beyond what sniffing needs
         assert len(sniffed) < len(every), name           # and the parser's own patterns stay source text
+
+
+_MODULES = """
+import dataclasses, io, json, sys, contextlib
+from shimsim import cli
+with contextlib.redirect_stdout(io.StringIO()):
+    cli.main(["parse", sys.argv[1]])
+auto_doc = sorted(f"{m}.{k}" for m in list(sys.modules) if m.startswith("shimsim")
+                  for k, v in vars(sys.modules[m]).items()
+                  if isinstance(v, type) and v.__module__ == m and dataclasses.is_dataclass(v)
+                  and (v.__doc__ or "").startswith(v.__name__ + "("))
+print(json.dumps({"modules": sorted(sys.modules), "auto_doc": auto_doc}))
+"""
+
+
+def test_parse_of_a_small_strace_file_imports_little() -> None:
+    """What start-up of ``parse`` leaves out (issue 17): argument value classes (rendering
+    only), importlib.resources, tempfile (writing only), decimal (kdump times); and no
+    dataclass on the way lacks a docstring (dataclass() would call inspect.signature for one)."""
+    got = _run(_MODULES, str(FIXTURE))
+    assert isinstance(got, dict)
+    mods = set(got["modules"])
+    for name in ("shimsim.trace.args", "importlib.resources", "tempfile", "decimal", "gzip", "shimsim.replay"):
+        assert name not in mods, name
+    assert got["auto_doc"] == []
