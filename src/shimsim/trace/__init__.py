@@ -24,7 +24,6 @@ mode a last line cut off in the middle is skipped as "cut-off last line".
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -53,6 +52,8 @@ def expand_paths(paths: list[str]) -> list[tuple[str, int]]:
     out: list[str] = []
     for p in paths:
         if p != "-" and not os.path.exists(p):
+            import glob   # only for a -ff PREFIX that is not itself a file
+
             members = [m for m in glob.glob(glob.escape(p) + ".*") if _SUFFIX.match(m)
                        and _SUFFIX.match(m).group(1) == p]  # type: ignore[union-attr]
             if members:
