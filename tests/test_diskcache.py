@@ -63,6 +63,37 @@ def test_wrong_object_in_entry_is_ignored(cache):
     assert Tables().load_abi("linux-x86_64").name == "linux-x86_64"
 
 
+def _numbers_of(abi: ABI) -> tuple[dict, dict, dict]:
+    return ({n: s.number for n, s in abi.by_name.items()}, dict(abi.errno.supported()),
+            dict(abi.signals.supported()))
+
+
+@pytest.mark.parametrize("name", ["linux-x86_64", "freebsd-amd64"])
+def test_cached_numbers_equal_the_abis(cache, name):
+    """What a trace reader takes of an ABI (Tables.numbers), cached apart from the ABI: the same
+    dicts in the same order, computed or read back; a corrupt or foreign entry is recomputed."""
+    want = _numbers_of(Tables().load_abi(name))
+    first = Tables().numbers(name)
+    (entry,) = cache.glob(f"numbers-*-{name}.pickle")
+    again = Tables().numbers(name)
+    for got in (first, again):
+        assert got == want and [list(d.items()) for d in got] == [list(d.items()) for d in want]
+    for bad in (b"garbage", b""):
+        entry.write_bytes(bad)
+        assert Tables().numbers(name) == want
+    diskcache.store("numbers", str(resources.tables_root()), name, ({}, {}))
+    assert Tables().numbers(name) == want
+
+
+def test_numbers_of_other_tables_are_not_cached(cache, tmp_path):
+    import shutil
+
+    root = tmp_path / "tables"
+    shutil.copytree(resources.tables_root(), root)
+    assert Tables(root).numbers("linux-x86_64")[0]["openat"] == 257
+    assert not list(cache.glob("numbers-*"))
+
+
 def test_off_and_unwritable(cache, monkeypatch, tmp_path):
     monkeypatch.setenv("SHIMSIM_NO_CACHE", "1")
     Tables().load_abi("linux-x86_64")

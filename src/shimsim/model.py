@@ -40,6 +40,7 @@ class Frame:
 
 @dataclass(slots=True)
 class Event:
+    """One normalised trace record: a syscall, signal, exit, kill or note, with where it was read."""
     kind: int
     file: str
     line: int

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
@@ -124,6 +123,8 @@ def reserve(path: Any, inputs: Iterable[Any] = ()) -> Iterator[str]:
         return
     parent = os.path.dirname(os.path.abspath(p))
     try:
+        import tempfile     # only when writing (start-up, issue 17: tempfile pulls in shutil, random)
+
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(p)}.", suffix=".part")
     except OSError as exc:
         raise OutputError(p, exc.strerror or str(exc)) from None

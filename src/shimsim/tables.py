@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from shimsim import csvtable, diskcache, resources
+from shimsim import diskcache, resources
 from shimsim.errors import InputError, UnknownName
 
 STATUSES = ("implemented", "obsolete", "unimplemented", "reserved")
@@ -326,7 +326,15 @@ class Family:
 
 # --------------------------------------------------------------------------- reading helpers
 
-parse_int = csvtable.parse_int
+
+def parse_int(text: str, display: str, line: int | None, what: str = "value") -> int:
+    """A 64-bit integer cell (shimsim.csvtable.parse_int; csvtable is imported when a table is read,
+    not when the tables come from the cross-run cache)."""
+    from shimsim import csvtable
+
+    return csvtable.parse_int(text, display, line, what)
+
+
 SYSCALL_HEADER = ("number", "name", "status", "kind", "entry", "aliases", "note")
 CONST_HEADER = ("family", "name", "value", "role", "note")
 
@@ -389,6 +397,7 @@ class ArchFacts:
 
 @dataclass
 class FamilySpec:
+    """One [family.NAME] of families.toml: a flag or enum constant family and where it lives."""
     name: str
     file: str
     os: tuple[str, ...]
@@ -553,6 +562,21 @@ class Tables:
             self._abis[name] = abi
         return abi
 
+    def numbers(self, name: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+        """Name -> number of ABI NAME's syscalls, supported errnos and supported signals: all
+        a trace reader needs of the ABI, kept across runs on their own (shimsim.diskcache) for
+        the installed tables, since unpickling the whole compiled ABI costs more (issue 17)."""
+        if self._installed():
+            got = diskcache.load("numbers", str(self.root), name)
+            if isinstance(got, tuple) and len(got) == 3 and all(isinstance(d, dict) for d in got):
+                return got
+        a = self.load_abi(name)
+        got = ({n: s.number for n, s in a.by_name.items()}, dict(a.errno.supported()),
+               dict(a.signals.supported()))
+        if self._installed():
+            diskcache.store("numbers", str(self.root), name, got)
+        return got
+
     def _from_disk(self, name: str) -> "ABI | None":
         """The installed tables' ABI NAME as compiled by an earlier run (shimsim.diskcache)."""
         if not self._installed():
@@ -603,6 +627,8 @@ class Tables:
     def _read_const_rows(self, path: Path, os: str, file: str,
                          require_prov: bool = False) -> dict[str, dict[str, Member]]:
         disp = self.display(path)
+        from shimsim import csvtable
+
         table = csvtable.read(path, CONST_HEADER, disp, no_header="empty table (no header)")
         out: dict[str, dict[str, Member]] = {}
         seen: dict[str, int] = {}
@@ -632,7 +658,7 @@ class Tables:
             if val == "unsupported":
                 value = None
             else:
-                value = parse_int(val, disp, line)
+                value = csvtable.parse_int(val, disp, line)
                 real += 1
             out.setdefault(fam, {})[name] = Member(name, value, role, alias_of, note, disp, line)
         for fam, ms in out.items():
@@ -826,6 +852,8 @@ class ABI:
     def _load_syscalls(self) -> list[Syscall]:
         path = self.tables.root / self.spec["syscalls"]
         disp = self.tables.display(path)
+        from shimsim import csvtable
+
         table = csvtable.read(path, SYSCALL_HEADER, disp, no_header="empty table (no header)")
         sigs = self.tables.signatures(self.os)
         out: list[Syscall] = []
@@ -837,7 +865,7 @@ class ABI:
             num_s, name, status, kind, entry, aliases_s, note = row.cells
             if keep is not None and kind not in keep:
                 continue
-            number = parse_int(num_s, disp, line, "syscall number")
+            number = csvtable.parse_int(num_s, disp, line, "syscall number")
             if number < 0:
                 raise InputError(disp, line, f"syscall number {number} is negative")
             if number in nums:
@@ -986,6 +1014,11 @@ def list_abis() -> list[str]:
 def load_abi(name: str) -> ABI:
     """The ABI NAME from the installed tables (cached); UnknownName if there is none."""
     return default_tables().load_abi(name)
+
+
+def numbers(name: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Syscall, errno and signal name -> number of the installed ABI NAME (see Tables.numbers)."""
+    return default_tables().numbers(name)
 
 
 def facts(name: str) -> ArchFacts:

@@ -200,6 +200,7 @@ class Batch:
 
 @dataclass
 class Note:
+    """A tokeniser note: an unparsed line, a -k frame or a summary row (kind, reason, where, text)."""
     kind: int
     reason: int
     file_id: int
@@ -502,6 +503,7 @@ def fnv1a(b: bytes) -> int:
 
 @dataclass
 class Packed:
+    """A packed ss_shim (ptr) and the cffi arrays it points into (keep)."""
     ptr: Any
     keep: list[Any]
 

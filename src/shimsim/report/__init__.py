@@ -23,6 +23,7 @@ EMULATING = (EMULATED, PARTIAL, STUBBED, FAKED)
 
 @dataclass
 class Verdict:
+    """A one-line verdict on a trace or binary: runs, runs-emulated or breaks, and why."""
     status: str                      # "runs" | "runs-emulated" | "breaks"
     text: str                        # the one-line verdict
     emulated_calls: int

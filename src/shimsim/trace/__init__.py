@@ -24,12 +24,11 @@ mode a last line cut off in the middle is skipped as "cut-off last line".
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from shimsim._lazyre import lazy_re
 from shimsim import engine as _engine
 from shimsim import model
 from shimsim.engine.c import Batch  # noqa: F401  (public here: t.batches() yields them)
@@ -43,7 +42,7 @@ __all__ = ["open", "Trace", "Batch", "ParseStats", "expand_paths"]
 # torvalds/linux@v6.6:include/linux/errno.h); uapi errno tables do not list them.
 LINUX_RESTART_ERRNOS = {"ERESTARTSYS": 512, "ERESTARTNOINTR": 513, "ERESTARTNOHAND": 514,
                         "ENOIOCTLCMD": 515, "ERESTART_RESTARTBLOCK": 516}
-_SUFFIX = re.compile(r"^(.*)\.(\d+)$")
+_SUFFIX = lazy_re(r"^(.*)\.(\d+)$")
 
 
 def expand_paths(paths: list[str]) -> list[tuple[str, int]]:
@@ -53,6 +52,8 @@ def expand_paths(paths: list[str]) -> list[tuple[str, int]]:
     out: list[str] = []
     for p in paths:
         if p != "-" and not os.path.exists(p):
+            import glob   # only for a -ff PREFIX that is not itself a file
+
             members = [m for m in glob.glob(glob.escape(p) + ".*") if _SUFFIX.match(m)
                        and _SUFFIX.match(m).group(1) == p]  # type: ignore[union-attr]
             if members:
@@ -95,13 +96,13 @@ class Trace:
                 if name not in known:
                     sc.append(None), er.append(None), sg.append(None)
                     continue
-                a = tables.load_abi(name)
-                sc.append({n: s.number for n, s in a.by_name.items()})
-                e = dict(a.errno.supported())
-                if a.os == "linux":
+                nrs, errnos, signals = tables.numbers(name)   # not the whole ABI (cached apart)
+                sc.append(dict(nrs))
+                e = dict(errnos)
+                if tables.facts(name).os == "linux":
                     e.update(LINUX_RESTART_ERRNOS)
                 er.append(e)
-                sg.append(dict(a.signals.supported()))
+                sg.append(dict(signals))
             self._tables = (sc, er, sg)
         return self._tables
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.errors import InputError
 from shimsim.lex import strace as _lex
@@ -93,7 +94,7 @@ def parse_int(text: str) -> int:
 split_args = _lex.split_args
 
 
-_FLAGARG = re.compile(r"^(-?(?:0x[0-9a-fA-F]+|\d+))<([^<>]*)>$")
+_FLAGARG = lazy_re(r"^(-?(?:0x[0-9a-fA-F]+|\d+))<([^<>]*)>$")
 
 
 def decode_flag_args(args: str) -> dict[str, Any]:
@@ -145,11 +146,11 @@ def ratio_score(strong: int, weak: int, total: int) -> float:
     return min(1.0, 0.5 + 0.5 * (strong + weak) / total)
 
 
-_SUM_HEADER = re.compile(r"^syscall\s+seconds\s+calls\s+errors$")
-_SUM_ROW = re.compile(r"^(?P<name>[A-Za-z_#][\w#.]*)\s+(?P<secs>\d*\.\d+)\s+(?P<calls>\d+)(?:\s+(?P<errors>\d+))?$")
-_SUM_OTHER = re.compile(r"^(?:-[-\s]*|\d*\.\d+\s+\d+\s+\d+|sys totals:.*|usr time:.*|elapsed:.*|total:\s+\d+"
+_SUM_HEADER = lazy_re(r"^syscall\s+seconds\s+calls\s+errors$")
+_SUM_ROW = lazy_re(r"^(?P<name>[A-Za-z_#][\w#.]*)\s+(?P<secs>\d*\.\d+)\s+(?P<calls>\d+)(?:\s+(?P<errors>\d+))?$")
+_SUM_OTHER = lazy_re(r"^(?:-[-\s]*|\d*\.\d+\s+\d+\s+\d+|sys totals:.*|usr time:.*|elapsed:.*|total:\s+\d+"
                         r"|(?:faults|signals) -+|(?:FLT|SIG)\w+\s+\d+)$")
-_SUM_START = re.compile(r"^(?:faults|signals) -+$")
+_SUM_START = lazy_re(r"^(?:faults|signals) -+$")
 
 
 class TrussSummary:

@@ -21,11 +21,12 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.lex import strace as _lex
 
-_INT = re.compile(r"^-?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_INT = lazy_re(r"^-?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$")
+_NAME = lazy_re(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ESC = {"n": "\n", "t": "\t", "r": "\r", "v": "\v", "f": "\f", "a": "\a", "b": "\b", "\\": "\\", '"': '"', "'": "'"}
 INT_KINDS = {"int", "uint", "long", "ulong", "size", "ssize", "off", "pid", "uid", "gid", "addr", "ptr",
              "socklen", "id", "time", "struct", "array", "buf", "sockaddr", "fdarray", "cmd"}

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
 
@@ -28,15 +29,15 @@ FORMAT = "dtruss"
 DEFAULT_OS = "darwin"
 EXPECTED = "a dtruss line (NAME(ARGS) = RET ERRNO)"
 
-_HEADER = re.compile(r"^(?P<pid>PID/(?:THRD|LWP)\s+)?(?P<cols>(?:(?:RELATIVE|ELAPSD|CPU)\s+)*)SYSCALL\(args\)\s*=\s*return$")
-_LINE = re.compile(r"^(?:(?P<pid>\d+)/(?P<tid>0x[0-9a-fA-F]+|\d+):\s+)?(?P<nums>(?:-?\d+\s+){0,3})"
+_HEADER = lazy_re(r"^(?P<pid>PID/(?:THRD|LWP)\s+)?(?P<cols>(?:(?:RELATIVE|ELAPSD|CPU)\s+)*)SYSCALL\(args\)\s*=\s*return$")
+_LINE = lazy_re(r"^(?:(?P<pid>\d+)/(?P<tid>0x[0-9a-fA-F]+|\d+):\s+)?(?P<nums>(?:-?\d+\s+){0,3})"
                    r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\((?P<args>.*)\)\s*=\s*(?P<ret>-?(?:0x[0-9a-fA-F]+|\d+))"
                    r"\s+(?P<errno>Err#-?\d+|-?\d+)$")
-_COUNT_HEADER = re.compile(r"^CALL\s+COUNT$")            # dtruss -c, printed at the end
-_COUNT_ROW = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\s+\d+$")
-_STACK = re.compile(r"^(?:\S+`\S+|0x[0-9a-fA-F]+)$")
-_DTRACE = re.compile(r"^dtrace: ")
-_SIP = re.compile(r"^dtrace: system integrity protection is on")
+_COUNT_HEADER = lazy_re(r"^CALL\s+COUNT$")            # dtruss -c, printed at the end
+_COUNT_ROW = lazy_re(r"^[A-Za-z_][A-Za-z0-9_]*\s+\d+$")
+_STACK = lazy_re(r"^(?:\S+`\S+|0x[0-9a-fA-F]+)$")
+_DTRACE = lazy_re(r"^dtrace: ")
+_SIP = lazy_re(r"^dtrace: system integrity protection is on")
 
 _MAC_NAMES = frozenset({"thread_selfid", "csops", "csops_audittoken", "shared_region_check_np", "bsdthread_register",
                         "proc_info", "__mac_syscall", "workq_open", "workq_kernreturn", "kevent64", "psynch_cvwait",

@@ -29,6 +29,7 @@ from shimsim.errors import InputError, ShimsimError, UnknownName
 
 @dataclass(frozen=True)
 class Format:
+    """One registry line: the module owning a trace format, its default ABI, OSes and sniffer."""
     module: str                   # the module that owns the format
     default_abi: str              # the guest ABI when neither --abi nor the content says
     oses: tuple[str, ...] = ()    # the OSes whose tool prints it (strategies generate their ABIs)

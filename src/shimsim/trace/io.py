@@ -9,14 +9,10 @@ InputError or counted as unparsed, never as a traceback.
 """
 from __future__ import annotations
 
-import bz2
 import errno
-import gzip
 import io
-import lzma
 import os
 import sys
-import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
@@ -201,10 +197,16 @@ def open_binary(path: str) -> tuple[BinaryIO, BinaryIO]:
         return raw, raw
     src = _Counting(raw)
     if head.startswith(_GZ):
+        import gzip         # the decompressors are imported when a file needs one (start-up, issue 17)
+
         stream = gzip.GzipFile(fileobj=src)
     elif head.startswith(_XZ):
+        import lzma
+
         stream = lzma.LZMAFile(src)
     elif head.startswith(_BZ2) and path.endswith(".bz2"):
+        import bz2
+
         stream = bz2.BZ2File(src)
     elif head.startswith(_ZST):
         import zstandard
@@ -215,10 +217,18 @@ def open_binary(path: str) -> tuple[BinaryIO, BinaryIO]:
     return _Bounded(stream, src, path), raw  # type: ignore[return-value]
 
 
+def _decompression_errors() -> tuple[type[Exception], ...]:
+    """lzma's and zlib's errors (evaluated only when a read fails; importing them is cheap then)."""
+    import lzma
+    import zlib
+
+    return lzma.LZMAError, zlib.error
+
+
 def _read(stream: BinaryIO, path: str, n: int) -> bytes:
     try:
         return stream.read(n)
-    except (EOFError, OSError, lzma.LZMAError, zlib.error, ValueError) as exc:
+    except (EOFError, OSError, ValueError, *_decompression_errors()) as exc:
         raise InputError(path, None, f"corrupt or truncated compressed input: {exc}") from None
     except Exception as exc:  # zstandard.ZstdError has no common base with OSError
         if type(exc).__name__ == "ZstdError":
@@ -392,6 +402,8 @@ def _inflate_head(head: bytes) -> bytes:
 
             return zlib.decompressobj(wbits=31).decompress(head, 1 << 16)
         if head.startswith(_XZ):
+            import lzma
+
             return lzma.LZMADecompressor().decompress(head, 1 << 16)
         if head.startswith(_ZST):
             import zstandard

@@ -28,11 +28,10 @@ the Linux ABI.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
+from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
 from shimsim.trace.truss_freebsd import ALIASES as fb_aliases
@@ -43,16 +42,16 @@ EXPECTED = "a kdump record (PID [LWP] COMM TYPE DATA, e.g. '  755 uul  CALL  chd
 
 _TYPES = (r"CALL|RET|NAMI|GIO|PSIG|CSW|USER|STRU|SCTL|CAP|PFLT|PRET|ARGS|ENV|EMUL|MIB|PLDG|PINS|XPND|SAUP"
           r"|EXEC_ARG|EXEC_ENV|EXEC_FD|ARG|FD|SIGN|MISC|SAU|MMSG|MOOL|UNKNOWN\(\d+\)")
-_REC = re.compile(r"^\s*(?P<pid>\d+)(?:(?P<sep>[:/])(?P<lwp>\d+)|\s+(?P<lwp2>\d+)(?=\s+\S))?\s+"
+_REC = lazy_re(r"^\s*(?P<pid>\d+)(?:(?P<sep>[:/])(?P<lwp>\d+)|\s+(?P<lwp2>\d+)(?=\s+\S))?\s+"
                   r"(?P<comm>\S(?:.*?\S)??)\s+(?:(?P<ts>-?\d+\.\d+)\s+(?:-?\d+\.\d+\s+){0,2})?(?P<type>" + _TYPES + r")(?:\s+(?P<data>.*?))?\s*$")
-_CALL = re.compile(r"^(?P<name>[A-Za-z_#\[][\w#\[\].]*)(?:\((?P<args>.*)\))?$")
-_RET = re.compile(r"^(?P<name>\S+)\s+(?P<val>.*)$")
-_RET_ERR = re.compile(r"^-1 (?:unknown )?errno (?P<err>-?\d+)(?:\s+(?P<msg>.*))?$")
-_RET_OK = re.compile(r"^(?P<ret>-?(?:0x[0-9a-fA-F]+|\d+))(?:/(?P<hex>0x[0-9a-fA-F]+))?(?:,\s*(?P<r2>-?(?:0x[0-9a-fA-F]+|\d+))(?:/0x[0-9a-fA-F]+)?)?$")
-_NUMNAME = re.compile(r"^\[(\d+)\]$")
-_GIO = re.compile(r"^fd (?P<fd>-?\d+) (?P<dir>read|wrote) (?P<n>\d+) bytes?$")
-_PSIG = re.compile(r"^(?P<sig>SIG[A-Z0-9]+|\d+)\s*(?P<rest>.*)$")
-_ARGITEM = re.compile(r'^\[(?P<i>\d+)\]\s*=\s*(?P<v>.*)$')
+_CALL = lazy_re(r"^(?P<name>[A-Za-z_#\[][\w#\[\].]*)(?:\((?P<args>.*)\))?$")
+_RET = lazy_re(r"^(?P<name>\S+)\s+(?P<val>.*)$")
+_RET_ERR = lazy_re(r"^-1 (?:unknown )?errno (?P<err>-?\d+)(?:\s+(?P<msg>.*))?$")
+_RET_OK = lazy_re(r"^(?P<ret>-?(?:0x[0-9a-fA-F]+|\d+))(?:/(?P<hex>0x[0-9a-fA-F]+))?(?:,\s*(?P<r2>-?(?:0x[0-9a-fA-F]+|\d+))(?:/0x[0-9a-fA-F]+)?)?$")
+_NUMNAME = lazy_re(r"^\[(\d+)\]$")
+_GIO = lazy_re(r"^fd (?P<fd>-?\d+) (?P<dir>read|wrote) (?P<n>\d+) bytes?$")
+_PSIG = lazy_re(r"^(?P<sig>SIG[A-Z0-9]+|\d+)\s*(?P<rest>.*)$")
+_ARGITEM = lazy_re(r'^\[(?P<i>\d+)\]\s*=\s*(?P<v>.*)$')
 
 # Printed name -> table name where FreeBSD's table renamed a call (see truss_freebsd);
 # consulted only for names the guest table lacks, so OpenBSD/NetBSD "exit" is unaffected.
@@ -329,6 +328,8 @@ class _Parser:
                 ev.extra["new_comm"] = comm
             start = self.call_ts.get(key)
             if ts_text and start:
+                from decimal import Decimal   # exact differences; imported when a kdump has times
+
                 ev.dur = float(max(Decimal(0), Decimal(ts_text) - Decimal(start)))
                 ev.flags |= model.F_HAS_DUR
         if not self.result(ev, val):

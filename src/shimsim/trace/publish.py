@@ -29,21 +29,23 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from shimsim._lazyre import lazy_re
+
 BOM = "\ufeff"
 
 # A Markdown fence: ``` or ~~~ (three or more), an optional info string ("strace", "console").
-_FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[\w+#.-]*)[^`]*$")
+_FENCE = lazy_re(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[\w+#.-]*)[^`]*$")
 # reStructuredText: a directive introducing a literal block, its options, a "::" paragraph end
-_RST_DIRECTIVE = re.compile(r"^\.\.\s+(?:code-block|code|sourcecode|highlight|parsed-literal)::.*$")
-_RST_OPTION = re.compile(r"^:[\w-]+:.*$")
+_RST_DIRECTIVE = lazy_re(r"^\.\.\s+(?:code-block|code|sourcecode|highlight|parsed-literal)::.*$")
+_RST_OPTION = lazy_re(r"^:[\w-]+:.*$")
 # a whole line that is one Markdown code span: `text`
-_INLINE_CODE = re.compile(r"^`(?P<code>[^`]+)`$")
+_INLINE_CODE = lazy_re(r"^`(?P<code>[^`]+)`$")
 # Markdown/mail quoting: '>' at column 0, possibly repeated ('> > ', '>>')
-_QUOTE = re.compile(r"^(?:>[ \t]?)+")
+_QUOTE = lazy_re(r"^(?:>[ \t]?)+")
 # a strace -k stack frame whose leading space was lost (it starts with '> ')
-_FRAME = re.compile(r"^ ?> (?:\S.*\(.*\) \[0x[0-9a-f]+\]|unexpected_backtracing_error.*|\S+\(\) \[0x[0-9a-f]+\])\s*$")
+_FRAME = lazy_re(r"^ ?> (?:\S.*\(.*\) \[0x[0-9a-f]+\]|unexpected_backtracing_error.*|\S+\(\) \[0x[0-9a-f]+\])\s*$")
 # elision markers people put where they cut a trace
-_ELISION = re.compile(
+_ELISION = lazy_re(
     r"^(?:\.{3,}|\u2026|\[\s*(?:\.{2,}|\u2026)\s*\]|\(\s*(?:\.{3,}|\u2026)\s*\)|<\s*(?:\.{3,}|\u2026)\s*>"
     r"|[<\[(]\s*(?:snip|snipped|cut|trimmed|truncated|elided|more)\s*[>\])]|-{2,}\s*(?:snip|cut)\s*-{2,}"
     r"|\[?\s*(?:\.\.\.|\u2026)\s*(?:\(?\s*)?\d+\s+(?:more\s+)?lines?(?:\s+\w+)*\s*\)?\s*(?:\.\.\.|\u2026)?\s*\]?"
@@ -51,7 +53,7 @@ _ELISION = re.compile(
     re.IGNORECASE)
 # shell prompts: '$ ', '# ', '% ', 'host# ', 'bash-5.1$ ', 'user@host:~$ ', 'root@host:/path # ',
 # '[root@host ~]# ', '[host:~/dir] user% ', 'DOMAIN\\user@host:~$'
-_PROMPT = re.compile(
+_PROMPT = lazy_re(
     r"^(?:"
     r"[$#%]"
     r"|[\w.-]+[$#%]"
@@ -60,15 +62,15 @@ _PROMPT = re.compile(
     r"|\[[^\]\n]{1,80}\]\s?[\w.-]*[$#%]"
     r")(?:\s+(?P<cmd>.*))?$")
 # shell continuation of a prompt's command line ('> ' secondary prompt)
-_PS2 = re.compile(r"^>\s+(?P<cmd>.*)$")
+_PS2 = lazy_re(r"^>\s+(?P<cmd>.*)$")
 # what a trace line looks like in any supported format (guards every drop)
 # what a trace line looks like in any supported format (guards every drop); split so that no
 # pattern backtracks over a long line: a call's name, then a result after a ')'
-_NAME_PAREN = re.compile(r"[A-Za-z_]\w*\(")
-_RESULT = re.compile(r"\)\s*(?:=|Err#|ERR#|argc = |\(sleeping\.\.\.\))")
+_NAME_PAREN = lazy_re(r"[A-Za-z_]\w*\(")
+_RESULT = lazy_re(r"\)\s*(?:=|Err#|ERR#|argc = |\(sleeping\.\.\.\))")
 _MARKERS = ("<unfinished ...>", " resumed>", "<detached ...>", "Received signal #", "Incurred fault #",
             "Unsupported syscall ")
-_TRACE_START_LINE = re.compile(
+_TRACE_START_LINE = lazy_re(
     r"(?:\[pid +\d+\] +|\d+ +)?(?:[\d:.]+ +)?(?:---|\+\+\+) "
     r"|\s*\d+(?:[/:]\d+)?\s+(?:\d+\s+)?\S+\s+(?:CALL|RET|NAMI|GIO|PSIG|STRU|SCTL|EMUL|ARGS|ENV|CSW|USER|SIG)\b"
     r"|(?:\d+(?:/\d+)?:\s+|/\d+:\s+)?_?exit\(\w*\)\s*$|(?:\d+: +)?SIGNAL \d+|(?:\d+: +)?process exit, rval ="
@@ -77,9 +79,9 @@ _TRACE_START_LINE = re.compile(
     r"|%\s+time\s+seconds|\s*syscall\s+seconds\s+calls|\s*(?:calls|errors|syscall)(?:\s+(?:calls|errors|syscall"
     r"|time|seconds|usecs/call|shortest|longest|%))+\s*$")
 # lines whose leading spaces are the tracer's own right-aligned column (strace -r, kdump's pid)
-_NATURAL_INDENT = re.compile(r"^\d+\.\d+\s|^\d+(?:/(?:\d+|0x[0-9a-fA-F]+))?:\s|^\d+(?:[/:]\d+)?\s+(?:\d+\s+)?\S+\s+[A-Z]{3,4}\b")
+_NATURAL_INDENT = lazy_re(r"^\d+\.\d+\s|^\d+(?:/(?:\d+|0x[0-9a-fA-F]+))?:\s|^\d+(?:[/:]\d+)?\s+(?:\d+\s+)?\S+\s+[A-Z]{3,4}\b")
 # the start of a trace line (a cut-off last line must look like one)
-_TRACE_START = re.compile(
+_TRACE_START = lazy_re(
     r"^(?:\[pid +\d+\] +|\d+(?:/\d+|/0x[0-9a-f]+)?:?\s+|/\d+:\s+)?(?:[\d:.]+\s+)*(?:\[[0-9a-f? ]+\]\s+)*"
     r"(?:[A-Za-z_][\w]*\(|<\.\.\. |--- |\+\+\+ |\S+\s+(?:CALL|RET|NAMI|GIO|PSIG)\b)"
     r"|^[IWEDF]\d{4} \d")                                   # a runsc (glog) record
@@ -519,7 +521,7 @@ def read_lines(path: str, on_long_line=None) -> list[str]:  # noqa: ANN001
 
 
 # a line that may be decoration (cheap test first: most trace files have none of these)
-_CANDIDATE = re.compile(r"[\s`~>$#%.<(\-:\ufeff\u3000]|\[(?!pid\s|[0-9a-f? ]+\])|\S*\s?[$#%](?:\s|$)")
+_CANDIDATE = lazy_re(r"[\s`~>$#%.<(\-:\ufeff\u3000]|\[(?!pid\s|[0-9a-f? ]+\])|\S*\s?[$#%](?:\s|$)")
 
 
 def maybe_decorated(head: list[str]) -> bool:

@@ -27,6 +27,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 
+from shimsim._lazyre import lazy_re
 from shimsim import model, tables
 from shimsim.trace import _fmtbase as fb
 
@@ -35,12 +36,12 @@ DEFAULT_OS = "linux"
 DEFAULT_ABI = "linux-aarch64"
 EXPECTED = "a qemu -strace line (PID NAME(ARGS) = RET | PID Unknown syscall N)"
 
-_START = re.compile(r"(?P<pid>\d+) (?:(?P<unknown>Unknown syscall (?P<nr>\d+))|(?P<name>[a-z_][a-z0-9_]*)\()")
-_SPLIT = re.compile(r"(?<=\))(?=\d+ (?:[a-z_][a-z0-9_]*\(|Unknown syscall \d))")
-_RESULT = re.compile(r"^ = (?:(?P<err>-1 errno=(?P<errno>\d+) \((?P<text>[^()]*)\))|(?P<ret>-?(?:0x[0-9a-fA-F]+|\d+)))(?P<tail>.*)$")
-_UNSUPPORTED = re.compile(r"^Unsupported syscall: (?P<nr>-?\d+)$")
-_SIGNAL = re.compile(r"^--- (?P<sig>SIG[A-Z0-9+]+|\d+) (?P<info>\{.*\}) ---$")
-_OTHER = re.compile(r"^(?:qemu: |QEMU: |qemu-\w+: )")
+_START = lazy_re(r"(?P<pid>\d+) (?:(?P<unknown>Unknown syscall (?P<nr>\d+))|(?P<name>[a-z_][a-z0-9_]*)\()")
+_SPLIT = lazy_re(r"(?<=\))(?=\d+ (?:[a-z_][a-z0-9_]*\(|Unknown syscall \d))")
+_RESULT = lazy_re(r"^ = (?:(?P<err>-1 errno=(?P<errno>\d+) \((?P<text>[^()]*)\))|(?P<ret>-?(?:0x[0-9a-fA-F]+|\d+)))(?P<tail>.*)$")
+_UNSUPPORTED = lazy_re(r"^Unsupported syscall: (?P<nr>-?\d+)$")
+_SIGNAL = lazy_re(r"^--- (?P<sig>SIG[A-Z0-9+]+|\d+) (?P<info>\{.*\}) ---$")
+_OTHER = lazy_re(r"^(?:qemu: |QEMU: |qemu-\w+: )")
 
 
 def sniff(lines: list[str]) -> float:

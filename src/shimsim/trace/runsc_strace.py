@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
 
@@ -36,13 +37,13 @@ FORMAT = "runsc-strace"
 DEFAULT_OS = "linux"
 EXPECTED = "a runsc --strace line ([PID: TID] COMM E|X NAME(ARGS) = RET (0xRET) [errno=N (TEXT)] (DURATION))"
 
-_PREFIX = re.compile(r"^[IWED]\d{4} (?P<clock>\d\d:\d\d:\d\d\.\d+)\s+\d+ strace\.go:\d+\] ")
-_BODY = re.compile(r"^\[\s*(?P<pid>\d+):\s*(?P<tid>\d+)\] (?P<comm>.*?) (?P<dir>[EX]) (?P<name>[a-z_][a-z0-9_]*)\((?P<rest>.*)$")
-_RESULT = re.compile(r"^(?P<args>.*)\) = (?P<ret>-?\d+) \((?P<hex>0x[0-9a-f]+)\)"
+_PREFIX = lazy_re(r"^[IWED]\d{4} (?P<clock>\d\d:\d\d:\d\d\.\d+)\s+\d+ strace\.go:\d+\] ")
+_BODY = lazy_re(r"^\[\s*(?P<pid>\d+):\s*(?P<tid>\d+)\] (?P<comm>.*?) (?P<dir>[EX]) (?P<name>[a-z_][a-z0-9_]*)\((?P<rest>.*)$")
+_RESULT = lazy_re(r"^(?P<args>.*)\) = (?P<ret>-?\d+) \((?P<hex>0x[0-9a-f]+)\)"
                      r"(?: errno=(?P<errno>\d+) \((?P<text>[^()]*)\))? \((?P<dur>[0-9.hmsµnu]+)\)$")
-_DUR = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|µs|us|ns)")
-_UNSUP = re.compile(r"Unsupported syscall (?P<name>[A-Za-z_]\w*|UNKNOWN\[\d+/0x[0-9a-fA-F]+\])\((?P<args>[^()]*)\)")
-_NUMBERED = re.compile(r"^(?:sys_(?P<a>\d+)|UNKNOWN\[(?P<b>\d+)/0x[0-9a-fA-F]+\])$")
+_DUR = lazy_re(r"(\d+(?:\.\d+)?)(h|ms|m|s|µs|us|ns)")
+_UNSUP = lazy_re(r"Unsupported syscall (?P<name>[A-Za-z_]\w*|UNKNOWN\[\d+/0x[0-9a-fA-F]+\])\((?P<args>[^()]*)\)")
+_NUMBERED = lazy_re(r"^(?:sys_(?P<a>\d+)|UNKNOWN\[(?P<b>\d+)/0x[0-9a-fA-F]+\])$")
 # Linux's kernel-internal restart errnos (include/linux/errno.h), which runsc's log shows as numbers
 RESTART_ERRNOS = {512: "ERESTARTSYS", 513: "ERESTARTNOINTR", 514: "ERESTARTNOHAND", 516: "ERESTART_RESTARTBLOCK"}
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}

@@ -19,6 +19,7 @@ FIRST_UNPARSED = 10  # how many unparsed lines are kept verbatim for the report
 
 @dataclass
 class ParseStats:
+    """What reading a trace counted: lines, events by kind, unparsed and skipped lines, syscalls."""
     lines: int = 0
     events: Counter[str] = field(default_factory=Counter)        # kind name -> count
     unparsed_count: int = 0

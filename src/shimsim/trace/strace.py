@@ -22,15 +22,15 @@ Line grammar (see tests/fixtures/strace and /work/shared/traces/README.md):
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.lex import strace as _lex
 from shimsim.errors import InputError
 from shimsim.model import Event
-from shimsim.trace import _fmtbase, args
+from shimsim.trace import _fmtbase
 from shimsim.trace.stats import ParseStats
 from shimsim.trace.summary import SummaryTable
 
@@ -50,11 +50,11 @@ from shimsim.codes import (R_EQ, R_EXIT, R_PARTIAL, R_PERS, R_PREFIX, R_RESUMED,
 
 PERSONALITY_MODES = {"64 bit": 0, "32 bit": 1, "x32": 2}
 
-_SPLICE_PROC = re.compile(r"(?:strace: )?Process [0-9]+ (attached|detached)$")
-_SPLICE_WAIT = re.compile(r" ?\[wait\(0x[0-9a-f]+\) = [0-9]+\] ")
-_MSG = re.compile(r"Process [0-9]+ (?:attached|detached|suspended)")
+_SPLICE_PROC = lazy_re(r"(?:strace: )?Process [0-9]+ (attached|detached)$")
+_SPLICE_WAIT = lazy_re(r" ?\[wait\(0x[0-9a-f]+\) = [0-9]+\] ")
+_MSG = lazy_re(r"Process [0-9]+ (?:attached|detached|suspended)")
 # a -k stack frame: ' > LIBRARY(SYMBOL+0xOFF) [0xADDR]', ' > LIBRARY() [0xADDR]', ' > unexpected_backtracing_error [0x..]'
-_FRAME = re.compile(r"^ > (?P<lib>.*?)(?:\((?P<sym>[^()]*?)(?:\+0x(?P<off>[0-9a-fA-F]+))?\))? \[0x(?P<addr>[0-9a-fA-F]+)\]\s*$")
+_FRAME = lazy_re(r"^ > (?P<lib>.*?)(?:\((?P<sym>[^()]*?)(?:\+0x(?P<off>[0-9a-fA-F]+))?\))? \[0x(?P<addr>[0-9a-fA-F]+)\]\s*$")
 _SUMMARY_WORDS = {"%", "time", "seconds", "usecs/call", "calls", "errors", "syscall", "shortest", "longest"}
 
 
@@ -138,6 +138,7 @@ _skip_decoration = _lex.decoration_end
 
 @dataclass(slots=True)
 class Result:
+    """The result part of a call line: return value, errno name, injected, duration."""
     ret: int | None = None
     errname: str | None = None
     injected: bool = False
@@ -239,6 +240,7 @@ def _rec(r: Result) -> int:
 
 @dataclass(slots=True)
 class _Pending:
+    """An unfinished call waiting for its resumed line."""
     name: str
     args: str
     path: str
@@ -777,7 +779,7 @@ def parse(lines: Iterable[str], path: str, stats: ParseStats, strict: bool,
 
 # --------------------------------------------------------------------------- sniffing
 
-_STRACE_LINE = re.compile(
+_STRACE_LINE = lazy_re(
     r"^(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?: *[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}"
     r"(?:[A-Za-z_][A-Za-z0-9_]*\(.*(?:\) += |<unfinished \.\.\.>)|<\.\.\. [A-Za-z0-9_]+ resumed>"
     r"|--- |\+\+\+ |\[ Process PID=|strace: )"
@@ -786,11 +788,11 @@ _STRACE_LINE = re.compile(
 I386_NAMES = frozenset({"mmap2", "fstat64", "stat64", "lstat64", "fcntl64", "_llseek", "ugetrlimit",
                         "socketcall", "waitpid", "sigreturn", "fstatat64", "statfs64",
                         "_newselect"})
-_CALL = re.compile(r"(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?:[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}([a-z_][a-z0-9_]*)\(")
+_CALL = lazy_re(r"(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?:[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}([a-z_][a-z0-9_]*)\(")
 
 
 # QEMU's -strace prints "PID name(a,b)" with no space after the commas; strace always puts one
-_QEMU_ARGS = re.compile(r"^\d+ [a-z_][a-z0-9_]*\([^ ()\",]*,[^ ]")
+_QEMU_ARGS = lazy_re(r"^\d+ [a-z_][a-z0-9_]*\([^ ()\",]*,[^ ]")
 
 
 def strace_score(lines: list[str]) -> float:
@@ -863,6 +865,8 @@ ARG_SEP = ", "
 
 def render_arg(v, fd_paths: bool = False) -> str:
     """One argument value (shimsim.trace.args) as strace prints it (-y: fds with paths)."""
+    from shimsim.trace import args   # rendering only (strategies): parsing needs no args classes
+
     if isinstance(v, args.Fd):
         return f"{v.n}<{v.path}>" if fd_paths and v.path is not None else str(v.n)
     if isinstance(v, args.FdPair):

@@ -20,10 +20,10 @@ the end of the line, never by balancing quotes.  Lines broken by mail clients
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
 
@@ -46,20 +46,20 @@ ALIASES: dict[str, str] = {
     "nfstat": "compat11.nfstat", "nlstat": "compat11.nlstat",
 }
 
-_PREFIX = re.compile(r"^(?:(?P<pid>\d+)(?:\s+(?P<tid>\d+))?:\s+)?(?P<t1>\d+\.\d+\s+)?(?P<t2>\d+\.\d+\s+)?")
-_CALL = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.]*|#\d+)\((?P<rest>.*)$")
-_RET_OK = re.compile(r"^(?P<args>.*)\)\s*=\s*(?P<ret>-?\d+)(?:\s+\((?P<hex>0x[0-9a-fA-F]+)\))?\s*$")
-_RET_ERR = re.compile(r"^(?P<args>.*)\)\s*ERR#(?P<err>-?\d+)\s+'(?P<msg>.*)'\s*$")
-_RET_SPECIAL = re.compile(r"^(?P<args>.*)\)\s*(?P<code>ERESTART|EJUSTRETURN)\s*$")
-_NO_RET = re.compile(r"^(?P<args>.*)\)$")
-_SIGNAL = re.compile(r"^SIGNAL\s+(?P<num>\d+)(?:\s+\((?P<name>[A-Z0-9?+]+)\))?(?P<info>.*)$")
-_EXIT = re.compile(r"^process exit, rval = (?P<rv>-?\d+)$")
-_KILLED = re.compile(r"^process killed, signal = (?P<sig>\d+)(?P<core> \(core dumped\))?$")
-_STOPPED = re.compile(r"^Process stopped because of:\s+(?P<why>-?\d+)$")
-_THREAD = re.compile(r"^<(?:new thread (?P<new>\d+)|thread (?P<gone>\d+) exited|new process)>$")
-_UNKNOWN = re.compile(r"^-- UNKNOWN (?P<abi>.+?) SYSCALL (?P<nr>\d+) --$")
+_PREFIX = lazy_re(r"^(?:(?P<pid>\d+)(?:\s+(?P<tid>\d+))?:\s+)?(?P<t1>\d+\.\d+\s+)?(?P<t2>\d+\.\d+\s+)?")
+_CALL = lazy_re(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.]*|#\d+)\((?P<rest>.*)$")
+_RET_OK = lazy_re(r"^(?P<args>.*)\)\s*=\s*(?P<ret>-?\d+)(?:\s+\((?P<hex>0x[0-9a-fA-F]+)\))?\s*$")
+_RET_ERR = lazy_re(r"^(?P<args>.*)\)\s*ERR#(?P<err>-?\d+)\s+'(?P<msg>.*)'\s*$")
+_RET_SPECIAL = lazy_re(r"^(?P<args>.*)\)\s*(?P<code>ERESTART|EJUSTRETURN)\s*$")
+_NO_RET = lazy_re(r"^(?P<args>.*)\)$")
+_SIGNAL = lazy_re(r"^SIGNAL\s+(?P<num>\d+)(?:\s+\((?P<name>[A-Z0-9?+]+)\))?(?P<info>.*)$")
+_EXIT = lazy_re(r"^process exit, rval = (?P<rv>-?\d+)$")
+_KILLED = lazy_re(r"^process killed, signal = (?P<sig>\d+)(?P<core> \(core dumped\))?$")
+_STOPPED = lazy_re(r"^Process stopped because of:\s+(?P<why>-?\d+)$")
+_THREAD = lazy_re(r"^<(?:new thread (?P<new>\d+)|thread (?P<gone>\d+) exited|new process)>$")
+_UNKNOWN = lazy_re(r"^-- UNKNOWN (?P<abi>.+?) SYSCALL (?P<nr>\d+) --$")
 
-_STRONG = re.compile(r"(?:\)\s*=\s*-?\d+ \(0x[0-9a-f]+\)\s*$|\)\s*ERR#\d+ '.*'\s*$|^process exit, rval = \d+$"
+_STRONG = lazy_re(r"(?:\)\s*=\s*-?\d+ \(0x[0-9a-f]+\)\s*$|\)\s*ERR#\d+ '.*'\s*$|^process exit, rval = \d+$"
                      r"|^SIGNAL \d+(?: \(SIG\w+\))?|^Process stopped because of:|^process killed, signal = "
                      r"|^[A-Za-z_#][\w#.]*\s+\d+\.\d{9}\s+\d+\s+\d+$)")      # a truss -c row
 

@@ -22,10 +22,10 @@ exit event with status N (truss prints nothing else when a process exits).
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
 
@@ -86,28 +86,28 @@ ALIASES: dict[str, str] = {name: call for call, names in _SUBCODES.items() for n
 NO_RETURN = frozenset({"_exit", "exit", "lwp_exit", "setcontext", "context", "rexit", "exece", "execve"})
 EXIT_CALLS = frozenset({"_exit", "exit", "rexit"})
 
-_PREFIX = re.compile(r"^(?:(?P<pid>\d+)(?:/(?P<lwp>\d+))?|/(?P<lwp2>\d+))(?:@(?P<utid>\d+))?:\s+")
-_TIMES = re.compile(r"^(?:\d+\.\d{4}\s+){1,3}")
-_CALL = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\((?P<rest>.*)$")
-_NOTE = re.compile(r"\)\s+\((?P<note>returning as (?:child|new lwp) \.\.\.)\)(?=\s+(?:=|Err#))")
-_RET_OK = re.compile(r"^(?P<args>.*)\)\s+"
+_PREFIX = lazy_re(r"^(?:(?P<pid>\d+)(?:/(?P<lwp>\d+))?|/(?P<lwp2>\d+))(?:@(?P<utid>\d+))?:\s+")
+_TIMES = lazy_re(r"^(?:\d+\.\d{4}\s+){1,3}")
+_CALL = lazy_re(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\((?P<rest>.*)$")
+_NOTE = lazy_re(r"\)\s+\((?P<note>returning as (?:child|new lwp) \.\.\.)\)(?=\s+(?:=|Err#))")
+_RET_OK = lazy_re(r"^(?P<args>.*)\)\s+"
                      r"=\s+(?P<ret>-?(?:0x[0-9A-Fa-f]+|\d+))(?:\s+\[(?P<r2>-?(?:0x[0-9A-Fa-f]+|\d+))\])?\s*$")
-_RET_ERR = re.compile(r"^(?P<args>.*)\)\s+"
+_RET_ERR = lazy_re(r"^(?P<args>.*)\)\s+"
                       r"Err#(?P<err>\d+)(?:\s+(?P<ename>E[A-Z0-9]+))?(?:\s+\[(?P<priv>[^\]]*)\])?\s*$")
-_ARGC = re.compile(r"^(?P<args>.*)\)\s+argc = (?P<argc>\d+)\s*$")
-_SLEEP = re.compile(r"^(?P<args>.*)\)\s+\(sleeping\.\.\.\)\s*$")
-_NO_RET = re.compile(r"^(?P<args>.*)\)\s*$")
-_SIGNAL = re.compile(r"^Received signal #(?P<num>\d+), (?P<name>SIG\w+)(?:, in (?P<call>\w+)\(\))?"
+_ARGC = lazy_re(r"^(?P<args>.*)\)\s+argc = (?P<argc>\d+)\s*$")
+_SLEEP = lazy_re(r"^(?P<args>.*)\)\s+\(sleeping\.\.\.\)\s*$")
+_NO_RET = lazy_re(r"^(?P<args>.*)\)\s*$")
+_SIGNAL = lazy_re(r"^Received signal #(?P<num>\d+), (?P<name>SIG\w+)(?:, in (?P<call>\w+)\(\))?"
                      r"(?:\s+\[(?P<disp>\w+)\])?\s*$")
-_FAULT = re.compile(r"^Incurred fault #(?P<num>\d+), (?P<name>FLT\w+)\s*(?P<rest>.*)$")
-_CONT = re.compile(r"^(?:siginfo:|argv:|envp:|psargs:|\*\*\*|[a-z_]+=\S*(?:\s+[a-z_]+=\S*)*\s*$)")
-_BASE = re.compile(r"^Base time stamp:")
+_FAULT = lazy_re(r"^Incurred fault #(?P<num>\d+), (?P<name>FLT\w+)\s*(?P<rest>.*)$")
+_CONT = lazy_re(r"^(?:siginfo:|argv:|envp:|psargs:|\*\*\*|[a-z_]+=\S*(?:\s+[a-z_]+=\S*)*\s*$)")
+_BASE = lazy_re(r"^Base time stamp:")
 
-_STRONG = re.compile(r"(?:\)\s+Err#\d+(?: E[A-Z0-9]+)?\s*$|\)\s+argc = \d+$|\(sleeping\.\.\.\)$|^Received signal #\d+"
+_STRONG = lazy_re(r"(?:\)\s+Err#\d+(?: E[A-Z0-9]+)?\s*$|\)\s+argc = \d+$|\(sleeping\.\.\.\)$|^Received signal #\d+"
                      r"|^Incurred fault #|\(returning as (?:new lwp|child) \.\.\.\)|^_exit\(\d+\)$|\t= -?\w+(?: \[\w+\])?$"
                      r"|^Base time stamp:|^sys totals:|^(?:faults|signals) -{5,}$"
                      r"|^[A-Za-z_][\w]*\s+\d*\.\d{3}\s+\d+(?:\s+\d+)?$)")      # a truss -c row
-_WEAK = re.compile(r"\)\s+= -?(?:0x[0-9A-F]+|\d+)(?: \[-?\w+\])?$")
+_WEAK = lazy_re(r"\)\s+= -?(?:0x[0-9A-F]+|\d+)(?: \[-?\w+\])?$")
 
 
 def sniff(lines: list[str]) -> float:
