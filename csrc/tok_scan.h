@@ -53,6 +53,30 @@ static inline size_t ss_parse_uint(const char *s, size_t n, size_t i, uint64_t *
 }
 
 size_t ss_parse_frac(const char *s, size_t n, size_t i, double *out);
+
+/* 1 when c is a decimal digit, for a byte already loaded as unsigned */
+#define SS_D(c) ((unsigned)((unsigned char)(c) - '0'))
+
+/* The fixed shape strace -tt prints, "HH:MM:SS.ffffff " (16 bytes from s,
+ * all inside the line): 1 and *ts set, with the same double as the general
+ * path (whole seconds, then the 6 fraction digits times INV10[6]); 0 for
+ * any other shape (the caller takes the general path). */
+static inline int ss_ts_fixed(const char *s, double *ts)
+{
+    unsigned h1 = SS_D(s[0]), h2 = SS_D(s[1]), m1 = SS_D(s[3]), m2 = SS_D(s[4]), s1 = SS_D(s[6]),
+             s2 = SS_D(s[7]);
+    unsigned f0 = SS_D(s[9]), f1 = SS_D(s[10]), f2 = SS_D(s[11]), f3 = SS_D(s[12]), f4 = SS_D(s[13]),
+             f5 = SS_D(s[14]);
+    /* one test for all twelve digits: any byte outside '0'..'9' gives a value > 9 */
+    unsigned bad = (h1 > 9) | (h2 > 9) | (m1 > 9) | (m2 > 9) | (s1 > 9) | (s2 > 9) | (f0 > 9) |
+                   (f1 > 9) | (f2 > 9) | (f3 > 9) | (f4 > 9) | (f5 > 9);
+    if (bad | (s[2] != ':') | (s[5] != ':') | (s[8] != '.') | (s[15] != ' '))
+        return 0;
+    uint64_t whole = (uint64_t)(h1 * 10 + h2) * 3600 + (m1 * 10 + m2) * 60 + (s1 * 10 + s2);
+    uint64_t frac = ((((f0 * 10 + f1) * 10 + f2) * 10 + f3) * 10 + f4) * 10 + f5;
+    *ts = (double)whole + (double)frac * 1e-6;
+    return 1;
+}
 int ss_parse_result(const char *s, size_t n, size_t i, ss_result *r);
 uint8_t ss_rec_of(const ss_result *r);
 

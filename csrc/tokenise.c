@@ -990,7 +990,13 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
     }
     /* timestamp */
     size_t j = ss_skip_spaces(s, n, i);
-    if (j < n && IS_DIGIT(s[j])) {
+    double fts;
+    if (j + 16 <= n && ss_ts_fixed(s + j, &fts)) {
+        /* -tt's HH:MM:SS.ffffff, the common case, without the general loops */
+        c->has_ts = 1;
+        c->ts = fts;
+        i = ss_skip_spaces(s, n, j + 15);
+    } else if (j < n && IS_DIGIT(s[j])) {
         uint64_t a;
         size_t k = ss_parse_uint(s, n, j, &a);
         if (k < n && s[k] == ':' && k - j <= 9) {
