@@ -4,6 +4,11 @@
 #include "tok_scan.h"
 #include "tokenise.h"
 
+/* GNU range initialisers (gcc and clang) */
+const uint8_t ss_name_char[256] = {
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['_'] = 1, ['a' ... 'z'] = 1,
+};
+
 /* 10^-k as the nearest doubles (the same literals as strace.py's _INV10):
  * a multiply instead of a divide per fraction, and the same result in both */
 static const double INV10[16] = {1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8,

@@ -590,21 +590,12 @@ static void do_anon_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c
 
 static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
 {
+    /* NAME then " resumed>": a name has no space, so the first " resumed>"
+     * after a run of name characters is the one a search would find */
     size_t j = i + 5, k = j;
-    const char *m = NULL;
-    for (size_t q = j; q + 9 <= n; q++) {
-        if (s[q] == ' ' && memcmp(s + q, " resumed>", 9) == 0) {
-            m = s + q;
-            break;
-        }
-    }
-    if (m)
-        k = (size_t)(m - s);
-    int ok = m && k > j;
-    for (size_t q = j; ok && q < k; q++)
-        if (!IS_NAME(s[q]))
-            ok = 0;
-    if (!ok) {
+    while (k < n && IS_NAME(s[k]))
+        k++;
+    if (!(k > j && STARTS(s, n, k, " resumed>"))) {
         unparsed(t, c, SS_R_RESUMED, s, n);
         return;
     }
