@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* CDEF BEGIN */
 /* CDEF END */
@@ -52,6 +55,53 @@ static inline size_t ss_parse_uint(const char *s, size_t n, size_t i, uint64_t *
     }
     *v = x;
     return j;
+}
+
+/* Newlines of one buffer, 64 bytes per step as a bit mask (SSE2), so a run
+ * of short lines costs one vector pass instead of a memchr call per line;
+ * memchr for the tail and where SSE2 is missing.  Positions asked for
+ * must not decrease. */
+typedef struct {
+    const char *buf;
+    size_t len, base;
+    uint64_t mask;      /* newlines at base + bit; valid when base != (size_t)-1 */
+} ss_nl_scan;
+
+static inline void ss_nl_init(ss_nl_scan *z, const char *buf, size_t len)
+{
+    z->buf = buf;
+    z->len = len;
+    z->base = (size_t)-1;
+    z->mask = 0;
+}
+
+/* index of the first '\n' at or after i, len if none */
+static inline size_t ss_nl_next(ss_nl_scan *z, size_t i)
+{
+#if defined(__SSE2__)
+    for (;;) {
+        if (z->base != (size_t)-1 && i >= z->base && i - z->base < 64) {
+            uint64_t m = z->mask & (~(uint64_t)0 << (i - z->base));
+            if (m)
+                return z->base + (size_t)__builtin_ctzll(m);
+            i = z->base + 64;
+        }
+        if (i + 64 > z->len)
+            break;
+        const __m128i nl = _mm_set1_epi8('\n');
+        const char *p = z->buf + i;
+        uint64_t m0 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), nl));
+        uint64_t m1 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), nl));
+        uint64_t m2 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 32)), nl));
+        uint64_t m3 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 48)), nl));
+        z->base = i;
+        z->mask = m0 | (m1 << 16) | (m2 << 32) | (m3 << 48);
+    }
+#endif
+    if (i >= z->len)
+        return z->len;
+    const char *q = memchr(z->buf + i, '\n', z->len - i);
+    return q ? (size_t)(q - z->buf) : z->len;
 }
 
 size_t ss_parse_frac(const char *s, size_t n, size_t i, double *out);

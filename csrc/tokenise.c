@@ -1110,9 +1110,10 @@ int64_t ss_tok_feed(ss_tok *t, const char *buf, size_t len, uint16_t file_id,
     begin_batch(t);
     uint32_t line = first_line ? first_line : t->next_line;
     size_t i = 0;
+    ss_nl_scan nls;
+    ss_nl_init(&nls, buf, len);
     while (i < len) {
-        const char *nl = memchr(buf + i, '\n', len - i);
-        size_t e = nl ? (size_t)(nl - buf) : len;
+        size_t e = ss_nl_next(&nls, i);
         feed_line(t, buf + i, e - i, file_id, line, default_pid);
         t->counts.lines++;
         line++;
