@@ -106,7 +106,7 @@ static inline size_t ss_nl_next(ss_nl_scan *z, size_t i)
 
 size_t ss_parse_frac(const char *s, size_t n, size_t i, double *out);
 
-/* 1 when c is a decimal digit, for a byte already loaded as unsigned */
+/* the value of a digit byte; above 9 for any other byte */
 #define SS_D(c) ((unsigned)((unsigned char)(c) - '0'))
 
 /* The fixed shape strace -tt prints, "HH:MM:SS.ffffff " (16 bytes from s,
@@ -115,17 +115,31 @@ size_t ss_parse_frac(const char *s, size_t n, size_t i, double *out);
  * any other shape (the caller takes the general path). */
 static inline int ss_ts_fixed(const char *s, double *ts)
 {
-    unsigned h1 = SS_D(s[0]), h2 = SS_D(s[1]), m1 = SS_D(s[3]), m2 = SS_D(s[4]), s1 = SS_D(s[6]),
-             s2 = SS_D(s[7]);
-    unsigned f0 = SS_D(s[9]), f1 = SS_D(s[10]), f2 = SS_D(s[11]), f3 = SS_D(s[12]), f4 = SS_D(s[13]),
-             f5 = SS_D(s[14]);
-    /* one test for all twelve digits: any byte outside '0'..'9' gives a value > 9 */
-    unsigned bad = (h1 > 9) | (h2 > 9) | (m1 > 9) | (m2 > 9) | (s1 > 9) | (s2 > 9) | (f0 > 9) |
-                   (f1 > 9) | (f2 > 9) | (f3 > 9) | (f4 > 9) | (f5 > 9);
-    if (bad | (s[2] != ':') | (s[5] != ':') | (s[8] != '.') | (s[15] != ' '))
+    /* two 8-byte words, "HH:MM:SS" and ".ffffff ", checked at once: a digit
+     * byte has high nibble 3 and stays so after adding 6 (0x30..0x39 ->
+     * 0x36..0x3f); a carry out of a non-digit byte only happens where that
+     * byte already fails, so the answer is exact */
+    uint64_t w0, w1;
+    memcpy(&w0, s, 8);
+    memcpy(&w1, s + 8, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w0 = __builtin_bswap64(w0);
+    w1 = __builtin_bswap64(w1);
+#endif
+    const uint64_t hi = 0xF0F0F0F0F0F0F0F0ULL, three = 0x3030303030303030ULL, six = 0x0606060606060606ULL;
+    const uint64_t d0 = 0xFFFF00FFFF00FFFFULL, sep0 = 0x00003A00003A0000ULL;   /* bytes 2, 5 ':' */
+    const uint64_t d1 = 0x00FFFFFFFFFFFF00ULL, sep1 = 0x200000000000002EULL;   /* '.', ' ' */
+    uint64_t bad = (((w0 & hi) ^ three) & d0) | ((((w0 + six) & hi) ^ three) & d0) | ((w0 & ~d0) ^ sep0) |
+                   (((w1 & hi) ^ three) & d1) | ((((w1 + six) & hi) ^ three) & d1) | ((w1 & ~d1) ^ sep1);
+    if (bad)
         return 0;
-    uint64_t whole = (uint64_t)(h1 * 10 + h2) * 3600 + (m1 * 10 + m2) * 60 + (s1 * 10 + s2);
-    uint64_t frac = ((((f0 * 10 + f1) * 10 + f2) * 10 + f3) * 10 + f4) * 10 + f5;
+    uint64_t x0 = w0 & 0x0F0F0F0F0F0F0F0FULL, x1 = w1 & 0x0F0F0F0F0F0F0F0FULL;
+#define B(w, k) ((unsigned)((w) >> (8 * (k))) & 0xFu)
+    uint64_t whole = (uint64_t)(B(x0, 0) * 10 + B(x0, 1)) * 3600 + (B(x0, 3) * 10 + B(x0, 4)) * 60 +
+                     (B(x0, 6) * 10 + B(x0, 7));
+    uint64_t frac = (uint64_t)(B(x1, 1) * 100 + B(x1, 2) * 10 + B(x1, 3)) * 1000 +
+                    (B(x1, 4) * 100 + B(x1, 5) * 10 + B(x1, 6));
+#undef B
     *ts = (double)whole + (double)frac * 1e-6;
     return 1;
 }
