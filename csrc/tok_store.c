@@ -92,6 +92,29 @@ static inline uint64_t hash_bytes(const char *s, uint32_t n)
     return h ^ (h >> 32);
 }
 
+/* a == b over n bytes; names are short, so two overlapping word compares
+ * instead of a memcmp call up to 16 bytes */
+static inline int names_equal(const char *a, const char *b, uint32_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x0, y0, x1, y1;
+        memcpy(&x0, a, 8);
+        memcpy(&y0, b, 8);
+        memcpy(&x1, a + n - 8, 8);
+        memcpy(&y1, b + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 ss_name_entry *ss_names_find(const ss_name_table *t, const char *s, uint32_t n)
 {
     if (!t->nslot)
@@ -102,7 +125,7 @@ ss_name_entry *ss_names_find(const ss_name_table *t, const char *s, uint32_t n)
         if (!k)
             return NULL;
         ss_name_entry *e = &t->ent[k - 1];
-        if (e->len == n && memcmp(e->name, s, n) == 0)
+        if (e->len == n && names_equal(e->name, s, n))
             return e;
     }
 }

@@ -951,7 +951,7 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
         note(t, SS_NOTE_FRAME, t->nev, c->file_id, c->line, s, n);
         return;
     }
-    if (STARTS(s, n, 0, "System call usage summary for")) {
+    if (s[0] == 'S' && STARTS(s, n, 0, "System call usage summary for")) {
         t->counts.summary++;
         return;
     }
