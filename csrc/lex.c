@@ -13,6 +13,11 @@ static const uint8_t SPECIAL[256] = {
     ['"'] = 1, ['/'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1,
     ['<'] = 1, [','] = 1,
 };
+/* [0-9A-Za-z_-]: the characters of a socket decoration's TYPE (GNU range
+ * initialisers, gcc and clang) */
+static const uint8_t SOCK_TYPE[256] = {
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['-'] = 1, ['_'] = 1,
+};
 /* the same without ',' */
 static const uint8_t SPECIAL_NC[256] = {
     ['"'] = 1, ['/'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1,
@@ -124,8 +129,7 @@ size_t ss_lex_decoration(const char *s, size_t n, size_t i)
 {
     size_t j = i + 1, k = j;
     /* a socket: TYPE:[...] (UNIX-STREAM, TCP, TCPv6, NETLINK, pipe, ...) */
-    while (k < n && (LEX_DIGIT(s[k]) || (s[k] >= 'A' && s[k] <= 'Z') || (s[k] >= 'a' && s[k] <= 'z') ||
-                     s[k] == '-' || s[k] == '_'))
+    while (k < n && SOCK_TYPE[(uint8_t)s[k]])
         k++;
     if (k > j && k + 1 < n && s[k] == ':' && s[k + 1] == '[') {
         int bd = 0;
