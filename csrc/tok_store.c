@@ -199,10 +199,8 @@ static uint32_t hash_pid(int32_t p)
     return x ^ (x >> 16);
 }
 
-ss_pidrec *ss_pids_get(ss_pid_table *t, int32_t pid, int create)
+ss_pidrec *ss_pids_lookup(ss_pid_table *t, int32_t pid, int create)
 {
-    if (t->last && t->last->pid == pid)
-        return t->last;
     if (t->nslot) {
         uint32_t mask = t->nslot - 1;
         for (uint32_t i = hash_pid(pid) & mask;; i = (i + 1) & mask) {
