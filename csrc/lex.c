@@ -318,6 +318,25 @@ size_t ss_lex_balanced_paren(const char *s, size_t n, size_t i)
 {
     int depth = 0;
     while (i < n) {
+#if defined(__SSE2__)
+        /* to the next '"', '(' or ')' 16 bytes at a time (errno texts such
+         * as "(No such file or directory)" are mostly plain) */
+        if (depth > 0) {
+            const __m128i q = _mm_set1_epi8('"'), lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
+            while (i + 16 <= n) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                int bits = _mm_movemask_epi8(_mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, lp)), _mm_cmpeq_epi8(v, rp)));
+                if (bits) {
+                    i += (size_t)__builtin_ctz((unsigned)bits);
+                    break;
+                }
+                i += 16;
+            }
+            if (i >= n)
+                break;
+        }
+#endif
         char c = s[i];
         if (c == '"') {
             i = ss_lex_string_end(s, n, i + 1);
