@@ -95,6 +95,7 @@ int ss_parse_result(const char *s, size_t n, size_t i, ss_result *r)
             i = k;
         }
     }
+    uint64_t dw, df;
     for (;;) {
         i = ss_skip_spaces(s, n, i);
         if (i >= n)
@@ -116,15 +117,10 @@ int ss_parse_result(const char *s, size_t n, size_t i, ss_result *r)
             if (j - i == 10 && memcmp(s + i + 1, "INJECTED", 8) == 0)
                 r->injected = 1;
             i = j;
-        } else if (c == '<' && i + 10 <= n && s[i + 9] == '>' && s[i + 2] == '.' &&
-                   SS_D(s[i + 1]) <= 9 && SS_D(s[i + 3]) <= 9 && SS_D(s[i + 4]) <= 9 &&
-                   SS_D(s[i + 5]) <= 9 && SS_D(s[i + 6]) <= 9 && SS_D(s[i + 7]) <= 9 &&
-                   SS_D(s[i + 8]) <= 9) {
+        } else if (c == '<' && i + 10 <= n && s[i + 9] == '>' && ss_dur_fixed(s + i + 1, &dw, &df)) {
             /* -T's "<S.ffffff>", the common case: the same double as below */
-            uint64_t fr = ((((SS_D(s[i + 3]) * 10 + SS_D(s[i + 4])) * 10 + SS_D(s[i + 5])) * 10 +
-                            SS_D(s[i + 6])) * 10 + SS_D(s[i + 7])) * 10 + SS_D(s[i + 8]);
             r->has_dur = 1;
-            r->dur = (double)SS_D(s[i + 1]) + (double)fr * INV10[6];
+            r->dur = (double)dw + (double)df * INV10[6];
             i += 10;
         } else if (c == '<') {
             const char *gt = memchr(s + i, '>', n - i);

@@ -105,6 +105,27 @@ static inline size_t ss_nl_next(ss_nl_scan *z, size_t i)
     return q ? (size_t)(q - z->buf) : z->len;
 }
 
+/* -T's "S.ffffff" (8 bytes from s, all inside the line) with one word test
+ * as in ss_ts_fixed: 1 and *whole, *frac set; 0 for any other shape */
+static inline int ss_dur_fixed(const char *s, uint64_t *whole, uint64_t *frac)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    const uint64_t hi = 0xF0F0F0F0F0F0F0F0ULL, three = 0x3030303030303030ULL, six = 0x0606060606060606ULL;
+    const uint64_t d = 0xFFFFFFFFFFFF00FFULL, sep = 0x0000000000002E00ULL;   /* byte 1 '.' */
+    if ((((w & hi) ^ three) & d) | ((((w + six) & hi) ^ three) & d) | ((w & ~d) ^ sep))
+        return 0;
+    uint64_t x = w & 0x0F0F0F0F0F0F0F0FULL;
+#define B(k) ((unsigned)(x >> (8 * (k))) & 0xFu)
+    *whole = B(0);
+    *frac = (uint64_t)(B(2) * 100 + B(3) * 10 + B(4)) * 1000 + (B(5) * 100 + B(6) * 10 + B(7));
+#undef B
+    return 1;
+}
+
 size_t ss_parse_frac(const char *s, size_t n, size_t i, double *out);
 
 /* the value of a digit byte; above 9 for any other byte */
