@@ -13,6 +13,11 @@ static const uint8_t SPECIAL[256] = {
     ['"'] = 1, ['/'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1,
     ['<'] = 1, [','] = 1,
 };
+/* [0-9A-Za-z_-]: the characters of a socket decoration's TYPE (GNU range
+ * initialisers, gcc and clang) */
+static const uint8_t SOCK_TYPE[256] = {
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['-'] = 1, ['_'] = 1,
+};
 /* the same without ',' */
 static const uint8_t SPECIAL_NC[256] = {
     ['"'] = 1, ['/'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1,
@@ -32,6 +37,25 @@ static inline __attribute__((always_inline)) size_t skip_plain(const char *s, si
                   lb = _mm_set1_epi8('['), lc = _mm_set1_epi8('{'), rp = _mm_set1_epi8(')'),
                   rb = _mm_set1_epi8(']'), rc = _mm_set1_epi8('}'), lt = _mm_set1_epi8('<'),
                   cm = _mm_set1_epi8(',');
+    if (!with_comma) {
+        /* fewer compares, a superset of the special bytes: v | 0x20 folds '['
+         * ']' onto '{' '}', v | 0x21 folds '(' ')' (and \b \t) onto ')'.
+         * A byte stopped at that is not special is plain text to every
+         * caller of this variant (ss_lex_call's switch passes it by). */
+        const __m128i b20 = _mm_set1_epi8(0x20), b21 = _mm_set1_epi8(0x21);
+        while (i + 16 <= len) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i w = _mm_or_si128(v, b20), w2 = _mm_or_si128(v, b21);
+            __m128i m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(w, lc), _mm_cmpeq_epi8(w, rc)),
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w2, rp), _mm_cmpeq_epi8(v, q)),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, sl), _mm_cmpeq_epi8(v, lt))));
+            int bits = _mm_movemask_epi8(m);
+            if (bits)
+                return i + (size_t)__builtin_ctz((unsigned)bits);
+            i += 16;
+        }
+    }
     while (i + 16 <= len) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
         __m128i m = _mm_or_si128(
@@ -105,8 +129,7 @@ size_t ss_lex_decoration(const char *s, size_t n, size_t i)
 {
     size_t j = i + 1, k = j;
     /* a socket: TYPE:[...] (UNIX-STREAM, TCP, TCPv6, NETLINK, pipe, ...) */
-    while (k < n && (LEX_DIGIT(s[k]) || (s[k] >= 'A' && s[k] <= 'Z') || (s[k] >= 'a' && s[k] <= 'z') ||
-                     s[k] == '-' || s[k] == '_'))
+    while (k < n && SOCK_TYPE[(uint8_t)s[k]])
         k++;
     if (k > j && k + 1 < n && s[k] == ':' && s[k + 1] == '[') {
         int bd = 0;
@@ -223,7 +246,7 @@ int ss_lex_call(const char *s, size_t n, size_t i, size_t *end, int *trunc)
                 continue;
             }
             break;
-        default: /* ',' */
+        default: /* ',' (or a byte the fast scan stops at that is not special) */
             break;
         }
         i++;
@@ -295,6 +318,25 @@ size_t ss_lex_balanced_paren(const char *s, size_t n, size_t i)
 {
     int depth = 0;
     while (i < n) {
+#if defined(__SSE2__)
+        /* to the next '"', '(' or ')' 16 bytes at a time (errno texts such
+         * as "(No such file or directory)" are mostly plain) */
+        if (depth > 0) {
+            const __m128i q = _mm_set1_epi8('"'), lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
+            while (i + 16 <= n) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                int bits = _mm_movemask_epi8(_mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, lp)), _mm_cmpeq_epi8(v, rp)));
+                if (bits) {
+                    i += (size_t)__builtin_ctz((unsigned)bits);
+                    break;
+                }
+                i += 16;
+            }
+            if (i >= n)
+                break;
+        }
+#endif
         char c = s[i];
         if (c == '"') {
             i = ss_lex_string_end(s, n, i + 1);

@@ -4,6 +4,11 @@
 #include "tok_scan.h"
 #include "tokenise.h"
 
+/* GNU range initialisers (gcc and clang) */
+const uint8_t ss_name_char[256] = {
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['_'] = 1, ['a' ... 'z'] = 1,
+};
+
 /* 10^-k as the nearest doubles (the same literals as strace.py's _INV10):
  * a multiply instead of a divide per fraction, and the same result in both */
 static const double INV10[16] = {1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8,
@@ -90,6 +95,7 @@ int ss_parse_result(const char *s, size_t n, size_t i, ss_result *r)
             i = k;
         }
     }
+    uint64_t dw, df;
     for (;;) {
         i = ss_skip_spaces(s, n, i);
         if (i >= n)
@@ -111,6 +117,11 @@ int ss_parse_result(const char *s, size_t n, size_t i, ss_result *r)
             if (j - i == 10 && memcmp(s + i + 1, "INJECTED", 8) == 0)
                 r->injected = 1;
             i = j;
+        } else if (c == '<' && i + 10 <= n && s[i + 9] == '>' && ss_dur_fixed(s + i + 1, &dw, &df)) {
+            /* -T's "<S.ffffff>", the common case: the same double as below */
+            r->has_dur = 1;
+            r->dur = (double)dw + (double)df * INV10[6];
+            i += 10;
         } else if (c == '<') {
             const char *gt = memchr(s + i, '>', n - i);
             if (!gt)

@@ -54,14 +54,65 @@ void ss_arena_free(ss_arena *a)
 
 /* ------------------------------------------------------------ name tables */
 
-static uint64_t hash_bytes(const char *s, uint32_t n)
+/* A name's hash from its length and at most two 8-byte words read inside
+ * it (the first and the last 8 bytes, overlapping for short names): no loop
+ * over the bytes.  Syscall, errno and signal names differ within those
+ * words; a collision only costs a probe, never a wrong answer. */
+static inline uint64_t load_le(const char *s, uint32_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (uint32_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
+    /* n <= 8 bytes of s as a little-endian number (byte order only spreads bits) */
+    uint64_t v = 0;
+    if (n >= 8) {
+        memcpy(&v, s, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        v = (uint64_t)a | ((uint64_t)b << 32);
+    } else if (n) {
+        v = (uint64_t)(unsigned char)s[0] | ((uint64_t)(unsigned char)s[n / 2] << 8) |
+            ((uint64_t)(unsigned char)s[n - 1] << 16);
     }
-    return h ^ (h >> 29);
+    return v;
+}
+
+static inline uint64_t hash_bytes(const char *s, uint32_t n)
+{
+    uint64_t a = load_le(s, n), b = 0;
+    if (n > 8) {
+        memcpy(&b, s + n - 8, 8);
+        /* names longer than 16 bytes: fold the middle too */
+        for (uint32_t i = 8; i + 8 < n; i += 8) {
+            uint64_t m;
+            memcpy(&m, s + i, 8);
+            a = (a ^ m) * 0x9E3779B97F4A7C15ULL;
+        }
+    }
+    uint64_t h = (a ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ n) * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 32);
+}
+
+/* a == b over n bytes; names are short, so two overlapping word compares
+ * instead of a memcmp call up to 16 bytes */
+static inline int names_equal(const char *a, const char *b, uint32_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x0, y0, x1, y1;
+        memcpy(&x0, a, 8);
+        memcpy(&y0, b, 8);
+        memcpy(&x1, a + n - 8, 8);
+        memcpy(&y1, b + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return memcmp(a, b, n) == 0;
 }
 
 ss_name_entry *ss_names_find(const ss_name_table *t, const char *s, uint32_t n)
@@ -74,7 +125,7 @@ ss_name_entry *ss_names_find(const ss_name_table *t, const char *s, uint32_t n)
         if (!k)
             return NULL;
         ss_name_entry *e = &t->ent[k - 1];
-        if (e->len == n && memcmp(e->name, s, n) == 0)
+        if (e->len == n && names_equal(e->name, s, n))
             return e;
     }
 }
@@ -148,10 +199,8 @@ static uint32_t hash_pid(int32_t p)
     return x ^ (x >> 16);
 }
 
-ss_pidrec *ss_pids_get(ss_pid_table *t, int32_t pid, int create)
+ss_pidrec *ss_pids_lookup(ss_pid_table *t, int32_t pid, int create)
 {
-    if (t->last && t->last->pid == pid)
-        return t->last;
     if (t->nslot) {
         uint32_t mask = t->nslot - 1;
         for (uint32_t i = hash_pid(pid) & mask;; i = (i + 1) & mask) {

@@ -62,7 +62,15 @@ void ss_arena_free(ss_arena *a);
 ss_name_entry *ss_names_find(const ss_name_table *t, const char *s, uint32_t n);
 ss_name_entry *ss_names_insert(ss_name_table *t, const char *s, uint32_t n);
 void ss_names_free(ss_name_table *t);
-ss_pidrec *ss_pids_get(ss_pid_table *t, int32_t pid, int create);
+ss_pidrec *ss_pids_lookup(ss_pid_table *t, int32_t pid, int create);
+/* the record of pid (created when create is set; NULL if not found or out of
+ * memory); the last record found is checked inline, without a call */
+static inline ss_pidrec *ss_pids_get(ss_pid_table *t, int32_t pid, int create)
+{
+    if (t->last && t->last->pid == pid)
+        return t->last;
+    return ss_pids_lookup(t, pid, create);
+}
 int ss_buf_set(char **buf, uint32_t *len, uint32_t *cap, const char *s, size_t n);
 int ss_buf_append(char **buf, uint32_t *len, uint32_t *cap, const char *s, size_t n);
 

@@ -163,16 +163,19 @@ static ss_event *new_event(ss_tok *t, uint8_t kind, uint16_t file_id, uint32_t l
         t->evcap = nc;
     }
     ss_event *e = &t->ev[t->nev++];
-    memset(e, 0, sizeof *e);
-    e->kind = kind;
-    e->file_id = file_id;
-    e->line = line;
-    e->pid = pid;
-    e->tid = pid;    /* strace prints the thread id: [pid N], the -f -o column, the -ff file suffix */
-    e->nr = -1;
-    e->name = "";
-    e->args = "";
-    e->errname = "";
+    /* one struct store (the compiler writes it as a few vector moves) in
+     * place of a memset and the defaults one by one */
+    *e = (ss_event){
+        .kind = kind,
+        .file_id = file_id,
+        .line = line,
+        .pid = pid,
+        .tid = pid,    /* strace prints the thread id: [pid N], the -f -o column, the -ff file suffix */
+        .nr = -1,
+        .name = "",
+        .args = "",
+        .errname = "",
+    };
     return e;
 }
 
@@ -615,21 +618,12 @@ static void do_anon_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c
 
 static void do_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
 {
+    /* NAME then " resumed>": a name has no space, so the first " resumed>"
+     * after a run of name characters is the one a search would find */
     size_t j = i + 5, k = j;
-    const char *m = NULL;
-    for (size_t q = j; q + 9 <= n; q++) {
-        if (s[q] == ' ' && memcmp(s + q, " resumed>", 9) == 0) {
-            m = s + q;
-            break;
-        }
-    }
-    if (m)
-        k = (size_t)(m - s);
-    int ok = m && k > j;
-    for (size_t q = j; ok && q < k; q++)
-        if (!IS_NAME(s[q]))
-            ok = 0;
-    if (!ok) {
+    while (k < n && IS_NAME(s[k]))
+        k++;
+    if (!(k > j && STARTS(s, n, k, " resumed>"))) {
         unparsed(t, c, SS_R_RESUMED, s, n);
         return;
     }
@@ -985,7 +979,7 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
         note(t, SS_NOTE_FRAME, t->nev, c->file_id, c->line, s, n);
         return;
     }
-    if (STARTS(s, n, 0, "System call usage summary for")) {
+    if (s[0] == 'S' && STARTS(s, n, 0, "System call usage summary for")) {
         t->counts.summary++;
         return;
     }
@@ -1015,7 +1009,13 @@ static void parse_line(ss_tok *t, const char *s, size_t n, ctx *c)
     }
     /* timestamp */
     size_t j = ss_skip_spaces(s, n, i);
-    if (j < n && IS_DIGIT(s[j])) {
+    double fts;
+    if (j + 16 <= n && ss_ts_fixed(s + j, &fts)) {
+        /* -tt's HH:MM:SS.ffffff, the common case, without the general loops */
+        c->has_ts = 1;
+        c->ts = fts;
+        i = ss_skip_spaces(s, n, j + 15);
+    } else if (j < n && IS_DIGIT(s[j])) {
         uint64_t a;
         size_t k = ss_parse_uint(s, n, j, &a);
         if (k < n && s[k] == ':' && k - j <= 9) {
@@ -1138,9 +1138,10 @@ int64_t ss_tok_feed(ss_tok *t, const char *buf, size_t len, uint16_t file_id,
     begin_batch(t);
     uint32_t line = first_line ? first_line : t->next_line;
     size_t i = 0;
+    ss_nl_scan nls;
+    ss_nl_init(&nls, buf, len);
     while (i < len) {
-        const char *nl = memchr(buf + i, '\n', len - i);
-        size_t e = nl ? (size_t)(nl - buf) : len;
+        size_t e = ss_nl_next(&nls, i);
         feed_line(t, buf + i, e - i, file_id, line, default_pid);
         t->counts.lines++;
         line++;
