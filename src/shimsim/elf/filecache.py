@@ -10,7 +10,11 @@ size, mtime_ns, ctime_ns), its SHA-256 and the result.  An entry is used
 when the identity matches, or when it does not but the content digest does
 (a reinstalled, identical library); anything else, including an entry that
 cannot be unpickled or has the wrong shape, is re-analysed and rewritten.
-Nothing is stored when the file changed while it was being analysed.
+Nothing is stored when the file changed while it was being analysed, and
+the identity of a file changed less than two seconds before is not stored
+(a file system's clock may be coarse enough that a rewrite of the same size
+keeps the same times; as in git's "racy" check, such an entry is validated
+by its digest next time, and then keeps the identity).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import TypeVar
 
 from shimsim import diskcache
 
+RACY_NS = 2_000_000_000
 FORMAT = 1                     # bump when RawElf or Site changes shape
 T = TypeVar("T")
 stats = {"hit": 0, "miss": 0}  # for tests: how many lookups an earlier run answered
@@ -28,6 +33,12 @@ _digests: dict[tuple, str] = {}
 
 def _identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _trusted(ident: tuple) -> tuple | None:
+    """IDENT, or None when the file changed too recently for its times to tell rewrites apart."""
+    import time
+    return ident if time.time_ns() - max(ident[3], ident[4]) > RACY_NS else None
 
 
 def _digest(real: str, ident: tuple) -> str:
@@ -71,7 +82,8 @@ def cached(kind: str, path: str, compute: Callable[[], T]) -> T:
                 return entry[3]
             if entry[2] == _digest(real, ident):
                 stats["hit"] += 1
-                diskcache.store(f"elf{kind}", root, key, (real, ident, entry[2], entry[3]))
+                if _trusted(ident) != entry[1]:
+                    diskcache.store(f"elf{kind}", root, key, (real, _trusted(ident), entry[2], entry[3]))
                 return entry[3]
     except OSError:
         return compute()
@@ -79,7 +91,7 @@ def cached(kind: str, path: str, compute: Callable[[], T]) -> T:
     value = compute()
     try:
         if _identity(os.stat(real)) == ident:
-            diskcache.store(f"elf{kind}", root, key, (real, ident, _digest(real, ident), value))
+            diskcache.store(f"elf{kind}", root, key, (real, _trusted(ident), _digest(real, ident), value))
     except OSError:
         pass
     return value
