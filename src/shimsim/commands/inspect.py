@@ -59,6 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="give up on one file after this long (default 30)")
     p.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
                    help="inspect files in N processes (default: one per core for 8 files or more; 1 = serial)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the cross-run cache of analysed files (as SHIMSIM_NO_CACHE=1)")
     add_fail_on(p, ("degraded", "may-fail", "fails", "cannot-run"),
                 "degraded, may-fail, fails, cannot-run (any verdict is COND or worse)")
     add_json(p)
@@ -92,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         raise ShimsimError("--timeout must be positive")
     if args.jobs < 0:
         raise ShimsimError("--jobs must be 0 (automatic) or more")
+    if args.no_cache:
+        os.environ["SHIMSIM_NO_CACHE"] = "1"     # forked workers inherit it
     shims = shim_names(args.shim)   # once, up front, with suggestions
     walk_errors: list[str] = []
     targets: list[str] = []

@@ -37,8 +37,9 @@ class Inspection:
 def inspect_path(path: str, shims: list[str] | None = None, host: str | None = None,
                  follow_libraries: bool = True, seconds: float = 30.0) -> Inspection:
     """Inspect one file; raises ElfReadError (one line) when it cannot be read."""
+    from shimsim.elf.libpath import read_cached
     budget = Budget(seconds)
-    raw = read_elf(path, budget)
+    raw = read_cached(path, budget)
     ident = identify(raw)
     try:
         pred = predict(raw, ident, budget, follow_libraries)

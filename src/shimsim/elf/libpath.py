@@ -103,14 +103,25 @@ _LIBS: dict[tuple[str, int, int], "RawElf"] = {}
 
 def read_library(path: str, budget: "Budget") -> "RawElf":
     """Libraries are shared by many programs: read each (path, size, mtime) of this machine once."""
-    from shimsim.elf.reader import read_elf
     st = os.stat(path)
     key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
     raw = _LIBS.get(key)
     if raw is None:
         if len(_LIBS) > 2048:
             _LIBS.clear()
-        raw = _LIBS[key] = read_elf(path, budget)
+        raw = _LIBS[key] = read_cached(path, budget)
+    return raw
+
+
+def read_cached(path: str, budget: "Budget") -> "RawElf":
+    """read_elf(PATH), from an earlier run when the file is unchanged (shimsim.elf.filecache)."""
+    from shimsim.elf.filecache import cached
+    from shimsim.elf.reader import read_elf
+    raw = cached("raw", path, lambda: read_elf(path, budget))
+    if raw.path != path:             # the entry is by real path; results name the path asked for
+        import dataclasses
+        raw = dataclasses.replace(raw)
+        raw.path = path
     return raw
 
 

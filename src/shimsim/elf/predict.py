@@ -391,6 +391,13 @@ _SITES: dict[tuple[str, int, int], tuple[list[Site], list[str]]] = {}
 
 
 def _scan(raw: RawElf, budget: Budget, root: "libpath.Root | None" = None) -> tuple[list[Site], list[str]]:
+    if root is None or root is libpath.HOST:     # a file of this machine: maybe scanned by an earlier run
+        from shimsim.elf.filecache import cached
+        return cached("sites", raw.path, lambda: _scan_now(raw, budget, libpath.HOST))
+    return _scan_now(raw, budget, root)
+
+
+def _scan_now(raw: RawElf, budget: Budget, root: "libpath.Root") -> tuple[list[Site], list[str]]:
     with (root or libpath.HOST).open(raw.path) as fh:
         def read(off: int, n: int) -> bytes:
             fh.seek(off)
@@ -411,7 +418,7 @@ def _library_sites(raw: RawElf, budget: Budget, root: "libpath.Root | None" = No
     if hit is None:
         if len(_SITES) > 2048:
             _SITES.clear()
-        hit = _SITES[key] = _scan(raw, budget)
+        hit = _SITES[key] = _scan(raw, budget)       # (and across runs: shimsim.elf.filecache)
     return hit
 
 
