@@ -32,27 +32,42 @@ class Counting(io.RawIOBase):
 
 class Inflation(io.RawIOBase):
     """The decompressed ``stream``, raising ``refuse(inflated, stored)`` once it inflates
-    beyond ``max_ratio``:1 of ``stored()`` (the compressed bytes read so far) past ``floor``."""
+    beyond ``max_ratio``:1 of ``stored()`` (the compressed bytes read so far) past ``floor``.
+    With ``owns_stream``, closing this closes the decompressor too."""
 
     def __init__(self, stream: BinaryIO, stored: Callable[[], int], *, max_ratio: int, floor: int,
-                 refuse: Callable[[int, int], Exception]) -> None:
-        self.stream, self.stored, self.refuse = stream, stored, refuse
+                 refuse: Callable[[int, int], Exception], owns_stream: bool = False) -> None:
+        self.stream, self.stored, self.refuse, self.owns_stream = stream, stored, refuse, owns_stream
         self.max_ratio, self.floor = max_ratio, floor
         self.n = 0
 
     def readable(self) -> bool:
         return True
 
+    def read(self, n: int = -1) -> bytes:
+        """The stream's own read (no copy through a buffer), counted."""
+        data = self.stream.read(n)
+        self._count(len(data))
+        return data
+
     def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
         data = self.stream.read(len(b))
         n = len(data)
         b[:n] = data
+        self._count(n)
+        return n
+
+    def _count(self, n: int) -> None:
         self.n += n
         if self.n > self.floor:
             stored = self.stored()
             if self.n > self.max_ratio * max(1, stored):
                 raise self.refuse(self.n, stored)
-        return n
+
+    def close(self) -> None:
+        if self.owns_stream and not self.closed:
+            self.stream.close()
+        super().close()
 
 
 __all__ = ["Counting", "Inflation"]

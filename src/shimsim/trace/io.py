@@ -137,44 +137,6 @@ def stdin_head() -> bytes:
     return _stdin_head
 
 
-class _Counting(io.RawIOBase):
-    """The compressed bytes a decompressor has taken from the file."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.n = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
-        k = self.raw.readinto(b)
-        self.n += k or 0
-        return k
-
-
-class _Bounded:
-    """A decompressed stream that refuses to inflate beyond MAX_RATIO."""
-
-    def __init__(self, stream: BinaryIO, counting: _Counting, path: str) -> None:
-        self.stream = stream
-        self.counting = counting
-        self.path = path
-        self.out = 0
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.stream.read(n)
-        self.out += len(data)
-        if self.out > RATIO_FLOOR and self.out > MAX_RATIO * max(1, self.counting.n):
-            raise InputError(self.path, None,
-                             f"decompression bomb: {self.out} bytes inflated from {self.counting.n} "
-                             f"(over {MAX_RATIO}:1); if it is a real trace, decompress it and pass that file")
-        return data
-
-    def close(self) -> None:
-        self.stream.close()
-
-
 def _open_raw(path: str) -> BinaryIO:
     if path == "-":
         return io.BufferedReader(_Chain(stdin_head(), sys.stdin.buffer))  # type: ignore[return-value]
@@ -195,7 +157,9 @@ def open_binary(path: str) -> tuple[BinaryIO, BinaryIO]:
     head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
     if not head:
         return raw, raw
-    src = _Counting(raw)
+    from shimsim.inflation import Counting, Inflation
+
+    src = Counting(raw)
     if head.startswith(_GZ):
         import gzip         # the decompressors are imported when a file needs one (start-up, issue 17)
 
@@ -214,7 +178,12 @@ def open_binary(path: str) -> tuple[BinaryIO, BinaryIO]:
         stream = zstandard.ZstdDecompressor().stream_reader(src, read_across_frames=True)
     else:
         return raw, raw
-    return _Bounded(stream, src, path), raw  # type: ignore[return-value]
+    def refuse(n: int, k: int) -> InputError:
+        return InputError(path, None, f"decompression bomb: {n} bytes inflated from {k} (over {MAX_RATIO}:1); "
+                                      "if it is a real trace, decompress it and pass that file")
+    bounded = Inflation(stream, lambda: src.n, max_ratio=MAX_RATIO, floor=RATIO_FLOOR, refuse=refuse,
+                        owns_stream=True)
+    return bounded, raw  # type: ignore[return-value]
 
 
 def _decompression_errors() -> tuple[type[Exception], ...]:
