@@ -8,6 +8,27 @@
 
 #define LEX_DIGIT(c) ((c) >= '0' && (c) <= '9')
 
+/* i advanced 16 bytes at a time to the first of a, b or c, stopping where
+ * fewer than 16 bytes are left (the caller's byte loop does the rest); i
+ * unchanged without SSE2 */
+static inline size_t skip_to_any3(const char *s, size_t n, size_t i, char a, char b, char c)
+{
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        int bits = _mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)), _mm_cmpeq_epi8(v, vc)));
+        if (bits)
+            return i + (size_t)__builtin_ctz((unsigned)bits);
+        i += 16;
+    }
+#else
+    (void)s; (void)n; (void)a; (void)b; (void)c;
+#endif
+    return i;
+}
+
 /* the characters the argument scanners must look at */
 static const uint8_t SPECIAL[256] = {
     ['"'] = 1, ['/'] = 1, ['('] = 1, ['['] = 1, ['{'] = 1, [')'] = 1, [']'] = 1, ['}'] = 1,
@@ -152,24 +173,10 @@ size_t ss_lex_decoration(const char *s, size_t n, size_t i)
     /* a path, with -yy device details nested */
     int ad = 1;
     for (; j < n; j++) {
-#if defined(__SSE2__)
         /* path bytes 16 at a time up to the next '\\', '<' or '>' */
-        {
-            const __m128i bs = _mm_set1_epi8('\\'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>');
-            while (j + 16 <= n) {
-                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
-                int bits = _mm_movemask_epi8(_mm_or_si128(
-                    _mm_or_si128(_mm_cmpeq_epi8(v, bs), _mm_cmpeq_epi8(v, lt)), _mm_cmpeq_epi8(v, gt)));
-                if (bits) {
-                    j += (size_t)__builtin_ctz((unsigned)bits);
-                    break;
-                }
-                j += 16;
-            }
-            if (j >= n)
-                break;
-        }
-#endif
+        j = skip_to_any3(s, n, j, '\\', '<', '>');
+        if (j >= n)
+            break;
         char c = s[j];
         if (c == '\\')
             j++;
@@ -318,25 +325,13 @@ size_t ss_lex_balanced_paren(const char *s, size_t n, size_t i)
 {
     int depth = 0;
     while (i < n) {
-#if defined(__SSE2__)
         /* to the next '"', '(' or ')' 16 bytes at a time (errno texts such
          * as "(No such file or directory)" are mostly plain) */
         if (depth > 0) {
-            const __m128i q = _mm_set1_epi8('"'), lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
-            while (i + 16 <= n) {
-                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-                int bits = _mm_movemask_epi8(_mm_or_si128(
-                    _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, lp)), _mm_cmpeq_epi8(v, rp)));
-                if (bits) {
-                    i += (size_t)__builtin_ctz((unsigned)bits);
-                    break;
-                }
-                i += 16;
-            }
+            i = skip_to_any3(s, n, i, '"', '(', ')');
             if (i >= n)
                 break;
         }
-#endif
         char c = s[i];
         if (c == '"') {
             i = ss_lex_string_end(s, n, i + 1);
