@@ -508,6 +508,18 @@ class Packed:
     keep: list[Any]
 
 
+def _per_call(items: dict[int, list], nsys: int) -> tuple[list[int], list[int], list]:
+    """(offsets, lengths, flat list) of per-syscall-number lists, as the core's ss_shim holds
+    them (prog_off/prog_len/progs, rej_off/rej_len/rejs)."""
+    off, length, flat = [], [], []
+    for nr in range(nsys):
+        x = items.get(nr, [])
+        off.append(len(flat))
+        length.append(len(x))
+        flat += x
+    return off, length, flat
+
+
 def pack_shim(cs: Any) -> Packed:
     """The ss_shim struct over cffi-owned arrays; the returned object keeps them alive."""
     ffi = core().ffi
@@ -556,23 +568,13 @@ def pack_shim(cs: Any) -> Packed:
         fmaps[j].hash_mask = size - 1
         fmaps[j].is_enum = 1 if fm.is_enum else 0
         fmaps[j].names = names_c
-    prog_off, prog_len, progs = [], [], []
-    for nr in range(cs.nsys):
-        p = cs.progs.get(nr, [])
-        prog_off.append(len(progs))
-        prog_len.append(len(p))
-        progs += p
+    prog_off, prog_len, progs = _per_call(cs.progs, cs.nsys)
     progs_c = ffi.new("ss_fprog[]", max(1, len(progs)))
     keep.append(progs_c)
     for i, (a, f) in enumerate(progs):
         progs_c[i].arg = a
         progs_c[i].fmap = f
-    rej_off, rej_len, rejs = [], [], []
-    for nr in range(cs.nsys):
-        r = cs.rejects.get(nr, [])
-        rej_off.append(len(rejs))
-        rej_len.append(len(r))
-        rejs += r
+    rej_off, rej_len, rejs = _per_call(cs.rejects, cs.nsys)
     rejs_c = ffi.new("ss_frej[]", max(1, len(rejs)))
     keep.append(rejs_c)
     for i, (a, f, e) in enumerate(rejs):
