@@ -734,13 +734,16 @@ def compile_bare(spec: Spec, trace_abi: str | None, fallbacks=None) -> CompiledS
     return cs
 
 
+def _flag_args(rule, sc) -> dict[int, str]:
+    """Argument index -> flag or enum family of SC's arguments, the rule's own `flags` overriding."""
+    fams = {i: a.family for i, a in enumerate(sc.args or ())
+            if a.kind in ("flags", "enum") and a.family and i < 6}
+    fams.update(rule.flags)
+    return fams
+
+
 def _flag_program(spec, rule, sc, guest, host, fmap_ids, fmaps, section_key) -> list[tuple[int, int]]:
-    wanted: dict[int, str] = {}
-    if sc.args:
-        for i, a in enumerate(sc.args):
-            if a.kind in ("flags", "enum") and a.family and i < 6:
-                wanted[i] = a.family
-    wanted.update(rule.flags)
+    wanted = _flag_args(rule, sc)
     prog = []
     for idx, fam in sorted(wanted.items())[:4]:
         if fam not in fmap_ids:
@@ -758,12 +761,7 @@ def _flag_program(spec, rule, sc, guest, host, fmap_ids, fmaps, section_key) -> 
 def _reject_program(spec, rule, sc, guest, fmaps, reject_ids, section_key) -> list[tuple[int, int, int]]:
     """The flags SC's handler rejects: per (flag argument, errno) one reject map, in which the rejected
     members are the unsupported ones (ss_flag_decode then reports exactly the rejected bits present)."""
-    fams: dict[int, str] = {}
-    if sc.args:
-        for i, a in enumerate(sc.args):
-            if a.kind in ("flags", "enum") and a.family and i < 6:
-                fams[i] = a.family
-    fams.update(rule.flags)
+    fams = _flag_args(rule, sc)
     groups: dict[tuple[int, int], set[str]] = {}
     for flag, ename in rule.reject.items():
         where = [i for i, fam in sorted(fams.items())
