@@ -24,16 +24,18 @@ SITES = sys.modules["shimsim.elf.predict"]._SITES    # and of library sites
 PROGRAMS = [p for p in (shutil.which("ls"), shutil.which("git"), "/usr/bin/python3.11") if p and os.path.exists(p)]
 
 
+def _fresh_run(prog):
+    """inspect as a new process would: nothing memoised in this one (the disk cache as set)."""
+    LIBS.clear()
+    SITES.clear()
+    return inspect_path(prog)
+
+
 @pytest.mark.benchmark(group="inspect")
 @pytest.mark.parametrize("prog", PROGRAMS, ids=os.path.basename)
 def test_inspect_cold(benchmark, prog, monkeypatch):
     monkeypatch.setenv("SHIMSIM_NO_CACHE", "1")
-
-    def run():
-        LIBS.clear()
-        SITES.clear()
-        return inspect_path(prog)
-    ins = benchmark(run)
+    ins = benchmark(_fresh_run, prog)
     benchmark.extra_info["syscalls"] = len(ins.prediction.syscalls)
 
 
@@ -44,11 +46,7 @@ def test_inspect_disk(benchmark, prog, monkeypatch, tmp_path):
     monkeypatch.delenv("SHIMSIM_NO_CACHE", raising=False)
     inspect_path(prog)
 
-    def run():
-        LIBS.clear()
-        SITES.clear()
-        return inspect_path(prog)
-    ins = benchmark(run)
+    ins = benchmark(_fresh_run, prog)
     benchmark.extra_info["syscalls"] = len(ins.prediction.syscalls)
 
 
