@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from shimsim import shim
+from shimsim import model, shim
+from shimsim import trace as trace_mod
 
 GO123 = os.environ.get("SHIMSIM_GO123", "/usr/lib/go-1.23/bin/go")
 
@@ -78,9 +79,18 @@ def _replay(trace: Path, shim_name: str) -> dict:
 def test_go_1_23_opens_a_pidfd_in_the_recording(go_trace) -> None:
     trace, version = go_trace
     assert re.fullmatch(r"go1\.2[3-9](\.\d+)?", version), version
-    text = trace.read_text()
-    assert re.search(r"pidfd_open\(\d+, 0\)\s+= \d+", text)      # the probe in checkPidfd succeeded
-    assert "waitid(P_PIDFD" in text
+    # Read through shimsim's parser: under strace -f a threaded Go program's calls are often split
+    # into "<unfinished ...>" and "<... pidfd_open resumed>" lines, which the parser joins.
+    calls = [e for e in trace_mod.open(str(trace), engine="python").events() if e.kind == model.SYSCALL]
+    pidfd = [e for e in calls if e.name == "pidfd_open"]
+    assert pidfd, "Go 1.23's checkPidfd always calls pidfd_open"
+    if all(e.rec != model.SUCCESS for e in pidfd):
+        # This host refuses pidfd_open itself (seccomp, old kernel): Go fell back already, so the
+        # recording shows the PID path; the prediction tests below still hold.
+        assert not any(e.name == "waitid" and e.args.startswith("P_PIDFD") for e in calls)
+        pytest.skip(f"this host fails pidfd_open ({pidfd[0].errname}); Go used its fallback while recording")
+    assert any(e.rec == model.SUCCESS and e.args.endswith(", 0") and e.ret >= 0 for e in pidfd)
+    assert any(e.name == "waitid" and e.args.startswith("P_PIDFD") for e in calls)
 
 
 def test_startprocess_wait_survives_the_missing_pidfd_open_under_linuxulator(go_trace) -> None:
