@@ -257,6 +257,24 @@ def test_real_runsc_pidfd_open_breaks_and_the_model_foresaw_the_call(tmp_path: P
 
 @pytest.mark.slow
 @pytest.mark.skipif(_runsc_reason() is not None, reason=_runsc_reason() or "")
+def test_real_runsc_that_cannot_start_is_an_error_not_a_verdict(tmp_path: Path, monkeypatch, capsys) -> None:
+    """'runsc do' keeps its state under TMPDIR; inside a directory closed to other users its
+    sandbox does not start (runsc exits 128, "creating container: ..."): that is one error
+    line, never the program scored as broken by the layer."""
+    closed = tmp_path / "closed"
+    (closed / "tmp").mkdir(parents=True)
+    closed.chmod(0o700)
+    monkeypatch.setenv("TMPDIR", str(closed / "tmp"))
+    code = cli.main(["probe", "--real", "runsc", "--recordings", str(tmp_path / "rec"), "--", "true"])
+    err = capsys.readouterr().err
+    assert code == 2 and "runsc could not start the sandbox (creating container:" in err, err
+    assert f"TMPDIR={closed / 'tmp'}" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert real.cleanup_runsc(shutil.which("runsc"), tmp_path / "rec" / "runsc-root") == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_runsc_reason() is not None, reason=_runsc_reason() or "")
 def test_real_runsc_cli_json_true_runs_and_agrees(tmp_path: Path, capsys) -> None:
     code = cli.main(["probe", "--real", "runsc", "--json", "--recordings", str(tmp_path), "--fail-on", "disagree",
                      "--", "true"])

@@ -166,12 +166,28 @@ def run_runsc(cmd: list[str], workdir: Path, timeout: float, runsc: str) -> tupl
             kill_root_processes(do_root)
             if do_root.parent == Path(tempfile.gettempdir()) and do_root.name.startswith("runsc-do"):
                 shutil.rmtree(do_root, ignore_errors=True)
+    start_failure(run)
     boot = sorted(logdir.glob("*.boot.txt"))
     if not boot:
         err = run.stderr.read_text(errors="replace").strip()
         raise ShimsimError(f"runsc wrote no boot log in {logdir} (did the sandbox start? {err[:300]})")
     run.log = boot[-1]
     return run, boot[-1]
+
+
+def start_failure(run: Run) -> None:
+    """A clear error when runsc itself failed before the program ran (it exits 128 and says
+    "creating container: ..."), instead of scoring the program as broken by the layer."""
+    if run.returncode != 128:
+        return
+    lines = run.stderr.read_text(errors="replace").strip().splitlines()
+    last = lines[-1] if lines else ""
+    if not last.startswith("creating container:"):
+        return
+    tmp = os.environ.get("TMPDIR")
+    hint = (f"; 'runsc do' keeps its state under TMPDIR={tmp}, and fails so when that lies inside a "
+            "directory other users cannot enter" if tmp else "")
+    raise ShimsimError(f"runsc could not start the sandbox ({last.strip()}){hint}; its output is in {run.stderr}")
 
 
 def do_roots(logdir: Path) -> list[Path]:
