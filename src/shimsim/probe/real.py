@@ -54,7 +54,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,18 +95,8 @@ class Run:
 
 def _run(tag: str, argv: list[str], workdir: Path, timeout: float, cwd: str | None = None) -> Run:
     out, err = workdir / f"{tag}.stdout", workdir / f"{tag}.stderr"
-    t0 = time.monotonic()
-    with open(out, "wb") as fo, open(err, "wb") as fe:
-        proc = supervise.start(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, cwd=cwd)
-        timed_out = False
-        try:
-            rc: int | None = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out, rc = True, None
-        finally:
-            if proc.returncode is None:   # timed out or interrupted: leave nothing behind
-                supervise.stop(proc)
-    return Run(tag, argv, rc, timed_out, time.monotonic() - t0, out, err)
+    rc, timed_out, seconds = supervise.run(argv, out, err, timeout, cwd)
+    return Run(tag, argv, rc, timed_out, seconds, out, err)
 
 
 def find_tool(name: str) -> str:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,18 +94,7 @@ def run(tag: str, workdir: Path, exe: str, cmd: list[str], pairs: list[list[int]
     if strace:
         argv = [strace, *STRACE_OPTS, "-o", str(recording), "--", *argv]
     out, err = workdir / f"{tag}.stdout", workdir / f"{tag}.stderr"
-    t0 = time.monotonic()
-    with open(out, "wb") as fo, open(err, "wb") as fe:
-        proc = supervise.start(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)
-        timed_out = False
-        try:
-            rc: int | None = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out, rc = True, None
-        finally:
-            if proc.returncode is None:   # timed out or interrupted: leave nothing behind
-                supervise.stop(proc)
-    seconds = time.monotonic() - t0
+    rc, timed_out, seconds = supervise.run(argv, out, err, timeout)
     if status.exists() and status.stat().st_size:
         msg = status.read_text(encoding="utf-8", errors="replace").strip()
         raise ShimsimError(f"the probe could not start the command ({tag} run): {msg}")

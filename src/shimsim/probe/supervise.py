@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from shimsim.errors import ShimsimError
@@ -67,3 +68,22 @@ def stop(proc: subprocess.Popen) -> None:
             except (ProcessLookupError, PermissionError):
                 pass
     proc.wait()
+
+
+def run(argv: list[str], out: Path, err: Path, timeout: float,
+        cwd: str | None = None) -> tuple[int | None, bool, float]:
+    """ARGV under the supervisor, stdout and stderr into OUT and ERR, stdin closed, for at most
+    TIMEOUT seconds: (return code or None, timed out, seconds).  On a timeout or an interruption
+    every process of the command is stopped before this returns or raises."""
+    t0 = time.monotonic()
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        proc = start(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, cwd=cwd)
+        timed_out = False
+        try:
+            rc: int | None = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out, rc = True, None
+        finally:
+            if proc.returncode is None:   # timed out or interrupted: leave nothing behind
+                stop(proc)
+    return rc, timed_out, time.monotonic() - t0
