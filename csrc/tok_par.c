@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAR_MIN (256u << 10)   /* below this (chunk 0) a block is fed serially */
+#define PAR_MIN (128u << 10)   /* below this per thread (chunk 0) a block is fed serially */
 
 enum { W_IDLE, W_JOB, W_DONE };
 

@@ -307,6 +307,7 @@ class Tokeniser:
 
 
 TOK_PAR = True           # pipelined feeds tokenise each block on io.jobs() cores (ss_tok_feed_par)
+TOK_PAR_CHUNK = 0        # its bytes per chunk, 0 = each block split evenly (tests set a few hundred)
 PIPELINE_MIN = 8 << 20   # input bytes from which strace_batches pipelines (see pipeline_wanted)
 
 
@@ -429,9 +430,10 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
             extra_lines += len(t.cleaned[path].skipped)
         t.file_done(path, 0, publish.last_line_of_block(last_block, in_file), remap_stats=False)
 
+    par_threads = io.jobs() if TOK_PAR else 1     # each block on every core (csrc/tok_par.c), the same result
     pipe = Pipe(tok) if pipeline else None
-    if pipe is not None and TOK_PAR and io.jobs() > 1:
-        pipe.set_par(io.jobs())     # each block on every core (csrc/tok_par.c), the same result
+    if pipe is not None and par_threads > 1:
+        pipe.set_par(par_threads, TOK_PAR_CHUNK)
     try:
         for fid, (path, pid) in enumerate(t.files):
             first_block = True
@@ -440,7 +442,7 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
                 done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
                 for block, _ in t.source_blocks(path, done):
                     # line numbers: 1 for a file's first block, then the tokeniser counts on
-                    n = tok.feed(block, fid, 1 if first_block else 0, pid)
+                    n = tok.feed(block, fid, 1 if first_block else 0, pid, threads=par_threads, chunk=TOK_PAR_CHUNK)
                     first_block = False
                     last_block = block
                     notes()
