@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #define _POSIX_C_SOURCE 200809L
 #include "tok_pipe.h"
+#include "tok_par.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@ struct ss_tok_pipe {
     uint32_t first_line;
     int32_t default_pid;
     int64_t result;
+    int nthreads;              /* > 1: ss_tok_feed_par */
+    size_t chunk;
 };
 
 static void *worker(void *arg)
@@ -35,8 +38,11 @@ static void *worker(void *arg)
         uint16_t fid = p->file_id;
         uint32_t first = p->first_line;
         int32_t dpid = p->default_pid;
+        int nthreads = p->nthreads;
+        size_t chunk = p->chunk;
         pthread_mutex_unlock(&p->mu);
-        int64_t r = ss_tok_feed(p->t, buf, len, fid, first, dpid);
+        int64_t r = nthreads > 1 ? ss_tok_feed_par(p->t, buf, len, fid, first, dpid, nthreads, chunk)
+                                 : ss_tok_feed(p->t, buf, len, fid, first, dpid);
         pthread_mutex_lock(&p->mu);
         p->result = r;
         p->state = DONE;
@@ -119,4 +125,12 @@ int64_t ss_tok_pipe_wait(ss_tok_pipe *p)
     p->state = IDLE;
     pthread_mutex_unlock(&p->mu);
     return r;
+}
+
+void ss_tok_pipe_set_par(ss_tok_pipe *p, int nthreads, size_t chunk)
+{
+    pthread_mutex_lock(&p->mu);
+    p->nthreads = nthreads;
+    p->chunk = chunk;
+    pthread_mutex_unlock(&p->mu);
 }

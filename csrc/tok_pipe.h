@@ -21,6 +21,9 @@ int ss_tok_pipe_feed(ss_tok_pipe *p, const char *buf, size_t len, uint16_t file_
                      uint32_t first_line, int32_t default_pid);
 /* The result of the feed in flight (what ss_tok_feed returned); -2 if none. */
 int64_t ss_tok_pipe_wait(ss_tok_pipe *p);
+/* The feeds after this one run ss_tok_feed_par on nthreads cores (1 = ss_tok_feed,
+ * the default); chunk as there.  Not while a feed is in flight. */
+void ss_tok_pipe_set_par(ss_tok_pipe *p, int nthreads, size_t chunk);
 /* CDEF END */
 
 #endif

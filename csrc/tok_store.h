@@ -37,6 +37,7 @@ typedef struct {
 typedef struct {
     int32_t pid;
     uint8_t used, seen, has_pending, abi;
+    uint8_t sflags;       /* SS_SF_* (speculative tokenisers only) */
     /* pending <unfinished ...> call */
     char *name;
     uint32_t name_len, name_cap;

@@ -6,6 +6,7 @@
 #include "lex.h"
 #include "tok_scan.h"
 #include "tok_store.h"
+#include "tok_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,40 +14,6 @@
 #define MAX_PARTIAL (1u << 20)
 
 /* ------------------------------------------------------------- tokeniser */
-
-struct ss_tok {
-    ss_name_table tab[3];
-    int modes[3];
-    ss_pid_table pids;
-    ss_arena arena;
-    ss_event *ev;
-    uint32_t nev, evcap;
-    ss_note *notes;
-    uint32_t nnotes, notecap;
-    ss_tok_counts counts;
-    int oom;
-    int in_summary;
-    /* a call line waiting for its continuation */
-    int has_partial;
-    char *partial;
-    uint32_t partial_len, partial_cap;
-    uint32_t partial_line;
-    uint16_t partial_file;
-    int32_t partial_pid;
-    uint32_t next_line;
-    /* pending key of the latest <unfinished ...> (for bare ") = R" lines) */
-    int has_last;
-    int32_t last_pid;
-    /* the other output slot (ss_tok_swap): a batch's events, notes and arena
-     * stay there, untouched, while the next batch is tokenised */
-    struct {
-        ss_arena arena;
-        ss_event *ev;
-        uint32_t nev, evcap;
-        ss_note *notes;
-        uint32_t nnotes, notecap;
-    } spare;
-};
 
 ss_tok *ss_tok_new(void)
 {
@@ -77,6 +44,7 @@ void ss_tok_free(ss_tok *t)
     free(t->spare.ev);
     free(t->spare.notes);
     free(t->partial);
+    ss_tok__par_free(t->par);
     free(t);
 }
 
@@ -250,8 +218,54 @@ static void unparsed(ss_tok *t, const ctx *c, int code, const char *s, size_t n)
     note(t, SS_NOTE_UNPARSED, (uint32_t)code, c->file_id, c->line, s, n);
 }
 
+/* Speculative tokenisers (t->spec): the first read of a pid's pending call
+ * is recorded with the line it happens on; the record is made at once, so a
+ * caller's pointers to records must be looked up after the hook. */
+static void spec_pend_slow(ss_tok *t, int32_t pid)
+{
+    ss_pidrec *r = ss_pids_get(&t->pids, pid, 1);
+    if (!r) {
+        t->oom = 1;
+        return;
+    }
+    if (r->sflags & SS_SF_PEND)
+        return;
+    r->sflags |= SS_SF_PEND;
+    ss_spec *sp = t->spec;
+    if (sp->ndep == sp->depcap) {
+        uint32_t nc = sp->depcap ? sp->depcap * 2 : 256;
+        ss_spec_dep *nd = realloc(sp->dep, nc * sizeof *nd);
+        if (!nd) {
+            t->oom = 1;
+            return;
+        }
+        sp->dep = nd;
+        sp->depcap = nc;
+    }
+    ss_spec_dep *d = &sp->dep[sp->ndep++];
+    memset(d, 0, sizeof *d);
+    d->pid = pid;
+    d->line = sp->cur_line;
+    d->bad = sp->line_cont || t->nev != sp->line_ev0 || t->nnotes != sp->line_note0;
+    d->ev_lo = sp->line_ev0;
+    d->note_lo = sp->line_note0;
+    d->s = sp->line_s;
+    d->n = sp->line_n;
+    d->dpid = sp->line_dpid;
+    d->file_id = sp->line_fid;
+    d->before = t->counts;
+}
+
+static inline void spec_pend(ss_tok *t, int32_t pid)
+{
+    if (t->spec)
+        spec_pend_slow(t, pid);
+}
+
 static uint8_t pid_abi(ss_tok *t, int32_t pid)
 {
+    if (t->spec && !ss_pids_get(&t->pids, pid, 1))  /* a record for every pid whose ABI was read */
+        t->oom = 1;
     ss_pidrec *r = ss_pids_get(&t->pids, pid, 0);
     return r ? r->abi : 0;
 }
@@ -305,6 +319,7 @@ static void emit_unfinished(ss_tok *t, ss_pidrec *p)
 
 static void flush_pid(ss_tok *t, int32_t pid)
 {
+    spec_pend(t, pid);
     ss_pidrec *p = ss_pids_get(&t->pids, pid, 0);
     if (p && p->has_pending)
         emit_unfinished(t, p);
@@ -389,6 +404,7 @@ static void incomplete(ss_tok *t, const char *s, size_t n, ctx *c, const char *n
     size_t cut = splice_start(s, n, &detached);
     if (cut != (size_t)-1) {
         if (detached) {
+            spec_pend(t, c->pid);
             ss_pidrec *p = ss_pids_get(&t->pids, c->pid, 0);
             int had = p && p->has_pending;
             ss_event *e = new_event(t, SS_EV_DETACHED, c->file_id, c->line, c->pid);
@@ -509,10 +525,12 @@ static void move_pending(ss_pidrec *p, ss_pidrec *q);
 
 static void adopt(ss_tok *t, int32_t pid, const char *name, size_t name_len)
 {
+    spec_pend(t, pid);
     ss_pidrec *p = ss_pids_get(&t->pids, pid, 0);
     if (p && p->has_pending)
         return;
     if (pid >= 0) {
+        spec_pend(t, -1);
         if (!pending_is(ss_pids_get(&t->pids, -1, 0), name, name_len))
             return;
         p = ss_pids_get(&t->pids, pid, 1);   /* may move the records: look q up again */
@@ -521,10 +539,14 @@ static void adopt(ss_tok *t, int32_t pid, const char *name, size_t name_len)
             return;
         }
         ss_pidrec *q = ss_pids_get(&t->pids, -1, 0);
+        if (t->spec)
+            t->spec->adopted = 1;
         move_pending(p, q);
         p->owner = pid;
         return;
     }
+    if (t->spec)
+        t->spec->scan_dep = 1;   /* reads every pid's pending call */
     int32_t from = 0;
     uint32_t count = 0;
     for (uint32_t k = 0; k < t->pids.nslot; k++) {
@@ -541,6 +563,8 @@ static void adopt(ss_tok *t, int32_t pid, const char *name, size_t name_len)
         t->oom = 1;
         return;
     }
+    if (t->spec)
+        t->spec->adopted = 1;
     move_pending(p, ss_pids_get(&t->pids, from, 0));
 }
 
@@ -576,6 +600,12 @@ static void move_pending(ss_pidrec *p, ss_pidrec *q)
  * line, when nothing else fits, resumes the latest unfinished call. */
 static void do_anon_resumed(ss_tok *t, const char *s, size_t n, size_t i, ctx *c)
 {
+    if (t->spec) {
+        if (t->has_last)
+            spec_pend(t, t->last_pid);
+        else
+            t->spec->anon_dep = 1;   /* the latest unfinished call may be the real state's */
+    }
     ss_pidrec *p = t->has_last ? ss_pids_get(&t->pids, t->last_pid, 0) : NULL;
     if (!p || !p->has_pending) {
         unparsed(t, c, SS_R_SYNTAX, s, n);
@@ -1105,6 +1135,8 @@ static void feed_line(ss_tok *t, const char *s, size_t n, uint16_t file_id, uint
         n--;
     if (t->has_partial && !STARTS(s, n, 0, "[pid ") && !STARTS(s, n, 0, "strace: ")) {
         t->has_partial = 0;
+        if (t->spec)
+            t->spec->line_cont = 1;
         ctx c = {t->partial_file, t->partial_line, t->partial_pid, 0, 0.0};
         if ((size_t)t->partial_len + n > MAX_PARTIAL) {
             unparsed(t, &c, SS_R_TOOLONG, "", 0);
@@ -1132,25 +1164,100 @@ static void begin_batch(ss_tok *t)
     ss_arena_reset(&t->arena);
 }
 
+void ss_tok__begin_batch(ss_tok *t) { begin_batch(t); }
+
+void ss_tok__feed_line(ss_tok *t, const char *s, size_t n, uint16_t file_id, uint32_t line, int32_t dpid)
+{
+    feed_line(t, s, n, file_id, line, dpid);
+}
+
+/* the deps the line just fed made: where its output ends, the pid's state after it */
+static void spec_line_done(ss_tok *t)
+{
+    ss_spec *sp = t->spec;
+    for (uint32_t k = sp->line_dep0; k < sp->ndep; k++) {
+        ss_spec_dep *d = &sp->dep[k];
+        d->ev_hi = t->nev;
+        d->note_hi = t->nnotes;
+        d->after = t->counts;
+        d->bad |= sp->adopted;
+        ss_pidrec *r = ss_pids_get(&t->pids, d->pid, 0);
+        if (!r)
+            continue;
+        d->abi = r->abi;
+        d->has_pending = r->has_pending;
+        if (!r->has_pending)
+            continue;
+        d->pabi = r->pabi;
+        d->flags = r->flags;
+        d->pline = r->line;
+        d->pfile = r->file_id;
+        d->owner = r->owner;
+        d->ts = r->ts;
+        d->name = ss_arena_alloc(&sp->snap, (size_t)r->name_len + r->args_len + 1);
+        if (!d->name) {
+            t->oom = 1;
+            return;
+        }
+        memcpy(d->name, r->name, r->name_len);
+        memcpy(d->name + r->name_len, r->args, r->args_len);
+        d->name_len = r->name_len;
+        d->args = d->name + r->name_len;
+        d->args_len = r->args_len;
+    }
+}
+
+int ss_tok__feed_lines(ss_tok *t, const char *buf, size_t len, uint16_t file_id, uint32_t line, int32_t dpid)
+{
+    size_t i = 0;
+    ss_nl_scan nls;
+    ss_nl_init(&nls, buf, len);
+    ss_spec *sp = t->spec;
+    if (sp) {
+        while (i < len) {
+            size_t e = ss_nl_next(&nls, i);
+            sp->line_ev0 = t->nev;
+            sp->line_note0 = t->nnotes;
+            sp->line_dep0 = sp->ndep;
+            sp->cur_line = line;
+            sp->line_s = buf + i;
+            sp->line_n = e - i;
+            sp->line_dpid = dpid;
+            sp->line_fid = file_id;
+            sp->line_cont = 0;
+            sp->adopted = 0;
+            feed_line(t, buf + i, e - i, file_id, line, dpid);
+            if (sp->ndep != sp->line_dep0)
+                spec_line_done(t);
+            t->counts.lines++;
+            line++;
+            i = e + 1;
+            if (t->oom)
+                return -1;
+        }
+    } else {
+        while (i < len) {
+            size_t e = ss_nl_next(&nls, i);
+            feed_line(t, buf + i, e - i, file_id, line, dpid);
+            t->counts.lines++;
+            line++;
+            i = e + 1;
+            if (t->oom)
+                return -1;
+        }
+    }
+    t->next_line = line;
+    return t->oom ? -1 : 0;
+}
+
 int64_t ss_tok_feed(ss_tok *t, const char *buf, size_t len, uint16_t file_id,
                     uint32_t first_line, int32_t default_pid)
 {
     begin_batch(t);
     uint32_t line = first_line ? first_line : t->next_line;
-    size_t i = 0;
-    ss_nl_scan nls;
-    ss_nl_init(&nls, buf, len);
-    while (i < len) {
-        size_t e = ss_nl_next(&nls, i);
-        feed_line(t, buf + i, e - i, file_id, line, default_pid);
-        t->counts.lines++;
-        line++;
-        i = e + 1;
-        if (t->oom)
-            return -1;
-    }
-    t->next_line = line;
-    return t->oom ? -1 : (int64_t)t->nev;
+    if (ss_tok__feed_lines(t, buf, len, file_id, line, default_pid) < 0)
+        return -1;
+    return (int64_t)t->nev;
 }
 
 static int cmp_pending(const void *a, const void *b)

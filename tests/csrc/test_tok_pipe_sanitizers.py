@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""The tokeniser's pipeline thread (csrc/tok_pipe.c) under ThreadSanitizer and
-AddressSanitizer+UBSan: a C driver feeds a multi-block trace through the
-thread, reading each batch while the next is tokenised, and its digest of the
-events must equal the serial run's.  Skipped where gcc cannot build with the
+"""The tokeniser's pipeline thread (csrc/tok_pipe.c) and the parallel feed's
+workers (csrc/tok_par.c) under ThreadSanitizer and AddressSanitizer+UBSan: a C
+driver feeds a multi-block trace through the thread, reading each batch while
+the next is tokenised, or each block on three threads (directly and on the
+pipeline thread, chunks of the whole block split and of a few hundred bytes),
+and its digest of the events must equal the serial run's.  Skipped where gcc cannot build with the
 sanitizer."""
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CSRC = ROOT / "csrc"
 FIX = ROOT / "tests" / "fixtures" / "strace" / "gen"
-SOURCES = ["tokenise.c", "tok_pipe.c", "tok_scan.c", "tok_store.c", "lex.c"]
+SOURCES = ["tokenise.c", "tok_par.c", "tok_pipe.c", "tok_scan.c", "tok_store.c", "lex.c"]
 
 
 def build(tmp: Path, sanitize: str) -> Path:
@@ -49,10 +51,14 @@ def test_pipeline_thread_sanitizer_clean(sanitize: str, trace_file: Path, tmp_pa
     env = {"TSAN_OPTIONS": "halt_on_error=1", "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1",
            "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1", "PATH": "/usr/bin:/bin"}
     runs = {}
-    for mode in ("serial", "pipe"):
-        r = subprocess.run([str(exe), str(trace_file), mode, "1500"], capture_output=True, text=True, env=env)
+    for mode, block, chunk in (("serial", "1500", "0"), ("pipe", "1500", "0"), ("serial", "40000", "0"),
+                               ("par", "40000", "300"), ("pipepar", "40000", "300"), ("par", "40000", "1")):
+        r = subprocess.run([str(exe), str(trace_file), mode, block, chunk], capture_output=True, text=True, env=env)
         assert r.returncode == 0, r.stderr[-2000:]
         assert "WARNING: ThreadSanitizer" not in r.stderr and "ERROR:" not in r.stderr, r.stderr[-2000:]
-        runs[mode] = r.stdout
-    assert runs["serial"] == runs["pipe"]
-    assert int(runs["serial"].split()[1]) > 1000
+        runs[mode, block, chunk] = r.stdout
+    assert runs["serial", "1500", "0"] == runs["pipe", "1500", "0"]
+    assert int(runs["serial", "1500", "0"].split()[1]) > 1000
+    # the parallel feeds: the serial feed's events, notes, counts, statistics and pids
+    assert runs["serial", "40000", "0"] == runs["par", "40000", "300"] == runs["pipepar", "40000", "300"] \
+        == runs["par", "40000", "1"]

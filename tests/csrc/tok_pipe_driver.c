@@ -2,7 +2,11 @@
 /* Drives ss_tok_pipe the way src/shimsim/engine/c.py does (swap, feed on the
  * thread, read the previous batch meanwhile, wait), or serially ("serial" as
  * the second argument), and prints a digest of every batch; built with
- * -fsanitize=thread by tests/csrc/test_tok_pipe_sanitizers.py. */
+ * -fsanitize=thread by tests/csrc/test_tok_pipe_sanitizers.py.  "par" feeds
+ * each block with ss_tok_feed_par on 3 threads, "pipepar" does so on the
+ * pipeline thread (the fourth argument: bytes per chunk, 0 = even split);
+ * the digest then covers the notes, counts, statistics and pids too. */
+#include "tok_par.h"
 #include "tok_pipe.h"
 #include "tokenise.h"
 
@@ -22,12 +26,23 @@ static uint64_t digest(const ss_event *ev, int64_t n, uint64_t h)
     return h;
 }
 
+static uint64_t digest_rest(const ss_tok *t, uint64_t h)
+{
+    const ss_note *nt = ss_tok_notes(t);
+    for (uint32_t k = 0; k < ss_tok_nnotes(t); k++)
+        h = h * 1099511628211u + nt[k].line + nt[k].kind * 7u + nt[k].reason * 13u + nt[k].len * 17u;
+    return h;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return 2;
-    int serial = argc > 2 && strcmp(argv[2], "serial") == 0;
+    const char *mode = argc > 2 ? argv[2] : "pipe";
+    int serial = strcmp(mode, "serial") == 0 || strcmp(mode, "par") == 0;
+    int par = strcmp(mode, "par") == 0 || strcmp(mode, "pipepar") == 0;
     size_t block = argc > 3 ? (size_t)atol(argv[3]) : 4096;
+    size_t chunk = argc > 4 ? (size_t)atol(argv[4]) : 0;
     FILE *f = fopen(argv[1], "rb");
     if (!f)
         return 2;
@@ -42,6 +57,8 @@ int main(int argc, char **argv)
     ss_tok_pipe *p = serial ? NULL : ss_tok_pipe_new(t);
     if (!t || (!serial && !p))
         return 3;
+    if (p && par)
+        ss_tok_pipe_set_par(p, 3, chunk);
     uint64_t h = 0;
     int64_t total = 0, prev = 0;
     long i = 0;
@@ -51,11 +68,15 @@ int main(int argc, char **argv)
         while (e < n && buf[e - 1] != '\n')
             e++;
         if (serial) {
-            prev = ss_tok_feed(t, buf + i, (size_t)(e - i), 0, first ? 1 : 0, -1);
+            prev = par ? ss_tok_feed_par(t, buf + i, (size_t)(e - i), 0, first ? 1 : 0, -1, 3, chunk)
+                       : ss_tok_feed(t, buf + i, (size_t)(e - i), 0, first ? 1 : 0, -1);
             h = digest(ss_tok_events(t), prev, h);
+            h = digest_rest(t, h);
         } else {
             const ss_event *pev = ss_tok_events(t);
             int64_t pn = prev;
+            if (!first)
+                h = digest_rest(t, h);           /* the notes of the batch just waited for */
             ss_tok_swap(t);
             if (ss_tok_pipe_feed(p, buf + i, (size_t)(e - i), 0, first ? 1 : 0, -1) < 0)
                 return 4;
@@ -70,12 +91,35 @@ int main(int argc, char **argv)
     }
     if (!serial) {
         h = digest(ss_tok_events(t), prev, h);
+        h = digest_rest(t, h);
         if (ss_tok_pipe_wait(p) != -2)           /* nothing in flight */
             return 6;
         ss_tok_pipe_free(p);
     }
     int64_t fin = ss_tok_finish(t);
     h = digest(ss_tok_events(t), fin, h);
+    h = digest_rest(t, h);
+    ss_tok_counts c;
+    ss_tok_get_counts(t, &c);
+    const uint64_t *cv = (const uint64_t *)&c;
+    for (size_t k = 0; k < sizeof c / sizeof *cv; k++)
+        h = h * 31 + cv[k];
+    for (uint32_t k = 0; k < ss_tok_nsyscalls(t); k++) {
+        const char *nm;
+        uint32_t nl;
+        uint64_t calls, errs;
+        ss_tok_syscall_stat(t, k, &nm, &nl, &calls, &errs);
+        if (calls)   /* by name: the order of first use may differ */
+            h ^= (calls * 1000003u + errs) * (nl * 2654435761u + (unsigned char)nm[0] * 97u + (unsigned char)nm[nl - 1]);
+    }
+    uint64_t pidsum = 0;
+    uint32_t np = ss_tok_npids(t);
+    int32_t *pids = malloc((np + 1) * sizeof *pids);
+    uint32_t got = pids ? ss_tok_pids(t, pids, np) : 0;
+    for (uint32_t k = 0; k < got; k++)
+        pidsum += (uint64_t)(uint32_t)pids[k] * 2654435761u;
+    free(pids);
+    h = h * 31 + pidsum + np;
     printf("events %lld digest %llu\n", (long long)(total + fin), (unsigned long long)h);
     ss_tok_free(t);
     free(buf);

@@ -81,6 +81,32 @@ def test_ff_set_pipelined_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None
     assert_same(sorted(str(p) for p in (FIX / "gen" / "pipeline_ff").iterdir()), monkeypatch)
 
 
+@pytest.mark.parametrize("pipelined", [True, False])
+@pytest.mark.parametrize("which", MIXED)
+def test_parallel_feed_equals_serial(which: str, pipelined: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each block tokenised on three cores (csrc/tok_par.c), on the pipeline thread
+    or on the caller's, in chunks of a few hundred bytes so that chunk boundaries
+    fall between pairs: the serial run's events, statistics and replay report."""
+    path = [str(FIX / "gen" / which)]
+    serial = run(path, False, monkeypatch, jobs="1")
+    monkeypatch.setattr(io, "BLOCK", 2053)
+    monkeypatch.setattr(cengine, "TOK_PAR_CHUNK", 300)
+    toks: list[cengine.Tokeniser] = []
+    real = cengine.Tokeniser
+
+    def spy(*args):
+        toks.append(real(*args))
+        return toks[-1]
+
+    monkeypatch.setattr(cengine, "Tokeniser", spy)
+    par = run(path, pipelined, monkeypatch, jobs="3")
+    assert toks and all(tok.par_stats()[0] > 10 for tok in toks)     # the parallel feed really ran
+    assert len(serial[0]) == len(par[0])
+    for a, b in zip(serial[0], par[0]):
+        assert a == b
+    assert serial[1:] == par[1:]
+
+
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A multi-megabyte trace: the mixed -f recordings concatenated until past 3 MB."""

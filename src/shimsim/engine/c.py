@@ -229,10 +229,17 @@ class Tokeniser:
         self.lib.ss_tok_set_modes(self._t, *modes)
         self._keep: bytes = b""
 
-    def feed(self, block: bytes, file_id: int, first_line: int, default_pid: int) -> int:
-        """Tokenise one block; returns the number of events now in events()."""
+    def feed(self, block: bytes, file_id: int, first_line: int, default_pid: int,
+             threads: int = 1, chunk: int = 0) -> int:
+        """Tokenise one block; returns the number of events now in events().
+        threads > 1: on that many cores (ss_tok_feed_par, the same result;
+        chunk > 0 is its test knob, the bytes per chunk)."""
         self._keep = block  # events point into it until the next feed (a Batch keeps it longer)
-        n = self.lib.ss_tok_feed(self._t, block, len(block), file_id, first_line, default_pid)
+        if threads > 1:
+            n = self.lib.ss_tok_feed_par(self._t, block, len(block), file_id, first_line, default_pid,
+                                         threads, chunk)
+        else:
+            n = self.lib.ss_tok_feed(self._t, block, len(block), file_id, first_line, default_pid)
         if n < 0:
             raise MemoryError("the C tokeniser ran out of memory")
         return int(n)
@@ -286,6 +293,12 @@ class Tokeniser:
                 out[_text(self.ffi, name[0], ln[0])] = [int(calls[0]), int(errs[0])]
         return out
 
+    def par_stats(self) -> tuple[int, int, int]:
+        """(chunks tokenised speculatively, of them redone serially, lines run again) so far."""
+        c, r, x = (self.ffi.new("uint64_t *") for _ in range(3))
+        self.lib.ss_tok_par_stats(self._t, c, r, x)
+        return int(c[0]), int(r[0]), int(x[0])
+
     def pids(self) -> set[int]:
         n = self.lib.ss_tok_npids(self._t)
         buf = self.ffi.new("int32_t[]", max(n, 1))
@@ -293,6 +306,8 @@ class Tokeniser:
         return {int(buf[k]) for k in range(m)}
 
 
+TOK_PAR = True           # pipelined feeds tokenise each block on io.jobs() cores (ss_tok_feed_par)
+TOK_PAR_CHUNK = 0        # its bytes per chunk, 0 = each block split evenly (tests set a few hundred)
 PIPELINE_MIN = 8 << 20   # input bytes from which strace_batches pipelines (see pipeline_wanted)
 
 
@@ -333,6 +348,10 @@ class Pipe:
         if self.lib.ss_tok_pipe_feed(self._p, block, len(block), file_id, first_line, default_pid) < 0:
             raise RuntimeError("ss_tok_pipe_feed: a feed is already in flight")
 
+    def set_par(self, threads: int, chunk: int = 0) -> None:
+        """Later feeds tokenise each block on `threads` cores (ss_tok_feed_par; 1 = serially)."""
+        self.lib.ss_tok_pipe_set_par(self._p, threads, chunk)
+
     def wait(self) -> int:
         n = self.lib.ss_tok_pipe_wait(self._p)
         if n == -1:
@@ -356,7 +375,7 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
     tokenised by a C thread (``Pipe``) while the consumer replays batch k: the
     tokeniser's output is double buffered (ss_tok_swap), and every Python-side
     step (reading, notes, file ends) runs on this thread in the serial order."""
-    from shimsim.trace import publish
+    from shimsim.trace import io, publish
     from shimsim.trace.summary import SummaryTable
 
     def reason_text(code: int) -> str:
@@ -411,7 +430,10 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
             extra_lines += len(t.cleaned[path].skipped)
         t.file_done(path, 0, publish.last_line_of_block(last_block, in_file), remap_stats=False)
 
+    par_threads = io.jobs() if TOK_PAR else 1     # each block on every core (csrc/tok_par.c), the same result
     pipe = Pipe(tok) if pipeline else None
+    if pipe is not None and par_threads > 1:
+        pipe.set_par(par_threads, TOK_PAR_CHUNK)
     try:
         for fid, (path, pid) in enumerate(t.files):
             first_block = True
@@ -420,7 +442,7 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
                 done = lambda: 0 if first_block else tok.next_line() - 1  # noqa: E731
                 for block, _ in t.source_blocks(path, done):
                     # line numbers: 1 for a file's first block, then the tokeniser counts on
-                    n = tok.feed(block, fid, 1 if first_block else 0, pid)
+                    n = tok.feed(block, fid, 1 if first_block else 0, pid, threads=par_threads, chunk=TOK_PAR_CHUNK)
                     first_block = False
                     last_block = block
                     notes()
