@@ -24,7 +24,7 @@ except ImportError:      # pragma: no cover - other versions and implementations
     except ImportError:
         from hashlib import sha256
 
-FORMAT = 1                      # bump when a cached object's shape changes
+FORMAT = 2                      # bump when a cached object's shape changes (2: tables classes are plain records)
 _digests: dict[str, str] = {}
 
 

@@ -23,12 +23,12 @@ mode a last line cut off in the middle is skipped as "cut-off last line".
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from shimsim._lazyre import lazy_re
+from shimsim._record import replace
 from shimsim import engine as _engine
 from shimsim import model
 from shimsim.engine.c import Batch  # noqa: F401  (public here: t.batches() yields them)
@@ -141,7 +141,7 @@ class Trace:
                     # takes the line of the exit call)
                     extra = {k: (c.line_of(v) if k.endswith("_line") and isinstance(v, int) else v)
                              for k, v in ev.extra.items()}          # resumed_line, ret_line, ...
-                    ev = dataclasses.replace(ev, line=c.line_of(ev.line), extra=extra)
+                    ev = replace(ev, line=c.line_of(ev.line), extra=extra)
                 yield ev
         except InputError as exc:
             if exc.path == path and exc.line is not None:
