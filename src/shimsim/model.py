@@ -5,7 +5,6 @@ csrc/shimsim.h field for field (the codes are shimsim.codes); ``Result`` is
 what one event becomes under a shim, the mirror of ``ss_rp_result``."""
 from __future__ import annotations
 
-from typing import Any
 
 from shimsim._record import Record, asdict
 
@@ -18,6 +17,10 @@ from shimsim.codes import REC_RESTARTED as RESTARTED
 from shimsim.codes import REC_SUCCESS as SUCCESS
 from shimsim.codes import REC_UNFINISHED as UNFINISHED
 from shimsim.codes import REC_UNKNOWN as UNKNOWN  # recorded '= ?' (not the replay outcome codes.UNKNOWN)
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def s64(v: int) -> int:

@@ -7,7 +7,6 @@ syscall X (reason)".  Everything below it in a report is the evidence.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
 
 from shimsim._record import Record
 
@@ -15,7 +14,9 @@ from shimsim._record import Record
 # shimsim.shim, so that `shimsim parse` (parse_json) does not import the replayer.
 from shimsim.codes import DIV_FALLBACK, DIV_NAMES, EMULATED, FAKED, PARTIAL, STUBBED, UNKNOWN
 
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
 if TYPE_CHECKING:
+    from typing import Any
     from shimsim import replay as _replay
 
 # Outcomes that mean the layer does the work itself rather than pass the call on.

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 
 from shimsim._lazyre import lazy_re
 from shimsim._record import Record
@@ -165,6 +164,8 @@ class Command(Record):
 
 def parse_command(cmd: str) -> Command | None:
     """The tracer command in a shell command line, or None if it runs no tracer."""
+    import shlex   # here: a plain trace file has no command line to split
+
     try:
         words = shlex.split(cmd, comments=False)
     except ValueError:
