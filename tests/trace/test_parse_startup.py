@@ -111,12 +111,13 @@ def test_parse_of_a_small_strace_file_imports_little() -> None:
     """What start-up of ``parse`` leaves out (issue 17): argument value classes (rendering
     only), importlib.resources, tempfile (writing only), decimal (kdump times), csvtable
     (the tables come from the cross-run cache), glob (-ff sets); dataclasses and inspect (the
-    records on the way are shimsim._record classes), shutil (argparse's terminal width); and no
+    records on the way are shimsim._record classes), shutil (argparse's terminal width), typing
+    (annotations only), pickle (the cache is read with _pickle), shlex (published command lines); and no
     dataclass on the way lacks a docstring (dataclass() would call inspect.signature for one)."""
     got = _run(_MODULES, str(FIXTURE))
     assert isinstance(got, dict)
     mods = set(got["modules"])
     for name in ("shimsim.trace.args", "importlib.resources", "tempfile", "decimal", "gzip", "shimsim.replay",
-                 "shimsim.csvtable", "csv", "glob", "dataclasses", "inspect", "shutil"):
+                 "shimsim.csvtable", "csv", "glob", "dataclasses", "inspect", "shutil", "typing", "pickle", "shlex"):
         assert name not in mods, name
     assert got["auto_doc"] == []
