@@ -215,19 +215,16 @@ def test_parse_events_refused_before_reading_the_trace(tmp_path: Path, capsys) -
 
 _CHILD = textwrap.dedent("""
     import json, sys, time
-    import shimsim.commands.parse as parse
     from shimsim.cli import main
 
-    class SlowJson:                       # the real command, stalled after 50 events
-        n = 0
-        @staticmethod
-        def dumps(*a, **k):
-            SlowJson.n += 1
-            if SlowJson.n == 50:
-                print("writing", flush=True)
-                time.sleep(60)
-            return json.dumps(*a, **k)
-    parse.json = SlowJson
+    real_dumps, n = json.dumps, [0]
+    def dumps(*a, **k):                   # the real command, stalled after 50 events
+        n[0] += 1
+        if n[0] == 50:
+            print("writing", flush=True)
+            time.sleep(60)
+        return real_dumps(*a, **k)
+    json.dumps = dumps                    # parse imports json when --events-out writes
     sys.exit(main(["parse", sys.argv[1], "--events-out", sys.argv[2]]))
 """)
 

@@ -42,10 +42,29 @@ HELP = {
 COMMANDS = tuple(HELP)
 
 
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() gives it ($COLUMNS, else stdout's
+    terminal, else 80), without importing shutil (which imports bz2 and lzma: ~1.6 ms)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors exit 2 with one line
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse's own asks shutil for the width, on every add_argument too: the same width here
+        return self.formatter_class(prog=self.prog, width=_columns() - 2)
 
 
 class _LazySubParsers(argparse._SubParsersAction):

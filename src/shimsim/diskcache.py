@@ -14,7 +14,11 @@ The directory is the user's own: pickles are only read from there.
 from __future__ import annotations
 
 import os
-import pickle
+
+try:                     # the C unpickler alone: pickle.py (with struct, re, ...) only to write (~1 ms)
+    from _pickle import load as _unpickle
+except ImportError:      # pragma: no cover - implementations without the accelerator
+    from pickle import load as _unpickle
 
 try:                     # the built-in SHA-256, without loading OpenSSL through hashlib (~2.5 ms)
     from _sha256 import sha256            # CPython 3.11
@@ -24,7 +28,7 @@ except ImportError:      # pragma: no cover - other versions and implementations
     except ImportError:
         from hashlib import sha256
 
-FORMAT = 1                      # bump when a cached object's shape changes
+FORMAT = 2                      # bump when a cached object's shape changes (2: tables classes are plain records)
 _digests: dict[str, str] = {}
 
 
@@ -80,7 +84,7 @@ def load(kind: str, root: str, key: str) -> object | None:
         return None
     try:
         with open(path, "rb") as fh:
-            return pickle.load(fh)
+            return _unpickle(fh)
     except Exception:  # noqa: BLE001 - missing, truncated or garbage: a miss
         return None
 
@@ -90,6 +94,7 @@ def store(kind: str, root: str, key: str, obj: object) -> None:
     path = _path(kind, root, key)
     if path is None:
         return
+    import pickle
     import tempfile
     tmp = None
     try:

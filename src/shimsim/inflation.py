@@ -11,7 +11,10 @@ terms.
 from __future__ import annotations
 
 import io
-from typing import BinaryIO, Callable
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import BinaryIO, Callable
 
 
 class Counting(io.RawIOBase):

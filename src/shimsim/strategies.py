@@ -30,7 +30,6 @@ docs/strategies.md has the longer tour.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -39,7 +38,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from shimsim import model, tables
+from shimsim import _record, model, tables
 from shimsim.model import Event
 from shimsim.trace import formats
 from shimsim.trace.args import Fd, FdPair, FlagSet, Named, Num, Ptr, Quoted  # noqa: F401  (public here too)
@@ -710,7 +709,7 @@ def _strace_text(abi: tables.ABI, recs: list[_Rec], opts: tuple[str, ...],
             lines.append(render_strace(evs[nxt], pid_style=style.pid_style, ts_kind=style.ts_kind))
             evs[nxt].line = len(lines)
             out.append(evs[nxt])
-            rest = dataclasses.replace(ev, args=", ".join(pieces[k:]))
+            rest = _record.replace(ev, args=", ".join(pieces[k:]))
             tail = render_strace(rest, pid_style=style.pid_style, ts_kind=style.ts_kind)
             lines.append(f"{tail[:at]}<... {ev.name} resumed>{tail[at + len(ev.name) + 1:]}")
             ev.flags |= model.F_MERGED

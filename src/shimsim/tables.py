@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from shimsim import diskcache, resources
+from shimsim._record import Frozen, Record
 from shimsim.errors import InputError, UnknownName
 
 STATUSES = ("implemented", "obsolete", "unimplemented", "reserved")
@@ -97,14 +97,16 @@ _SIG_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\((.*)\)\s*->\s*(\S+)\s*\[([^\]]
 
 # --------------------------------------------------------------------------- data types
 
-@dataclass(frozen=True)
-class Arg:
+class Arg(Frozen):
     """One syscall argument: name, kind (see ARG_KINDS), family for flags/enum/mode/signal."""
-
+    _FIELDS = ("name", "kind", "family", "detail")
     name: str
     kind: str
-    family: str | None = None
-    detail: str | None = None   # struct/array element name
+    family: str | None
+    detail: str | None          # struct/array element name
+
+    def __init__(self, name: str, kind: str, family: str | None = None, detail: str | None = None) -> None:
+        self.__dict__.update(name=name, kind=kind, family=family, detail=detail)
 
     def to_json(self) -> dict:
         d: dict = {"name": self.name, "kind": self.kind}
@@ -115,10 +117,9 @@ class Arg:
         return d
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(Frozen):
     """Argument names and kinds, return kind and classes of one syscall on one OS."""
-
+    _FIELDS = ("name", "args", "returns", "returns_family", "classes", "path", "line")
     name: str
     args: tuple[Arg, ...]
     returns: str
@@ -127,22 +128,35 @@ class Signature:
     path: str
     line: int
 
+    def __init__(self, name: str, args: tuple[Arg, ...], returns: str, returns_family: str | None,
+                 classes: tuple[str, ...], path: str, line: int) -> None:
+        self.__dict__.update(name=name, args=args, returns=returns, returns_family=returns_family,
+                             classes=classes, path=path, line=line)
 
-@dataclass(frozen=True)
-class Syscall:
+
+class Syscall(Frozen):
     """One slot of an ABI's syscall table (plus its signature when one is known)."""
-
+    _FIELDS = ("number", "name", "status", "kind", "entry", "aliases", "note", "classes", "args", "returns",
+               "returns_family")
     number: int
     name: str
     status: str
     kind: str
-    entry: str = ""
-    aliases: tuple[str, ...] = ()
-    note: str = ""
-    classes: tuple[str, ...] = ()
-    args: tuple[Arg, ...] | None = None
-    returns: str | None = None
-    returns_family: str | None = None
+    entry: str
+    aliases: tuple[str, ...]
+    note: str
+    classes: tuple[str, ...]
+    args: tuple[Arg, ...] | None
+    returns: str | None
+    returns_family: str | None
+
+    def __init__(self, number: int, name: str, status: str, kind: str, entry: str = "",
+                 aliases: tuple[str, ...] = (), note: str = "", classes: tuple[str, ...] = (),
+                 args: tuple[Arg, ...] | None = None, returns: str | None = None,
+                 returns_family: str | None = None) -> None:
+        self.__dict__.update(number=number, name=name, status=status, kind=kind, entry=entry, aliases=aliases,
+                             note=note, classes=classes, args=args, returns=returns,
+                             returns_family=returns_family)
 
     def to_json(self, abi: str) -> dict:
         return {
@@ -156,10 +170,9 @@ class Syscall:
         }
 
 
-@dataclass
-class Member:
+class Member(Record):
     """One constant of a family on one OS: value None means explicitly unsupported there."""
-
+    _FIELDS = ("name", "value", "role", "alias_of", "note", "path", "line")
     name: str
     value: int | None
     role: str          # "", "alias", "helper", "internal"
@@ -168,26 +181,35 @@ class Member:
     path: str
     line: int
 
+    def __init__(self, name: str, value: int | None, role: str, alias_of: str | None, note: str, path: str,
+                 line: int) -> None:
+        self.name, self.value, self.role, self.alias_of = name, value, role, alias_of
+        self.note, self.path, self.line = note, path, line
 
-@dataclass(frozen=True)
-class Translation:
+
+class Translation(Frozen):
     """Result of Family.translate: the value on the other OS, names it lacks, bits nobody named."""
-
+    _FIELDS = ("value", "unsupported", "unknown")
     value: int
     unsupported: tuple[str, ...]
     unknown: int
+
+    def __init__(self, value: int, unsupported: tuple[str, ...], unknown: int) -> None:
+        self.__dict__.update(value=value, unsupported=unsupported, unknown=unknown)
 
     @property
     def exact(self) -> bool:
         return not self.unsupported and not self.unknown
 
 
-@dataclass
-class Field:
+class Field(Record):
     """A multi-bit field inside a flag set, decoded as one enum value (O_ACCMODE, S_IFMT)."""
-
+    _FIELDS = ("mask", "members")
     mask: int
     members: dict[int, str]
+
+    def __init__(self, mask: int, members: dict[int, str]) -> None:
+        self.mask, self.members = mask, members
 
 
 class Family:
@@ -362,25 +384,37 @@ def _is(value: object, want: str) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-@dataclass(frozen=True)
-class ArchFacts:
+class ArchFacts(Frozen):
     """What abis.toml says about one ABI's machine, loader and tracer personalities."""
-
+    _FIELDS = ("name", "os", "arch", "pointer_bits", "endian", "uname", "elf_machine", "audit_arch",
+               "personalities", "interpreters", "lib_dirs", "libc", "libc_rename", "syscall_abis",
+               "native_guests")
     name: str
     os: str
     arch: str
     pointer_bits: int
     endian: str
     uname: tuple[str, ...]
-    elf_machine: int | None = None
-    audit_arch: int | None = None
-    personalities: dict[str, str] = field(default_factory=dict)
-    interpreters: tuple[str, ...] = ()
-    lib_dirs: tuple[str, ...] = ()
-    libc: str | None = None
-    libc_rename: str | None = None
-    syscall_abis: tuple[str, ...] | None = None
-    native_guests: tuple[str, ...] = ()     # other ABIs this ABI's kernel runs itself (ia32 on x86-64)
+    elf_machine: int | None
+    audit_arch: int | None
+    personalities: dict[str, str]
+    interpreters: tuple[str, ...]
+    lib_dirs: tuple[str, ...]
+    libc: str | None
+    libc_rename: str | None
+    syscall_abis: tuple[str, ...] | None
+    native_guests: tuple[str, ...]          # other ABIs this ABI's kernel runs itself (ia32 on x86-64)
+
+    def __init__(self, name: str, os: str, arch: str, pointer_bits: int, endian: str,  # noqa: A002
+                 uname: tuple[str, ...], elf_machine: int | None = None, audit_arch: int | None = None,
+                 personalities: dict[str, str] | None = None, interpreters: tuple[str, ...] = (),
+                 lib_dirs: tuple[str, ...] = (), libc: str | None = None, libc_rename: str | None = None,
+                 syscall_abis: tuple[str, ...] | None = None, native_guests: tuple[str, ...] = ()) -> None:
+        self.__dict__.update(name=name, os=os, arch=arch, pointer_bits=pointer_bits, endian=endian, uname=uname,
+                             elf_machine=elf_machine, audit_arch=audit_arch,
+                             personalities={} if personalities is None else personalities,
+                             interpreters=interpreters, lib_dirs=lib_dirs, libc=libc, libc_rename=libc_rename,
+                             syscall_abis=syscall_abis, native_guests=native_guests)
 
     @classmethod
     def from_spec(cls, name: str, spec: dict) -> ArchFacts:
@@ -395,9 +429,10 @@ class ArchFacts:
                    native_guests=tuple(spec.get("native_guests", ())))
 
 
-@dataclass
-class FamilySpec:
+class FamilySpec(Record):
     """One [family.NAME] of families.toml: a flag or enum constant family and where it lives."""
+    _FIELDS = ("name", "file", "os", "kind", "translatable", "prefixes", "names", "zero", "fields", "doc",
+               "prefer", "prefer_os")
     name: str
     file: str
     os: tuple[str, ...]
@@ -408,8 +443,17 @@ class FamilySpec:
     zero: str | None
     fields: list[dict]
     doc: str
-    prefer: tuple[str, ...] = ()
-    prefer_os: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    prefer: tuple[str, ...]
+    prefer_os: dict[str, tuple[str, ...]]
+
+    def __init__(self, name: str, file: str, os: tuple[str, ...], kind: str,  # noqa: A002
+                 translatable: bool, prefixes: tuple[str, ...], names: tuple[str, ...], zero: str | None,
+                 fields: list[dict], doc: str, prefer: tuple[str, ...] = (),
+                 prefer_os: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.name, self.file, self.os, self.kind, self.translatable = name, file, os, kind, translatable
+        self.prefixes, self.names, self.zero, self.fields, self.doc = prefixes, names, zero, fields, doc
+        self.prefer = prefer
+        self.prefer_os = {} if prefer_os is None else prefer_os
 
     def preferred(self, os: str) -> tuple[str, ...]:
         return self.prefer_os.get(os, ()) + self.prefer

@@ -24,25 +24,28 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal, Protocol
 
 from shimsim import model
 from shimsim.errors import ShimsimError
 
-EngineName = Literal["c", "python"]
-Engine = EngineName      # backwards compatible: the type of an engine name
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import Any, Literal, Protocol
+
+    EngineName = Literal["c", "python"]
+    Engine = EngineName      # backwards compatible: the type of an engine name (annotations only)
+
+    class EngineObject(Protocol):
+        name: str
+
+        def available(self) -> None: ...
+        def events(self, trace: Any) -> Iterator[model.Event]: ...
+        def chunks(self, trace: Any) -> Iterator[Any]: ...
+        def chunks_of(self, events: Iterable[model.Event], guest: str) -> Iterator[Any]: ...
+        def to_events(self, chunk: Any) -> Iterable[model.Event]: ...
+        def session(self, cs: Any) -> Any: ...
+
 ENGINES: tuple[EngineName, ...] = ("c", "python")
-
-
-class EngineObject(Protocol):
-    name: str
-
-    def available(self) -> None: ...
-    def events(self, trace: Any) -> Iterator[model.Event]: ...
-    def chunks(self, trace: Any) -> Iterator[Any]: ...
-    def chunks_of(self, events: Iterable[model.Event], guest: str) -> Iterator[Any]: ...
-    def to_events(self, chunk: Any) -> Iterable[model.Event]: ...
-    def session(self, cs: Any) -> Any: ...
 
 
 def name(explicit: str | None = None) -> str:

@@ -15,19 +15,20 @@ it is freed with the Python object that holds it.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
-
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
 
 from shimsim import model
+from shimsim._record import Record
 from shimsim.codes import (DIV_FAILS, NDIV, NEV, NOTE_FRAME, NOTE_SUMMARY, NOTE_UNPARSED, NOUT, REASONS, TOK_ERRNOS,
                            TOK_MAX_ABI, TOK_SIGNALS, TOK_SYSCALLS)
 from shimsim.errors import InputError, ShimsimError
 from shimsim.model import Result
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import Any
 
 SYSCALLS, ERRNOS, SIGNALS, MAX_ABI = TOK_SYSCALLS, TOK_ERRNOS, TOK_SIGNALS, TOK_MAX_ABI
 BATCH_EVENTS = 65536     # events per packed batch
@@ -177,16 +178,22 @@ class EventPacker:
         return arr, n
 
 
-@dataclass
-class Batch:
+class Batch(Record):
     """ss_event records of one batch; valid until the next batch is requested."""
+    _FIELDS = ("events", "count", "files", "abis", "frames", "keep")
     events: Any          # cdata 'ss_event *' (or 'ss_event[]')
     count: int
     files: list[str]     # ss_event.file_id -> path
     abis: list[str]      # ss_event.abi -> ABI name
     # -k stack frames of this batch: (event number in the batch, 0 = the previous batch's last; text)
-    frames: list[tuple[int, str]] = dataclasses.field(default_factory=list)
-    keep: Any = None     # the input block the records' text points into
+    frames: list[tuple[int, str]]
+    keep: Any            # the input block the records' text points into
+
+    def __init__(self, events: Any, count: int, files: list[str], abis: list[str],
+                 frames: list[tuple[int, str]] | None = None, keep: Any = None) -> None:
+        self.events, self.count, self.files, self.abis = events, count, files, abis
+        self.frames = [] if frames is None else frames
+        self.keep = keep
 
     def __len__(self) -> int:
         return self.count
@@ -198,14 +205,17 @@ class Batch:
 
 # --------------------------------------------------------------------------- strace tokeniser
 
-@dataclass
-class Note:
+class Note(Record):
     """A tokeniser note: an unparsed line, a -k frame or a summary row (kind, reason, where, text)."""
+    _FIELDS = ("kind", "reason", "file_id", "line", "text")
     kind: int
     reason: int
     file_id: int
     line: int
     text: str
+
+    def __init__(self, kind: int, reason: int, file_id: int, line: int, text: str) -> None:
+        self.kind, self.reason, self.file_id, self.line, self.text = kind, reason, file_id, line, text
 
 
 class Tokeniser:
@@ -523,11 +533,14 @@ def fnv1a(b: bytes) -> int:
     return h
 
 
-@dataclass
-class Packed:
+class Packed(Record):
     """A packed ss_shim (ptr) and the cffi arrays it points into (keep)."""
+    _FIELDS = ("ptr", "keep")
     ptr: Any
     keep: list[Any]
+
+    def __init__(self, ptr: Any, keep: list[Any]) -> None:
+        self.ptr, self.keep = ptr, keep
 
 
 def _per_call(items: dict[int, list], nsys: int) -> tuple[list[int], list[int], list]:
@@ -770,12 +783,15 @@ class Session:
         return out
 
 
-@dataclass
-class BatchRun:
+class BatchRun(Record):
     """Per-event results and counters of one ``ss_replay_batch`` call."""
+    _FIELDS = ("results", "stats", "_keep")
     results: list[Result]
     stats: Any                # cdata 'ss_rp_stats *'
-    _keep: tuple = ()         # the buffers ``stats`` points into
+    _keep: tuple              # the buffers ``stats`` points into
+
+    def __init__(self, results: list[Result], stats: Any, _keep: tuple = ()) -> None:
+        self.results, self.stats, self._keep = results, stats, _keep
 
 
 def run_batch(cs: Any, events: list[model.Event], cap: int = 64) -> BatchRun:

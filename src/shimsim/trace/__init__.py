@@ -23,18 +23,21 @@ mode a last line cut off in the middle is skipped as "cut-off last line".
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from shimsim._lazyre import lazy_re
+from shimsim._record import replace
 from shimsim import engine as _engine
 from shimsim import model
 from shimsim.engine.c import Batch  # noqa: F401  (public here: t.batches() yields them)
 from shimsim.errors import InputError, ShimsimError
 from shimsim.trace import formats, io, publish
 from shimsim.trace.stats import ParseStats
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["open", "Trace", "Batch", "ParseStats", "expand_paths"]
 
@@ -141,7 +144,7 @@ class Trace:
                     # takes the line of the exit call)
                     extra = {k: (c.line_of(v) if k.endswith("_line") and isinstance(v, int) else v)
                              for k, v in ev.extra.items()}          # resumed_line, ret_line, ...
-                    ev = dataclasses.replace(ev, line=c.line_of(ev.line), extra=extra)
+                    ev = replace(ev, line=c.line_of(ev.line), extra=extra)
                 yield ev
         except InputError as exc:
             if exc.path == path and exc.line is not None:

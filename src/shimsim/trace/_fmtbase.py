@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, Protocol
 
 from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.errors import InputError
 from shimsim.lex import strace as _lex
 
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class StatsLike(Protocol):   # what a parser reports to (annotations only)
+        def unparsed(self, path: str, line: int, reason: str) -> None: ...
+        def skip(self, reason: str, n: int = 1) -> None: ...
+
 MAX_LINE = 1 << 20   # a longer "line" is not trace output (binary or corrupt input)
 SNIFF_LINES = 50
-
-
-class StatsLike(Protocol):
-    def unparsed(self, path: str, line: int, reason: str) -> None: ...
-    def skip(self, reason: str, n: int = 1) -> None: ...
 
 
 def snippet(text: str, n: int = 60) -> str:

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = "dtruss"
 DEFAULT_OS = "darwin"
@@ -59,9 +62,21 @@ def sniff(lines: list[str]) -> float:
         if not s:
             continue
         total += 1
-        if _LINE.match(s) or _HEADER.match(s) or s.startswith("dtrace: error on enabled probe"):
+        if ((_may_be_row(s) and _LINE.match(s)) or ("SYSCALL(args)" in s and _HEADER.match(s))
+                or s.startswith("dtrace: error on enabled probe")):
             strong += 1
     return fb.ratio_score(strong, 0, total)
+
+
+def _may_be_row(s: str) -> bool:
+    """False when _LINE cannot match S: it ends in ``) = RET ERRNO`` (checked without the pattern,
+    so that sniffing another format's trace compiles nothing here: start-up)."""
+    parts = s.rsplit(None, 1)
+    if len(parts) < 2 or not (parts[1].startswith("Err#") or parts[1].lstrip("-").isdigit()):
+        return False
+    head, eq, ret = parts[0].rpartition("=")
+    r = ret.strip().lstrip("-")
+    return bool(eq) and (r.isdigit() or r[:2] == "0x") and head.rstrip().endswith(")")
 
 
 def guess_os(lines: Iterable[str]) -> str:

@@ -21,19 +21,22 @@ lazily, so that a missing or broken one only matters when used.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from types import ModuleType
 
+from shimsim._record import Frozen
 from shimsim.errors import InputError, ShimsimError, UnknownName
 
 
-@dataclass(frozen=True)
-class Format:
+class Format(Frozen):
     """One registry line: the module owning a trace format, its default ABI, OSes and sniffer."""
+    _FIELDS = ("module", "default_abi", "oses", "sniff")
     module: str                   # the module that owns the format
     default_abi: str              # the guest ABI when neither --abi nor the content says
-    oses: tuple[str, ...] = ()    # the OSes whose tool prints it (strategies generate their ABIs)
-    sniff: str = "sniff"          # the module's sniffing function for this format
+    oses: tuple[str, ...]         # the OSes whose tool prints it (strategies generate their ABIs)
+    sniff: str                    # the module's sniffing function for this format
+
+    def __init__(self, module: str, default_abi: str, oses: tuple[str, ...] = (), sniff: str = "sniff") -> None:
+        self.__dict__.update(module=module, default_abi=default_abi, oses=oses, sniff=sniff)
 
 
 FORMATS: dict[str, Format] = {

@@ -29,12 +29,15 @@ the Linux ABI.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
 from shimsim.trace.truss_freebsd import ALIASES as fb_aliases
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = "kdump"
 DEFAULT_OS = "freebsd"
@@ -90,13 +93,19 @@ def sniff(lines: list[str]) -> float:
         if not raw.strip():
             continue
         total += 1
-        m = _REC.match(raw.rstrip("\r\n"))
-        if m and m.group("type") in ("CALL", "RET", "NAMI", "GIO", "PSIG", "EMUL", "STRU", "SCTL", "ARGS", "CSW"):
+        # a record starts with the pid and names its type: without both, no pattern is needed
+        # (nor compiled: start-up when another format's trace is sniffed)
+        m = (_REC.match(raw.rstrip("\r\n"))
+             if raw.lstrip()[:1].isdigit() and any(t in raw for t in _SNIFF_TYPES) else None)
+        if m and m.group("type") in _SNIFF_TYPES:
             strong += 1
         elif raw[:1] in (" ", "\t") and (raw.strip().startswith('"') or raw.strip().startswith("0x")
-                                         or _ARGITEM.match(raw.strip())):
+                                         or (raw.strip().startswith("[") and _ARGITEM.match(raw.strip()))):
             total -= 1        # GIO/ARGS data lines belong to the record before them
     return fb.ratio_score(strong, 0, total)
+
+
+_SNIFF_TYPES = ("CALL", "RET", "NAMI", "GIO", "PSIG", "EMUL", "STRU", "SCTL", "ARGS", "CSW")
 
 
 _base = fb.guest_name

@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-from dataclasses import dataclass, field
 
 from shimsim._lazyre import lazy_re
+from shimsim._record import Record
 
 BOM = "\ufeff"
 
@@ -111,14 +110,20 @@ _STRACE_LONG_VALUED = {"--output", "--attach", "--trace", "--signal", "--status"
                        "--quiet", "--tips", "--kvm", "--seccomp-bpf", "--trace-path", "--successful-only"}
 
 
-@dataclass
-class Command:
+class Command(Record):
     """A tracer's command line found above a published trace."""
+    _FIELDS = ("text", "tracer", "format", "options", "program")
     text: str                  # as published, without the prompt
     tracer: str                # strace, truss, dtruss, ktrace, kdump, ...
     format: str | None         # the format it writes ("truss": FreeBSD or illumos)
-    options: list[str] = field(default_factory=list)   # the tracer's own options, as given
-    program: list[str] = field(default_factory=list)   # the traced command
+    options: list[str]         # the tracer's own options, as given
+    program: list[str]         # the traced command
+
+    def __init__(self, text: str, tracer: str, format: str | None,  # noqa: A002
+                 options: list[str] | None = None, program: list[str] | None = None) -> None:
+        self.text, self.tracer, self.format = text, tracer, format
+        self.options = [] if options is None else options
+        self.program = [] if program is None else program
 
     @property
     def follow(self) -> bool:
@@ -159,6 +164,8 @@ class Command:
 
 def parse_command(cmd: str) -> Command | None:
     """The tracer command in a shell command line, or None if it runs no tracer."""
+    import shlex   # here: a plain trace file has no command line to split
+
     try:
         words = shlex.split(cmd, comments=False)
     except ValueError:
@@ -234,17 +241,26 @@ def looks_cut(text: str) -> bool:
     return _TRACE_START.match(text.strip()) is not None
 
 
-@dataclass
-class Cleaned:
+class Cleaned(Record):
     """The trace lines of a published text and where each came from."""
-    lines: list[str]                                  # kept lines, decoration removed
-    origin: list[int]                                 # original 1-based line number of each kept line
-    skipped: list[tuple[int, str]] = field(default_factory=list)   # (line, reason) of every dropped line
-    total: int = 0                                    # lines of the input
-    notes: list[str] = field(default_factory=list)    # decoration that is not a line: BOM, CRLF, indentation
-    command: Command | None = None                    # the tracer's command line, if published
-    fence_info: str | None = None                     # info string of the Markdown fence ("strace")
-    changed: bool = False                             # False: the input was a plain trace
+    _FIELDS = ("lines", "origin", "skipped", "total", "notes", "command", "fence_info", "changed")
+    lines: list[str]                  # kept lines, decoration removed
+    origin: list[int]                 # original 1-based line number of each kept line
+    skipped: list[tuple[int, str]]    # (line, reason) of every dropped line
+    total: int                        # lines of the input
+    notes: list[str]                  # decoration that is not a line: BOM, CRLF, indentation
+    command: Command | None           # the tracer's command line, if published
+    fence_info: str | None            # info string of the Markdown fence ("strace")
+    changed: bool                     # False: the input was a plain trace
+
+    def __init__(self, lines: list[str], origin: list[int], skipped: list[tuple[int, str]] | None = None,
+                 total: int = 0, notes: list[str] | None = None, command: Command | None = None,
+                 fence_info: str | None = None, changed: bool = False) -> None:
+        self.lines, self.origin = lines, origin
+        self.skipped = [] if skipped is None else skipped
+        self.total = total
+        self.notes = [] if notes is None else notes
+        self.command, self.fence_info, self.changed = command, fence_info, changed
 
     @property
     def format_hint(self) -> str | None:

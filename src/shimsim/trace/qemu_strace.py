@@ -44,9 +44,24 @@ _SIGNAL = lazy_re(r"^--- (?P<sig>SIG[A-Z0-9+]+|\d+) (?P<info>\{.*\}) ---$")
 _OTHER = lazy_re(r"^(?:qemu: |QEMU: |qemu-\w+: )")
 
 
+def _may_count(ln: str) -> bool:
+    """False when neither sniffing pattern below can match LN (checked without them: start-up)."""
+    if ln.startswith("Unsupported syscall: "):
+        return True
+    if not ln[:1].isdigit():                       # every other line starts with the pid
+        return False
+    if "Unknown syscall " in ln or "errno=" in ln:
+        return True
+    # the weak line, PID NAME(ARGS) = RET, has no space in ARGS: the first space after the
+    # first '(' is the one of ') = '
+    i = ln.find("(")
+    j = ln.find(" ", i) if i >= 0 else -1
+    return j > 0 and ln[j - 1:j + 3] == ") = "
+
+
 def sniff(lines: list[str]) -> float:
     body = [ln.rstrip("\r\n") for ln in lines if ln.strip()]
-    if not body:
+    if not body or not any(_may_count(ln) for ln in body):
         return 0.0
     strong = sum(1 for ln in body if re.match(r"^\d+ (?:Unknown syscall \d+|[a-z_]\w*\(.*\) = -1 errno=\d+ \()", ln)
                  or _UNSUPPORTED.match(ln))

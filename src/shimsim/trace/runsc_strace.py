@@ -66,6 +66,11 @@ def sniff(lines: list[str]) -> float:
     body = [ln for ln in lines if ln.strip()]
     if not body:
         return 0.0
+    # Every score above 0 needs a glog line (I/W/E/D and a digit first) or a compat message:
+    # without one, say 0 before compiling any pattern (issue 17: start-up of other formats' parses).
+    if not any(ln[:1] in ("I", "W", "E", "D") and ln[1:2].isdigit() or "Unsupported syscall " in ln
+               for ln in body):
+        return 0.0
     hits = sum(1 for ln in body if (m := _PREFIX.match(ln)) and _BODY.match(ln[m.end():]))
     if not hits and any(_UNSUP.search(ln) for ln in body):
         return 0.8          # gVisor's compat messages: nothing else prints them

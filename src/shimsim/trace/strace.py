@@ -23,9 +23,9 @@ Line grammar (see tests/fixtures/strace and /work/shared/traces/README.md):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 from shimsim._lazyre import lazy_re
+from shimsim._record import Record
 from shimsim import model
 from shimsim.lex import strace as _lex
 from shimsim.errors import InputError
@@ -136,13 +136,17 @@ _balanced_paren = _lex.balanced_paren
 _skip_decoration = _lex.decoration_end
 
 
-@dataclass(slots=True)
-class Result:
+class Result(Record):
     """The result part of a call line: return value, errno name, injected, duration."""
-    ret: int | None = None
-    errname: str | None = None
-    injected: bool = False
-    dur: float | None = None
+    __slots__ = _FIELDS = ("ret", "errname", "injected", "dur")
+    ret: int | None
+    errname: str | None
+    injected: bool
+    dur: float | None
+
+    def __init__(self, ret: int | None = None, errname: str | None = None, injected: bool = False,
+                 dur: float | None = None) -> None:
+        self.ret, self.errname, self.injected, self.dur = ret, errname, injected, dur
 
 
 def parse_result(s: str, i: int) -> Result | int:
@@ -238,9 +242,9 @@ def _rec(r: Result) -> int:
     return model.SUCCESS
 
 
-@dataclass(slots=True)
-class _Pending:
+class _Pending(Record):
     """An unfinished call waiting for its resumed line."""
+    __slots__ = _FIELDS = ("name", "args", "path", "line", "ts", "flags", "abi", "pid")
     name: str
     args: str
     path: str
@@ -249,6 +253,11 @@ class _Pending:
     flags: int
     abi: int
     pid: int
+
+    def __init__(self, name: str, args: str, path: str, line: int, ts: float | None, flags: int, abi: int,
+                 pid: int) -> None:
+        self.name, self.args, self.path, self.line, self.ts = name, args, path, line, ts
+        self.flags, self.abi, self.pid = flags, abi, pid
 
 
 class Resolver:

@@ -21,11 +21,14 @@ the end of the line, never by balancing quotes.  Lines broken by mail clients
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = "truss-freebsd"
 DEFAULT_OS = "freebsd"
@@ -72,9 +75,20 @@ def sniff(lines: list[str]) -> float:
         if not s:
             continue
         total += 1
-        if _STRONG.search(_PREFIX.sub("", s, count=1)):
+        if _may_be_strong(s) and _STRONG.search(_PREFIX.sub("", s, count=1)):
             strong += 1
     return fb.ratio_score(strong, 0, total)
+
+
+_STRONG_TEXT = (" (0x", "ERR#", "process exit, rval = ", "SIGNAL ", "Process stopped because of:",
+                "process killed, signal = ")
+
+
+def _may_be_strong(s: str) -> bool:
+    """False when _STRONG cannot match S after its prefix (checked without the patterns, so that
+    sniffing another format's trace compiles nothing here: start-up): each of its lines holds
+    one of _STRONG_TEXT, or is a truss -c row, which has no '(' and ends in a digit."""
+    return any(t in s for t in _STRONG_TEXT) or ("(" not in s and s[-1:].isdigit())
 
 
 def guess_abi(lines: list[str]) -> str | None:

@@ -23,11 +23,14 @@ exit event with status N (truss prints nothing else when a process exits).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from shimsim._lazyre import lazy_re
 from shimsim import model
 from shimsim.trace import _fmtbase as fb
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING's value, without importing typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = "truss-illumos"
 DEFAULT_OS = "illumos"
@@ -120,6 +123,12 @@ def sniff(lines: list[str]) -> float:
         if not s:
             continue
         total += 1
+        if not _may_be_strong(s):
+            # _WEAK's match starts at a ')', which the prefix and times never hold: the line
+            # answers as its body does, without those patterns
+            if "= " in s and _WEAK.search(s):
+                weak += 1
+            continue
         pm = _PREFIX.match(s)
         body = s[pm.end():] if pm else s
         body = _TIMES.sub("", body, count=1)
@@ -129,6 +138,18 @@ def sniff(lines: list[str]) -> float:
         elif _WEAK.search(body):
             weak += 1
     return fb.ratio_score(strong, weak, total)
+
+
+_STRONG_TEXT = ("Err#", "argc = ", "(sleeping...)", "Received signal #", "Incurred fault #", "(returning as ",
+                "_exit(", "\t=", "Base time stamp:", "sys totals:", "faults -", "signals -")
+
+
+def _may_be_strong(s: str) -> bool:
+    """False when S cannot count as strong (checked without the patterns, so that sniffing another
+    format's trace compiles few here: start-up): each _STRONG line holds one of _STRONG_TEXT or is
+    a truss -c row (no '(', a digit last); the '/LWP:' prefix starts with '/'.  The pid/LWP prefix
+    and the times hold none of these."""
+    return s.startswith("/") or any(t in s for t in _STRONG_TEXT) or ("(" not in s and s[-1:].isdigit())
 
 
 def guess_abi(lines: list[str]) -> str | None:
