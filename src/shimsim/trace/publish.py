@@ -546,7 +546,18 @@ def maybe_decorated(head: list[str]) -> bool:
         if _CANDIDATE.match(ln) or ln.endswith("\r") or ln.rstrip().endswith("::"):
             return True
     first = next((ln for ln in head if ln.strip()), "")
-    return not looks_like_trace(first) and parse_command(first.strip()) is not None
+    return _may_name_tracer(first) and not looks_like_trace(first) and parse_command(first.strip()) is not None
+
+
+_UNQUOTE = str.maketrans("", "", "'\"\\")
+
+
+def _may_name_tracer(text: str) -> bool:
+    """False when parse_command(text) is None for certain, decided without shlex or patterns
+    (start-up: the first line of a plain trace): a command it finds has a word naming a tracer
+    (or qemu-), and shlex only drops quotes and backslashes from the words it splits."""
+    t = text.translate(_UNQUOTE)
+    return "qemu-" in t or any(name in t for name in TRACERS)
 
 
 def inspect(path: str, head: list[str], on_long_line=None) -> Cleaned | None:  # noqa: ANN001
