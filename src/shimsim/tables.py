@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from shimsim import diskcache, resources
+from shimsim._lazyre import lazy_re
 from shimsim._record import Frozen, Record
 from shimsim.errors import InputError, UnknownName
 
@@ -90,9 +91,10 @@ IMPLIED_FAMILY = {"mode": "stat_mode", "signal": "signals", "dirfd": "at_flags.d
 NEEDS_FAMILY = ("flags", "enum")
 HAS_DETAIL = ("struct", "array")
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
-_CONST_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_SIG_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\((.*)\)\s*->\s*(\S+)\s*\[([^\]]*)\]\Z")
+# compiled when a table is read from its CSV, not when the cross-run cache answers (start-up)
+_NAME_RE = lazy_re(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
+_CONST_RE = lazy_re(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SIG_RE = lazy_re(r"([A-Za-z_][A-Za-z0-9_.]*)\((.*)\)\s*->\s*(\S+)\s*\[([^\]]*)\]\Z")
 
 
 # --------------------------------------------------------------------------- data types
@@ -459,6 +461,28 @@ class FamilySpec(Record):
         return self.prefer_os.get(os, ()) + self.prefer
 
 
+def _abi_spec_problem(name: str, spec: dict, data: dict) -> str | None:
+    """What is wrong with abis.toml's [abi.NAME] (None: nothing)."""
+    for key in ("os", "arch", "syscalls", "pointer_bits", "endian", "uname"):
+        if key not in spec:
+            return f"missing key {key!r}"
+    for key, want in ABI_KEYS.items():
+        if key in spec and not _is(spec[key], want):
+            return f"{key} must be {want}, got {spec[key]!r}"
+    unknown = set(spec) - set(ABI_KEYS)
+    if unknown:
+        return f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(ABI_KEYS)})"
+    if spec["endian"] not in ("little", "big"):
+        return "endian must be little or big"
+    for other in spec.get("native_guests", []):
+        if other not in data or other == name:
+            return f"native_guests names {other!r}, which is not another ABI of abis.toml"
+    for mode, other in spec.get("personalities", {}).items():
+        if mode not in ("64", "32", "x32") or not isinstance(other, str):
+            return "personalities maps 64/32/x32 to an ABI name"
+    return None
+
+
 class Tables:
     """All tables under one root directory (the installed package, or a test's tmp_path)."""
 
@@ -507,30 +531,13 @@ class Tables:
         disp = self.display(self.root / "abis.toml")
         if not isinstance(data, dict) or not data:
             raise InputError(disp, None, "expected [abi.NAME] tables")
-        lines = {m.group(1).strip('"'): i for i, l in enumerate(
-                 (self.root / "abis.toml").read_text(encoding="utf-8").splitlines(), 1)
-                 if (m := re.match(r"\[abi\.(\S+)\]", l))}
         for name, spec in data.items():
-            line = lines.get(name)
-            for key in ("os", "arch", "syscalls", "pointer_bits", "endian", "uname"):
-                if key not in spec:
-                    raise InputError(disp, line, f"abi {name}: missing key {key!r}")
-            for key, want in ABI_KEYS.items():
-                if key in spec and not _is(spec[key], want):
-                    raise InputError(disp, line, f"abi {name}: {key} must be {want}, got {spec[key]!r}")
-            unknown = set(spec) - set(ABI_KEYS)
-            if unknown:
-                raise InputError(disp, line, f"abi {name}: unknown key(s) {', '.join(sorted(unknown))} "
-                                             f"(known: {', '.join(ABI_KEYS)})")
-            if spec["endian"] not in ("little", "big"):
-                raise InputError(disp, line, f"abi {name}: endian must be little or big")
-            for other in spec.get("native_guests", []):
-                if other not in data or other == name:
-                    raise InputError(disp, line, f"abi {name}: native_guests names {other!r}, "
-                                                 f"which is not another ABI of abis.toml")
-            for mode, other in spec.get("personalities", {}).items():
-                if mode not in ("64", "32", "x32") or not isinstance(other, str):
-                    raise InputError(disp, line, f"abi {name}: personalities maps 64/32/x32 to an ABI name")
+            problem = _abi_spec_problem(name, spec, data)
+            if problem is not None:   # the line of [abi.NAME] is looked up for the message only
+                lines = (self.root / "abis.toml").read_text(encoding="utf-8").splitlines()
+                line = next((i for i, text in enumerate(lines, 1)
+                             if (m := re.match(r"\[abi\.(\S+)\]", text)) and m.group(1).strip('"') == name), None)
+                raise InputError(disp, line, f"abi {name}: {problem}")
         return data
 
     def facts(self, name: str) -> ArchFacts:

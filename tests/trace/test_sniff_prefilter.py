@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shimsim.trace import dtruss, kdump, qemu_strace, runsc_strace, truss_freebsd, truss_illumos
+from shimsim.trace import dtruss, kdump, publish, qemu_strace, runsc_strace, truss_freebsd, truss_illumos
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 LINES = sorted({ln for d in ("strace", "truss_freebsd", "truss_illumos", "dtruss", "kdump", "qemu", "runsc",
@@ -22,7 +22,9 @@ ALPHABET = "0123456789 \t()=-#/:.,[]{}'\"@xXaEeIWDrR_\u3000\u0663"
 PIECES = ["Err#", "ERR#", " (0x", "0x1f", "= ", " = ", ") = ", "\t= ", "errno=", "Unknown syscall ",
           "Unsupported syscall: ", "Unsupported syscall ", "SYSCALL(args)", "CALL", "RET", "NAMI", "GIO",
           "I1207 ", "12:00:00.5 ", "strace.go:1] ", "[   1:   1] ", "argc = ", "process exit, rval = ",
-          "SIGNAL ", "/2:", "1/2:", "1.0001\t", "read", "(", ")", " E", "main.go:3] "]
+          "SIGNAL ", "/2:", "1/2:", "1.0001\t", "read", "(", ")", " E", "main.go:3] ",
+          "strace -f ", "s'tr'ace ", 'st"race" ', "str\\ace ", "sudo ", "qemu-aarch64 -strace ", "-strace ",
+          "truss ", "perf trace ", "sh -c '", "--run_under=", "ktrace ", "\\", "'", '"', "/usr/bin/"]
 
 line = st.one_of(
     st.sampled_from(LINES),
@@ -57,6 +59,9 @@ def _check(s: str) -> None:
 
 
 def _check_raw(raw: str) -> None:
+    # a published trace's first line: a tracer command needs a tracer's name
+    if publish.parse_command(raw.strip()) is not None:
+        assert publish._may_name_tracer(raw), raw
     # kdump (the raw line: leading blanks matter)
     m = kdump._REC.match(raw.rstrip("\r\n"))
     if raw.strip() and m and m.group("type") in kdump._SNIFF_TYPES:

@@ -323,7 +323,9 @@ def clean(raw: list[str]) -> Cleaned:
     block: list[int | None] = []      # code block id; 0 = the whole text when it has no code block
     reason: list[str | None] = []
     fence: tuple[str, int] | None = None
-    fenced = any(_FENCE.match(_QUOTE.sub("", ln).strip()) or _INLINE_CODE.match(_QUOTE.sub("", ln).strip())
+    # (a fence or a code span starts with ` or ~: lines without either are not matched at all)
+    fenced = any(("`" in ln or "~" in ln)
+                 and (_FENCE.match(_QUOTE.sub("", ln).strip()) or _INLINE_CODE.match(_QUOTE.sub("", ln).strip()))
                  for ln in lines)
     rst = False
     bid = 0
@@ -342,7 +344,7 @@ def clean(raw: list[str]) -> Cleaned:
         elif s.startswith(">"):
             s = " " + s
         t = s.strip()
-        if fence is None and (ic := _INLINE_CODE.match(t)) is not None:
+        if fence is None and t.startswith("`") and (ic := _INLINE_CODE.match(t)) is not None:
             s = t = ic.group("code").strip()     # a log line quoted as inline code
             texts.append(s)
             bid += 1
@@ -351,7 +353,7 @@ def clean(raw: list[str]) -> Cleaned:
             notes.append(f"line {i + 1} is inline code")
             continue
         texts.append(s)
-        fm = _FENCE.match(t)
+        fm = _FENCE.match(t) if t[:1] in ("`", "~") else None
         if fm and (fence is None or (fm.group("fence")[0] == fence[0] and len(fm.group("fence")) >= fence[1]
                                       and not fm.group("info"))):
             if fence is None:
@@ -393,7 +395,7 @@ def clean(raw: list[str]) -> Cleaned:
                 reason.append(None)
                 continue
             rst_intro = -1
-        if _RST_DIRECTIVE.match(t) and not looks_like_trace(t):
+        if t.startswith("..") and _RST_DIRECTIVE.match(t) and not looks_like_trace(t):
             rst_intro = i
             block.append(None)
             reason.append("reStructuredText directive")
@@ -487,7 +489,8 @@ def clean(raw: list[str]) -> Cleaned:
             prefix[b] = lead if prefix.get(b) is None else _common_prefix(prefix[b], lead)  # type: ignore[arg-type]
             natural[b] = False
         elif trace_like:
-            natural[b] = natural.get(b, True) and _NATURAL_INDENT.match(s.lstrip()) is not None
+            natural[b] = (natural.get(b, True) and s.lstrip()[:1].isdigit()     # each alternative starts with \d
+                          and _NATURAL_INDENT.match(s.lstrip()) is not None)
     indented: set[int] = set()
     for i, s in enumerate(texts):
         if reason[i] is not None:
@@ -546,7 +549,18 @@ def maybe_decorated(head: list[str]) -> bool:
         if _CANDIDATE.match(ln) or ln.endswith("\r") or ln.rstrip().endswith("::"):
             return True
     first = next((ln for ln in head if ln.strip()), "")
-    return not looks_like_trace(first) and parse_command(first.strip()) is not None
+    return _may_name_tracer(first) and not looks_like_trace(first) and parse_command(first.strip()) is not None
+
+
+_UNQUOTE = str.maketrans("", "", "'\"\\")
+
+
+def _may_name_tracer(text: str) -> bool:
+    """False when parse_command(text) is None for certain, decided without shlex or patterns
+    (start-up: the first line of a plain trace): a command it finds has a word naming a tracer
+    (or qemu-), and shlex only drops quotes and backslashes from the words it splits."""
+    t = text.translate(_UNQUOTE)
+    return "qemu-" in t or any(name in t for name in TRACERS)
 
 
 def inspect(path: str, head: list[str], on_long_line=None) -> Cleaned | None:  # noqa: ANN001

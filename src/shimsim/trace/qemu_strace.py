@@ -48,7 +48,10 @@ def _may_count(ln: str) -> bool:
     """False when neither sniffing pattern below can match LN (checked without them: start-up)."""
     if ln.startswith("Unsupported syscall: "):
         return True
-    if not ln[:1].isdigit():                       # every other line starts with the pid
+    k = 0                                          # every other line starts 'PID NAME' (or 'PID Unknown')
+    while k < len(ln) and ln[k].isdigit():
+        k += 1
+    if k == 0 or ln[k:k + 1] != " " or not (ln[k + 1:k + 2].isalpha() or ln[k + 1:k + 2] == "_"):
         return False
     if "Unknown syscall " in ln or "errno=" in ln:
         return True

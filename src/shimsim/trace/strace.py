@@ -797,6 +797,7 @@ _STRACE_LINE = lazy_re(
 I386_NAMES = frozenset({"mmap2", "fstat64", "stat64", "lstat64", "fcntl64", "_llseek", "ugetrlimit",
                         "socketcall", "waitpid", "sigreturn", "fstatat64", "statfs64",
                         "_newselect"})
+_I386_CALLS = tuple(f"{n}(" for n in sorted(I386_NAMES))
 _CALL = lazy_re(r"(?:\[pid +\d+(?:<[^>]*>)?\] |\d+(?:<[^>]*>)? +)?(?:[\d:.]+ +)?(?:\[[0-9a-f? ]+\] +){0,2}([a-z_][a-z0-9_]*)\(")
 
 
@@ -829,6 +830,8 @@ def guess_abi(lines: list[str]) -> str | None:
     if any("[ Process PID=" in ln for ln in lines):
         return None
     for ln in lines:
+        if not any(call in ln for call in _I386_CALLS):   # the pattern only for a line that may name one
+            continue
         m = _CALL.match(ln)
         if m and m.group(1) in I386_NAMES:
             return "linux-i386"
