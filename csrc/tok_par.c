@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The parallel feed of the strace tokeniser; see tok_par.h.
  *
- * What a speculative tokeniser S (one per worker) cannot know is the real
+ * What a speculative tokeniser S (one per chunk of a round) cannot know is the real
  * tokeniser G's state at the start of its chunk: the per-pid records (ABI,
  * pending <unfinished ...> call), a call line waiting for its continuation,
  * a summary table being read, the latest unfinished call (for -z/-Z's bare
@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PAR_MIN (128u << 10)   /* below this per thread (chunk 0) a block is fed serially */
 
@@ -51,7 +52,21 @@ struct ss_tok_par {
     uint16_t file_id;
     int32_t dpid;
     uint64_t chunks, redone, reruns;
+    /* with chunk 0, the feed is serial or parallel, whichever has been faster
+     * per byte lately (a machine with no core to spare makes the workers a
+     * loss); the other one is tried again every PROBE feeds */
+    double ns_per_byte[2];
+    uint32_t feeds;
 };
+
+#define PROBE 16
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* -------------------------------------------------------------- clones */
 
@@ -539,6 +554,9 @@ static size_t cut(const char *buf, size_t len, size_t pos, size_t n)
     return q ? (size_t)(q - buf) + 1 : len;
 }
 
+static int64_t feed_rounds(struct ss_tok_par *p, ss_tok *t, const char *buf, size_t len, uint16_t file_id,
+                           uint32_t first_line, int32_t default_pid, size_t chunk, int nspec);
+
 int64_t ss_tok_feed_par(struct ss_tok *t, const char *buf, size_t len, uint16_t file_id,
                         uint32_t first_line, int32_t default_pid, int nthreads, size_t chunk)
 {
@@ -555,6 +573,25 @@ int64_t ss_tok_feed_par(struct ss_tok *t, const char *buf, size_t len, uint16_t 
     if (!t->par && !(t->par = par_new(t, nthreads - 1, nspec)))
         return ss_tok_feed(t, buf, len, file_id, first_line, default_pid);
     struct ss_tok_par *p = t->par;
+    if (chunk)
+        return feed_rounds(p, t, buf, len, file_id, first_line, default_pid, chunk, nspec);
+    /* the output never depends on the choice: only the time does */
+    double *r = p->ns_per_byte;
+    int par = !r[1] ? 1 : !r[0] ? 0 : r[1] <= r[0];
+    if (++p->feeds % PROBE == 0)
+        par = !par;
+    uint64_t t0 = now_ns();
+    int64_t n = par ? feed_rounds(p, t, buf, len, file_id, first_line, default_pid, 0, nspec)
+                    : ss_tok_feed(t, buf, len, file_id, first_line, default_pid);
+    double x = (double)(now_ns() - t0) / (double)(len ? len : 1);
+    r[par] = r[par] ? 0.5 * (r[par] + x) : x;
+    return n;
+}
+
+/* the rounds of chunks of one block */
+static int64_t feed_rounds(struct ss_tok_par *p, ss_tok *t, const char *buf, size_t len, uint16_t file_id,
+                           uint32_t first_line, int32_t default_pid, size_t chunk, int nspec)
+{
     ss_tok__begin_batch(t);
     if (first_line)
         t->next_line = first_line;
