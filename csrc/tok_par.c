@@ -54,12 +54,26 @@ struct ss_tok_par {
     uint64_t chunks, redone, reruns;
     /* with chunk 0, the feed is serial or parallel, whichever has been faster
      * per byte lately (a machine with no core to spare makes the workers a
-     * loss); the other one is tried again every PROBE feeds */
-    double ns_per_byte[2];
-    uint32_t feeds;
+     * loss): the best of each way's last NHIST timings (delays only ever add
+     * to a timing), the two ways alternating over the first WARM feeds and
+     * the other one tried again every PROBE feeds */
+    double hist[2][4];
+    uint32_t nhist[2], feeds;
 };
 
+#define NHIST 4
+#define WARM 8
 #define PROBE 16
+
+static double best_rate(const struct ss_tok_par *p, int par)
+{
+    uint32_t n = p->nhist[par] < NHIST ? p->nhist[par] : NHIST;
+    double b = 0;
+    for (uint32_t k = 0; k < n; k++)
+        if (!b || p->hist[par][k] < b)
+            b = p->hist[par][k];
+    return b;
+}
 
 static uint64_t now_ns(void)
 {
@@ -576,15 +590,14 @@ int64_t ss_tok_feed_par(struct ss_tok *t, const char *buf, size_t len, uint16_t 
     if (chunk)
         return feed_rounds(p, t, buf, len, file_id, first_line, default_pid, chunk, nspec);
     /* the output never depends on the choice: only the time does */
-    double *r = p->ns_per_byte;
-    int par = !r[1] ? 1 : !r[0] ? 0 : r[1] <= r[0];
-    if (++p->feeds % PROBE == 0)
+    uint32_t f = p->feeds++;
+    int par = f < WARM ? !(f & 1) : best_rate(p, 1) <= best_rate(p, 0);
+    if (f >= WARM && f % PROBE == 0)
         par = !par;
     uint64_t t0 = now_ns();
     int64_t n = par ? feed_rounds(p, t, buf, len, file_id, first_line, default_pid, 0, nspec)
                     : ss_tok_feed(t, buf, len, file_id, first_line, default_pid);
-    double x = (double)(now_ns() - t0) / (double)(len ? len : 1);
-    r[par] = r[par] ? 0.5 * (r[par] + x) : x;
+    p->hist[par][p->nhist[par]++ % NHIST] = (double)(now_ns() - t0) / (double)(len ? len : 1);
     return n;
 }
 

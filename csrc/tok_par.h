@@ -20,8 +20,9 @@
  * into 2 * nthreads chunks, which the threads share out as they get to them
  * (a chunk no worker has started when the caller's thread gets to it is
  * tokenised by that thread, serially; and a block is fed serially when that
- * has been faster per byte lately, as on a machine with no core to spare,
- * the other way being timed again every 16 feeds).  chunk > 0 is a test knob: every
+ * has been faster per byte lately, as on a machine with no core to spare:
+ * the ways alternate over the first 8 feeds, then the other way is timed
+ * again every 16).  chunk > 0 is a test knob: every
  * chunk is tokenised speculatively and stitched, so that with a small value
  * every line boundary becomes a chunk boundary.  nthreads < 2, a small
  * block with chunk 0, or no thread to be had: a serial feed.  Returns what
