@@ -137,12 +137,12 @@ def _cut(data: bytes, block: int = 1 << 20) -> list[bytes]:
     return out
 
 
-def _feed_blocks(blocks: list[bytes], tables: tuple, modes: tuple) -> int:
+def _feed_blocks(blocks: list[bytes], tables: tuple, modes: tuple, threads: int = 1) -> int:
     from shimsim.engine.c import Tokeniser
     tok = Tokeniser(*tables, modes)
     n = 0
     for k, b in enumerate(blocks):
-        n += tok.feed(b, 0, 1 if k == 0 else 0, 0)
+        n += tok.feed(b, 0, 1 if k == 0 else 0, 0, threads=threads)
     return n + tok.finish()
 
 
@@ -186,6 +186,19 @@ def test_tokenise_c_precut(benchmark, big: Path) -> None:
     blocks = _cut(data)
     n = benchmark.pedantic(_feed_blocks, args=(blocks, tables, modes), rounds=10, warmup_rounds=2, iterations=1)
     assert n > 50_000
+    _mbps(benchmark, big)
+
+
+@pytest.mark.benchmark(group="parse")
+def test_tokenise_c_precut_par2(benchmark, big: Path) -> None:
+    """ss_tok_feed_par on 2 threads (csrc/tok_par.c), blocks cut before the timing:
+    the same events as test_tokenise_c_precut, each block split over two cores."""
+    data = big.read_bytes()
+    t = trace.open(str(big), engine="c")
+    tables, modes = t.tables(), t.modes
+    blocks = _cut(data)
+    n = benchmark.pedantic(_feed_blocks, args=(blocks, tables, modes, 2), rounds=10, warmup_rounds=2, iterations=1)
+    assert n == _feed_blocks(blocks, tables, modes)
     _mbps(benchmark, big)
 
 

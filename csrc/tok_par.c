@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The parallel feed of the strace tokeniser; see tok_par.h.
  *
- * What a speculative tokeniser S (one per worker) cannot know is the real
+ * What a speculative tokeniser S (one per chunk of a round) cannot know is the real
  * tokeniser G's state at the start of its chunk: the per-pid records (ABI,
  * pending <unfinished ...> call), a call line waiting for its continuation,
  * a summary table being read, the latest unfinished call (for -z/-Z's bare
@@ -25,32 +25,62 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PAR_MIN (128u << 10)   /* below this per thread (chunk 0) a block is fed serially */
 
-enum { W_IDLE, W_JOB, W_DONE };
+#define MAX_SPEC 64            /* speculative chunks per round */
 
-typedef struct {
-    struct ss_tok_par *par;
-    pthread_t thread;
-    ss_tok *s;
-    int state;
-    const char *buf;
-    size_t len;
-    uint16_t file_id;
-    int32_t dpid;
-    int rc;
-} worker;
-
+/* One round: chunk 0 is G's; the speculative chunks 1..n wait in [front, back]
+ * (indices from 0): workers take the last one still waiting, G the first one
+ * when it is done with the one before, and tokenises that one itself, as the
+ * real state.  So a worker that gets no core costs nothing but the hand-off,
+ * and the chunks balance themselves between the threads. */
 struct ss_tok_par {
-    int nw;
-    worker *w;
+    int nw, nspec;
+    pthread_t *thread;
+    ss_tok **s;             /* a speculative tokeniser per chunk of a round */
     ss_tok *r;              /* scratch for the re-runs */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int quit, started;
+    /* the round (under mu) */
+    int n, front, back;
+    const char *cbuf[MAX_SPEC];
+    size_t clen[MAX_SPEC];
+    int done[MAX_SPEC], rc[MAX_SPEC];
+    uint16_t file_id;
+    int32_t dpid;
     uint64_t chunks, redone, reruns;
+    /* with chunk 0, the feed is serial or parallel, whichever has been faster
+     * per byte lately (a machine with no core to spare makes the workers a
+     * loss): the best of each way's last NHIST timings (delays only ever add
+     * to a timing), the two ways alternating over the first WARM feeds and
+     * the other one tried again every PROBE feeds */
+    double hist[2][4];
+    uint32_t nhist[2], feeds;
 };
+
+#define NHIST 4
+#define WARM 8
+#define PROBE 16
+
+static double best_rate(const struct ss_tok_par *p, int par)
+{
+    uint32_t n = p->nhist[par] < NHIST ? p->nhist[par] : NHIST;
+    double b = 0;
+    for (uint32_t k = 0; k < n; k++)
+        if (!b || p->hist[par][k] < b)
+            b = p->hist[par][k];
+    return b;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* -------------------------------------------------------------- clones */
 
@@ -116,20 +146,25 @@ static void reset_tok(ss_tok *s)
 
 static void *work(void *arg)
 {
-    worker *w = arg;
-    struct ss_tok_par *p = w->par;
+    struct ss_tok_par *p = arg;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (w->state != W_JOB && !p->quit)
+        while (!p->quit && p->front > p->back)
             pthread_cond_wait(&p->cv, &p->mu);
         if (p->quit)
             break;
+        int i = p->back--;
+        const char *buf = p->cbuf[i];
+        size_t len = p->clen[i];
+        uint16_t fid = p->file_id;
+        int32_t dpid = p->dpid;
         pthread_mutex_unlock(&p->mu);
-        ss_tok__begin_batch(w->s);
-        int rc = ss_tok__feed_lines(w->s, w->buf, w->len, w->file_id, 1, w->dpid);
+        ss_tok *s = p->s[i];
+        reset_tok(s);
+        int rc = ss_tok__feed_lines(s, buf, len, fid, 1, dpid);
         pthread_mutex_lock(&p->mu);
-        w->rc = rc;
-        w->state = W_DONE;
+        p->rc[i] = rc;
+        p->done[i] = 1;
         pthread_cond_broadcast(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
@@ -145,9 +180,9 @@ void ss_tok__par_free(struct ss_tok_par *p)
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->started; i++)
-        pthread_join(p->w[i].thread, NULL);
-    for (int i = 0; i < p->nw; i++) {
-        ss_tok *s = p->w[i].s;
+        pthread_join(p->thread[i], NULL);
+    for (int i = 0; p->s && i < p->nspec; i++) {
+        ss_tok *s = p->s[i];
         if (s && s->spec) {
             free(s->spec->dep);
             ss_arena_free(&s->spec->snap);
@@ -159,11 +194,12 @@ void ss_tok__par_free(struct ss_tok_par *p)
     ss_tok_free(p->r);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
-    free(p->w);
+    free(p->s);
+    free(p->thread);
     free(p);
 }
 
-static struct ss_tok_par *par_new(const ss_tok *t, int nw)
+static struct ss_tok_par *par_new(const ss_tok *t, int nw, int nspec)
 {
     struct ss_tok_par *p = calloc(1, sizeof *p);
     if (!p)
@@ -177,53 +213,32 @@ static struct ss_tok_par *par_new(const ss_tok *t, int nw)
         free(p);
         return NULL;
     }
-    p->w = calloc((size_t)nw, sizeof *p->w);
+    p->front = 0;
+    p->back = -1;
     p->nw = nw;
+    p->nspec = nspec;
+    p->thread = calloc((size_t)nw, sizeof *p->thread);
+    p->s = calloc((size_t)nspec, sizeof *p->s);
     p->r = clone_tok(t);
-    if (!p->w || !p->r) {
+    if (!p->thread || !p->s || !p->r) {
         ss_tok__par_free(p);
         return NULL;
     }
-    for (int i = 0; i < nw; i++) {
-        worker *w = &p->w[i];
-        w->par = p;
-        w->s = clone_tok(t);
-        if (!w->s || !(w->s->spec = calloc(1, sizeof *w->s->spec))) {
+    for (int i = 0; i < nspec; i++) {
+        p->s[i] = clone_tok(t);
+        if (!p->s[i] || !(p->s[i]->spec = calloc(1, sizeof *p->s[i]->spec))) {
             ss_tok__par_free(p);
             return NULL;
         }
     }
     for (int i = 0; i < nw; i++) {
-        if (pthread_create(&p->w[i].thread, NULL, work, &p->w[i])) {
+        if (pthread_create(&p->thread[i], NULL, work, p)) {
             ss_tok__par_free(p);
             return NULL;
         }
         p->started++;
     }
     return p;
-}
-
-static void post(struct ss_tok_par *p, worker *w, const char *buf, size_t len, uint16_t fid, int32_t dpid)
-{
-    pthread_mutex_lock(&p->mu);
-    w->buf = buf;
-    w->len = len;
-    w->file_id = fid;
-    w->dpid = dpid;
-    w->state = W_JOB;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-}
-
-static int wait_done(struct ss_tok_par *p, worker *w)
-{
-    pthread_mutex_lock(&p->mu);
-    while (w->state == W_JOB)
-        pthread_cond_wait(&p->cv, &p->mu);
-    w->state = W_IDLE;
-    int rc = w->rc;
-    pthread_mutex_unlock(&p->mu);
-    return rc;
 }
 
 /* ----------------------------------------------------------- stitching */
@@ -553,54 +568,94 @@ static size_t cut(const char *buf, size_t len, size_t pos, size_t n)
     return q ? (size_t)(q - buf) + 1 : len;
 }
 
+static int64_t feed_rounds(struct ss_tok_par *p, ss_tok *t, const char *buf, size_t len, uint16_t file_id,
+                           uint32_t first_line, int32_t default_pid, size_t chunk, int nspec);
+
 int64_t ss_tok_feed_par(struct ss_tok *t, const char *buf, size_t len, uint16_t file_id,
                         uint32_t first_line, int32_t default_pid, int nthreads, size_t chunk)
 {
     if (nthreads < 2 || (!chunk && len / (size_t)nthreads < PAR_MIN))
         return ss_tok_feed(t, buf, len, file_id, first_line, default_pid);
-    if (nthreads > 64)
-        nthreads = 64;
+    if (nthreads > 32)
+        nthreads = 32;
+    /* two chunks per thread a round (the worker's and G's share balance themselves) */
+    int nspec = 2 * nthreads - 1;
     if (t->par && t->par->nw != nthreads - 1) {
         ss_tok__par_free(t->par);
         t->par = NULL;
     }
-    if (!t->par && !(t->par = par_new(t, nthreads - 1)))
+    if (!t->par && !(t->par = par_new(t, nthreads - 1, nspec)))
         return ss_tok_feed(t, buf, len, file_id, first_line, default_pid);
     struct ss_tok_par *p = t->par;
+    if (chunk)
+        return feed_rounds(p, t, buf, len, file_id, first_line, default_pid, chunk, nspec);
+    /* the output never depends on the choice: only the time does */
+    uint32_t f = p->feeds++;
+    int par = f < WARM ? !(f & 1) : best_rate(p, 1) <= best_rate(p, 0);
+    if (f >= WARM && f % PROBE == 0)
+        par = !par;
+    uint64_t t0 = now_ns();
+    int64_t n = par ? feed_rounds(p, t, buf, len, file_id, first_line, default_pid, 0, nspec)
+                    : ss_tok_feed(t, buf, len, file_id, first_line, default_pid);
+    p->hist[par][p->nhist[par]++ % NHIST] = (double)(now_ns() - t0) / (double)(len ? len : 1);
+    return n;
+}
+
+/* the rounds of chunks of one block */
+static int64_t feed_rounds(struct ss_tok_par *p, ss_tok *t, const char *buf, size_t len, uint16_t file_id,
+                           uint32_t first_line, int32_t default_pid, size_t chunk, int nspec)
+{
     ss_tok__begin_batch(t);
     if (first_line)
         t->next_line = first_line;
-    size_t csz = chunk ? chunk : (len + (size_t)nthreads - 1) / (size_t)nthreads;
+    size_t csz = chunk ? chunk : (len + (size_t)nspec) / (size_t)(nspec + 1);
     size_t pos = 0;
     int oom = 0;
-    while (pos < len) {
-        size_t e0 = cut(buf, len, pos, csz);
-        size_t q = e0;
-        int m = 0;
-        size_t at[64];
-        while (m < p->nw && q < len) {
+    while (pos < len && !oom) {
+        size_t e0 = cut(buf, len, pos, csz), q = e0;
+        pthread_mutex_lock(&p->mu);
+        int n = 0;
+        while (n < nspec && q < len) {
             size_t e = cut(buf, len, q, csz);
-            reset_tok(p->w[m].s);
-            post(p, &p->w[m], buf + q, e - q, file_id, default_pid);
-            at[m] = q;
+            p->cbuf[n] = buf + q;
+            p->clen[n] = e - q;
+            p->done[n] = 0;
             q = e;
-            m++;
+            n++;
         }
-        if (!oom && ss_tok__feed_lines(t, buf + pos, e0 - pos, file_id, t->next_line, default_pid) < 0)
+        p->n = n;
+        p->file_id = file_id;
+        p->dpid = default_pid;
+        p->front = 0;
+        p->back = n - 1;
+        if (n)
+            pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (ss_tok__feed_lines(t, buf + pos, e0 - pos, file_id, t->next_line, default_pid) < 0)
             oom = 1;
-        for (int i = 0; i < m; i++) {
-            worker *w = &p->w[i];
-            wait_done(p, w);
+        for (int i = 0; i < n; i++) {
+            pthread_mutex_lock(&p->mu);
+            if (i <= p->back && !chunk) {
+                /* still waiting: G takes it (not with the test knob chunk, which
+                 * is there to make every chunk boundary a stitch) */
+                p->front = i + 1;
+                pthread_mutex_unlock(&p->mu);
+                if (!oom && ss_tok__feed_lines(t, p->cbuf[i], p->clen[i], file_id, t->next_line, default_pid) < 0)
+                    oom = 1;
+                continue;
+            }
+            while (!p->done[i])     /* a worker has it or, with chunk, will take it */
+                pthread_cond_wait(&p->cv, &p->mu);
+            pthread_mutex_unlock(&p->mu);
             if (oom)
                 continue;
-            size_t end = i + 1 < m ? at[i + 1] : q;
             p->chunks++;
-            int rc = stitch(p, t, w->s);
+            int rc = p->rc[i] < 0 ? -1 : stitch(p, t, p->s[i]);
             if (rc == -2)
                 oom = 1;
             else if (rc == -1) {
                 p->redone++;
-                if (ss_tok__feed_lines(t, buf + at[i], end - at[i], file_id, t->next_line, default_pid) < 0)
+                if (ss_tok__feed_lines(t, p->cbuf[i], p->clen[i], file_id, t->next_line, default_pid) < 0)
                     oom = 1;
             }
         }

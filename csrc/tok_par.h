@@ -15,11 +15,18 @@
 
 /* CDEF BEGIN */
 /* ss_tok_feed's contract on nthreads cores (the caller's thread and
- * nthreads - 1 workers, started on first use and kept by t).  chunk: bytes
- * per chunk, 0 = the block split evenly over the threads (a small value is a
- * test knob: every line boundary becomes a chunk boundary).  nthreads < 2,
- * a small block with chunk 0, or no thread to be had: a serial feed.
- * Returns what ss_tok_feed returns. */
+ * nthreads - 1 workers, started on first use and kept by t, with t's name
+ * tables as they are then).  chunk: bytes per chunk, 0 = the block split
+ * into 2 * nthreads chunks, which the threads share out as they get to them
+ * (a chunk no worker has started when the caller's thread gets to it is
+ * tokenised by that thread, serially; and a block is fed serially when that
+ * has been faster per byte lately, as on a machine with no core to spare:
+ * the ways alternate over the first 8 feeds, then the other way is timed
+ * again every 16).  chunk > 0 is a test knob: every
+ * chunk is tokenised speculatively and stitched, so that with a small value
+ * every line boundary becomes a chunk boundary.  nthreads < 2, a small
+ * block with chunk 0, or no thread to be had: a serial feed.  Returns what
+ * ss_tok_feed returns. */
 int64_t ss_tok_feed_par(struct ss_tok *t, const char *buf, size_t len, uint16_t file_id,
                         uint32_t first_line, int32_t default_pid, int nthreads, size_t chunk);
 /* What the parallel feeds did so far: chunks tokenised speculatively, of them

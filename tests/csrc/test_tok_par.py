@@ -116,10 +116,10 @@ def test_multi_mb_parallel_equals_serial(big: bytes) -> None:
     path = FIX / "gen" / "python_threads_f_tt.strace.gz"
     assert len(big) > 3 << 20
     cuts = line_cuts(big, 1 << 20)
-    chunks, redone, reruns = assert_same(path, big, cuts, 2, 0)
-    assert chunks > 0
-    chunks, redone, reruns = assert_same(path, big, cuts, 4, 0)
-    assert chunks > 0
+    # chunk 0: the threads share the chunks out as they get to them (how many each
+    # takes depends on the machine's load), the result never does
+    assert_same(path, big, cuts, 2, 0)
+    assert_same(path, big, cuts, 4, 0)
     # the fast path is taken: most chunks are stitched, pending calls are re-run, not redone
     chunks, redone, reruns = assert_same(path, big, [], 2, 20000)
     assert chunks > 100 and redone < chunks // 2 and reruns > 0

@@ -3,7 +3,8 @@
 workers (csrc/tok_par.c) under ThreadSanitizer and AddressSanitizer+UBSan: a C
 driver feeds a multi-block trace through the thread, reading each batch while
 the next is tokenised, or each block on three threads (directly and on the
-pipeline thread, chunks of the whole block split and of a few hundred bytes),
+pipeline thread; chunks of a few hundred bytes and of one line, and blocks
+split evenly, the threads sharing the chunks out),
 and its digest of the events must equal the serial run's.  Skipped where gcc cannot build with the
 sanitizer."""
 from __future__ import annotations
@@ -52,7 +53,8 @@ def test_pipeline_thread_sanitizer_clean(sanitize: str, trace_file: Path, tmp_pa
            "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1", "PATH": "/usr/bin:/bin"}
     runs = {}
     for mode, block, chunk in (("serial", "1500", "0"), ("pipe", "1500", "0"), ("serial", "40000", "0"),
-                               ("par", "40000", "300"), ("pipepar", "40000", "300"), ("par", "40000", "1")):
+                               ("par", "40000", "300"), ("pipepar", "40000", "300"), ("par", "40000", "1"),
+                               ("serial", "400000", "0"), ("par", "400000", "0"), ("pipepar", "400000", "0")):
         r = subprocess.run([str(exe), str(trace_file), mode, block, chunk], capture_output=True, text=True, env=env)
         assert r.returncode == 0, r.stderr[-2000:]
         assert "WARNING: ThreadSanitizer" not in r.stderr and "ERROR:" not in r.stderr, r.stderr[-2000:]
@@ -62,3 +64,5 @@ def test_pipeline_thread_sanitizer_clean(sanitize: str, trace_file: Path, tmp_pa
     # the parallel feeds: the serial feed's events, notes, counts, statistics and pids
     assert runs["serial", "40000", "0"] == runs["par", "40000", "300"] == runs["pipepar", "40000", "300"] \
         == runs["par", "40000", "1"]
+    # blocks split evenly, chunks shared out between the threads as they get to them
+    assert runs["serial", "400000", "0"] == runs["par", "400000", "0"] == runs["pipepar", "400000", "0"]
