@@ -107,6 +107,32 @@ def test_parallel_feed_equals_serial(which: str, pipelined: bool, monkeypatch: p
     assert serial[1:] == par[1:]
 
 
+@pytest.mark.parametrize("light", [False, True])
+def test_pipelined_parallel_feed_leaves_a_core_to_a_heavy_consumer(light: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pipelined on two cores: a replay (the default consumer) keeps one core, so blocks are fed
+    serially on the pipe thread; parse's statistics (light_consumer) let the feed take both.
+    The events are the same either way."""
+    monkeypatch.setenv("SHIMSIM_JOBS", "2")
+    monkeypatch.setattr(cengine, "pipeline_wanted", lambda _paths: True)
+    monkeypatch.setattr(io, "BLOCK", 2053)
+    monkeypatch.setattr(cengine, "TOK_PAR_CHUNK", 300)
+    toks: list[cengine.Tokeniser] = []
+    real = cengine.Tokeniser
+
+    def spy(*args):
+        toks.append(real(*args))
+        return toks[-1]
+
+    monkeypatch.setattr(cengine, "Tokeniser", spy)
+    path = str(FIX / "gen" / MIXED[0])
+    t = trace.open(path, format="strace", engine="c")
+    t.light_consumer = light
+    n = sum(len(c) for c in t.chunks())
+    assert n == len(list(trace.open(path, format="strace", engine="python").events()))
+    chunks = toks[-1].par_stats()[0]
+    assert (chunks > 10) if light else chunks == 0
+
+
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A multi-megabyte trace: the mixed -f recordings concatenated until past 3 MB."""
