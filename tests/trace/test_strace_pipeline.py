@@ -81,14 +81,10 @@ def test_ff_set_pipelined_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None
     assert_same(sorted(str(p) for p in (FIX / "gen" / "pipeline_ff").iterdir()), monkeypatch)
 
 
-@pytest.mark.parametrize("pipelined", [True, False])
-@pytest.mark.parametrize("which", MIXED)
-def test_parallel_feed_equals_serial(which: str, pipelined: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each block tokenised on three cores (csrc/tok_par.c), on the pipeline thread
-    or on the caller's, in chunks of a few hundred bytes so that chunk boundaries
-    fall between pairs: the serial run's events, statistics and replay report."""
-    path = [str(FIX / "gen" / which)]
-    serial = run(path, False, monkeypatch, jobs="1")
+def small_parallel_blocks(monkeypatch: pytest.MonkeyPatch) -> list[cengine.Tokeniser]:
+    """Blocks of 2 KiB in parallel chunks of 300 bytes, so chunk boundaries fall between
+    pairs; the list fills with the tokenisers made from here on (their par_stats say whether
+    the parallel feed ran)."""
     monkeypatch.setattr(io, "BLOCK", 2053)
     monkeypatch.setattr(cengine, "TOK_PAR_CHUNK", 300)
     toks: list[cengine.Tokeniser] = []
@@ -99,6 +95,18 @@ def test_parallel_feed_equals_serial(which: str, pipelined: bool, monkeypatch: p
         return toks[-1]
 
     monkeypatch.setattr(cengine, "Tokeniser", spy)
+    return toks
+
+
+@pytest.mark.parametrize("pipelined", [True, False])
+@pytest.mark.parametrize("which", MIXED)
+def test_parallel_feed_equals_serial(which: str, pipelined: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each block tokenised on three cores (csrc/tok_par.c), on the pipeline thread
+    or on the caller's, in chunks of a few hundred bytes so that chunk boundaries
+    fall between pairs: the serial run's events, statistics and replay report."""
+    path = [str(FIX / "gen" / which)]
+    serial = run(path, False, monkeypatch, jobs="1")
+    toks = small_parallel_blocks(monkeypatch)
     par = run(path, pipelined, monkeypatch, jobs="3")
     assert toks and all(tok.par_stats()[0] > 10 for tok in toks)     # the parallel feed really ran
     assert len(serial[0]) == len(par[0])
@@ -111,19 +119,10 @@ def test_parallel_feed_equals_serial(which: str, pipelined: bool, monkeypatch: p
 def test_pipelined_parallel_feed_leaves_a_core_to_a_heavy_consumer(light: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pipelined on two cores: a replay (the default consumer) keeps one core, so blocks are fed
     serially on the pipe thread; parse's statistics (light_consumer) let the feed take both.
-    The events are the same either way."""
+    The events are the same in number either way."""
     monkeypatch.setenv("SHIMSIM_JOBS", "2")
     monkeypatch.setattr(cengine, "pipeline_wanted", lambda _paths: True)
-    monkeypatch.setattr(io, "BLOCK", 2053)
-    monkeypatch.setattr(cengine, "TOK_PAR_CHUNK", 300)
-    toks: list[cengine.Tokeniser] = []
-    real = cengine.Tokeniser
-
-    def spy(*args):
-        toks.append(real(*args))
-        return toks[-1]
-
-    monkeypatch.setattr(cengine, "Tokeniser", spy)
+    toks = small_parallel_blocks(monkeypatch)
     path = str(FIX / "gen" / MIXED[0])
     t = trace.open(path, format="strace", engine="c")
     t.light_consumer = light
