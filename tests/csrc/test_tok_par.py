@@ -105,6 +105,30 @@ def test_fixture_parallel_block_splits() -> None:
         assert_same(path, data, line_cuts(data, 257), 2, 60)
 
 
+NESTED = (b'100 read(3,  <unfinished ...>\n'
+          b'101 getpid()                          = 101\n'
+          b'100 <... read resumed>"abc", 10 <unfinished ...>\n'
+          b'101 getppid()                         = 100\n'
+          b'100 <... read resumed>)                = 3\n'
+          b'100 +++ exited with 0 +++\n'
+          b'101 +++ exited with 0 +++\n')
+
+
+@pytest.mark.parametrize("chunk", [1, 30, 60, 100])
+def test_resumed_call_left_unfinished_again_across_chunks(chunk: int) -> None:
+    """A call resumed and left unfinished again ('<... read resumed>ARGS <unfinished ...>'):
+    the real tokeniser appends the new arguments to the pending call, a speculative one
+    starting without it records only the new ones.  After the re-run the pid's states differ,
+    so the chunk must be redone; the joined call keeps all of its arguments."""
+    path = FIX / "gen" / "pipeline_f_stderr.strace"
+    want = run(tokeniser(path), NESTED, [], 1, 0)
+    reads = [e for e in want["events"] if e[-3] == b"read"]
+    assert len(reads) == 1 and reads[0][-2].startswith(b"3, ") and b'"abc", 10' in reads[0][-2]
+    chunks, redone, _reruns = assert_same(path, NESTED, [], 2, chunk)
+    if chunk == 1:
+        assert chunks > 0 and redone > 0
+
+
 @pytest.fixture(scope="module")
 def big() -> bytes:
     parts = [raw(p) for p in FILES if "gen" in p.parts]
