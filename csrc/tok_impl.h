@@ -99,5 +99,7 @@ int ss_tok__feed_lines(ss_tok *t, const char *buf, size_t len, uint16_t file_id,
 /* one line (without its newline), appending to the batch */
 void ss_tok__feed_line(ss_tok *t, const char *s, size_t n, uint16_t file_id, uint32_t line, int32_t dpid);
 void ss_tok__par_free(struct ss_tok_par *p);
+/* q's pending call (and whether it has one) becomes p's, buffers swapped; q is left with none */
+void ss_tok__move_pending(ss_pidrec *p, ss_pidrec *q);
 
 #endif

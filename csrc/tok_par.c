@@ -511,26 +511,9 @@ static int stitch(struct ss_tok_par *p, ss_tok *g, ss_tok *s)
         d->abi = q->abi;
         if (!(q->sflags & SS_SF_PEND))
             continue;
-        /* S's pending call is the pid's: buffers swapped */
-        char *tn = d->name, *ta = d->args;
-        uint32_t tnc = d->name_cap, tac = d->args_cap;
-        d->name = q->name;
-        d->name_len = q->name_len;
-        d->name_cap = q->name_cap;
-        d->args = q->args;
-        d->args_len = q->args_len;
-        d->args_cap = q->args_cap;
-        q->name = tn;
-        q->name_cap = tnc;
-        q->args = ta;
-        q->args_cap = tac;
-        d->has_pending = q->has_pending;
-        d->line = q->line + off;
-        d->file_id = q->file_id;
-        d->flags = q->flags;
-        d->pabi = q->pabi;
-        d->owner = q->owner;
-        d->ts = q->ts;
+        /* S's pending call (or that it has none left) is the pid's */
+        ss_tok__move_pending(d, q);
+        d->line += off;
     }
     if (s->has_last) {
         g->has_last = 1;

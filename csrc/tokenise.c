@@ -521,7 +521,6 @@ static int pending_is(const ss_pidrec *q, const char *name, size_t name_len)
     return q && q->has_pending && q->name_len == name_len && memcmp(q->name, name, name_len) == 0;
 }
 
-static void move_pending(ss_pidrec *p, ss_pidrec *q);
 
 static void adopt(ss_tok *t, int32_t pid, const char *name, size_t name_len)
 {
@@ -541,7 +540,7 @@ static void adopt(ss_tok *t, int32_t pid, const char *name, size_t name_len)
         ss_pidrec *q = ss_pids_get(&t->pids, -1, 0);
         if (t->spec)
             t->spec->adopted = 1;
-        move_pending(p, q);
+        ss_tok__move_pending(p, q);
         p->owner = pid;
         return;
     }
@@ -565,11 +564,12 @@ static void adopt(ss_tok *t, int32_t pid, const char *name, size_t name_len)
     }
     if (t->spec)
         t->spec->adopted = 1;
-    move_pending(p, ss_pids_get(&t->pids, from, 0));
+    ss_tok__move_pending(p, ss_pids_get(&t->pids, from, 0));
 }
 
-/* the pending call of q becomes p's (buffers swapped, owner kept) */
-static void move_pending(ss_pidrec *p, ss_pidrec *q)
+/* q's pending call (and whether it has one) becomes p's: buffers swapped,
+ * owner kept; q is left with none */
+void ss_tok__move_pending(ss_pidrec *p, ss_pidrec *q)
 {
     char *tn = p->name, *ta = p->args;
     uint32_t tnc = p->name_cap, tac = p->args_cap;
@@ -591,7 +591,7 @@ static void move_pending(ss_pidrec *p, ss_pidrec *q)
     p->flags = q->flags;
     p->pabi = q->pabi;
     p->owner = q->owner;
-    p->has_pending = 1;
+    p->has_pending = q->has_pending;
     q->has_pending = 0;
 }
 
