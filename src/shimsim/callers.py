@@ -121,6 +121,7 @@ class CallerTracker:
         self.binary = binary
         self._last: int | None = None         # the pid of the last call seen
         self.first_so: str | None = None      # the first shared object the trace opens (a dynamic program)
+        self._opens: dict[str, tuple[str | None, tuple]] = {}   # open's argument text -> (path, runtimes shown)
         if binary:
             self.default = self._from_file(binary)
         else:
@@ -186,11 +187,19 @@ class CallerTracker:
         elif name in OPEN_CALLS and ret is not None and ret >= 0:
             if ".so" not in args and ".hints" not in args:
                 return ctx                      # the common case, decided without parsing
-            path = _first_string(args, 0 if name == "open" else 1)
+            seen = self._opens.get(args)
+            if seen is None:
+                # a trace opens the same libraries in every process: each argument text is read once
+                if len(self._opens) >= 4096:
+                    self._opens.clear()
+                path = _first_string(args, 0 if name == "open" else 1)
+                shown = tuple(_rt.path_runtimes(path)) if path and ".so" in path else ()
+                seen = self._opens[args] = (path, shown)
+            path, shown = seen
             if path and self.first_so is None and (".so." in path or path.endswith((".so", ".hints"))):
                 self.first_so = path
-            if path and ".so" in path:
-                found = [r for r in _rt.path_runtimes(path) if r.name not in self.callers[ctx].names()]
+            if shown:
+                found = [r for r in shown if r.name not in self.callers[ctx].names()]
                 if found:
                     dkey = (ctx, tuple(sorted(r.name for r in found)))
                     new = self._derived.get(dkey)
