@@ -8,9 +8,12 @@ import io as _io
 import lzma
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shimsim import cli, trace
 from shimsim.errors import InputError
@@ -170,3 +173,65 @@ def test_cli_bad_inputs_no_traceback(tmp_path: Path, capsys: pytest.CaptureFixtu
     rc, out, err = run_cli(["parse", str(FIX / "pub" / "gh_stenographer197_killed_sigsegv_core_debug.log"), "--strict"],
                            capsys)
     assert "gh_stenographer197_killed_sigsegv_core_debug.log:1: expected a syscall line" in err
+
+
+# --------------------------------------------------------------------------- reused buffers (issue 17)
+
+def _read_all(path: Path, reuse: bool, block_size: int, max_line: int) -> tuple[list[bytes], list[int] | str]:
+    """The blocks io.blocks gives (each copied as it comes), and the long lines reported,
+    or the InputError's text.  Each block must still be intact once the next has been
+    read: the C tokeniser's pipeline tokenises one block while the next is read."""
+    longs: list[int] = []
+    out: list[bytes] = []
+    done = [0]
+    prev: Any = None
+
+    def lines_done() -> int:
+        return done[0]
+
+    try:
+        for blk, _ in io.blocks(str(path), longs.append, block_size=block_size, max_line=max_line,
+                                lines_done=lines_done, reuse=reuse):
+            if prev is not None:
+                assert bytes(prev) == out[-1], "a block was overwritten while the next was read"
+            b = bytes(blk)
+            out.append(b)
+            prev = blk
+            done[0] += b.count(b"\n")
+    except InputError as exc:
+        return out, str(exc)
+    return out, longs
+
+
+_LINE = st.one_of(
+    st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"x").replace(b"\0", b"y")),
+    st.integers(30, 200).map(lambda n: b"L" * n),       # longer than max_line below
+    st.just(b""), st.just(b"a\0b"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_LINE, max_size=40), end_nl=st.booleans(), block_size=st.integers(1, 64),
+       max_line=st.integers(8, 120))
+def test_reused_buffers_give_the_same_blocks(tmp_path: Path, lines: list[bytes], end_nl: bool,
+                                             block_size: int, max_line: int) -> None:
+    p = tmp_path / "t.strace"
+    p.write_bytes(b"\n".join(lines) + (b"\n" if end_nl and lines else b""))
+    copied = _read_all(p, False, block_size, max_line)
+    reused = _read_all(p, True, block_size, max_line)
+    assert reused == copied
+
+
+def test_reused_buffers_are_views_of_the_file(tmp_path: Path) -> None:
+    p = tmp_path / "t.strace"
+    data = b"".join(b"line %d with some text\n" % i for i in range(5000))
+    p.write_bytes(data)
+    got = [(type(b), bytes(b)) for b, _ in io.blocks(str(p), block_size=997, lines_done=lambda: 0, reuse=True)]
+    assert {k for k, _ in got} == {memoryview}
+    assert b"".join(b for _, b in got) == data
+
+
+def test_reused_buffers_only_for_plain_files(tmp_path: Path) -> None:
+    p = tmp_path / "t.strace.gz"
+    p.write_bytes(gzip.compress(PLAIN.read_bytes()))
+    kinds = {type(b) for b, _ in io.blocks(str(p), lines_done=lambda: 0, reuse=True)}
+    assert kinds == {bytes}

@@ -245,11 +245,12 @@ class Tokeniser:
         threads > 1: on that many cores (ss_tok_feed_par, the same result;
         chunk > 0 is its test knob, the bytes per chunk)."""
         self._keep = block  # events point into it until the next feed (a Batch keeps it longer)
+        buf = block if type(block) is bytes else self.ffi.from_buffer(block)   # a memoryview (io._ring_blocks)
         if threads > 1:
-            n = self.lib.ss_tok_feed_par(self._t, block, len(block), file_id, first_line, default_pid,
+            n = self.lib.ss_tok_feed_par(self._t, buf, len(block), file_id, first_line, default_pid,
                                          threads, chunk)
         else:
-            n = self.lib.ss_tok_feed(self._t, block, len(block), file_id, first_line, default_pid)
+            n = self.lib.ss_tok_feed(self._t, buf, len(block), file_id, first_line, default_pid)
         if n < 0:
             raise MemoryError("the C tokeniser ran out of memory")
         return int(n)
@@ -354,8 +355,9 @@ class Pipe:
         self._block = b""
 
     def feed(self, block: bytes, file_id: int, first_line: int, default_pid: int) -> None:
-        self._block = block   # the thread reads it until wait()
-        if self.lib.ss_tok_pipe_feed(self._p, block, len(block), file_id, first_line, default_pid) < 0:
+        buf = block if type(block) is bytes else self.ffi.from_buffer(block)   # a memoryview (io._ring_blocks)
+        self._block = buf     # the thread reads it until wait()
+        if self.lib.ss_tok_pipe_feed(self._p, buf, len(block), file_id, first_line, default_pid) < 0:
             raise RuntimeError("ss_tok_pipe_feed: a feed is already in flight")
 
     def set_par(self, threads: int, chunk: int = 0) -> None:
@@ -438,7 +440,7 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
         path = t.paths[fid]
         if path in t.cleaned:
             extra_lines += len(t.cleaned[path].skipped)
-        t.file_done(path, 0, publish.last_line_of_block(last_block, in_file), remap_stats=False)
+        t.file_done(path, 0, publish.last_line_of_block(bytes(last_block), in_file), remap_stats=False)
 
     # each block on several cores (csrc/tok_par.c), the same result; pipelined, the consumer keeps a
     # core of its own unless it is light (a replay beside the pipe thread and a worker on two cores

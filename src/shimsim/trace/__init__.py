@@ -123,11 +123,14 @@ class Trace:
         return c.lines if c is not None else io.lines(path, self.long_line(path))
 
     def source_blocks(self, path: str, lines_done: Any) -> Iterable[tuple[bytes, int]]:
-        """The same as blocks for the C tokeniser."""
+        """The same as blocks for the C tokeniser, which is done with a block (its events
+        copied or replayed) before it takes the one after next: so read into reused
+        buffers (io.blocks' reuse)."""
         c = self.cleaned.get(path)
         if c is not None:
             return [(c.text().encode("utf-8", "surrogateescape"), 1)]
-        return io.blocks(path, self.long_line(path), lines_done=lines_done, prefetch=io.jobs() > 1)
+        return io.blocks(path, self.long_line(path), lines_done=lines_done, prefetch=io.jobs() > 1,
+                         reuse=True)
 
     def line_of(self, path: str, line: int) -> int:
         """A line number of the lines read in the published text's numbering."""

@@ -217,7 +217,8 @@ def _check_text(block: bytes, path: str, first_line: int | Callable[[], int]) ->
 
 def blocks(path: str, on_long_line: Callable[[int], None] | None = None,
            block_size: int | None = None, max_line: int | None = None,
-           lines_done: Callable[[], int] | None = None, prefetch: bool = False) -> Iterator[tuple[bytes, int]]:
+           lines_done: Callable[[], int] | None = None, prefetch: bool = False,
+           reuse: bool = False) -> Iterator[tuple[bytes, int]]:
     """Yield (block, first_line_number) pairs.  Each block holds whole lines
     (the last one may lack its newline at end of input).  A line longer than
     max_line is replaced by an empty line and reported through on_long_line
@@ -230,11 +231,20 @@ def blocks(path: str, on_long_line: Callable[[int], None] | None = None,
 
     With prefetch, a compressed stream is decompressed by a thread of its own
     (_Prefetch) while the caller works on the previous block; the blocks are the
-    same."""
+    same.
+
+    With reuse (and lines_done), an uncompressed file's blocks are memoryviews
+    of RING buffers read into again and again (_ring_blocks): the same bytes,
+    without a fresh buffer, its page faults and a copy per block.  A block then
+    stays valid only until the next one is taken and the one after is read:
+    for a consumer done with a block (and what points into it) by then."""
     stream, raw = open_binary(path)
     size = block_size or BLOCK
     ahead = _Prefetch(stream, path, size) if prefetch and stream is not raw else None
     try:
+        if reuse and lines_done is not None and stream is raw:
+            yield from _ring_blocks(stream, path, on_long_line, size, max_line or MAX_LINE, lines_done)
+            return
         yield from _blocks(ahead or stream, path, on_long_line, size, max_line or MAX_LINE,  # type: ignore[arg-type]
                            lines_done)
     finally:
@@ -303,6 +313,86 @@ def _blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | N
         first = cur() if counted else cur
         _check_text(carry, path, first)
         yield _cap_lines(carry, first, path, on_long_line, max_line), (first if counted else 0)
+
+
+RING = 3      # buffers _ring_blocks reads into in turn
+
+
+def _readinto(stream: BinaryIO, path: str, view: memoryview) -> int:
+    try:
+        return stream.readinto(view)    # type: ignore[attr-defined]
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+
+
+def _ring_blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None] | None,
+                 block_size: int, max_line: int, lines_done: Callable[[], int]) -> Iterator[tuple[bytes, int]]:
+    """_blocks' blocks, as memoryviews of RING reused buffers.  Each read goes into a
+    buffer that holds neither the block last yielded (the consumer may still be on
+    it) nor the carried tail being copied in front of the read; the carried tail
+    (the start of a line cut by the read) is the only copy."""
+    def cur() -> int:
+        return lines_done() + 1
+
+    ring = [bytearray(0) for _ in range(RING)]
+    last = prev = -1        # the slot last yielded; the slot the carried tail is in
+    cstart = carry = 0      # the carried tail: ring[prev][cstart:cstart + carry]
+    skipping = False        # inside an over-long line: drop bytes up to the next newline
+    while True:
+        slot = next(k for k in range(RING) if k != last and k != prev)
+        buf = ring[slot]
+        if len(buf) < carry + block_size:
+            buf = ring[slot] = bytearray(carry + block_size)
+        view = memoryview(buf)
+        if carry:
+            view[:carry] = memoryview(ring[prev])[cstart:cstart + carry]
+        n = _readinto(stream, path, view[carry:carry + block_size])
+        end = carry + n
+        if not n:
+            break
+        start = 0
+        if skipping:
+            nl = buf.find(b"\n", 0, end)
+            if buf.find(b"\0", 0, nl if nl >= 0 else end) >= 0:
+                raise InputError(path, cur(), "binary data (NUL byte): expected a text trace")
+            if nl < 0:
+                continue
+            start, skipping = nl + 1, False
+            if start == end:
+                continue
+        cut = buf.rfind(b"\n", start, end)
+        if cut < 0:
+            # a line of NUL bytes (a sparse file) ends here, not after it
+            if buf.find(b"\0", carry, end) >= 0:
+                raise InputError(path, cur(), "binary data (NUL byte): expected a text trace")
+            if end - start > max_line:
+                _long(path, cur(), on_long_line)
+                yield b"\n", 0
+                prev, carry, skipping = -1, 0, True
+            else:
+                prev, cstart, carry = slot, start, end - start
+            continue
+        nul = buf.find(b"\0", start, cut + 1)
+        if nul >= 0:
+            raise InputError(path, cur() + buf.count(b"\n", start, nul), "binary data (NUL byte): expected a text trace")
+        block: Any = view[start:cut + 1]
+        if cut + 1 - start > max_line:
+            block = _cap_lines(bytes(block), cur, path, on_long_line, max_line)
+        prev, cstart, carry = slot, cut + 1, end - cut - 1
+        last = slot
+        yield block, 0
+        if carry > max_line:
+            _long(path, cur(), on_long_line)
+            yield b"\n", 0
+            prev, carry, skipping = -1, 0, True
+    if carry:
+        block = view[:carry]
+        nul = buf.find(b"\0", 0, carry)
+        if nul >= 0:
+            raise InputError(path, cur() + buf.count(b"\n", 0, nul), "binary data (NUL byte): expected a text trace")
+        if carry > max_line:
+            block = _cap_lines(bytes(block), cur, path, on_long_line, max_line)
+        yield block, 0
 
 
 def _cap_lines(block: bytes, first: int | Callable[[], int], path: str, on_long: Callable[[int], None] | None,
