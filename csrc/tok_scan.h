@@ -105,6 +105,16 @@ static inline size_t ss_nl_next(ss_nl_scan *z, size_t i)
     return q ? (size_t)(q - z->buf) : z->len;
 }
 
+/* The number 8 digit values (0-9, one a byte, the first in the lowest byte)
+ * spell, in three multiply-add steps over pairs, quads and halves; leading
+ * zero bytes make it a shorter number's value. */
+static inline uint64_t ss_swar8(uint64_t x)
+{
+    x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFULL;
+    x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFULL;
+    return (x * 10000 + (x >> 32)) & 0xFFFFFFFFULL;
+}
+
 /* -T's "S.ffffff" (8 bytes from s, all inside the line) with one word test
  * as in ss_ts_fixed: 1 and *whole, *frac set; 0 for any other shape */
 static inline int ss_dur_fixed(const char *s, uint64_t *whole, uint64_t *frac)
@@ -118,11 +128,8 @@ static inline int ss_dur_fixed(const char *s, uint64_t *whole, uint64_t *frac)
     const uint64_t d = 0xFFFFFFFFFFFF00FFULL, sep = 0x0000000000002E00ULL;   /* byte 1 '.' */
     if ((((w & hi) ^ three) & d) | ((((w + six) & hi) ^ three) & d) | ((w & ~d) ^ sep))
         return 0;
-    uint64_t x = w & 0x0F0F0F0F0F0F0F0FULL;
-#define B(k) ((unsigned)(x >> (8 * (k))) & 0xFu)
-    *whole = B(0);
-    *frac = (uint64_t)(B(2) * 100 + B(3) * 10 + B(4)) * 1000 + (B(5) * 100 + B(6) * 10 + B(7));
-#undef B
+    *whole = w & 0xFu;
+    *frac = ss_swar8(w & 0x0F0F0F0F0F0F0000ULL);   /* the 6 digits after "S." */
     return 1;
 }
 
@@ -155,13 +162,11 @@ static inline int ss_ts_fixed(const char *s, double *ts)
                    (((w1 & hi) ^ three) & d1) | ((((w1 + six) & hi) ^ three) & d1) | ((w1 & ~d1) ^ sep1);
     if (bad)
         return 0;
-    uint64_t x0 = w0 & 0x0F0F0F0F0F0F0F0FULL, x1 = w1 & 0x0F0F0F0F0F0F0F0FULL;
-#define B(w, k) ((unsigned)((w) >> (8 * (k))) & 0xFu)
-    uint64_t whole = (uint64_t)(B(x0, 0) * 10 + B(x0, 1)) * 3600 + (B(x0, 3) * 10 + B(x0, 4)) * 60 +
-                     (B(x0, 6) * 10 + B(x0, 7));
-    uint64_t frac = (uint64_t)(B(x1, 1) * 100 + B(x1, 2) * 10 + B(x1, 3)) * 1000 +
-                    (B(x1, 4) * 100 + B(x1, 5) * 10 + B(x1, 6));
-#undef B
+    /* byte k of p is 10 * digit k + digit k + 1: HH at byte 0, MM at 3, SS at 6 */
+    uint64_t x0 = w0 & 0x0F0F0F0F0F0F0F0FULL, p = x0 * 10 + (x0 >> 8);
+    uint64_t whole = (p & 0xFF) * 3600 + ((p >> 24) & 0xFF) * 60 + ((p >> 48) & 0xFF);
+    /* ".ffffff " as "00ffffff": the 6 digits moved to bytes 2..7 */
+    uint64_t frac = ss_swar8((w1 & 0x000F0F0F0F0F0F00ULL) << 8);
     *ts = (double)whole + (double)frac * 1e-6;
     return 1;
 }

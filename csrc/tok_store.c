@@ -193,6 +193,7 @@ void ss_names_free(ss_name_table *t)
 
 /* --------------------------------------------------------------- per pid */
 
+/* the same hash as ss_pids_get's inline probe (tok_store.h) */
 static uint32_t hash_pid(int32_t p)
 {
     uint32_t x = (uint32_t)p * 2654435761u;

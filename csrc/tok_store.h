@@ -70,7 +70,19 @@ static inline ss_pidrec *ss_pids_get(ss_pid_table *t, int32_t pid, int create)
 {
     if (t->last && t->last->pid == pid)
         return t->last;
-    return ss_pids_lookup(t, pid, create);
+    /* the probe inline (most lookups find a record, and -f traces switch
+     * pids every few lines); a miss makes the record out of line */
+    if (t->nslot) {
+        uint32_t mask = t->nslot - 1, x = (uint32_t)pid * 2654435761u;
+        for (uint32_t i = (x ^ (x >> 16)) & mask;; i = (i + 1) & mask) {
+            ss_pidrec *r = &t->rec[i];
+            if (!r->used)
+                break;
+            if (r->pid == pid)
+                return t->last = r;
+        }
+    }
+    return create ? ss_pids_lookup(t, pid, create) : NULL;
 }
 int ss_buf_set(char **buf, uint32_t *len, uint32_t *cap, const char *s, size_t n);
 int ss_buf_append(char **buf, uint32_t *len, uint32_t *cap, const char *s, size_t n);
