@@ -99,6 +99,18 @@ int ss_tok__feed_lines(ss_tok *t, const char *buf, size_t len, uint16_t file_id,
 /* one line (without its newline), appending to the batch */
 void ss_tok__feed_line(ss_tok *t, const char *s, size_t n, uint16_t file_id, uint32_t line, int32_t dpid);
 void ss_tok__par_free(struct ss_tok_par *p);
+/* t's parallel feed for nthreads threads of which nw are its own workers (made or
+ * remade as needed; NULL when no thread can be had).  The others are callers of
+ * ss_tok__par_help: a thread that waits for a feed tokenises chunks meanwhile. */
+struct ss_tok_par *ss_tok__par_get(struct ss_tok *t, int nthreads, int nw);
+/* ss_tok_feed_par with nw workers of its own (ss_tok_feed_par: nthreads - 1). */
+int64_t ss_tok__feed_par(struct ss_tok *t, const char *buf, size_t len, uint16_t file_id,
+                         uint32_t first_line, int32_t default_pid, int nthreads, int nw, size_t chunk);
+/* A feed on p is in flight (1) or over (0): set by the thread that runs the feed,
+ * 1 before it starts (so that a helper arriving first waits for its chunks). */
+void ss_tok__par_busy(struct ss_tok_par *p, int busy);
+/* Tokenise p's waiting chunks, as its workers do, until the feed in flight is over. */
+void ss_tok__par_help(struct ss_tok_par *p);
 /* q's pending call (and whether it has one) becomes p's, buffers swapped; q is left with none */
 void ss_tok__move_pending(ss_pidrec *p, ss_pidrec *q);
 

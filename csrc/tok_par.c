@@ -44,6 +44,7 @@ struct ss_tok_par {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int quit, started;
+    int busy;               /* a feed is in flight: a helper waits for chunks (ss_tok__par_help) */
     /* the round (under mu) */
     int n, front, back;
     const char *cbuf[MAX_SPEC];
@@ -144,6 +145,25 @@ static void reset_tok(ss_tok *s)
 
 /* ------------------------------------------------------------- threads */
 
+/* Take the last chunk still waiting and tokenise it speculatively; with p->mu
+ * held on entry and on return (released while tokenising). */
+static void run_last(struct ss_tok_par *p)
+{
+    int i = p->back--;
+    const char *buf = p->cbuf[i];
+    size_t len = p->clen[i];
+    uint16_t fid = p->file_id;
+    int32_t dpid = p->dpid;
+    pthread_mutex_unlock(&p->mu);
+    ss_tok *s = p->s[i];
+    reset_tok(s);
+    int rc = ss_tok__feed_lines(s, buf, len, fid, 1, dpid);
+    pthread_mutex_lock(&p->mu);
+    p->rc[i] = rc;
+    p->done[i] = 1;
+    pthread_cond_broadcast(&p->cv);
+}
+
 static void *work(void *arg)
 {
     struct ss_tok_par *p = arg;
@@ -153,22 +173,31 @@ static void *work(void *arg)
             pthread_cond_wait(&p->cv, &p->mu);
         if (p->quit)
             break;
-        int i = p->back--;
-        const char *buf = p->cbuf[i];
-        size_t len = p->clen[i];
-        uint16_t fid = p->file_id;
-        int32_t dpid = p->dpid;
-        pthread_mutex_unlock(&p->mu);
-        ss_tok *s = p->s[i];
-        reset_tok(s);
-        int rc = ss_tok__feed_lines(s, buf, len, fid, 1, dpid);
-        pthread_mutex_lock(&p->mu);
-        p->rc[i] = rc;
-        p->done[i] = 1;
-        pthread_cond_broadcast(&p->cv);
+        run_last(p);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+void ss_tok__par_busy(struct ss_tok_par *p, int busy)
+{
+    pthread_mutex_lock(&p->mu);
+    p->busy = busy;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void ss_tok__par_help(struct ss_tok_par *p)
+{
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->busy && !p->quit && p->front > p->back)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->front > p->back || p->quit)
+            break;          /* the feed is over (a chunk left waiting is its own thread's) */
+        run_last(p);
+    }
+    pthread_mutex_unlock(&p->mu);
 }
 
 void ss_tok__par_free(struct ss_tok_par *p)
@@ -554,22 +583,37 @@ static size_t cut(const char *buf, size_t len, size_t pos, size_t n)
 static int64_t feed_rounds(struct ss_tok_par *p, ss_tok *t, const char *buf, size_t len, uint16_t file_id,
                            uint32_t first_line, int32_t default_pid, size_t chunk, int nspec);
 
-int64_t ss_tok_feed_par(struct ss_tok *t, const char *buf, size_t len, uint16_t file_id,
-                        uint32_t first_line, int32_t default_pid, int nthreads, size_t chunk)
+struct ss_tok_par *ss_tok__par_get(struct ss_tok *t, int nthreads, int nw)
 {
-    if (nthreads < 2 || (!chunk && len / (size_t)nthreads < PAR_MIN))
-        return ss_tok_feed(t, buf, len, file_id, first_line, default_pid);
     if (nthreads > 32)
         nthreads = 32;
-    /* two chunks per thread a round (the worker's and G's share balance themselves) */
-    int nspec = 2 * nthreads - 1;
-    if (t->par && t->par->nw != nthreads - 1) {
+    if (nw > nthreads - 1)
+        nw = nthreads - 1;
+    if (t->par && (t->par->nw != nw || t->par->nspec != 2 * nthreads - 1)) {
         ss_tok__par_free(t->par);
         t->par = NULL;
     }
-    if (!t->par && !(t->par = par_new(t, nthreads - 1, nspec)))
+    /* two chunks per thread a round (the threads' shares balance themselves) */
+    if (!t->par)
+        t->par = par_new(t, nw, 2 * nthreads - 1);
+    return t->par;
+}
+
+int64_t ss_tok_feed_par(struct ss_tok *t, const char *buf, size_t len, uint16_t file_id,
+                        uint32_t first_line, int32_t default_pid, int nthreads, size_t chunk)
+{
+    return ss_tok__feed_par(t, buf, len, file_id, first_line, default_pid, nthreads, nthreads - 1, chunk);
+}
+
+int64_t ss_tok__feed_par(struct ss_tok *t, const char *buf, size_t len, uint16_t file_id,
+                         uint32_t first_line, int32_t default_pid, int nthreads, int nw, size_t chunk)
+{
+    if (nthreads < 2 || (!chunk && len / (size_t)nthreads < PAR_MIN))
         return ss_tok_feed(t, buf, len, file_id, first_line, default_pid);
-    struct ss_tok_par *p = t->par;
+    struct ss_tok_par *p = ss_tok__par_get(t, nthreads, nw);
+    if (!p)
+        return ss_tok_feed(t, buf, len, file_id, first_line, default_pid);
+    int nspec = p->nspec;
     if (chunk)
         return feed_rounds(p, t, buf, len, file_id, first_line, default_pid, chunk, nspec);
     /* the output never depends on the choice: only the time does */

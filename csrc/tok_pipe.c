@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #define _POSIX_C_SOURCE 200809L
 #include "tok_pipe.h"
+#include "tok_impl.h"
 #include "tok_par.h"
 
 #include <pthread.h>
@@ -20,8 +21,9 @@ struct ss_tok_pipe {
     uint32_t first_line;
     int32_t default_pid;
     int64_t result;
-    int nthreads;              /* > 1: ss_tok_feed_par */
+    int nthreads;              /* > 1: ss_tok_feed_par, the waiting caller one of the threads */
     size_t chunk;
+    struct ss_tok_par *help;   /* t's parallel feed (nthreads > 1), which a waiting caller helps */
 };
 
 static void *worker(void *arg)
@@ -40,9 +42,12 @@ static void *worker(void *arg)
         int32_t dpid = p->default_pid;
         int nthreads = p->nthreads;
         size_t chunk = p->chunk;
+        struct ss_tok_par *help = p->help;
         pthread_mutex_unlock(&p->mu);
-        int64_t r = nthreads > 1 ? ss_tok_feed_par(p->t, buf, len, fid, first, dpid, nthreads, chunk)
+        int64_t r = nthreads > 1 ? ss_tok__feed_par(p->t, buf, len, fid, first, dpid, nthreads, nthreads - 2, chunk)
                                  : ss_tok_feed(p->t, buf, len, fid, first, dpid);
+        if (help)
+            ss_tok__par_busy(help, 0);      /* a waiting caller stops helping */
         pthread_mutex_lock(&p->mu);
         p->result = r;
         p->state = DONE;
@@ -77,13 +82,26 @@ ss_tok_pipe *ss_tok_pipe_new(struct ss_tok *t)
     return p;
 }
 
+/* Wait for the feed in flight to end, with p->mu held; meanwhile tokenise its
+ * chunks that no thread has taken yet. */
+static void await_feed(ss_tok_pipe *p)
+{
+    if (p->state == JOB && p->help) {
+        struct ss_tok_par *help = p->help;
+        pthread_mutex_unlock(&p->mu);
+        ss_tok__par_help(help);
+        pthread_mutex_lock(&p->mu);
+    }
+    while (p->state == JOB)
+        pthread_cond_wait(&p->cv, &p->mu);
+}
+
 void ss_tok_pipe_free(ss_tok_pipe *p)
 {
     if (!p)
         return;
     pthread_mutex_lock(&p->mu);
-    while (p->state == JOB)
-        pthread_cond_wait(&p->cv, &p->mu);
+    await_feed(p);
     p->state = QUIT;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -106,6 +124,8 @@ int ss_tok_pipe_feed(ss_tok_pipe *p, const char *buf, size_t len, uint16_t file_
     p->file_id = file_id;
     p->first_line = first_line;
     p->default_pid = default_pid;
+    if (p->help)
+        ss_tok__par_busy(p->help, 1);       /* before the feed starts: see await_feed */
     p->state = JOB;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -119,8 +139,7 @@ int64_t ss_tok_pipe_wait(ss_tok_pipe *p)
         pthread_mutex_unlock(&p->mu);
         return -2;
     }
-    while (p->state == JOB)
-        pthread_cond_wait(&p->cv, &p->mu);
+    await_feed(p);
     int64_t r = p->result;
     p->state = IDLE;
     pthread_mutex_unlock(&p->mu);
@@ -130,7 +149,9 @@ int64_t ss_tok_pipe_wait(ss_tok_pipe *p)
 void ss_tok_pipe_set_par(ss_tok_pipe *p, int nthreads, size_t chunk)
 {
     pthread_mutex_lock(&p->mu);
-    p->nthreads = nthreads;
+    /* the pipeline thread, the caller while it waits, and nthreads - 2 workers */
+    p->help = nthreads > 1 ? ss_tok__par_get(p->t, nthreads, nthreads - 2) : NULL;
+    p->nthreads = p->help ? nthreads : 1;
     p->chunk = chunk;
     pthread_mutex_unlock(&p->mu);
 }

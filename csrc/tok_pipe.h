@@ -22,7 +22,11 @@ int ss_tok_pipe_feed(ss_tok_pipe *p, const char *buf, size_t len, uint16_t file_
 /* The result of the feed in flight (what ss_tok_feed returned); -2 if none. */
 int64_t ss_tok_pipe_wait(ss_tok_pipe *p);
 /* The feeds after this one run ss_tok_feed_par on nthreads cores (1 = ss_tok_feed,
- * the default); chunk as there.  Not while a feed is in flight. */
+ * the default); chunk as there.  The caller's thread counts as one of them: while
+ * it waits in ss_tok_pipe_wait (or ss_tok_pipe_free) it tokenises the chunks no
+ * other thread has taken, so the pipeline thread and nthreads - 2 workers run
+ * beside it and a consumer that has its own work to do never competes with an
+ * extra worker for a core.  Not while a feed is in flight. */
 void ss_tok_pipe_set_par(ss_tok_pipe *p, int nthreads, size_t chunk);
 /* CDEF END */
 

@@ -52,10 +52,14 @@ def test_pipeline_thread_sanitizer_clean(sanitize: str, trace_file: Path, tmp_pa
     env = {"TSAN_OPTIONS": "halt_on_error=1", "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1",
            "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1", "PATH": "/usr/bin:/bin"}
     runs = {}
+    # pipepar2: two threads, the pipeline thread and the waiting caller, no worker
     for mode, block, chunk in (("serial", "1500", "0"), ("pipe", "1500", "0"), ("serial", "40000", "0"),
                                ("par", "40000", "300"), ("pipepar", "40000", "300"), ("par", "40000", "1"),
-                               ("serial", "400000", "0"), ("par", "400000", "0"), ("pipepar", "400000", "0")):
-        r = subprocess.run([str(exe), str(trace_file), mode, block, chunk], capture_output=True, text=True, env=env)
+                               ("pipepar2", "40000", "300"),
+                               ("serial", "400000", "0"), ("par", "400000", "0"), ("pipepar", "400000", "0"),
+                               ("pipepar2", "400000", "0")):
+        argv = [str(exe), str(trace_file), mode.rstrip("2"), block, chunk] + (["2"] if mode.endswith("2") else [])
+        r = subprocess.run(argv, capture_output=True, text=True, env=env)
         assert r.returncode == 0, r.stderr[-2000:]
         assert "WARNING: ThreadSanitizer" not in r.stderr and "ERROR:" not in r.stderr, r.stderr[-2000:]
         runs[mode, block, chunk] = r.stdout
@@ -63,6 +67,7 @@ def test_pipeline_thread_sanitizer_clean(sanitize: str, trace_file: Path, tmp_pa
     assert int(runs["serial", "1500", "0"].split()[1]) > 1000
     # the parallel feeds: the serial feed's events, notes, counts, statistics and pids
     assert runs["serial", "40000", "0"] == runs["par", "40000", "300"] == runs["pipepar", "40000", "300"] \
-        == runs["par", "40000", "1"]
+        == runs["par", "40000", "1"] == runs["pipepar2", "40000", "300"]
     # blocks split evenly, chunks shared out between the threads as they get to them
-    assert runs["serial", "400000", "0"] == runs["par", "400000", "0"] == runs["pipepar", "400000", "0"]
+    assert runs["serial", "400000", "0"] == runs["par", "400000", "0"] == runs["pipepar", "400000", "0"] \
+        == runs["pipepar2", "400000", "0"]

@@ -4,7 +4,8 @@
  * the second argument), and prints a digest of every batch; built with
  * -fsanitize=thread by tests/csrc/test_tok_pipe_sanitizers.py.  "par" feeds
  * each block with ss_tok_feed_par on 3 threads, "pipepar" does so on the
- * pipeline thread (the fourth argument: bytes per chunk, 0 = even split);
+ * pipeline thread (the fourth argument: bytes per chunk, 0 = even split; the
+ * fifth: threads, 3 by default, the waiting caller one of them, so 2 = no worker);
  * the digest then covers the notes, counts, statistics and pids too. */
 #include "tok_par.h"
 #include "tok_pipe.h"
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
     int par = strcmp(mode, "par") == 0 || strcmp(mode, "pipepar") == 0;
     size_t block = argc > 3 ? (size_t)atol(argv[3]) : 4096;
     size_t chunk = argc > 4 ? (size_t)atol(argv[4]) : 0;
+    int threads = argc > 5 ? atoi(argv[5]) : 3;   /* pipepar: the caller helps as one of them */
     FILE *f = fopen(argv[1], "rb");
     if (!f)
         return 2;
@@ -58,7 +60,7 @@ int main(int argc, char **argv)
     if (!t || (!serial && !p))
         return 3;
     if (p && par)
-        ss_tok_pipe_set_par(p, 3, chunk);
+        ss_tok_pipe_set_par(p, threads, chunk);
     uint64_t h = 0;
     int64_t total = 0, prev = 0;
     long i = 0;

@@ -58,7 +58,6 @@ def _consume(t: trace.Trace, quiet: bool) -> None:
     """Read the whole trace for its statistics, with a progress bar on a terminal."""
     from shimsim.report import progress
 
-    t.light_consumer = True   # counting batches: the tokeniser may take every core
     with progress.TraceProgress(t.paths, "parse", progress.enabled(quiet)) as bar:
         n = 0
         for chunk in t.chunks():  # the engine's own batches: no Python object per event under C

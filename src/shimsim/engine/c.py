@@ -442,10 +442,10 @@ def strace_batches(t: Any, pipeline: bool | None = None) -> Iterator[Batch]:
             extra_lines += len(t.cleaned[path].skipped)
         t.file_done(path, 0, publish.last_line_of_block(bytes(last_block), in_file), remap_stats=False)
 
-    # each block on several cores (csrc/tok_par.c), the same result; pipelined, the consumer keeps a
-    # core of its own unless it is light (a replay beside the pipe thread and a worker on two cores
-    # ran 15% slower than with the serial feed: 2.33 s against 2.05 s on 2 GB)
-    par_threads = 1 if not TOK_PAR else io.jobs() - (1 if pipeline and not t.light_consumer else 0)
+    # each block on several cores (csrc/tok_par.c), the same result; pipelined, this thread is one
+    # of them while it waits for a feed (ss_tok_pipe_set_par), so a replay never competes with an
+    # extra worker for a core (it ran 15% slower so: 2.33 s against 2.05 s on 2 GB, two cores)
+    par_threads = io.jobs() if TOK_PAR else 1
     pipe = Pipe(tok) if pipeline else None
     if pipe is not None and par_threads > 1:
         pipe.set_par(par_threads, TOK_PAR_CHUNK)

@@ -84,9 +84,6 @@ class Trace:
         self.stats = ParseStats()
         self.abis, self.modes = _abi_list(fmt, abi)
         self._tables: tuple[list, list, list] | None = None
-        # The caller does next to nothing with the batches (parse's statistics): a pipelined
-        # C tokeniser may then take every core, instead of leaving one to the consumer.
-        self.light_consumer = False
 
     # -- tables ------------------------------------------------------------
     def tables(self) -> tuple[list, list, list]:
