@@ -193,18 +193,11 @@ void ss_names_free(ss_name_table *t)
 
 /* --------------------------------------------------------------- per pid */
 
-/* the same hash as ss_pids_get's inline probe (tok_store.h) */
-static uint32_t hash_pid(int32_t p)
-{
-    uint32_t x = (uint32_t)p * 2654435761u;
-    return x ^ (x >> 16);
-}
-
 ss_pidrec *ss_pids_lookup(ss_pid_table *t, int32_t pid, int create)
 {
     if (t->nslot) {
         uint32_t mask = t->nslot - 1;
-        for (uint32_t i = hash_pid(pid) & mask;; i = (i + 1) & mask) {
+        for (uint32_t i = ss_hash_pid(pid) & mask;; i = (i + 1) & mask) {
             ss_pidrec *r = &t->rec[i];
             if (!r->used)
                 break;
@@ -222,7 +215,7 @@ ss_pidrec *ss_pids_lookup(ss_pid_table *t, int32_t pid, int create)
         for (uint32_t k = 0; k < t->nslot; k++) {
             if (!t->rec[k].used)
                 continue;
-            uint32_t i = hash_pid(t->rec[k].pid) & (ns - 1);
+            uint32_t i = ss_hash_pid(t->rec[k].pid) & (ns - 1);
             while (nr[i].used)
                 i = (i + 1) & (ns - 1);
             nr[i] = t->rec[k];
@@ -232,7 +225,7 @@ ss_pidrec *ss_pids_lookup(ss_pid_table *t, int32_t pid, int create)
         t->nslot = ns;
     }
     uint32_t mask = t->nslot - 1;
-    uint32_t i = hash_pid(pid) & mask;
+    uint32_t i = ss_hash_pid(pid) & mask;
     while (t->rec[i].used)
         i = (i + 1) & mask;
     ss_pidrec *r = &t->rec[i];

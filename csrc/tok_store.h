@@ -66,6 +66,13 @@ void ss_names_free(ss_name_table *t);
 ss_pidrec *ss_pids_lookup(ss_pid_table *t, int32_t pid, int create);
 /* the record of pid (created when create is set; NULL if not found or out of
  * memory); the last record found is checked inline, without a call */
+/* the pid table's slot hash (its probe here and in tok_store.c) */
+static inline uint32_t ss_hash_pid(int32_t p)
+{
+    uint32_t x = (uint32_t)p * 2654435761u;
+    return x ^ (x >> 16);
+}
+
 static inline ss_pidrec *ss_pids_get(ss_pid_table *t, int32_t pid, int create)
 {
     if (t->last && t->last->pid == pid)
@@ -73,8 +80,8 @@ static inline ss_pidrec *ss_pids_get(ss_pid_table *t, int32_t pid, int create)
     /* the probe inline (most lookups find a record, and -f traces switch
      * pids every few lines); a miss makes the record out of line */
     if (t->nslot) {
-        uint32_t mask = t->nslot - 1, x = (uint32_t)pid * 2654435761u;
-        for (uint32_t i = (x ^ (x >> 16)) & mask;; i = (i + 1) & mask) {
+        uint32_t mask = t->nslot - 1;
+        for (uint32_t i = ss_hash_pid(pid) & mask;; i = (i + 1) & mask) {
             ss_pidrec *r = &t->rec[i];
             if (!r->used)
                 break;
