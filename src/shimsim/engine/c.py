@@ -218,6 +218,12 @@ class Note(Record):
         self.kind, self.reason, self.file_id, self.line, self.text = kind, reason, file_id, line, text
 
 
+def _cbuf(ffi: Any, block: bytes | memoryview) -> Any:
+    """A block as a C call takes it: bytes as they are, a memoryview (io._ring_blocks)
+    through ffi.from_buffer."""
+    return block if type(block) is bytes else ffi.from_buffer(block)
+
+
 class Tokeniser:
     """One C tokeniser: name tables are loaded once, then feed() per block."""
 
@@ -245,7 +251,7 @@ class Tokeniser:
         threads > 1: on that many cores (ss_tok_feed_par, the same result;
         chunk > 0 is its test knob, the bytes per chunk)."""
         self._keep = block  # events point into it until the next feed (a Batch keeps it longer)
-        buf = block if type(block) is bytes else self.ffi.from_buffer(block)   # a memoryview (io._ring_blocks)
+        buf = _cbuf(self.ffi, block)
         if threads > 1:
             n = self.lib.ss_tok_feed_par(self._t, buf, len(block), file_id, first_line, default_pid,
                                          threads, chunk)
@@ -355,7 +361,7 @@ class Pipe:
         self._block = b""
 
     def feed(self, block: bytes, file_id: int, first_line: int, default_pid: int) -> None:
-        buf = block if type(block) is bytes else self.ffi.from_buffer(block)   # a memoryview (io._ring_blocks)
+        buf = _cbuf(self.ffi, block)
         self._block = buf     # the thread reads it until wait()
         if self.lib.ss_tok_pipe_feed(self._p, buf, len(block), file_id, first_line, default_pid) < 0:
             raise RuntimeError("ss_tok_pipe_feed: a feed is already in flight")
