@@ -208,10 +208,12 @@ def _read(stream: BinaryIO, path: str, n: int) -> bytes:
         raise
 
 
-def _check_text(block: bytes, path: str, first_line: int | Callable[[], int]) -> None:
-    nul = block.find(b"\0")
+def _check_text(block: bytes | bytearray, path: str, first_line: int | Callable[[], int],
+                start: int = 0, end: int | None = None) -> None:
+    """No NUL byte in block[start:end], whose first line is first_line."""
+    nul = block.find(b"\0", start, end)
     if nul >= 0:
-        line = (first_line() if callable(first_line) else first_line) + block.count(b"\n", 0, nul)
+        line = (first_line() if callable(first_line) else first_line) + block.count(b"\n", start, nul)
         raise InputError(path, line, "binary data (NUL byte): expected a text trace")
 
 
@@ -353,8 +355,7 @@ def _ring_blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None
         start = 0
         if skipping:
             nl = buf.find(b"\n", 0, end)
-            if buf.find(b"\0", 0, nl if nl >= 0 else end) >= 0:
-                raise InputError(path, cur(), "binary data (NUL byte): expected a text trace")
+            _check_text(buf, path, cur, 0, nl if nl >= 0 else end)
             if nl < 0:
                 continue
             start, skipping = nl + 1, False
@@ -363,8 +364,7 @@ def _ring_blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None
         cut = buf.rfind(b"\n", start, end)
         if cut < 0:
             # a line of NUL bytes (a sparse file) ends here, not after it
-            if buf.find(b"\0", carry, end) >= 0:
-                raise InputError(path, cur(), "binary data (NUL byte): expected a text trace")
+            _check_text(buf, path, cur, max(start, carry), end)   # the bytes just read
             if end - start > max_line:
                 _long(path, cur(), on_long_line)
                 yield b"\n", 0
@@ -372,9 +372,7 @@ def _ring_blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None
             else:
                 prev, cstart, carry = slot, start, end - start
             continue
-        nul = buf.find(b"\0", start, cut + 1)
-        if nul >= 0:
-            raise InputError(path, cur() + buf.count(b"\n", start, nul), "binary data (NUL byte): expected a text trace")
+        _check_text(buf, path, cur, start, cut + 1)
         block: Any = view[start:cut + 1]
         if cut + 1 - start > max_line:
             block = _cap_lines(bytes(block), cur, path, on_long_line, max_line)
@@ -387,9 +385,7 @@ def _ring_blocks(stream: BinaryIO, path: str, on_long_line: Callable[[int], None
             prev, carry, skipping = -1, 0, True
     if carry:
         block = view[:carry]
-        nul = buf.find(b"\0", 0, carry)
-        if nul >= 0:
-            raise InputError(path, cur() + buf.count(b"\n", 0, nul), "binary data (NUL byte): expected a text trace")
+        _check_text(buf, path, cur, 0, carry)
         if carry > max_line:
             block = _cap_lines(bytes(block), cur, path, on_long_line, max_line)
         yield block, 0
