@@ -246,7 +246,7 @@ static struct ss_tok_par *par_new(const ss_tok *t, int nw, int nspec)
     p->back = -1;
     p->nw = nw;
     p->nspec = nspec;
-    p->thread = calloc((size_t)nw, sizeof *p->thread);
+    p->thread = calloc((size_t)(nw > 0 ? nw : 1), sizeof *p->thread);   /* nw 0: the caller helps (tok_pipe.c) */
     p->s = calloc((size_t)nspec, sizeof *p->s);
     p->r = clone_tok(t);
     if (!p->thread || !p->s || !p->r) {
